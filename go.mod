@@ -1,0 +1,3 @@
+module github.com/newsdesk/newsdesk
+
+go 1.26.8

@@ -1,0 +1,36 @@
+package newsdesk
+
+import "time"
+
+// Item is one normalized entry of a source feed. Its ID is unique within its
+// source; (SourceID, ID) is unique across newsdesk.
+type Item struct {
+	SourceID   string
+	ID         string // guid / Atom id / JSON id, else the resolved link, else a hash of title and date
+	Title      string // plain text, entities decoded
+	Link       string // absolute
+	Summary    string // HTML
+	Content    string // HTML
+	Authors    []Person
+	Categories []string
+	Published  time.Time // UTC; the first-seen time when the feed gave none
+	Updated    time.Time // UTC; equal to Published when the feed gave none
+	Enclosures []Enclosure
+	FirstSeen  time.Time // UTC; when newsdesk first stored the item
+}
+
+// Person is an author of an item.
+type Person struct {
+	Name  string
+	Email string
+}
+
+// Enclosure is a media file attached to an item (a podcast episode, an image).
+type Enclosure struct {
+	URL    string
+	Type   string
+	Length int64
+}
+
+// Time is the item's time for ordering in sections: when it was published.
+func (it *Item) Time() time.Time { return it.Published }

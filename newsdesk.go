@@ -1,0 +1,85 @@
+// Package newsdesk holds the domain of the newsdesk feed aggregator: the
+// sources it polls, the items it keeps, the sections it republishes, and the
+// rules that decide which item goes into which section.
+//
+// The root package imports only the standard library. Each subpackage wraps
+// one dependency and imports this one, never a sibling:
+//
+//   - fetcher: HTTP and gofeed; turns a source into normalized items.
+//   - store: bbolt; the only package that touches the database file.
+//   - publisher: gorilla/feeds; renders sections as RSS, Atom and JSON Feed,
+//     serves them over HTTP and writes the static export.
+//   - cmd/newsdesk: reads feeds.yaml and wires the others together.
+package newsdesk
+
+import (
+	"errors"
+	"strconv"
+	"time"
+)
+
+// Version is the program's version, reported by `newsdesk version` and in the
+// User-Agent. Release builds set it with -ldflags "-X github.com/newsdesk/newsdesk.Version=...".
+var Version = "0.1.0-dev"
+
+// ErrNotFound is returned when a source, section or item does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Source is a feed that newsdesk polls, as configured in feeds.yaml.
+type Source struct {
+	ID       string
+	Title    string // empty: use the feed's own title
+	URL      string
+	Tags     []string
+	Interval time.Duration
+	Timeout  time.Duration
+}
+
+// Result is the outcome kind of one fetch.
+type Result string
+
+// The outcomes of a fetch, as recorded in FetchState.Result.
+const (
+	ResultOK          Result = "ok"
+	ResultNotModified Result = "not_modified"
+	ResultError       Result = "error"
+)
+
+// FetchState is what newsdesk remembers about a source between fetches. It
+// is written in the same transaction as the items of the fetch it describes,
+// so a validator (ETag, Last-Modified) is never kept without its items.
+type FetchState struct {
+	SourceID     string
+	URL          string // the URL the validators belong to
+	ETag         string // exactly as received, quotes and W/ included
+	LastModified string // exactly as received
+	FeedTitle    string // the feed's own title
+	FeedLink     string // the feed's own home page
+
+	LastFetch   time.Time // when the last fetch finished, whatever its result
+	LastSuccess time.Time // when a fetch last ended in ok or not_modified
+	Result      Result
+	New         int    // items new in the last fetch
+	Updated     int    // items changed in place by the last fetch
+	Error       string // the reason, when Result is ResultError
+	Failures    int    // consecutive failed fetches
+	NextDue     time.Time
+}
+
+// Summary is the one-line form of the last result for `status`:
+// "ok 3 new", "not modified" or "error: reason".
+func (s FetchState) Summary() string {
+	switch s.Result {
+	case ResultOK:
+		out := "ok " + strconv.Itoa(s.New) + " new"
+		if s.Updated > 0 {
+			out += ", " + strconv.Itoa(s.Updated) + " updated"
+		}
+		return out
+	case ResultNotModified:
+		return "not modified"
+	case ResultError:
+		return "error: " + s.Error
+	}
+	return "never fetched"
+}
