@@ -1,0 +1,544 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/newsdesk/newsdesk"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is feeds.yaml, checked and with every default applied. Paths in it
+// are resolved against the config file's folder.
+type Config struct {
+	Path       string // the config file
+	DBPath     string // storage.path, resolved
+	Listen     string // server.listen
+	BaseURL    string // server.base_url, always ending in "/"
+	PublishDir string // publish.dir, resolved; empty: no static export on run
+	Interval   time.Duration
+	Timeout    time.Duration
+	Sources    []newsdesk.Source
+	Sections   []newsdesk.Section
+}
+
+// Source returns the configured source with the given id.
+func (c *Config) Source(id string) (newsdesk.Source, bool) {
+	for _, s := range c.Sources {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return newsdesk.Source{}, false
+}
+
+// Problem is one error in feeds.yaml, at a line and column.
+type Problem struct {
+	Path      string
+	Line, Col int
+	Msg       string
+}
+
+func (p Problem) String() string { return fmt.Sprintf("%s:%d:%d: %s", p.Path, p.Line, p.Col, p.Msg) }
+
+// Problems are all the errors found in feeds.yaml, in file order.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+const (
+	defaultInterval = 15 * time.Minute
+	defaultTimeout  = 30 * time.Second
+	minInterval     = time.Minute
+	maxTimeout      = 10 * time.Minute
+)
+
+// LoadConfig reads and checks feeds.yaml. Its error is Problems when the
+// file was read but has mistakes, listing all of them.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w (give another file with -config PATH)", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return parseConfig(path, filepath.Dir(abs), data)
+}
+
+// parseConfig checks the YAML in data; name is the path shown in problems
+// and dir the folder relative paths are resolved against.
+func parseConfig(name, dir string, data []byte) (*Config, error) {
+	p := &configParser{name: name}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, Problems{p.syntaxProblem(data, err)}
+	}
+	cfg := &Config{
+		Path:     name,
+		DBPath:   "newsdesk.db",
+		Listen:   "127.0.0.1:8080",
+		BaseURL:  "http://localhost:8080/",
+		Interval: defaultInterval,
+		Timeout:  defaultTimeout,
+	}
+	if len(doc.Content) == 0 {
+		p.at(&doc, "the file is empty: it needs at least a sources list and a sections list")
+		return nil, p.problems
+	}
+	root := doc.Content[0]
+	var sources, sections *yaml.Node
+	var baseURLNode *yaml.Node
+	p.mapping(root, "the top level", []field{
+		{"storage", func(v *yaml.Node) {
+			p.mapping(v, "storage", []field{
+				{"path", func(v *yaml.Node) {
+					if s := p.str(v); s != "" {
+						cfg.DBPath = s
+					} else {
+						p.at(v, "storage.path is empty: name the database file, e.g. newsdesk.db")
+					}
+				}},
+			})
+		}},
+		{"server", func(v *yaml.Node) {
+			p.mapping(v, "server", []field{
+				{"listen", func(v *yaml.Node) { cfg.Listen = p.str(v) }},
+				{"base_url", func(v *yaml.Node) { cfg.BaseURL, baseURLNode = p.str(v), v }},
+			})
+		}},
+		{"publish", func(v *yaml.Node) {
+			p.mapping(v, "publish", []field{
+				{"dir", func(v *yaml.Node) { cfg.PublishDir = p.str(v) }},
+			})
+		}},
+		{"defaults", func(v *yaml.Node) {
+			p.mapping(v, "defaults", []field{
+				{"interval", func(v *yaml.Node) { cfg.Interval = p.interval(v) }},
+				{"timeout", func(v *yaml.Node) { cfg.Timeout = p.timeout(v) }},
+			})
+		}},
+		{"sources", func(v *yaml.Node) { sources = v }},
+		{"sections", func(v *yaml.Node) { sections = v }},
+	})
+	if baseURLNode != nil {
+		cfg.BaseURL = p.baseURL(baseURLNode, cfg.BaseURL)
+	}
+	cfg.Sources = p.sources(sources, root, cfg)
+	cfg.Sections = p.sections(sections, root, cfg)
+	if len(p.problems) > 0 {
+		return nil, p.problems
+	}
+	cfg.DBPath = resolve(dir, cfg.DBPath)
+	if cfg.PublishDir != "" {
+		cfg.PublishDir = resolve(dir, cfg.PublishDir)
+	}
+	return cfg, nil
+}
+
+func resolve(dir, path string) string {
+	if filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(dir, path)
+}
+
+func (p *configParser) sources(seq, parent *yaml.Node, cfg *Config) []newsdesk.Source {
+	if seq == nil {
+		p.at(parent, "no sources: add a sources list with at least one feed (id and url)")
+		return nil
+	}
+	var out []newsdesk.Source
+	seen := map[string]bool{}
+	for _, n := range p.list(seq, "sources") {
+		src := newsdesk.Source{Interval: cfg.Interval, Timeout: cfg.Timeout}
+		var idNode, urlNode *yaml.Node
+		p.mapping(n, "a source", []field{
+			{"id", func(v *yaml.Node) { src.ID, idNode = p.str(v), v }},
+			{"title", func(v *yaml.Node) { src.Title = p.str(v) }},
+			{"url", func(v *yaml.Node) { src.URL, urlNode = p.str(v), v }},
+			{"interval", func(v *yaml.Node) { src.Interval = p.interval(v) }},
+			{"timeout", func(v *yaml.Node) { src.Timeout = p.timeout(v) }},
+			{"tags", func(v *yaml.Node) {
+				for _, t := range p.strings(v, "tags") {
+					if !idPattern.MatchString(t.Value) {
+						p.at(t, "tag %q: use lower-case letters, digits, - and _", t.Value)
+					}
+					src.Tags = append(src.Tags, t.Value)
+				}
+			}},
+		})
+		if n.Kind != yaml.MappingNode {
+			continue
+		}
+		p.checkID(n, idNode, "source", seen)
+		what := fmt.Sprintf("source %q", src.ID)
+		switch {
+		case urlNode == nil:
+			p.at(n, "%s has no url: add the feed's address, e.g. url: https://example.com/rss", what)
+		default:
+			p.feedURL(urlNode, what)
+		}
+		out = append(out, src)
+	}
+	return out
+}
+
+func (p *configParser) sections(seq, parent *yaml.Node, cfg *Config) []newsdesk.Section {
+	if seq == nil {
+		p.at(parent, "no sections: add a sections list; each section republishes some sources as a feed")
+		return nil
+	}
+	sourceIDs := make([]string, len(cfg.Sources))
+	tags := map[string]bool{}
+	for i, s := range cfg.Sources {
+		sourceIDs[i] = s.ID
+		for _, t := range s.Tags {
+			tags[t] = true
+		}
+	}
+	var out []newsdesk.Section
+	seen := map[string]bool{}
+	for _, n := range p.list(seq, "sections") {
+		sec := newsdesk.Section{Limit: newsdesk.DefaultLimit}
+		var idNode *yaml.Node
+		var srcNodes, tagNodes []*yaml.Node
+		p.mapping(n, "a section", []field{
+			{"id", func(v *yaml.Node) { sec.ID, idNode = p.str(v), v }},
+			{"title", func(v *yaml.Node) { sec.Title = p.str(v) }},
+			{"description", func(v *yaml.Node) { sec.Description = p.str(v) }},
+			{"sources", func(v *yaml.Node) { srcNodes = p.strings(v, "sources") }},
+			{"tags", func(v *yaml.Node) { tagNodes = p.strings(v, "tags") }},
+			{"include", func(v *yaml.Node) { sec.Include = p.rules(v, "include") }},
+			{"exclude", func(v *yaml.Node) { sec.Exclude = p.rules(v, "exclude") }},
+			{"limit", func(v *yaml.Node) {
+				if n, ok := p.int(v); ok {
+					if n < 1 {
+						p.at(v, "limit %d: must be at least 1 (the newest N items of the section)", n)
+					}
+					sec.Limit = n
+				}
+			}},
+		})
+		if n.Kind != yaml.MappingNode {
+			continue
+		}
+		p.checkID(n, idNode, "section", seen)
+		if sec.Title == "" {
+			sec.Title = sec.ID
+		}
+		what := fmt.Sprintf("section %q", sec.ID)
+		if srcNodes == nil && tagNodes == nil {
+			p.at(n, "%s has no sources: add sources: [ID, ...] or tags: [TAG, ...]", what)
+		}
+		for _, s := range srcNodes {
+			if !slices.Contains(sourceIDs, s.Value) {
+				p.at(s, "%s: unknown source %q%s", what, s.Value, suggest(s.Value, sourceIDs))
+				continue
+			}
+			sec.Sources = append(sec.Sources, s.Value)
+		}
+		for _, t := range tagNodes {
+			if !tags[t.Value] {
+				p.at(t, "%s: no source has tag %q%s", what, t.Value, suggest(t.Value, mapKeys(tags)))
+				continue
+			}
+			for _, s := range cfg.Sources {
+				if slices.Contains(s.Tags, t.Value) && !slices.Contains(sec.Sources, s.ID) {
+					sec.Sources = append(sec.Sources, s.ID)
+				}
+			}
+		}
+		out = append(out, sec)
+	}
+	return out
+}
+
+func (p *configParser) checkID(n, idNode *yaml.Node, kind string, seen map[string]bool) {
+	switch {
+	case idNode == nil:
+		p.at(n, "%s has no id: add id: with lower-case letters, digits, - and _", kind)
+	case !idPattern.MatchString(idNode.Value):
+		p.at(idNode, "%s id %q: use 1 to 64 lower-case letters, digits, - and _, starting with a letter or digit", kind, idNode.Value)
+	case seen[idNode.Value]:
+		p.at(idNode, "duplicate %s id %q: each %s needs its own id", kind, idNode.Value, kind)
+	}
+	if idNode != nil {
+		seen[idNode.Value] = true
+	}
+}
+
+// configParser walks the YAML tree and collects every problem it finds.
+type configParser struct {
+	name     string
+	problems Problems
+}
+
+type field struct {
+	key string
+	set func(v *yaml.Node)
+}
+
+func (p *configParser) at(n *yaml.Node, format string, args ...any) {
+	line, col := max(n.Line, 1), max(n.Column, 1)
+	p.problems = append(p.problems, Problem{Path: p.name, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?`)
+
+func (p *configParser) syntaxProblem(data []byte, err error) Problem {
+	msg := err.Error()
+	line := 1
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		if m[1] != "" {
+			line, _ = strconv.Atoi(m[1])
+		}
+		msg = msg[len(m[0]):]
+	}
+	// yaml.v3 reports the line where the enclosing block started, which can
+	// be far above the mistake. The first prefix of the file that no longer
+	// parses ends at the line the operator has to look at.
+	lines := strings.SplitAfter(string(data), "\n")
+	for n := line; n <= len(lines); n++ {
+		var doc yaml.Node
+		if yaml.Unmarshal([]byte(strings.Join(lines[:n], "")), &doc) != nil {
+			line = n
+			break
+		}
+	}
+	return Problem{Path: p.name, Line: line, Col: 1, Msg: "YAML syntax: " + msg}
+}
+
+// mapping calls each field's set for the keys present in n, and reports
+// unknown and repeated keys.
+func (p *configParser) mapping(n *yaml.Node, what string, fields []field) {
+	if n.Kind != yaml.MappingNode {
+		if n.Tag == "!!null" {
+			return
+		}
+		p.at(n, "%s should be a mapping of keys (%s), not %s", what, strings.Join(fieldKeys(fields), ", "), describe(n))
+		return
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if seen[k.Value] {
+			p.at(k, "%s: key %q appears twice: keep one", what, k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		j := slices.IndexFunc(fields, func(f field) bool { return f.key == k.Value })
+		if j < 0 {
+			p.at(k, "%s: unknown key %q%s (known keys: %s)", what, k.Value, suggest(k.Value, fieldKeys(fields)), strings.Join(fieldKeys(fields), ", "))
+			continue
+		}
+		fields[j].set(v)
+	}
+}
+
+func fieldKeys(fields []field) []string {
+	keys := make([]string, len(fields))
+	for i, f := range fields {
+		keys[i] = f.key
+	}
+	return keys
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return fmt.Sprintf("%q", n.Value)
+}
+
+func (p *configParser) list(n *yaml.Node, what string) []*yaml.Node {
+	if n.Kind != yaml.SequenceNode {
+		if n.Tag != "!!null" {
+			p.at(n, "%s should be a list (lines starting with -), not %s", what, describe(n))
+		}
+		return nil
+	}
+	return n.Content
+}
+
+func (p *configParser) str(n *yaml.Node) string {
+	if n.Kind != yaml.ScalarNode {
+		p.at(n, "expected a single value, not %s", describe(n))
+		return ""
+	}
+	if n.Tag == "!!null" {
+		return ""
+	}
+	return n.Value
+}
+
+// strings reads a list of plain values; a single value counts as a list of one.
+func (p *configParser) strings(n *yaml.Node, what string) []*yaml.Node {
+	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
+		return []*yaml.Node{n}
+	}
+	var out []*yaml.Node
+	for _, v := range p.list(n, what) {
+		if v.Kind != yaml.ScalarNode || v.Value == "" {
+			p.at(v, "%s: expected a name, not %s", what, describe(v))
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func (p *configParser) int(n *yaml.Node) (int, bool) {
+	v, err := strconv.Atoi(p.str(n))
+	if err != nil {
+		p.at(n, "%q is not a whole number", n.Value)
+		return 0, false
+	}
+	return v, true
+}
+
+func (p *configParser) duration(n *yaml.Node) (time.Duration, bool) {
+	s := p.str(n)
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		p.at(n, "bad duration %q: write a number with a unit, e.g. 90s, 15m or 2h", s)
+		return 0, false
+	}
+	return d, true
+}
+
+func (p *configParser) interval(n *yaml.Node) time.Duration {
+	d, ok := p.duration(n)
+	if !ok {
+		return defaultInterval
+	}
+	if d < minInterval {
+		p.at(n, "interval %s is shorter than %s: polling that often burdens the publisher", d, minInterval)
+	}
+	return d
+}
+
+func (p *configParser) timeout(n *yaml.Node) time.Duration {
+	d, ok := p.duration(n)
+	if !ok {
+		return defaultTimeout
+	}
+	if d <= 0 || d > maxTimeout {
+		p.at(n, "timeout %s: must be more than 0 and at most %s", d, maxTimeout)
+	}
+	return d
+}
+
+func (p *configParser) rules(n *yaml.Node, what string) []newsdesk.Rule {
+	var out []newsdesk.Rule
+	for _, v := range p.strings(n, what) {
+		r, err := newsdesk.ParseRule(v.Value)
+		if err != nil {
+			p.at(v, "%s: %v", what, err)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func (p *configParser) feedURL(n *yaml.Node, what string) {
+	if err := checkHTTPURL(n.Value); err != nil {
+		p.at(n, "%s: url %q %v", what, n.Value, err)
+	}
+}
+
+func (p *configParser) baseURL(n *yaml.Node, s string) string {
+	if err := checkHTTPURL(s); err != nil {
+		p.at(n, "server.base_url %q %v", s, err)
+		return s
+	}
+	if !strings.HasSuffix(s, "/") {
+		s += "/"
+	}
+	return s
+}
+
+func checkHTTPURL(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("is not a URL: %v", err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("must start with http:// or https://")
+	case u.Host == "":
+		return errors.New("has no host name")
+	}
+	return nil
+}
+
+func mapKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// suggest returns ` (did you mean "x"?)` for the closest candidate within two
+// edits, or "".
+func suggest(s string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestShippedConfigIsValid(t *testing.T) {
+	cfg, err := LoadConfig("../../feeds.yaml")
+	if err != nil {
+		t.Fatalf("shipped feeds.yaml: %v", err)
+	}
+	src, ok := cfg.Source("moscow-times")
+	if !ok || src.Interval != 10*time.Minute || src.Timeout != 30*time.Second {
+		t.Errorf("moscow-times = %+v, want interval 10m and timeout 30s", src)
+	}
+	if len(cfg.Sections) != 2 || cfg.Sections[0].ID != "russia" || cfg.Sections[1].ID != "north-korea" {
+		t.Fatalf("sections = %+v, want russia and north-korea", cfg.Sections)
+	}
+	if got := cfg.Sections[0].Sources; len(got) != 1 || got[0] != "moscow-times" {
+		t.Errorf("russia sources (by tag) = %q, want [moscow-times]", got)
+	}
+}
+
+func TestConfigProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string // each a whole problem line
+	}{
+		{
+			name: "everything wrong at once",
+			yaml: `storage:
+  path: x.db
+  color: blue
+defaults:
+  interval: 10 minutes
+  timeout: -1s
+sources:
+  - id: Moscow Times
+    url: ftp://example.com/rss
+  - id: ok
+    url: https://example.com/rss
+  - id: ok
+    url: https://example.com/other
+    tags: [news]
+sections:
+  - id: russia
+    sources: [moscow-time, ok]
+    tags: [newz]
+    include: ["/(unclosed/"]
+    limit: -5
+  - id: empty
+`,
+			want: []string{
+				`feeds.yaml:3:3: storage: unknown key "color" (known keys: path)`,
+				`feeds.yaml:5:13: bad duration "10 minutes": write a number with a unit, e.g. 90s, 15m or 2h`,
+				`feeds.yaml:6:12: timeout -1s: must be more than 0 and at most 10m0s`,
+				`feeds.yaml:8:9: source id "Moscow Times": use 1 to 64 lower-case letters, digits, - and _, starting with a letter or digit`,
+				`feeds.yaml:9:10: source "Moscow Times": url "ftp://example.com/rss" must start with http:// or https://`,
+				`feeds.yaml:12:9: duplicate source id "ok": each source needs its own id`,
+				`feeds.yaml:19:15: include: bad regular expression /(unclosed/: missing closing ): ` + "`(unclosed`",
+				`feeds.yaml:20:12: limit -5: must be at least 1 (the newest N items of the section)`,
+				`feeds.yaml:17:15: section "russia": unknown source "moscow-time"`,
+				`feeds.yaml:18:12: section "russia": no source has tag "newz" (did you mean "news"?)`,
+				`feeds.yaml:21:5: section "empty" has no sources: add sources: [ID, ...] or tags: [TAG, ...]`,
+			},
+		},
+		{
+			name: "did you mean a key",
+			yaml: "sources:\n  - id: a\n    url: https://a.example/\n    intervall: 5m\nsections:\n  - id: s\n    sources: [a]\n",
+			want: []string{`feeds.yaml:4:5: a source: unknown key "intervall" (did you mean "interval"?) (known keys: id, title, url, interval, timeout, tags)`},
+		},
+		{
+			name: "syntax error",
+			yaml: "sources:\n  - id: a\n   url: x\n",
+			want: []string{`feeds.yaml:3:1: YAML syntax: did not find expected '-' indicator`},
+		},
+		{
+			name: "unclosed list",
+			yaml: "sources:\n  - id: a\n    url: https://a.example/\n    tags: [x, y\nsections: []\n",
+			want: []string{`feeds.yaml:4:1: YAML syntax: did not find expected ',' or ']'`},
+		},
+		{
+			name: "empty",
+			yaml: "",
+			want: []string{`feeds.yaml:1:1: the file is empty: it needs at least a sources list and a sections list`},
+		},
+		{
+			name: "too eager",
+			yaml: "sources:\n  - id: a\n    url: https://a.example/\n    interval: 5s\nsections:\n  - id: s\n    sources: [a]\n",
+			want: []string{`feeds.yaml:4:15: interval 5s is shorter than 1m0s: polling that often burdens the publisher`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseConfig("feeds.yaml", "/etc/newsdesk", []byte(tt.yaml))
+			var ps Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("parseConfig() error = %v, want Problems", err)
+			}
+			got := strings.Split(ps.Error(), "\n")
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestConfigResolvesPathsAndDefaults(t *testing.T) {
+	cfg, err := parseConfig("feeds.yaml", "/etc/newsdesk", []byte(`
+server:
+  base_url: https://news.example.org/feeds
+publish:
+  dir: public
+sources:
+  - id: a
+    url: https://a.example/rss
+    tags: t
+sections:
+  - id: s
+    tags: [t]
+    include: [title:Kremlin]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DBPath != "/etc/newsdesk/newsdesk.db" || cfg.PublishDir != "/etc/newsdesk/public" {
+		t.Errorf("paths = %q, %q; want them under /etc/newsdesk", cfg.DBPath, cfg.PublishDir)
+	}
+	if cfg.BaseURL != "https://news.example.org/feeds/" {
+		t.Errorf("BaseURL = %q, want a trailing slash added", cfg.BaseURL)
+	}
+	s := cfg.Sections[0]
+	if s.Title != "s" || s.Limit != 50 || len(s.Include) != 1 || s.Include[0].Field != "title" {
+		t.Errorf("section = %+v, want title defaulted to id, limit 50, one title rule", s)
+	}
+	if src := cfg.Sources[0]; src.Interval != 15*time.Minute || src.Timeout != 30*time.Second {
+		t.Errorf("source = %+v, want the default interval and timeout", src)
+	}
+}
