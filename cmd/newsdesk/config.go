@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -144,6 +145,9 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 	cfg.Sources = p.sources(sources, root, cfg)
 	cfg.Sections = p.sections(sections, root, cfg)
 	if len(p.problems) > 0 {
+		slices.SortStableFunc(p.problems, func(a, b Problem) int {
+			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+		})
 		return nil, p.problems
 	}
 	cfg.DBPath = resolve(dir, cfg.DBPath)

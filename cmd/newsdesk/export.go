@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/newsdesk/newsdesk/publisher"
+)
+
+func cmdExport(ctx context.Context, e *env, args []string) error {
+	fs, config := e.flags("export")
+	out := fs.String("out", "", "write the files into `DIR` (created if missing)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError{"-out DIR is required: the folder to write the files into"}
+	}
+	cfg, err := e.loadConfig(*config)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	site, err := publisher.Render(db, publisherConfig(cfg))
+	if err != nil {
+		return err
+	}
+	if err := site.WriteDir(*out); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "wrote %s to %s\n", plural(len(site.Paths()), "file"), *out)
+	return nil
+}

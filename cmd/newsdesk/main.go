@@ -1,0 +1,206 @@
+// Command newsdesk is an RSS/Atom feed aggregator: it polls the sources
+// listed in feeds.yaml, keeps their items in a bbolt file and republishes
+// curated sections as RSS, Atom and JSON Feed, over HTTP (serve) or as static
+// files (run, export).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/fetcher"
+	"github.com/newsdesk/newsdesk/publisher"
+	"github.com/newsdesk/newsdesk/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // the command could not do its work; the message says why
+	exitUsage = 2 // bad command line
+)
+
+// command is one `newsdesk COMMAND`.
+type command struct {
+	name, args, summary string
+	run                 func(ctx context.Context, env *env, args []string) error
+}
+
+// commands is filled in init: the commands' flag sets read it for their
+// usage text, which would otherwise be an initialization cycle.
+var commands []command
+
+func init() {
+	commands = []command{
+		{"check", "", "validate feeds.yaml and list every problem with its line", cmdCheck},
+		{"run", "[-force] [-source ID]...", "fetch the sources that are due once, store their items, write the export (for cron)", cmdRun},
+		{"serve", "[-listen ADDR]", "fetch sources when due and serve the sections over HTTP until stopped", cmdServe},
+		{"export", "-out DIR", "write the published files from what is stored, without fetching", cmdExport},
+		{"status", "", "show each source's last fetch, result, stored items and next due time", cmdStatus},
+		{"version", "", "print the version", cmdVersion},
+	}
+}
+
+// env is what every command gets from the operating system.
+type env struct {
+	stdout, stderr io.Writer
+}
+
+// usageError is a mistake on the command line: exit code 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// errReported means the command already printed what went wrong.
+var errReported = errors.New("reported")
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	e := &env{stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return exitOK
+	case "-version", "--version":
+		name = "version"
+	}
+	i := slices.IndexFunc(commands, func(c command) bool { return c.name == name })
+	if i < 0 {
+		fmt.Fprintf(stderr, "newsdesk: unknown command %q\n\n", name)
+		usage(stderr)
+		return exitUsage
+	}
+	err := commands[i].run(ctx, e, args[1:])
+	var ue usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.Is(err, errReported):
+		return exitError
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "newsdesk %s: %s\n", name, ue.msg)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "newsdesk %s: %v\n", name, err)
+		return exitError
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `newsdesk polls RSS/Atom/JSON feeds and republishes curated sections of them.
+
+Usage:
+  newsdesk COMMAND [flags]
+
+Commands:
+`)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Every command takes -config PATH (default feeds.yaml). Run 'newsdesk COMMAND -h' for its flags.
+`)
+}
+
+// flags returns a flag set for a command with the -config flag every
+// command shares.
+func (e *env) flags(name string) (*flag.FlagSet, *string) {
+	c := commands[slices.IndexFunc(commands, func(c command) bool { return c.name == name })]
+	fs := flag.NewFlagSet("newsdesk "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: newsdesk %s %s\n\n%s.\n\nFlags:\n", name, strings.TrimSpace("[-config PATH] "+c.args), capitalize(c.summary))
+		fs.PrintDefaults()
+	}
+	config := fs.String("config", "feeds.yaml", "the configuration `PATH`")
+	return fs, config
+}
+
+func capitalize(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+
+// parse parses a command's flags; a flag error is a usage error (already
+// printed by the flag package with the usage).
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(io.Discard)
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q (see 'newsdesk %s -h')", fs.Arg(0), strings.TrimPrefix(fs.Name(), "newsdesk "))}
+	}
+	return nil
+}
+
+// loadConfig reads feeds.yaml; problems are printed one per line and the
+// command fails.
+func (e *env) loadConfig(path string) (*Config, error) {
+	cfg, err := LoadConfig(path)
+	var ps Problems
+	if errors.As(err, &ps) {
+		for _, p := range ps {
+			fmt.Fprintln(e.stderr, p)
+		}
+		fmt.Fprintf(e.stderr, "newsdesk: %s has %s; fix %s and try again ('newsdesk check' lists them)\n", path, plural(len(ps), "problem"), pronoun(len(ps)))
+		return nil, errReported
+	}
+	return cfg, err
+}
+
+func pronoun(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func (e *env) logger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func openStore(cfg *Config) (*store.DB, error) {
+	db, err := store.Open(cfg.DBPath, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+func userAgent() string {
+	return "newsdesk/" + newsdesk.Version + " (+https://github.com/newsdesk/newsdesk)"
+}
+
+func newClient() *fetcher.Client { return fetcher.NewClient(userAgent()) }
+
+func publisherConfig(cfg *Config) publisher.Config {
+	return publisher.Config{BaseURL: cfg.BaseURL, Title: "newsdesk", Sources: cfg.Sources, Sections: cfg.Sections}
+}

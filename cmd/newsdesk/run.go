@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/fetcher"
+	"github.com/newsdesk/newsdesk/publisher"
+)
+
+// listFlag collects a flag given several times.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func cmdRun(ctx context.Context, e *env, args []string) error {
+	fs, config := e.flags("run")
+	force := fs.Bool("force", false, "fetch every chosen source now, even if it is not due")
+	var only listFlag
+	fs.Var(&only, "source", "fetch only the source with this `ID` (repeatable)")
+	verbose := fs.Bool("v", false, "log every fetch, not only failures")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := e.loadConfig(*config)
+	if err != nil {
+		return err
+	}
+	sources, err := chooseSources(cfg, only)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	sched := fetcher.NewScheduler(newClient(), db, cfg.Sources, e.logger(level))
+	start := time.Now()
+	outcomes, err := sched.RunOnce(ctx, sources, *force)
+	if err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: the sources that finished are stored, the rest will be fetched next run")
+	}
+	if cfg.PublishDir != "" {
+		site, err := publisher.Render(db, publisherConfig(cfg))
+		if err != nil {
+			return err
+		}
+		if err := site.WriteDir(cfg.PublishDir); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(e.stdout, runSummary(outcomes, len(sources), time.Since(start), cfg.PublishDir))
+	return nil
+}
+
+// chooseSources returns the sources named with -source, or all of them.
+func chooseSources(cfg *Config, only []string) ([]newsdesk.Source, error) {
+	if len(only) == 0 {
+		return cfg.Sources, nil
+	}
+	var out []newsdesk.Source
+	ids := make([]string, len(cfg.Sources))
+	for i, s := range cfg.Sources {
+		ids[i] = s.ID
+	}
+	for _, id := range only {
+		src, ok := cfg.Source(id)
+		if !ok {
+			return nil, usageError{fmt.Sprintf("-source %s: no such source in %s%s", id, cfg.Path, suggest(id, ids))}
+		}
+		out = append(out, src)
+	}
+	return out, nil
+}
+
+// runSummary is the one line `run` prints: what was fetched and how it went.
+func runSummary(outcomes []fetcher.Outcome, chosen int, took time.Duration, publishDir string) string {
+	var ok, notModified, failed, added, updated int
+	var failures []string
+	for _, o := range outcomes {
+		switch {
+		case o.Err != nil:
+			failed++
+			failures = append(failures, o.Source.ID)
+		case o.State.Result == newsdesk.ResultNotModified:
+			notModified++
+		default:
+			ok++
+			added += o.State.New
+			updated += o.State.Updated
+		}
+	}
+	s := fmt.Sprintf("fetched %d of %s in %s: %d ok (%d new, %d updated), %d not modified, %d failed",
+		len(outcomes), plural(chosen, "source"), took.Round(time.Millisecond), ok, added, updated, notModified, failed)
+	if failed > 0 {
+		s += " (" + strings.Join(failures, ", ") + "; see 'newsdesk status')"
+	}
+	if skipped := chosen - len(outcomes); skipped > 0 {
+		s += fmt.Sprintf("; %d not due yet (-force fetches them)", skipped)
+	}
+	if publishDir != "" {
+		s += "; exported to " + publishDir
+	}
+	return s
+}
+
+var _ flag.Value = (*listFlag)(nil)

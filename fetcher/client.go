@@ -1,0 +1,343 @@
+// Package fetcher turns a configured source into normalized items: one
+// polite conditional HTTP GET (User-Agent, validators sent back byte for
+// byte, a deadline, a cap on the decompressed body, at most five redirects
+// with permanent ones reported), gofeed parsing of the body whatever its
+// charset, and normalization into newsdesk.Item.
+//
+// It must not touch the store, decide when a source is due, or judge which
+// items are new: Fetch reports what one request saw and the caller decides.
+// It does not sanitize HTML either; that happens before republishing.
+package fetcher
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"syscall"
+	"time"
+
+	"github.com/newsdesk/newsdesk"
+)
+
+const (
+	// defaultMaxBody caps a response body after decompression.
+	defaultMaxBody = 10 << 20
+	// defaultTimeout bounds a fetch whose source sets no timeout, so that a
+	// server trickling a byte a second cannot hold a fetch forever.
+	defaultTimeout = 30 * time.Second
+	maxRedirects   = 5
+	accept         = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
+)
+
+// Client fetches feeds. Its zero value is not usable: build it with
+// NewClient. A Client is safe for concurrent use.
+type Client struct {
+	// HTTP is built by NewClient: no cookie jar, no Referer on redirects,
+	// at most 5 redirects, and permanent (301/308) redirects recorded for
+	// Response.MovedTo. A replacement should keep its CheckRedirect.
+	HTTP      *http.Client
+	UserAgent string // "newsdesk/VERSION (+URL)"
+	// MaxBody caps the body after decompression (gzip bombs); 0 means
+	// 10 MiB. A larger body is an error, never a truncated parse.
+	MaxBody int64
+	Now     func() time.Time
+}
+
+// NewClient returns a Client that identifies itself as userAgent
+// ("newsdesk/VERSION" when empty).
+func NewClient(userAgent string) *Client {
+	if userAgent == "" {
+		userAgent = "newsdesk/" + newsdesk.Version
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// A few connections per host: polite to publishers, and one slow host
+	// cannot take every connection.
+	tr.MaxConnsPerHost = 4
+	tr.MaxIdleConnsPerHost = 2
+	return &Client{
+		HTTP: &http.Client{
+			Transport:     tr,
+			CheckRedirect: checkRedirect,
+		},
+		UserAgent: userAgent,
+		MaxBody:   defaultMaxBody,
+		Now:       time.Now,
+	}
+}
+
+// Response is the outcome of one successful fetch.
+type Response struct {
+	Result       newsdesk.Result // ResultOK or ResultNotModified
+	ETag         string          // as received (on 200 and on 304 when the server sent a new one; else the previous)
+	LastModified string
+	FeedTitle    string
+	FeedLink     string
+	Items        []newsdesk.Item // normalized; nil on 304
+	MovedTo      string          // final URL when a 301/308 was followed, else ""
+	Status       int             // HTTP status
+	Bytes        int64           // body bytes parsed, after decompression
+}
+
+// StatusError is the error for a response that is neither 2xx nor 304.
+// RetryAfter is the Retry-After header as received (seconds or an
+// HTTP-date), for the scheduler's back-off.
+type StatusError struct {
+	Code       int
+	RetryAfter string
+}
+
+func (e *StatusError) Error() string {
+	msg := fmt.Sprintf("http status %d", e.Code)
+	if text := http.StatusText(e.Code); text != "" {
+		msg += " " + text
+	}
+	if e.RetryAfter != "" {
+		msg += " (retry after " + e.RetryAfter + ")"
+	}
+	return msg
+}
+
+// Fetch does one conditional GET of src.URL and parses the feed.
+//
+// The validators of prev (If-None-Match = prev.ETag, If-Modified-Since =
+// prev.LastModified) are sent byte for byte, and only when prev.URL ==
+// src.URL: validators belong to the URL they came from. The fetch is bounded
+// by src.Timeout (30s when unset) on top of ctx. A status other than 2xx and
+// 304 is a *StatusError. Errors name the kind of failure ("timed out after
+// 30s", "dns: no such host example.org", "too many redirects (5)") but not
+// the source; the caller adds that.
+func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.FetchState) (*Response, error) {
+	timeout := src.Timeout
+	if timeout <= 0 {
+		timeout = defaultTimeout
+	}
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
+		timeout = max(time.Until(d), 0)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	rs := &redirects{}
+	ctx = context.WithValue(ctx, redirectsKey{}, rs)
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src.URL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("bad url %q: %w", src.URL, err)
+	}
+	req.Header.Set("User-Agent", c.UserAgent)
+	req.Header.Set("Accept", accept)
+	// Go's transport asks for gzip and decompresses by itself as long as
+	// Accept-Encoding is left alone.
+	conditional := prev.URL == src.URL
+	if conditional {
+		if prev.ETag != "" {
+			req.Header.Set("If-None-Match", prev.ETag)
+		}
+		if prev.LastModified != "" {
+			req.Header.Set("If-Modified-Since", prev.LastModified)
+		}
+	}
+
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, describe(ctx, err, timeout)
+	}
+	defer resp.Body.Close()
+
+	out := &Response{
+		Status:       resp.StatusCode,
+		ETag:         resp.Header.Get("ETag"),
+		LastModified: resp.Header.Get("Last-Modified"),
+		MovedTo:      rs.movedTo,
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		drain(resp.Body)
+		if conditional && out.ETag == "" {
+			out.ETag = prev.ETag
+		}
+		if conditional && out.LastModified == "" {
+			out.LastModified = prev.LastModified
+		}
+		out.Result = newsdesk.ResultNotModified
+		return out, nil
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		drain(resp.Body)
+		return nil, &StatusError{Code: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After")}
+	}
+
+	body, err := readBody(resp.Body, c.maxBody())
+	if err != nil {
+		return nil, describe(ctx, err, timeout)
+	}
+	parsed, err := parse(body, resp.Header.Get("Content-Type"), resp.Request.URL.String(), src, c.now())
+	if err != nil {
+		return nil, err
+	}
+	out.Result = newsdesk.ResultOK
+	out.FeedTitle = parsed.FeedTitle
+	out.FeedLink = parsed.FeedLink
+	out.Items = parsed.Items
+	out.Bytes = int64(len(body))
+	return out, nil
+}
+
+func (c *Client) maxBody() int64 {
+	if c.MaxBody > 0 {
+		return c.MaxBody
+	}
+	return defaultMaxBody
+}
+
+func (c *Client) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// readBody reads at most limit bytes. A body that is still gzip after the
+// transport (a .xml.gz served without Content-Encoding, or compressed twice)
+// is decompressed, under the same cap.
+func readBody(r io.Reader, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	if int64(len(body)) > limit {
+		return nil, errBodyTooLarge(limit)
+	}
+	if !bytes.HasPrefix(body, []byte{0x1f, 0x8b, 0x08}) {
+		return body, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return body, nil
+	}
+	plain, err := io.ReadAll(io.LimitReader(zr, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("gunzip body: %w", err)
+	}
+	if int64(len(plain)) > limit {
+		return nil, errBodyTooLarge(limit)
+	}
+	return plain, nil
+}
+
+func errBodyTooLarge(limit int64) error {
+	size := fmt.Sprintf("%d bytes", limit)
+	switch {
+	case limit%(1<<20) == 0:
+		size = fmt.Sprintf("%d MiB", limit>>20)
+	case limit%(1<<10) == 0:
+		size = fmt.Sprintf("%d KiB", limit>>10)
+	}
+	return errors.New("body larger than " + size)
+}
+
+// drain reads a little of an unwanted body so the connection can be reused.
+func drain(r io.Reader) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(r, 64<<10))
+}
+
+// redirects records, for one fetch, where its permanent redirects led.
+type redirects struct {
+	movedTo   string // the URL after the leading run of 301/308
+	temporary bool   // a 302/303/307 came first: the configured URL stays
+}
+
+type redirectsKey struct{}
+
+// errTooManyRedirects stops a redirect chain (or loop).
+var errTooManyRedirects = fmt.Errorf("too many redirects (%d)", maxRedirects)
+
+// checkRedirect is the CheckRedirect of Client.HTTP. It caps redirects,
+// removes the Referer that net/http adds, and notes permanent redirects in
+// the fetch's context. Only a run of 301/308 from the configured URL moves
+// the source: after a 302 the configured URL stays right.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) > maxRedirects {
+		return errTooManyRedirects
+	}
+	req.Header.Del("Referer")
+	rs, ok := req.Context().Value(redirectsKey{}).(*redirects)
+	if !ok || req.Response == nil {
+		return nil
+	}
+	switch code := req.Response.StatusCode; {
+	case !rs.temporary && (code == http.StatusMovedPermanently || code == http.StatusPermanentRedirect):
+		rs.movedTo = req.URL.String()
+	default:
+		rs.temporary = true
+	}
+	return nil
+}
+
+// fetchError is an error whose message is written for the operator
+// ("timed out after 30s") while Unwrap keeps the cause for errors.Is. It
+// replaces net/http's `Get "https://...": ` chains, which repeat the URL
+// the caller already knows.
+type fetchError struct {
+	msg string
+	err error
+}
+
+func (e *fetchError) Error() string { return e.msg }
+func (e *fetchError) Unwrap() error { return e.err }
+
+// describe names the kind of a transport error.
+func describe(ctx context.Context, err error, timeout time.Duration) error {
+	var (
+		dnsErr   *net.DNSError
+		certErr  *tls.CertificateVerificationError
+		recErr   tls.RecordHeaderError
+		alertErr tls.AlertError
+		netErr   net.Error
+		urlErr   *url.Error
+	)
+	host := ""
+	if errors.As(err, &urlErr) {
+		if u, perr := url.Parse(urlErr.URL); perr == nil {
+			host = u.Host
+		}
+	}
+	switch {
+	case errors.Is(err, errTooManyRedirects):
+		return &fetchError{errTooManyRedirects.Error(), err}
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
+		return &fetchError{fmt.Sprintf("timed out after %s", timeout.Round(time.Millisecond)), err}
+	case errors.Is(err, context.Canceled):
+		return &fetchError{"canceled", err}
+	case errors.As(err, &dnsErr):
+		switch {
+		case dnsErr.IsNotFound:
+			return &fetchError{"dns: no such host " + dnsErr.Name, err}
+		case dnsErr.IsTimeout:
+			return &fetchError{"dns: timed out looking up " + dnsErr.Name, err}
+		}
+		return &fetchError{fmt.Sprintf("dns: lookup %s: %s", dnsErr.Name, dnsErr.Err), err}
+	case errors.As(err, &certErr):
+		return &fetchError{fmt.Sprintf("tls: %s: %v", host, certErr.Err), err}
+	case errors.As(err, &recErr):
+		return &fetchError{fmt.Sprintf("tls: %s: server did not answer with TLS", host), err}
+	case errors.As(err, &alertErr):
+		return &fetchError{fmt.Sprintf("tls: %s: %v", host, alertErr), err}
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return &fetchError{"connection refused by " + host, err}
+	case errors.Is(err, syscall.ECONNRESET):
+		return &fetchError{"connection reset by " + host, err}
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+		return &fetchError{"network unreachable: " + host, err}
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return &fetchError{fmt.Sprintf("timed out: %s", host), err}
+	case urlErr != nil:
+		return fmt.Errorf("request: %w", urlErr.Err)
+	}
+	return err
+}

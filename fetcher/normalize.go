@@ -1,0 +1,470 @@
+package fetcher
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+	xhtml "golang.org/x/net/html"
+
+	"github.com/newsdesk/newsdesk"
+)
+
+// feedParser is shared by every fetch. In gofeed v1.4.2 one Parser is safe
+// for concurrent use: rss.Parser, atom.Parser and json.Parser are empty
+// structs, the translators only read their options, and Parse keeps its
+// state on the stack. The RSS translator skips its per-item HTML parse that
+// looks for an image, which newsdesk does not use.
+var feedParser = newParser()
+
+func newParser() *gofeed.Parser {
+	p := gofeed.NewParser()
+	p.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
+	return p
+}
+
+// errEmptyBody is returned for a body that is empty or only whitespace.
+var errEmptyBody = errors.New("empty response body")
+
+// parse turns a response body into a Response with the feed's title, link
+// and normalized items: charset decoding, gofeed, Normalize. It is what
+// Fetch does after the HTTP exchange, and what the conformance test runs on
+// the corpora. feedURL is the URL the body was served from.
+func parse(body []byte, contentType, feedURL string, src newsdesk.Source, now time.Time) (*Response, error) {
+	return parseWith(feedParser, body, contentType, feedURL, src, now)
+}
+
+// parseWith is parse with a given gofeed.Parser. A panic in gofeed or in
+// Normalize fails this feed only, as an error.
+func parseWith(p *gofeed.Parser, body []byte, contentType, feedURL string, src newsdesk.Source, now time.Time) (resp *Response, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			resp, err = nil, fmt.Errorf("parser panic: %v", r)
+		}
+	}()
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, errEmptyBody
+	}
+	text, err := toUTF8(body, contentType)
+	if err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(text)) == 0 {
+		return nil, errEmptyBody
+	}
+	f, err := p.Parse(bytes.NewReader(text))
+	if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
+		// gofeed looks for the root element in the first 4096 bytes only;
+		// a long comment or DOCTYPE before it hides a good feed.
+		if root, off := xmlRoot(text); isFeedRoot(root) && off > 0 {
+			f, err = p.Parse(bytes.NewReader(text[off:]))
+		}
+	}
+	if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
+		return nil, notAFeed(text, contentType, feedURL)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("parse feed: %w", err)
+	}
+	if f == nil {
+		return nil, errors.New("parse feed: no feed")
+	}
+	return &Response{
+		Result:    newsdesk.ResultOK,
+		FeedTitle: plainText(f.Title),
+		FeedLink:  absURL(baseURL(feedURL, ""), strings.TrimSpace(f.Link)),
+		Items:     Normalize(src, feedURL, f, now),
+	}, nil
+}
+
+// Normalize turns a parsed gofeed feed into items of src. feedURL is the URL
+// it was fetched from (for resolving relative links). now is the fetch time.
+//
+// Item IDs are the trimmed guid / Atom id / JSON id, else the absolute link,
+// else "sha1:" and the hash of title and raw date, so that they are stable
+// across fetches; when two items share an ID the first wins. Published is
+// left zero when the feed gives no usable date: the store fills in the
+// first-seen time. HTML is passed on unsanitized.
+func Normalize(src newsdesk.Source, feedURL string, f *gofeed.Feed, now time.Time) []newsdesk.Item {
+	if f == nil || len(f.Items) == 0 {
+		return nil
+	}
+	base := baseURL(feedURL, f.Link)
+	now = now.UTC()
+	seen := make(map[string]bool, len(f.Items))
+	items := make([]newsdesk.Item, 0, len(f.Items))
+	for _, gi := range f.Items {
+		if gi == nil {
+			continue
+		}
+		it := normalizeItem(src.ID, base, gi, now)
+		if seen[it.ID] {
+			continue
+		}
+		seen[it.ID] = true
+		items = append(items, it)
+	}
+	return items
+}
+
+func normalizeItem(sourceID string, base *url.URL, gi *gofeed.Item, now time.Time) newsdesk.Item {
+	it := newsdesk.Item{
+		SourceID: sourceID,
+		Title:    plainText(gi.Title),
+		Summary:  strings.TrimSpace(stripControls(gi.Description)),
+		Content:  strings.TrimSpace(stripControls(gi.Content)),
+	}
+
+	guid := strings.TrimSpace(stripControls(gi.GUID))
+	link := strings.TrimSpace(gi.Link)
+	if link == "" && len(gi.Links) > 0 {
+		link = strings.TrimSpace(gi.Links[0])
+	}
+	if link == "" && isWebURL(guid) {
+		// An RSS guid is a permalink unless isPermaLink="false", which
+		// gofeed does not report; an absolute http(s) guid is a fair guess.
+		link = guid
+	}
+	it.Link = absURL(base, link)
+
+	published := sensibleTime(gi.PublishedParsed, now)
+	updated := sensibleTime(gi.UpdatedParsed, now)
+	if published.IsZero() {
+		published = updated
+	}
+	if updated.IsZero() {
+		updated = published
+	}
+	it.Published, it.Updated = published, updated
+
+	switch {
+	case guid != "":
+		it.ID = guid
+	case it.Link != "":
+		it.ID = it.Link
+	default:
+		it.ID = hashID(it.Title, rawDate(gi), it.Summary, it.Content)
+	}
+
+	for _, p := range gi.Authors {
+		if p == nil {
+			continue
+		}
+		name := collapseSpace(stripControls(p.Name))
+		email := strings.TrimSpace(stripControls(p.Email))
+		if name != "" || email != "" {
+			it.Authors = append(it.Authors, newsdesk.Person{Name: name, Email: email})
+		}
+	}
+	for _, c := range gi.Categories {
+		c = collapseSpace(stripControls(c))
+		if c != "" && !contains(it.Categories, c) {
+			it.Categories = append(it.Categories, c)
+		}
+	}
+	for _, e := range gi.Enclosures {
+		if e == nil {
+			continue
+		}
+		u := absURL(base, strings.TrimSpace(e.URL))
+		if u == "" || containsEnclosure(it.Enclosures, u) {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(e.Length), 10, 64)
+		if err != nil || n < 0 {
+			n = 0
+		}
+		it.Enclosures = append(it.Enclosures, newsdesk.Enclosure{
+			URL:    u,
+			Type:   strings.TrimSpace(e.Type),
+			Length: n,
+		})
+	}
+	return it
+}
+
+// rawDate is the item's date as the feed wrote it, for hashing: the raw
+// string is stable across fetches even when it does not parse.
+func rawDate(gi *gofeed.Item) string {
+	if s := strings.TrimSpace(gi.Published); s != "" {
+		return s
+	}
+	return strings.TrimSpace(gi.Updated)
+}
+
+// hashID is the ID of an item that has neither guid nor link: the hash of
+// its title and raw date. An item with neither is hashed by its text, so
+// that distinct undated, untitled items do not collapse into one.
+func hashID(title, date, summary, content string) string {
+	key := title + "\n" + date
+	if title == "" && date == "" {
+		key = summary + "\n" + content
+	}
+	sum := sha1.Sum([]byte(key))
+	return "sha1:" + hex.EncodeToString(sum[:])
+}
+
+// earliestDate is the earliest date believed: earlier ones (year 1 from a
+// zero-valued generator, 1900 from a bad template) count as missing.
+var earliestDate = time.Unix(0, 0).UTC()
+
+// sensibleTime returns t in UTC, zero for a missing or pre-1970 date, and
+// now for a date in the future.
+func sensibleTime(t *time.Time, now time.Time) time.Time {
+	if t == nil || t.IsZero() || t.Before(earliestDate) {
+		return time.Time{}
+	}
+	if t.After(now) {
+		return now
+	}
+	return t.UTC()
+}
+
+// baseURL is the URL relative links of a feed are resolved against: the
+// feed's own home page link, made absolute against the feed URL, when it is
+// an absolute http(s) URL; else the feed URL. Relative item links in RSS are
+// written relative to the site, which is not always where the feed lives.
+func baseURL(feedURL, feedLink string) *url.URL {
+	fu, err := url.Parse(strings.TrimSpace(feedURL))
+	if err != nil {
+		fu = nil
+	}
+	if feedLink = strings.TrimSpace(feedLink); feedLink != "" {
+		var lu *url.URL
+		if fu != nil {
+			lu, err = fu.Parse(feedLink)
+		} else {
+			lu, err = url.Parse(feedLink)
+		}
+		if err == nil && (lu.Scheme == "http" || lu.Scheme == "https") && lu.Host != "" {
+			return lu
+		}
+	}
+	return fu
+}
+
+// absURL resolves ref against base. A reference that cannot be parsed is
+// kept as written rather than dropped.
+func absURL(base *url.URL, ref string) string {
+	ref = strings.TrimSpace(stripControls(ref))
+	if ref == "" {
+		return ""
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return ref
+	}
+	if base != nil && !u.IsAbs() {
+		u = base.ResolveReference(u)
+	}
+	return u.String()
+}
+
+func isWebURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// plainText makes a title plain text: tags stripped, HTML entities decoded
+// once, whitespace collapsed.
+func plainText(s string) string {
+	s = stripControls(s)
+	if strings.ContainsRune(s, '<') {
+		s = stripTags(s)
+	} else {
+		s = html.UnescapeString(s)
+	}
+	// After decoding: "&#1;" is a control character too.
+	return collapseSpace(stripControls(s))
+}
+
+// stripTags returns the text of an HTML fragment, entities decoded; the
+// contents of script and style elements are not text. Tags other than
+// inline ones separate words: "<p>a</p><p>b</p>" is "a b", "<b>a</b>b" is "ab".
+func stripTags(s string) string {
+	var b strings.Builder
+	z := xhtml.NewTokenizer(strings.NewReader(s))
+	skip := 0
+	for {
+		tt := z.Next()
+		switch tt {
+		case xhtml.ErrorToken:
+			return b.String()
+		case xhtml.TextToken:
+			if skip == 0 {
+				b.Write(z.Text())
+			}
+		case xhtml.StartTagToken, xhtml.EndTagToken, xhtml.SelfClosingTagToken:
+			name, _ := z.TagName()
+			tag := string(name)
+			if tag == "script" || tag == "style" {
+				if tt == xhtml.StartTagToken {
+					skip++
+				} else if tt == xhtml.EndTagToken && skip > 0 {
+					skip--
+				}
+			}
+			if !inlineTags[tag] {
+				b.WriteByte(' ')
+			}
+		}
+	}
+}
+
+// inlineTags are the HTML elements that do not break a word.
+var inlineTags = map[string]bool{
+	"a": true, "abbr": true, "b": true, "bdi": true, "bdo": true, "cite": true,
+	"code": true, "data": true, "dfn": true, "em": true, "font": true, "i": true,
+	"kbd": true, "mark": true, "q": true, "s": true, "samp": true, "small": true,
+	"span": true, "strike": true, "strong": true, "sub": true, "sup": true,
+	"time": true, "tt": true, "u": true, "var": true, "wbr": true,
+}
+
+func collapseSpace(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func containsEnclosure(list []newsdesk.Enclosure, u string) bool {
+	for _, e := range list {
+		if e.URL == u {
+			return true
+		}
+	}
+	return false
+}
+
+// xmlRoot returns the name of the root element of an XML document and its
+// byte offset, or "" when the body is not XML.
+func xmlRoot(body []byte) (string, int) {
+	d := xml.NewDecoder(bytes.NewReader(body))
+	d.Strict = false
+	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+	for {
+		off := int(d.InputOffset())
+		tok, err := d.RawToken()
+		if err != nil {
+			return "", 0
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			return strings.ToLower(se.Name.Local), off
+		}
+	}
+}
+
+func isFeedRoot(name string) bool {
+	return name == "rss" || name == "rdf" || name == "feed"
+}
+
+// feedTypes are the link types of feed autodiscovery.
+var feedTypes = map[string]bool{
+	"application/rss+xml":   true,
+	"application/atom+xml":  true,
+	"application/feed+json": true,
+}
+
+// notAFeed explains a body gofeed found no feed in. For an HTML page it
+// lists the feeds the page links to, resolved, so that the operator can put
+// the right URL into feeds.yaml.
+func notAFeed(body []byte, contentType, pageURL string) error {
+	mediaType, _, _ := mime.ParseMediaType(contentType)
+	if isHTML(body, mediaType) {
+		msg := "not a feed (text/html)"
+		if links := feedLinks(body, pageURL); len(links) > 0 {
+			msg += "; the page links to feeds: " + strings.Join(links, ", ")
+		}
+		return errors.New(msg)
+	}
+	if root, _ := xmlRoot(body); root != "" {
+		return fmt.Errorf("not a feed (XML document <%s>)", root)
+	}
+	if mediaType == "" {
+		mediaType, _, _ = mime.ParseMediaType(http.DetectContentType(body))
+	}
+	return fmt.Errorf("not a feed (%s)", mediaType)
+}
+
+// isHTML reports whether a body that is not a feed is a web page.
+func isHTML(body []byte, mediaType string) bool {
+	if mediaType == "text/html" || mediaType == "application/xhtml+xml" {
+		return true
+	}
+	head := bytes.ToLower(body[:min(len(body), 1024)])
+	head = bytes.TrimSpace(head)
+	return bytes.HasPrefix(head, []byte("<!doctype html")) || bytes.Contains(head, []byte("<html"))
+}
+
+// feedLinks returns the absolute URLs of the <link rel="alternate"> feed
+// links of an HTML page, in order, without duplicates. A <base href> in the
+// page changes what relative links resolve against.
+func feedLinks(page []byte, pageURL string) []string {
+	base, err := url.Parse(pageURL)
+	if err != nil {
+		base = nil
+	}
+	var links []string
+	z := xhtml.NewTokenizer(bytes.NewReader(page))
+	for {
+		tt := z.Next()
+		if tt == xhtml.ErrorToken {
+			return links
+		}
+		if tt != xhtml.StartTagToken && tt != xhtml.SelfClosingTagToken {
+			continue
+		}
+		name, hasAttr := z.TagName()
+		if !hasAttr || (string(name) != "link" && string(name) != "base") {
+			continue
+		}
+		attrs := map[string]string{}
+		for {
+			k, v, more := z.TagAttr()
+			attrs[string(k)] = string(v)
+			if !more {
+				break
+			}
+		}
+		if string(name) == "base" {
+			if b, err := url.Parse(strings.TrimSpace(attrs["href"])); err == nil && base != nil {
+				base = base.ResolveReference(b)
+			}
+			continue
+		}
+		mt, _, _ := mime.ParseMediaType(attrs["type"])
+		if !hasToken(attrs["rel"], "alternate") || !feedTypes[mt] {
+			continue
+		}
+		if u := absURL(base, attrs["href"]); u != "" && !contains(links, u) {
+			links = append(links, u)
+		}
+	}
+}
+
+func hasToken(list, token string) bool {
+	for _, f := range strings.Fields(list) {
+		if strings.EqualFold(f, token) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,324 @@
+package fetcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/newsdesk/newsdesk"
+)
+
+// Store is what the scheduler needs from the database; *store.DB satisfies
+// it. SaveFetch writes a fetch's items and the source's state in one
+// transaction; SaveState writes the state alone (a 304, a failure).
+type Store interface {
+	States() ([]newsdesk.FetchState, error)
+	SaveFetch(st newsdesk.FetchState, items []newsdesk.Item) (newsdesk.FetchState, error)
+	SaveState(st newsdesk.FetchState) error
+}
+
+// Scheduler decides when each source is fetched, fetches it with Client and
+// commits each source's results as soon as its fetch finishes, so a pass cut
+// short keeps everything that finished. Scheduling decisions are pure
+// functions of the stored state and the clock (Due, NextDue); Run and
+// RunOnce are thin loops around them.
+type Scheduler struct {
+	Client      *Client
+	Store       Store
+	Logger      *slog.Logger
+	Now         func() time.Time
+	Concurrency int // fetches in flight at once; 0 means DefaultConcurrency
+	// OnCommit, when set, is called after a source's results are committed,
+	// from the goroutine that fetched it.
+	OnCommit func(newsdesk.FetchState)
+
+	mu      sync.Mutex
+	sources []newsdesk.Source
+	sem     chan struct{}
+	wake    chan struct{}
+}
+
+// DefaultConcurrency is how many sources are fetched at once by default.
+const DefaultConcurrency = 8
+
+// maxBackoff caps the wait after repeated failures: a failing source is
+// never dropped, it is retried at least once a day.
+const maxBackoff = 24 * time.Hour
+
+// NewScheduler returns a scheduler for the given sources.
+func NewScheduler(client *Client, st Store, sources []newsdesk.Source, logger *slog.Logger) *Scheduler {
+	return &Scheduler{Client: client, Store: st, Logger: logger, Now: time.Now, sources: sources}
+}
+
+// SetSources replaces the configured sources; a running Run picks them up at
+// once.
+func (s *Scheduler) SetSources(sources []newsdesk.Source) {
+	s.mu.Lock()
+	s.sources = sources
+	wake := s.wake
+	s.mu.Unlock()
+	if wake != nil {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Sources returns the configured sources.
+func (s *Scheduler) Sources() []newsdesk.Source {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sources
+}
+
+// Due reports whether src should be fetched at now given its stored state
+// (ok is false when it was never fetched), and otherwise when it will be.
+// A source is due when it was never fetched, when its configured URL
+// changed, or when its next-due time has come.
+func Due(src newsdesk.Source, st newsdesk.FetchState, ok bool, now time.Time) (bool, time.Time) {
+	if !ok || st.URL != src.URL || !now.Before(st.NextDue) {
+		return true, now
+	}
+	return false, st.NextDue
+}
+
+// NextDue is when src is next fetched after a fetch that ended at now in
+// state st: one interval on success, and on the n-th failure in a row
+// 2^n intervals, at most a day.
+func NextDue(src newsdesk.Source, st newsdesk.FetchState, now time.Time) time.Time {
+	interval := src.Interval
+	if interval <= 0 {
+		interval = 15 * time.Minute
+	}
+	if st.Result != newsdesk.ResultError || st.Failures == 0 {
+		return now.Add(interval)
+	}
+	wait := interval
+	for i := 0; i < st.Failures && wait < maxBackoff; i++ {
+		wait *= 2
+	}
+	return now.Add(min(wait, maxBackoff))
+}
+
+// Outcome is the result of fetching one source in a pass.
+type Outcome struct {
+	Source newsdesk.Source
+	State  newsdesk.FetchState // as committed
+	Err    error               // the fetch error, also recorded in State
+}
+
+// RunOnce fetches, concurrently, every source that is due now (every one
+// when force is set) and commits each as it finishes. It returns when all
+// have finished or ctx is done. An error is returned only when the store
+// cannot be read; a source's failure is in its Outcome.
+func (s *Scheduler) RunOnce(ctx context.Context, sources []newsdesk.Source, force bool) ([]Outcome, error) {
+	states, err := s.states()
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var due []newsdesk.Source
+	for _, src := range sources {
+		st, ok := states[src.ID]
+		if yes, _ := Due(src, st, ok, now); yes || force {
+			due = append(due, src)
+		}
+	}
+	out := make([]Outcome, len(due))
+	var wg sync.WaitGroup
+	for i, src := range due {
+		wg.Go(func() { out[i] = s.fetch(ctx, src, states[src.ID]) })
+	}
+	wg.Wait()
+	return out, nil
+}
+
+// Run fetches each source whenever it is due until ctx is done, then waits
+// for fetches in flight to commit. A slow or failing source never holds up
+// another: each fetch runs on its own and the loop wakes for the next due
+// time, a finished fetch, or a change of sources.
+func (s *Scheduler) Run(ctx context.Context) error {
+	s.mu.Lock()
+	s.wake = make(chan struct{}, 1)
+	s.mu.Unlock()
+	done := make(chan string)
+	inflight := map[string]bool{}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		states, err := s.states()
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		next := now.Add(time.Hour)
+		for _, src := range s.Sources() {
+			if inflight[src.ID] {
+				continue
+			}
+			st, ok := states[src.ID]
+			due, at := Due(src, st, ok, now)
+			if !due {
+				next = minTime(next, at)
+				continue
+			}
+			inflight[src.ID] = true
+			wg.Go(func() {
+				s.fetch(ctx, src, st)
+				select {
+				case done <- src.ID:
+				case <-ctx.Done():
+				}
+			})
+		}
+		timer := time.NewTimer(next.Sub(now))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case id := <-done:
+			delete(inflight, id)
+		case <-s.wake:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func (s *Scheduler) states() (map[string]newsdesk.FetchState, error) {
+	list, err := s.Store.States()
+	if err != nil {
+		return nil, fmt.Errorf("read fetch states: %w", err)
+	}
+	m := make(map[string]newsdesk.FetchState, len(list))
+	for _, st := range list {
+		m[st.SourceID] = st
+	}
+	return m, nil
+}
+
+func (s *Scheduler) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Scheduler) acquire(ctx context.Context) bool {
+	s.mu.Lock()
+	if s.sem == nil {
+		n := s.Concurrency
+		if n <= 0 {
+			n = DefaultConcurrency
+		}
+		s.sem = make(chan struct{}, n)
+	}
+	sem := s.sem
+	s.mu.Unlock()
+	select {
+	case sem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (s *Scheduler) release() { <-s.sem }
+
+// fetch fetches one source and commits the result. A fetch cut short by ctx
+// (shutdown) records nothing, so the source stays due.
+func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.FetchState) (out Outcome) {
+	out = Outcome{Source: src, State: prev}
+	log := s.Logger.With("source", src.ID)
+	if !s.acquire(ctx) {
+		out.Err = ctx.Err()
+		return out
+	}
+	defer s.release()
+	resp, err := s.fetchSafely(ctx, src, prev)
+	if err != nil && ctx.Err() != nil {
+		out.Err = ctx.Err()
+		return out
+	}
+	st := prev
+	st.SourceID = src.ID
+	st.LastFetch = s.now()
+	st.New, st.Updated, st.Error = 0, 0, ""
+	var items []newsdesk.Item
+	switch {
+	case err != nil:
+		st.Result = newsdesk.ResultError
+		st.Error = err.Error()
+		st.Failures++
+		out.Err = err
+	default:
+		if st.URL != src.URL {
+			// Validators belong to the URL they came from.
+			st.ETag, st.LastModified = "", ""
+		}
+		st.URL = src.URL
+		st.Result = resp.Result
+		st.Failures = 0
+		st.LastSuccess = st.LastFetch
+		if resp.ETag != "" || resp.Result == newsdesk.ResultOK {
+			st.ETag = resp.ETag
+		}
+		if resp.LastModified != "" || resp.Result == newsdesk.ResultOK {
+			st.LastModified = resp.LastModified
+		}
+		if resp.Result == newsdesk.ResultOK {
+			st.FeedTitle, st.FeedLink = resp.FeedTitle, resp.FeedLink
+			items = resp.Items
+		}
+		if resp.MovedTo != "" {
+			log.Warn("source moved permanently: update its url in feeds.yaml", "url", src.URL, "moved_to", resp.MovedTo)
+		}
+	}
+	st.NextDue = NextDue(src, st, st.LastFetch)
+	var saveErr error
+	if st.Result == newsdesk.ResultOK {
+		st, saveErr = s.Store.SaveFetch(st, items)
+	} else {
+		saveErr = s.Store.SaveState(st)
+	}
+	if saveErr != nil {
+		log.Error("could not store fetch", "error", saveErr)
+		out.Err = errors.Join(out.Err, saveErr)
+		return out
+	}
+	out.State = st
+	switch st.Result {
+	case newsdesk.ResultError:
+		log.Warn("fetch failed", "error", st.Error, "failures", st.Failures, "next_due", st.NextDue.Format(time.RFC3339))
+	default:
+		log.Info("fetched", "result", st.Summary(), "next_due", st.NextDue.Format(time.RFC3339))
+	}
+	if s.OnCommit != nil {
+		s.OnCommit(st)
+	}
+	return out
+}
+
+// fetchSafely turns a panic anywhere in fetching one source into that
+// source's error, so one hostile feed cannot take the daemon down.
+func (s *Scheduler) fetchSafely(ctx context.Context, src newsdesk.Source, prev newsdesk.FetchState) (resp *Response, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.Logger.Error("panic while fetching", "source", src.ID, "panic", r, "stack", string(debug.Stack()))
+			resp, err = nil, fmt.Errorf("internal error while fetching: %v", r)
+		}
+	}()
+	return s.Client.Fetch(ctx, src, prev)
+}
