@@ -220,14 +220,14 @@ func hashID(title, date, summary, content string) string {
 // zero-valued generator, 1900 from a bad template) count as missing.
 var earliestDate = time.Unix(0, 0).UTC()
 
-// sensibleTime returns t in UTC, zero for a missing or pre-1970 date, and
-// now for a date in the future.
+// sensibleTime returns t in UTC, or zero for a missing, pre-1970 or future
+// date. Zero means "undated": the store dates such an item by the time it
+// first saw it (the fetch time) and keeps that date on later fetches, where
+// clamping to each fetch's own time would make the item look changed every
+// time.
 func sensibleTime(t *time.Time, now time.Time) time.Time {
-	if t == nil || t.IsZero() || t.Before(earliestDate) {
+	if t == nil || t.IsZero() || t.Before(earliestDate) || t.After(now) {
 		return time.Time{}
-	}
-	if t.After(now) {
-		return now
 	}
 	return t.UTC()
 }

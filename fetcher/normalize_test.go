@@ -131,8 +131,10 @@ func TestNormalizeDates(t *testing.T) {
 		{"both", timePtr(at), timePtr(later), at.UTC(), later},
 		{"only updated", nil, timePtr(later), later, later},
 		{"none stays zero", nil, nil, time.Time{}, time.Time{}},
-		{"future clamped to now", timePtr(fetchNow.Add(72 * time.Hour)), nil, fetchNow, fetchNow},
-		{"year 9999 clamped to now", timePtr(time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)), nil, fetchNow, fetchNow},
+		// Future dates count as missing: the store dates the item by when it
+		// first saw it, the fetch time, and keeps that date on later fetches.
+		{"future is missing", timePtr(fetchNow.Add(72 * time.Hour)), nil, time.Time{}, time.Time{}},
+		{"year 9999 is missing", timePtr(time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)), nil, time.Time{}, time.Time{}},
 		{"before 1970 is missing", timePtr(time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)), nil, time.Time{}, time.Time{}},
 		{"year 1 is missing, updated used", timePtr(time.Time{}.Add(time.Hour)), timePtr(later), later, later},
 	}
@@ -191,8 +193,8 @@ func TestParseMessy(t *testing.T) {
 	if got := byID[sha1ID("Undated\n")]; !got.Published.IsZero() || got.Link != "" {
 		t.Errorf("undated item Published, Link = %v, %q, want zero, empty", got.Published, got.Link)
 	}
-	if got := byID["tag:messy.example,2026:future"].Published; !got.Equal(fetchNow) {
-		t.Errorf("future item Published = %v, want now %v", got, fetchNow)
+	if got := byID["tag:messy.example,2026:future"].Published; !got.IsZero() {
+		t.Errorf("future item Published = %v, want zero (dated by the store when first seen)", got)
 	}
 	if got := byID["tag:messy.example,2026:past"].Published; !got.IsZero() {
 		t.Errorf("1900 item Published = %v, want zero", got)

@@ -1,0 +1,251 @@
+package fetcher_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/fetcher"
+	"github.com/newsdesk/newsdesk/store"
+)
+
+var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+func TestDue(t *testing.T) {
+	src := newsdesk.Source{ID: "a", URL: "https://a.example/rss", Interval: 10 * time.Minute}
+	fetched := newsdesk.FetchState{SourceID: "a", URL: src.URL, NextDue: t0.Add(10 * time.Minute)}
+	tests := []struct {
+		name    string
+		st      newsdesk.FetchState
+		ok      bool
+		now     time.Time
+		wantDue bool
+		wantAt  time.Time
+	}{
+		{"never fetched", newsdesk.FetchState{}, false, t0, true, t0},
+		{"before next due", fetched, true, t0.Add(9 * time.Minute), false, t0.Add(10 * time.Minute)},
+		{"at next due", fetched, true, t0.Add(10 * time.Minute), true, t0.Add(10 * time.Minute)},
+		{"url changed in feeds.yaml", newsdesk.FetchState{URL: "https://old.example/rss", NextDue: t0.Add(time.Hour)}, true, t0, true, t0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			due, at := fetcher.Due(src, tt.st, tt.ok, tt.now)
+			if due != tt.wantDue || !at.Equal(tt.wantAt) {
+				t.Errorf("Due() = %v, %v; want %v, %v", due, at, tt.wantDue, tt.wantAt)
+			}
+		})
+	}
+}
+
+func TestNextDueBacksOff(t *testing.T) {
+	src := newsdesk.Source{Interval: 10 * time.Minute}
+	tests := []struct {
+		st   newsdesk.FetchState
+		want time.Duration
+	}{
+		{newsdesk.FetchState{Result: newsdesk.ResultOK}, 10 * time.Minute},
+		{newsdesk.FetchState{Result: newsdesk.ResultNotModified}, 10 * time.Minute},
+		{newsdesk.FetchState{Result: newsdesk.ResultError, Failures: 1}, 20 * time.Minute},
+		{newsdesk.FetchState{Result: newsdesk.ResultError, Failures: 2}, 40 * time.Minute},
+		{newsdesk.FetchState{Result: newsdesk.ResultError, Failures: 7}, 1280 * time.Minute},
+		{newsdesk.FetchState{Result: newsdesk.ResultError, Failures: 8}, 24 * time.Hour},
+		{newsdesk.FetchState{Result: newsdesk.ResultError, Failures: 500}, 24 * time.Hour},
+	}
+	for _, tt := range tests {
+		if got := fetcher.NextDue(src, tt.st, t0).Sub(t0); got != tt.want {
+			t.Errorf("NextDue(%s, %d failures) = now+%v, want now+%v", tt.st.Result, tt.st.Failures, got, tt.want)
+		}
+	}
+}
+
+const feedXML = `<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>%s</title><link>https://example.com/</link>
+<item><title>One</title><link>https://example.com/1</link><guid>https://example.com/1</guid><pubDate>Thu, 26 Nov 2026 10:00:00 +0000</pubDate></item>
+<item><title>Two</title><link>https://example.com/2</link><guid>https://example.com/2</guid><pubDate>Thu, 26 Nov 2026 11:00:00 +0000</pubDate></item>
+</channel></rss>`
+
+func newScheduler(t *testing.T, clock *time.Time, sources ...newsdesk.Source) (*fetcher.Scheduler, *store.DB) {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "newsdesk.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s := fetcher.NewScheduler(fetcher.NewClient("newsdesk-test"), db, sources, slog.New(slog.DiscardHandler))
+	s.Now = func() time.Time { return *clock }
+	return s, db
+}
+
+func TestRunOnceStoresConditionalAndBacksOff(t *testing.T) {
+	var requests atomic.Int32
+	var failing atomic.Bool
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		if failing.Load() {
+			http.Error(w, "boom", http.StatusInternalServerError)
+			return
+		}
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", `"v1"`)
+		fmt.Fprintf(w, feedXML, "Origin")
+	}))
+	defer origin.Close()
+	src := newsdesk.Source{ID: "a", URL: origin.URL, Interval: 10 * time.Minute}
+	clock := t0
+	s, db := newScheduler(t, &clock, src)
+	ctx := context.Background()
+
+	out, err := s.RunOnce(ctx, []newsdesk.Source{src}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || out[0].Err != nil || out[0].State.New != 2 || out[0].State.ETag != `"v1"` {
+		t.Fatalf("first pass = %+v, want 2 new items and ETag \"v1\"", out)
+	}
+	if n, _ := db.CountItems("a"); n != 2 {
+		t.Errorf("stored items = %d, want 2", n)
+	}
+
+	// Not due yet: no request at all.
+	clock = t0.Add(5 * time.Minute)
+	if out, _ = s.RunOnce(ctx, []newsdesk.Source{src}, false); len(out) != 0 || requests.Load() != 1 {
+		t.Errorf("pass before due: %d outcomes, %d requests; want 0 and 1", len(out), requests.Load())
+	}
+
+	// Due: a conditional request, answered 304, stores nothing new.
+	clock = t0.Add(10 * time.Minute)
+	out, _ = s.RunOnce(ctx, []newsdesk.Source{src}, false)
+	if len(out) != 1 || out[0].State.Result != newsdesk.ResultNotModified || out[0].State.New != 0 {
+		t.Fatalf("due pass = %+v, want not modified", out)
+	}
+	if st, _ := db.State("a"); !st.NextDue.Equal(t0.Add(20*time.Minute)) || st.ETag != `"v1"` {
+		t.Errorf("state after 304 = %+v, want next due +20m and ETag kept", st)
+	}
+
+	// Failures are recorded and back off; a success resets them.
+	failing.Store(true)
+	for i, wantWait := range []time.Duration{20 * time.Minute, 40 * time.Minute} {
+		out, _ = s.RunOnce(ctx, []newsdesk.Source{src}, true)
+		st := out[0].State
+		if out[0].Err == nil || st.Result != newsdesk.ResultError || st.Failures != i+1 || !strings.Contains(st.Error, "500") {
+			t.Fatalf("failing pass %d = %+v, want error with HTTP 500 and %d failures", i, st, i+1)
+		}
+		if got := st.NextDue.Sub(clock); got != wantWait {
+			t.Errorf("after %d failures next due in %v, want %v", i+1, got, wantWait)
+		}
+	}
+	if n, _ := db.CountItems("a"); n != 2 {
+		t.Errorf("stored items after failures = %d, want the 2 kept", n)
+	}
+	failing.Store(false)
+	out, _ = s.RunOnce(ctx, []newsdesk.Source{src}, true)
+	if st := out[0].State; st.Failures != 0 || st.Result != newsdesk.ResultNotModified || !st.LastSuccess.Equal(clock) {
+		t.Errorf("recovered state = %+v, want 0 failures, not modified, last success now", st)
+	}
+}
+
+// TestRunOnceCommitsEachSourceAsItFinishes shows that one slow source does not
+// hold back another's commit: the slow origin answers only after the fast
+// source's items are in the store.
+func TestRunOnceCommitsEachSourceAsItFinishes(t *testing.T) {
+	release := make(chan struct{})
+	fast := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, feedXML, "Fast")
+	}))
+	defer fast.Close()
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+			fmt.Fprintf(w, feedXML, "Slow")
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	defer close(release)
+	srcFast := newsdesk.Source{ID: "fast", URL: fast.URL, Interval: time.Hour, Timeout: 20 * time.Second}
+	srcSlow := newsdesk.Source{ID: "slow", URL: slow.URL, Interval: time.Hour, Timeout: 20 * time.Second}
+	clock := t0
+	s, db := newScheduler(t, &clock, srcFast, srcSlow)
+	var once sync.Once
+	s.OnCommit = func(st newsdesk.FetchState) {
+		if st.SourceID != "fast" {
+			return
+		}
+		if n, err := db.CountItems("fast"); err != nil || n != 2 {
+			t.Errorf("fast source committed with %d items (%v), want 2", n, err)
+		}
+		once.Do(func() { release <- struct{}{} })
+	}
+	out, err := s.RunOnce(context.Background(), []newsdesk.Source{srcSlow, srcFast}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range out {
+		if o.Err != nil || o.State.New != 2 {
+			t.Errorf("%s: %+v, want 2 new items", o.Source.ID, o)
+		}
+	}
+}
+
+type panickingTransport struct{}
+
+func (panickingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	panic("hostile feed")
+}
+
+func TestPanicIsThatSourcesError(t *testing.T) {
+	clock := t0
+	src := newsdesk.Source{ID: "evil", URL: "http://evil.invalid/rss", Interval: time.Hour}
+	s, db := newScheduler(t, &clock, src)
+	s.Client.HTTP.Transport = panickingTransport{}
+	out, err := s.RunOnce(context.Background(), []newsdesk.Source{src}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || out[0].Err == nil || !strings.Contains(out[0].State.Error, "hostile feed") {
+		t.Fatalf("outcome = %+v, want the panic recorded as the source's error", out)
+	}
+	if st, err := db.State("evil"); err != nil || st.Failures != 1 {
+		t.Errorf("stored state = %+v, %v; want 1 failure", st, err)
+	}
+}
+
+// TestRunFetchesAtOnceAndStops: serve's loop fetches a never-fetched source
+// immediately and returns when its context is cancelled.
+func TestRunFetchesAtOnceAndStops(t *testing.T) {
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, feedXML, "Origin")
+	}))
+	defer origin.Close()
+	src := newsdesk.Source{ID: "a", URL: origin.URL, Interval: time.Hour}
+	clock := t0
+	s, db := newScheduler(t, &clock, src)
+	ctx, cancel := context.WithCancel(context.Background())
+	committed := make(chan newsdesk.FetchState, 1)
+	s.OnCommit = func(st newsdesk.FetchState) { committed <- st }
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	st := <-committed
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run() = %v, want nil after cancel", err)
+	}
+	if st.New != 2 {
+		t.Errorf("committed %+v, want 2 new", st)
+	}
+	if n, _ := db.CountItems("a"); n != 2 {
+		t.Errorf("stored %d items, want 2", n)
+	}
+}
