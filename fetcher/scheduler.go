@@ -256,6 +256,11 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, prev newsdes
 	st.SourceID = src.ID
 	st.LastFetch = s.now()
 	st.New, st.Updated, st.Error = 0, 0, ""
+	if st.URL != src.URL {
+		// A new URL in feeds.yaml: validators belong to the URL they came
+		// from, and the state now describes the new one, failed or not.
+		st.URL, st.ETag, st.LastModified = src.URL, "", ""
+	}
 	var items []newsdesk.Item
 	switch {
 	case err != nil:
@@ -264,11 +269,6 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, prev newsdes
 		st.Failures++
 		out.Err = err
 	default:
-		if st.URL != src.URL {
-			// Validators belong to the URL they came from.
-			st.ETag, st.LastModified = "", ""
-		}
-		st.URL = src.URL
 		st.Result = resp.Result
 		st.Failures = 0
 		st.LastSuccess = st.LastFetch

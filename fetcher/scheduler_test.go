@@ -3,6 +3,7 @@ package fetcher_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/newsdesk/newsdesk"
@@ -248,4 +250,75 @@ func TestRunFetchesAtOnceAndStops(t *testing.T) {
 	if n, _ := db.CountItems("a"); n != 2 {
 		t.Errorf("stored %d items, want 2", n)
 	}
+}
+
+// roundTripFunc serves requests in memory, so scheduling can run under
+// testing/synctest's fake clock.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestRunWaitsForNextDue runs serve's loop for hours of fake time: a failing
+// source is fetched once, then again only after its backoff, and a healthy
+// one once per interval.
+func TestRunWaitsForNextDue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		requests := map[string]int{}
+		ctx, cancel := context.WithCancel(context.Background())
+		client := fetcher.NewClient("newsdesk-test")
+		client.HTTP.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			mu.Lock()
+			requests[r.URL.Host]++
+			if requests[r.URL.Host] > 100 {
+				cancel() // a scheduler that refetches without waiting would spin forever in fake time
+			}
+			mu.Unlock()
+			code, body := http.StatusOK, fmt.Sprintf(feedXML, r.URL.Host)
+			if r.URL.Host == "down.example" {
+				code, body = http.StatusInternalServerError, "boom"
+			}
+			return &http.Response{StatusCode: code, Status: http.StatusText(code), Header: http.Header{},
+				Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+		})
+		db, err := store.Open(filepath.Join(t.TempDir(), "newsdesk.db"), store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		sources := []newsdesk.Source{
+			{ID: "up", URL: "http://up.example/rss", Interval: 10 * time.Minute},
+			{ID: "down", URL: "http://down.example/rss", Interval: 10 * time.Minute},
+		}
+		s := fetcher.NewScheduler(client, db, sources, slog.New(slog.DiscardHandler))
+		done := make(chan error)
+		go func() { done <- s.Run(ctx) }()
+		count := func() (int, int) {
+			synctest.Wait()
+			mu.Lock()
+			defer mu.Unlock()
+			return requests["up.example"], requests["down.example"]
+		}
+		steps := []struct {
+			wait     time.Duration
+			up, down int
+		}{
+			{0, 1, 1},                // both fetched at start
+			{9 * time.Minute, 1, 1},  // nothing before the interval
+			{2 * time.Minute, 2, 1},  // up again at 10m; down backs off to 20m
+			{10 * time.Minute, 3, 2}, // 21m: up at 20m, down's retry at 20m
+			{30 * time.Minute, 6, 2}, // 51m: down waits 40m after its 2nd failure
+			{10 * time.Minute, 7, 3}, // 61m: down's third try at 60m
+		}
+		for i, step := range steps {
+			time.Sleep(step.wait)
+			if up, down := count(); up != step.up || down != step.down {
+				t.Fatalf("step %d (+%v): requests up=%d down=%d, want %d %d", i, step.wait, up, down, step.up, step.down)
+			}
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run() = %v", err)
+		}
+	})
 }
