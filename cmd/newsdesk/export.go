@@ -16,11 +16,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	if *out == "" {
 		return usageError{"-out DIR is required: the folder to write the files into"}
 	}
-	cfg, err := e.loadConfig(*config)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(cfg)
+	cfg, db, err := e.open(*config)
 	if err != nil {
 		return err
 	}

@@ -188,11 +188,20 @@ func (e *env) logger(level slog.Level) *slog.Logger {
 }
 
 func openStore(cfg *Config) (*store.DB, error) {
-	db, err := store.Open(cfg.DBPath, store.Options{})
+	return store.Open(cfg.DBPath, store.Options{})
+}
+
+// open loads the config and opens its database; the caller closes it.
+func (e *env) open(configPath string) (*Config, *store.DB, error) {
+	cfg, err := e.loadConfig(configPath)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return db, nil
+	db, err := openStore(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, db, nil
 }
 
 func userAgent() string {

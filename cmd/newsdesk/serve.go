@@ -21,18 +21,14 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := e.loadConfig(*config)
-	if err != nil {
-		return err
-	}
-	if *listen != "" {
-		cfg.Listen = *listen
-	}
-	db, err := openStore(cfg)
+	cfg, db, err := e.open(*config)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
 	log := e.logger(slog.LevelInfo)
 
 	site := publisher.NewServer(db, publisherConfig(cfg), log)

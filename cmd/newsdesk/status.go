@@ -15,11 +15,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := e.loadConfig(*config)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(cfg)
+	cfg, db, err := e.open(*config)
 	if err != nil {
 		return err
 	}
