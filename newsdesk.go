@@ -64,6 +64,59 @@ type FetchState struct {
 	Error       string // the reason, when Result is ResultError
 	Failures    int    // consecutive failed fetches
 	NextDue     time.Time
+
+	// Gone is set by a 410 response: the source is not fetched again until
+	// its URL in feeds.yaml changes.
+	Gone bool `json:",omitempty"`
+	// MovedTo is where a permanent redirect (301/308) led; fetches use it
+	// while the configured URL stays the same.
+	MovedTo string `json:",omitempty"`
+	// RetryAfter is the publisher's "not before" from a 429 or 503; nothing
+	// is sent to the source before it, not even by run -force.
+	RetryAfter time.Time `json:",omitzero"`
+	// CacheUntil is when the last response's Cache-Control max-age or
+	// Expires runs out.
+	CacheUntil time.Time `json:",omitzero"`
+	// Hints are the publisher's own polling hints from the feed.
+	Hints FeedHints `json:",omitzero"`
+}
+
+// FeedHints are the polling hints a feed gives about itself: RSS ttl,
+// skipHours and skipDays, and the syndication module's update period.
+type FeedHints struct {
+	TTL             time.Duration  `json:",omitempty"` // RSS <ttl>, given in minutes
+	SkipHours       []int          `json:",omitempty"` // GMT hours 0-23 in which not to poll
+	SkipDays        []time.Weekday `json:",omitempty"` // days on which not to poll
+	UpdatePeriod    string         `json:",omitempty"` // sy:updatePeriod: hourly, daily, weekly, monthly, yearly
+	UpdateFrequency int            `json:",omitempty"` // sy:updateFrequency: times per period (default 1)
+}
+
+// IsZero reports whether the feed gave no hints.
+func (h FeedHints) IsZero() bool {
+	return h.TTL == 0 && len(h.SkipHours) == 0 && len(h.SkipDays) == 0 && h.UpdatePeriod == "" && h.UpdateFrequency == 0
+}
+
+// Interval is the polling interval the hints ask for: the longer of the
+// ttl and the update period divided by its frequency; zero when neither is
+// given.
+func (h FeedHints) Interval() time.Duration {
+	var period time.Duration
+	switch h.UpdatePeriod {
+	case "hourly":
+		period = time.Hour
+	case "daily":
+		period = 24 * time.Hour
+	case "weekly":
+		period = 7 * 24 * time.Hour
+	case "monthly":
+		period = 30 * 24 * time.Hour
+	case "yearly":
+		period = 365 * 24 * time.Hour
+	}
+	if period > 0 && h.UpdateFrequency > 1 {
+		period /= time.Duration(h.UpdateFrequency)
+	}
+	return max(h.TTL, period)
 }
 
 // Summary is the one-line form of the last result for `status`:
