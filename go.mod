@@ -14,6 +14,7 @@ require (
 
 require (
 	github.com/mmcdole/goxpp/v2 v2.0.0 // indirect
+	github.com/robfig/cron/v3 v3.0.1 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/tools v0.51.0 // indirect
 )

@@ -32,7 +32,19 @@ type Source struct {
 	URL      string
 	Tags     []string
 	Interval time.Duration
+	// IntervalSet is true when feeds.yaml gives the source its own interval
+	// or schedule; otherwise the feed's own hints (ttl, sy:updatePeriod,
+	// skipHours, skipDays) may lengthen the default interval.
+	IntervalSet bool
+	// Schedule is a cron expression ("*/10 6-23 * * *") used instead of
+	// Interval when set.
+	Schedule string
 	Timeout  time.Duration
+	// IgnoreCacheHeaders lets the source be polled more often than its
+	// Cache-Control max-age or Expires asks (honor_cache_headers: false).
+	// Retry-After is honoured regardless.
+	IgnoreCacheHeaders bool
+	MaxBody            int64 // cap on a response body in bytes; 0: the client's default
 }
 
 // Result is the outcome kind of one fetch.

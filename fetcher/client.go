@@ -1,8 +1,9 @@
 // Package fetcher turns a configured source into normalized items: one
 // polite conditional HTTP GET (User-Agent, validators sent back byte for
 // byte, a deadline, a cap on the decompressed body, at most five redirects
-// with permanent ones reported), gofeed parsing of the body whatever its
-// charset, and normalization into newsdesk.Item.
+// with permanent ones reported, the publisher's max-age, Expires and
+// Retry-After read), gofeed parsing of the body whatever its charset,
+// with the feed's own polling hints, and normalization into newsdesk.Item.
 //
 // It must not touch the store, decide when a source is due, or judge which
 // items are new: Fetch reports what one request saw and the caller decides.
@@ -83,14 +84,24 @@ type Response struct {
 	MovedTo      string          // final URL when a 301/308 was followed, else ""
 	Status       int             // HTTP status
 	Bytes        int64           // body bytes parsed, after decompression
+	// CacheUntil is when the response stops being fresh by its
+	// Cache-Control max-age or else its Expires, on 200 and 304: a "not
+	// before" for the next poll. Zero when the headers allow a poll at
+	// once or say nothing; at most a week after the fetch.
+	CacheUntil time.Time
+	// Hints are the feed's own polling hints (ttl, skipHours, skipDays,
+	// sy:updatePeriod); zero on 304.
+	Hints newsdesk.FeedHints
 }
 
 // StatusError is the error for a response that is neither 2xx nor 304.
 // RetryAfter is the Retry-After header as received (seconds or an
-// HTTP-date), for the scheduler's back-off.
+// HTTP-date); RetryAt is when it says to come back, zero when it is
+// absent, unparseable or past, and at most a week after the fetch.
 type StatusError struct {
 	Code       int
 	RetryAfter string
+	RetryAt    time.Time
 }
 
 func (e *StatusError) Error() string {
@@ -98,10 +109,67 @@ func (e *StatusError) Error() string {
 	if text := http.StatusText(e.Code); text != "" {
 		msg += " " + text
 	}
-	if e.RetryAfter != "" {
-		msg += " (retry after " + e.RetryAfter + ")"
+	if e.Code == http.StatusGone {
+		return msg + ": the publisher removed this feed; change its url in feeds.yaml"
+	}
+	if !e.RetryAt.IsZero() {
+		msg += " (retry after " + e.RetryAt.UTC().Format(time.RFC3339) + ")"
 	}
 	return msg
+}
+
+// IsGone reports whether err is a 410 Gone: the publisher removed the feed
+// and it should not be fetched again from that URL.
+func IsGone(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) && se.Code == http.StatusGone
+}
+
+// The kinds of fetch error, as ErrorKind returns them.
+const (
+	kindTimeout   = "timeout"
+	kindDNS       = "dns"
+	kindTLS       = "tls"
+	kindConn      = "connection"
+	kindRedirects = "redirects"
+	kindTooLarge  = "too_large"
+	kindNotAFeed  = "not_a_feed"
+	kindParse     = "parse"
+	kindCanceled  = "canceled"
+	kindOther     = "other"
+)
+
+// ErrorKind classifies an error from Fetch (wrapped or not) into a short
+// stable label for metrics and status: "timeout", "dns", "tls",
+// "connection", "redirects", "too_large", "not_a_feed", "parse",
+// "http_404", "http_410", "http_429", "http_503", "http_4xx" (other 4xx),
+// "http_5xx" (other 5xx), "canceled" or "other". It is "" for nil.
+func ErrorKind(err error) string {
+	var (
+		se *StatusError
+		fe *fetchError
+	)
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &se):
+		switch c := se.Code; {
+		case c == 404, c == 410, c == 429, c == 503:
+			return fmt.Sprintf("http_%d", c)
+		case c >= 400 && c <= 499:
+			return "http_4xx"
+		case c >= 500 && c <= 599:
+			return "http_5xx"
+		}
+		return kindOther
+	case errors.As(err, &fe) && fe.kind != "":
+		return fe.kind
+	case errors.Is(err, context.DeadlineExceeded):
+		return kindTimeout
+	case errors.Is(err, context.Canceled):
+		return kindCanceled
+	}
+	return kindOther
 }
 
 // Fetch does one conditional GET of src.URL and parses the feed.
@@ -112,7 +180,7 @@ func (e *StatusError) Error() string {
 // by src.Timeout (30s when unset) on top of ctx. A status other than 2xx and
 // 304 is a *StatusError. Errors name the kind of failure ("timed out after
 // 30s", "dns: no such host example.org", "too many redirects (5)") but not
-// the source; the caller adds that.
+// the source; the caller adds that. ErrorKind labels them for metrics.
 func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.FetchState) (*Response, error) {
 	timeout := src.Timeout
 	if timeout <= 0 {
@@ -146,15 +214,17 @@ func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.F
 
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return nil, describe(ctx, err, timeout)
+		return nil, describe(ctx, err, timeout, req.URL.Host)
 	}
 	defer resp.Body.Close()
 
+	now := c.now()
 	out := &Response{
 		Status:       resp.StatusCode,
 		ETag:         resp.Header.Get("ETag"),
 		LastModified: resp.Header.Get("Last-Modified"),
 		MovedTo:      rs.movedTo,
+		CacheUntil:   cacheUntil(resp.Header, now),
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
@@ -169,14 +239,19 @@ func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.F
 		return out, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		drain(resp.Body)
-		return nil, &StatusError{Code: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After")}
+		ra := resp.Header.Get("Retry-After")
+		return nil, &StatusError{Code: resp.StatusCode, RetryAfter: ra, RetryAt: retryAt(ra, now)}
 	}
 
-	body, err := readBody(resp.Body, c.maxBody())
-	if err != nil {
-		return nil, describe(ctx, err, timeout)
+	limit := c.maxBody()
+	if src.MaxBody > 0 {
+		limit = src.MaxBody
 	}
-	parsed, err := parse(body, resp.Header.Get("Content-Type"), resp.Request.URL.String(), src, c.now())
+	body, err := readBody(resp.Body, limit)
+	if err != nil {
+		return nil, describe(ctx, err, timeout, resp.Request.URL.Host)
+	}
+	parsed, err := parse(body, resp.Header.Get("Content-Type"), resp.Request.URL.String(), src, now)
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +259,7 @@ func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.F
 	out.FeedTitle = parsed.FeedTitle
 	out.FeedLink = parsed.FeedLink
 	out.Items = parsed.Items
+	out.Hints = parsed.Hints
 	out.Bytes = int64(len(body))
 	return out, nil
 }
@@ -222,7 +298,7 @@ func readBody(r io.Reader, limit int64) ([]byte, error) {
 	}
 	plain, err := io.ReadAll(io.LimitReader(zr, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("gunzip body: %w", err)
+		return nil, &fetchError{kindParse, "gunzip body: " + err.Error(), err}
 	}
 	if int64(len(plain)) > limit {
 		return nil, errBodyTooLarge(limit)
@@ -238,7 +314,7 @@ func errBodyTooLarge(limit int64) error {
 	case limit%(1<<10) == 0:
 		size = fmt.Sprintf("%d KiB", limit>>10)
 	}
-	return errors.New("body larger than " + size)
+	return &fetchError{kind: kindTooLarge, msg: "body larger than " + size}
 }
 
 // drain reads a little of an unwanted body so the connection can be reused.
@@ -255,7 +331,7 @@ type redirects struct {
 type redirectsKey struct{}
 
 // errTooManyRedirects stops a redirect chain (or loop).
-var errTooManyRedirects = fmt.Errorf("too many redirects (%d)", maxRedirects)
+var errTooManyRedirects = &fetchError{kind: kindRedirects, msg: fmt.Sprintf("too many redirects (%d)", maxRedirects)}
 
 // checkRedirect is the CheckRedirect of Client.HTTP. It caps redirects,
 // removes the Referer that net/http adds, and notes permanent redirects in
@@ -282,17 +358,18 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // fetchError is an error whose message is written for the operator
 // ("timed out after 30s") while Unwrap keeps the cause for errors.Is. It
 // replaces net/http's `Get "https://...": ` chains, which repeat the URL
-// the caller already knows.
+// the caller already knows. kind is what ErrorKind reports.
 type fetchError struct {
-	msg string
-	err error
+	kind string
+	msg  string
+	err  error
 }
 
 func (e *fetchError) Error() string { return e.msg }
 func (e *fetchError) Unwrap() error { return e.err }
 
-// describe names the kind of a transport error.
-func describe(ctx context.Context, err error, timeout time.Duration) error {
+// describe names the kind of a transport error of a request to host.
+func describe(ctx context.Context, err error, timeout time.Duration, host string) error {
 	var (
 		dnsErr   *net.DNSError
 		certErr  *tls.CertificateVerificationError
@@ -301,7 +378,6 @@ func describe(ctx context.Context, err error, timeout time.Duration) error {
 		netErr   net.Error
 		urlErr   *url.Error
 	)
-	host := ""
 	if errors.As(err, &urlErr) {
 		if u, perr := url.Parse(urlErr.URL); perr == nil {
 			host = u.Host
@@ -309,33 +385,37 @@ func describe(ctx context.Context, err error, timeout time.Duration) error {
 	}
 	switch {
 	case errors.Is(err, errTooManyRedirects):
-		return &fetchError{errTooManyRedirects.Error(), err}
+		return errTooManyRedirects
+	case errors.As(err, new(*fetchError)):
+		return err // already described (body too large)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
-		return &fetchError{fmt.Sprintf("timed out after %s", timeout.Round(time.Millisecond)), err}
+		return &fetchError{kindTimeout, fmt.Sprintf("timed out after %s", timeout.Round(time.Millisecond)), err}
 	case errors.Is(err, context.Canceled):
-		return &fetchError{"canceled", err}
+		return &fetchError{kindCanceled, "canceled", err}
 	case errors.As(err, &dnsErr):
 		switch {
 		case dnsErr.IsNotFound:
-			return &fetchError{"dns: no such host " + dnsErr.Name, err}
+			return &fetchError{kindDNS, "dns: no such host " + dnsErr.Name, err}
 		case dnsErr.IsTimeout:
-			return &fetchError{"dns: timed out looking up " + dnsErr.Name, err}
+			return &fetchError{kindDNS, "dns: timed out looking up " + dnsErr.Name, err}
 		}
-		return &fetchError{fmt.Sprintf("dns: lookup %s: %s", dnsErr.Name, dnsErr.Err), err}
+		return &fetchError{kindDNS, fmt.Sprintf("dns: lookup %s: %s", dnsErr.Name, dnsErr.Err), err}
 	case errors.As(err, &certErr):
-		return &fetchError{fmt.Sprintf("tls: %s: %v", host, certErr.Err), err}
+		return &fetchError{kindTLS, fmt.Sprintf("tls: %s: %v", host, certErr.Err), err}
 	case errors.As(err, &recErr):
-		return &fetchError{fmt.Sprintf("tls: %s: server did not answer with TLS", host), err}
+		return &fetchError{kindTLS, fmt.Sprintf("tls: %s: server did not answer with TLS", host), err}
 	case errors.As(err, &alertErr):
-		return &fetchError{fmt.Sprintf("tls: %s: %v", host, alertErr), err}
+		return &fetchError{kindTLS, fmt.Sprintf("tls: %s: %v", host, alertErr), err}
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return &fetchError{"connection refused by " + host, err}
+		return &fetchError{kindConn, "connection refused by " + host, err}
 	case errors.Is(err, syscall.ECONNRESET):
-		return &fetchError{"connection reset by " + host, err}
+		return &fetchError{kindConn, "connection reset by " + host, err}
 	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
-		return &fetchError{"network unreachable: " + host, err}
+		return &fetchError{kindConn, "network unreachable: " + host, err}
 	case errors.As(err, &netErr) && netErr.Timeout():
-		return &fetchError{fmt.Sprintf("timed out: %s", host), err}
+		return &fetchError{kindTimeout, fmt.Sprintf("timed out: %s", host), err}
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return &fetchError{kindConn, "connection closed early by " + host, err}
 	case urlErr != nil:
 		return fmt.Errorf("request: %w", urlErr.Err)
 	}

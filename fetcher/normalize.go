@@ -26,17 +26,20 @@ import (
 // for concurrent use: rss.Parser, atom.Parser and json.Parser are empty
 // structs, the translators only read their options, and Parse keeps its
 // state on the stack. The RSS translator skips its per-item HTML parse that
-// looks for an image, which newsdesk does not use.
+// looks for an image, which newsdesk does not use. KeepOriginalFeed keeps
+// the *rss.Feed, the only place gofeed puts ttl, skipHours and skipDays;
+// it lives only as long as the parse.
 var feedParser = newParser()
 
 func newParser() *gofeed.Parser {
 	p := gofeed.NewParser()
 	p.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
+	p.KeepOriginalFeed = true
 	return p
 }
 
 // errEmptyBody is returned for a body that is empty or only whitespace.
-var errEmptyBody = errors.New("empty response body")
+var errEmptyBody = &fetchError{kind: kindNotAFeed, msg: "empty response body"}
 
 // parse turns a response body into a Response with the feed's title, link
 // and normalized items: charset decoding, gofeed, Normalize. It is what
@@ -51,7 +54,7 @@ func parse(body []byte, contentType, feedURL string, src newsdesk.Source, now ti
 func parseWith(p *gofeed.Parser, body []byte, contentType, feedURL string, src newsdesk.Source, now time.Time) (resp *Response, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			resp, err = nil, fmt.Errorf("parser panic: %v", r)
+			resp, err = nil, &fetchError{kind: kindParse, msg: fmt.Sprintf("parser panic: %v", r)}
 		}
 	}()
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -59,7 +62,7 @@ func parseWith(p *gofeed.Parser, body []byte, contentType, feedURL string, src n
 	}
 	text, err := toUTF8(body, contentType)
 	if err != nil {
-		return nil, err
+		return nil, &fetchError{kindParse, err.Error(), err}
 	}
 	if len(bytes.TrimSpace(text)) == 0 {
 		return nil, errEmptyBody
@@ -76,16 +79,17 @@ func parseWith(p *gofeed.Parser, body []byte, contentType, feedURL string, src n
 		return nil, notAFeed(text, contentType, feedURL)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("parse feed: %w", err)
+		return nil, &fetchError{kindParse, "parse feed: " + err.Error(), err}
 	}
 	if f == nil {
-		return nil, errors.New("parse feed: no feed")
+		return nil, &fetchError{kind: kindParse, msg: "parse feed: no feed"}
 	}
 	return &Response{
 		Result:    newsdesk.ResultOK,
 		FeedTitle: plainText(f.Title),
 		FeedLink:  absURL(baseURL(feedURL, ""), strings.TrimSpace(f.Link)),
 		Items:     Normalize(src, feedURL, f, now),
+		Hints:     feedHints(f),
 	}, nil
 }
 
@@ -393,15 +397,15 @@ func notAFeed(body []byte, contentType, pageURL string) error {
 		if links := feedLinks(body, pageURL); len(links) > 0 {
 			msg += "; the page links to feeds: " + strings.Join(links, ", ")
 		}
-		return errors.New(msg)
+		return &fetchError{kind: kindNotAFeed, msg: msg}
 	}
 	if root, _ := xmlRoot(body); root != "" {
-		return fmt.Errorf("not a feed (XML document <%s>)", root)
+		return &fetchError{kind: kindNotAFeed, msg: fmt.Sprintf("not a feed (XML document <%s>)", root)}
 	}
 	if mediaType == "" {
 		mediaType, _, _ = mime.ParseMediaType(http.DetectContentType(body))
 	}
-	return fmt.Errorf("not a feed (%s)", mediaType)
+	return &fetchError{kind: kindNotAFeed, msg: fmt.Sprintf("not a feed (%s)", mediaType)}
 }
 
 // isHTML reports whether a body that is not a feed is a web page.

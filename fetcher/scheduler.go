@@ -1,10 +1,12 @@
 package fetcher
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -32,6 +34,7 @@ type Scheduler struct {
 	Logger      *slog.Logger
 	Now         func() time.Time
 	Concurrency int // fetches in flight at once; 0 means DefaultConcurrency
+	PerHost     int // fetches in flight to one host at once; 0 means DefaultPerHost
 	// OnCommit, when set, is called after a source's results are committed,
 	// from the goroutine that fetched it.
 	OnCommit func(newsdesk.FetchState)
@@ -39,15 +42,15 @@ type Scheduler struct {
 	mu      sync.Mutex
 	sources []newsdesk.Source
 	sem     chan struct{}
+	hosts   map[string]chan struct{}
 	wake    chan struct{}
 }
 
-// DefaultConcurrency is how many sources are fetched at once by default.
-const DefaultConcurrency = 8
-
-// maxBackoff caps the wait after repeated failures: a failing source is
-// never dropped, it is retried at least once a day.
-const maxBackoff = 24 * time.Hour
+// Defaults for the concurrency limits.
+const (
+	DefaultConcurrency = 8 // fetches in flight at once
+	DefaultPerHost     = 1 // fetches in flight to one host at once
+)
 
 // NewScheduler returns a scheduler for the given sources.
 func NewScheduler(client *Client, st Store, sources []newsdesk.Source, logger *slog.Logger) *Scheduler {
@@ -76,35 +79,6 @@ func (s *Scheduler) Sources() []newsdesk.Source {
 	return s.sources
 }
 
-// Due reports whether src should be fetched at now given its stored state
-// (ok is false when it was never fetched), and otherwise when it will be.
-// A source is due when it was never fetched, when its configured URL
-// changed, or when its next-due time has come.
-func Due(src newsdesk.Source, st newsdesk.FetchState, ok bool, now time.Time) (bool, time.Time) {
-	if !ok || st.URL != src.URL || !now.Before(st.NextDue) {
-		return true, now
-	}
-	return false, st.NextDue
-}
-
-// NextDue is when src is next fetched after a fetch that ended at now in
-// state st: one interval on success, and on the n-th failure in a row
-// 2^n intervals, at most a day.
-func NextDue(src newsdesk.Source, st newsdesk.FetchState, now time.Time) time.Time {
-	interval := src.Interval
-	if interval <= 0 {
-		interval = 15 * time.Minute
-	}
-	if st.Result != newsdesk.ResultError || st.Failures == 0 {
-		return now.Add(interval)
-	}
-	wait := interval
-	for i := 0; i < st.Failures && wait < maxBackoff; i++ {
-		wait *= 2
-	}
-	return now.Add(min(wait, maxBackoff))
-}
-
 // Outcome is the result of fetching one source in a pass.
 type Outcome struct {
 	Source newsdesk.Source
@@ -125,7 +99,7 @@ func (s *Scheduler) RunOnce(ctx context.Context, sources []newsdesk.Source, forc
 	var due []newsdesk.Source
 	for _, src := range sources {
 		st, ok := states[src.ID]
-		if yes, _ := Due(src, st, ok, now); yes || force {
+		if yes, _ := Due(src, st, ok, now, force); yes {
 			due = append(due, src)
 		}
 	}
@@ -162,9 +136,11 @@ func (s *Scheduler) Run(ctx context.Context) error {
 				continue
 			}
 			st, ok := states[src.ID]
-			due, at := Due(src, st, ok, now)
+			due, at := Due(src, st, ok, now, false)
 			if !due {
-				next = minTime(next, at)
+				if !at.IsZero() {
+					next = minTime(next, at)
+				}
 				continue
 			}
 			inflight[src.ID] = true
@@ -216,62 +192,92 @@ func (s *Scheduler) now() time.Time {
 	return time.Now().UTC()
 }
 
-func (s *Scheduler) acquire(ctx context.Context) bool {
+// acquire takes a slot for host, then a global one, so a source waiting
+// for its busy host never holds a slot another host could use. The returned
+// function gives both back.
+func (s *Scheduler) acquire(ctx context.Context, host string) (release func(), ok bool) {
 	s.mu.Lock()
 	if s.sem == nil {
-		n := s.Concurrency
-		if n <= 0 {
-			n = DefaultConcurrency
-		}
-		s.sem = make(chan struct{}, n)
+		s.sem = make(chan struct{}, cmp.Or(max(s.Concurrency, 0), DefaultConcurrency))
+		s.hosts = map[string]chan struct{}{}
+	}
+	hs := s.hosts[host]
+	if hs == nil {
+		hs = make(chan struct{}, cmp.Or(max(s.PerHost, 0), DefaultPerHost))
+		s.hosts[host] = hs
 	}
 	sem := s.sem
 	s.mu.Unlock()
 	select {
-	case sem <- struct{}{}:
-		return true
+	case hs <- struct{}{}:
 	case <-ctx.Done():
-		return false
+		return nil, false
 	}
+	select {
+	case sem <- struct{}{}:
+	case <-ctx.Done():
+		<-hs
+		return nil, false
+	}
+	return func() { <-sem; <-hs }, true
 }
 
-func (s *Scheduler) release() { <-s.sem }
+// fetchURL is the URL a fetch of src uses: where a permanent redirect led,
+// while feeds.yaml still names the URL that redirected.
+func fetchURL(src newsdesk.Source, st newsdesk.FetchState) string {
+	if st.URL == src.URL && st.MovedTo != "" {
+		return st.MovedTo
+	}
+	return src.URL
+}
 
 // fetch fetches one source and commits the result. A fetch cut short by ctx
 // (shutdown) records nothing, so the source stays due.
 func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.FetchState) (out Outcome) {
 	out = Outcome{Source: src, State: prev}
 	log := s.Logger.With("source", src.ID)
-	if !s.acquire(ctx) {
+	st := prev
+	if st.URL != src.URL {
+		// A new URL in feeds.yaml: what was learnt about the old one
+		// (validators, a 410, a move, a Retry-After) no longer applies.
+		st = newsdesk.FetchState{SourceID: src.ID, URL: src.URL, FeedTitle: prev.FeedTitle, FeedLink: prev.FeedLink, LastSuccess: prev.LastSuccess}
+	}
+	target := src
+	target.URL = fetchURL(src, st)
+	host := target.URL
+	if u, err := url.Parse(target.URL); err == nil {
+		host = u.Host
+	}
+	release, ok := s.acquire(ctx, host)
+	if !ok {
 		out.Err = ctx.Err()
 		return out
 	}
-	defer s.release()
-	resp, err := s.fetchSafely(ctx, src, prev)
+	validators := st
+	validators.URL = target.URL // the validators came from the URL fetched
+	resp, err := s.fetchSafely(ctx, target, validators)
+	release()
 	if err != nil && ctx.Err() != nil {
 		out.Err = ctx.Err()
 		return out
 	}
-	st := prev
 	st.SourceID = src.ID
 	st.LastFetch = s.now()
 	st.New, st.Updated, st.Error = 0, 0, ""
-	if st.URL != src.URL {
-		// A new URL in feeds.yaml: validators belong to the URL they came
-		// from, and the state now describes the new one, failed or not.
-		st.URL, st.ETag, st.LastModified = src.URL, "", ""
-	}
 	var items []newsdesk.Item
 	switch {
 	case err != nil:
 		st.Result = newsdesk.ResultError
 		st.Error = err.Error()
 		st.Failures++
+		st = afterFailure(st, err, st.LastFetch)
 		out.Err = err
 	default:
 		st.Result = resp.Result
 		st.Failures = 0
+		st.RetryAfter = time.Time{}
 		st.LastSuccess = st.LastFetch
+		st.CacheUntil = resp.CacheUntil
 		if resp.ETag != "" || resp.Result == newsdesk.ResultOK {
 			st.ETag = resp.ETag
 		}
@@ -279,10 +285,11 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, prev newsdes
 			st.LastModified = resp.LastModified
 		}
 		if resp.Result == newsdesk.ResultOK {
-			st.FeedTitle, st.FeedLink = resp.FeedTitle, resp.FeedLink
+			st.FeedTitle, st.FeedLink, st.Hints = resp.FeedTitle, resp.FeedLink, resp.Hints
 			items = resp.Items
 		}
-		if resp.MovedTo != "" {
+		if resp.MovedTo != "" && resp.MovedTo != st.MovedTo {
+			st.MovedTo = resp.MovedTo
 			log.Warn("source moved permanently: update its url in feeds.yaml", "url", src.URL, "moved_to", resp.MovedTo)
 		}
 	}
@@ -299,9 +306,11 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, prev newsdes
 		return out
 	}
 	out.State = st
-	switch st.Result {
-	case newsdesk.ResultError:
-		log.Warn("fetch failed", "error", st.Error, "failures", st.Failures, "next_due", st.NextDue.Format(time.RFC3339))
+	switch {
+	case st.Gone:
+		log.Error("source is gone (HTTP 410): it will not be fetched again until its url in feeds.yaml changes", "url", target.URL)
+	case st.Result == newsdesk.ResultError:
+		log.Warn("fetch failed", "error", st.Error, "kind", ErrorKind(err), "failures", st.Failures, "next_due", st.NextDue.Format(time.RFC3339))
 	default:
 		log.Info("fetched", "result", st.Summary(), "next_due", st.NextDue.Format(time.RFC3339))
 	}

@@ -1,9 +1,8 @@
-package fetcher_test
+package fetcher
 
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -16,58 +15,10 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/fetcher"
 	"github.com/newsdesk/newsdesk/store"
 )
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-
-func TestDue(t *testing.T) {
-	src := newsdesk.Source{ID: "a", URL: "https://a.example/rss", Interval: 10 * time.Minute}
-	fetched := newsdesk.FetchState{SourceID: "a", URL: src.URL, NextDue: t0.Add(10 * time.Minute)}
-	tests := []struct {
-		name    string
-		st      newsdesk.FetchState
-		ok      bool
-		now     time.Time
-		wantDue bool
-		wantAt  time.Time
-	}{
-		{"never fetched", newsdesk.FetchState{}, false, t0, true, t0},
-		{"before next due", fetched, true, t0.Add(9 * time.Minute), false, t0.Add(10 * time.Minute)},
-		{"at next due", fetched, true, t0.Add(10 * time.Minute), true, t0.Add(10 * time.Minute)},
-		{"url changed in feeds.yaml", newsdesk.FetchState{URL: "https://old.example/rss", NextDue: t0.Add(time.Hour)}, true, t0, true, t0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			due, at := fetcher.Due(src, tt.st, tt.ok, tt.now)
-			if due != tt.wantDue || !at.Equal(tt.wantAt) {
-				t.Errorf("Due() = %v, %v; want %v, %v", due, at, tt.wantDue, tt.wantAt)
-			}
-		})
-	}
-}
-
-func TestNextDueBacksOff(t *testing.T) {
-	src := newsdesk.Source{Interval: 10 * time.Minute}
-	tests := []struct {
-		st   newsdesk.FetchState
-		want time.Duration
-	}{
-		{newsdesk.FetchState{Result: newsdesk.ResultOK}, 10 * time.Minute},
-		{newsdesk.FetchState{Result: newsdesk.ResultNotModified}, 10 * time.Minute},
-		{newsdesk.FetchState{Result: newsdesk.ResultError, Failures: 1}, 20 * time.Minute},
-		{newsdesk.FetchState{Result: newsdesk.ResultError, Failures: 2}, 40 * time.Minute},
-		{newsdesk.FetchState{Result: newsdesk.ResultError, Failures: 7}, 1280 * time.Minute},
-		{newsdesk.FetchState{Result: newsdesk.ResultError, Failures: 8}, 24 * time.Hour},
-		{newsdesk.FetchState{Result: newsdesk.ResultError, Failures: 500}, 24 * time.Hour},
-	}
-	for _, tt := range tests {
-		if got := fetcher.NextDue(src, tt.st, t0).Sub(t0); got != tt.want {
-			t.Errorf("NextDue(%s, %d failures) = now+%v, want now+%v", tt.st.Result, tt.st.Failures, got, tt.want)
-		}
-	}
-}
 
 const feedXML = `<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>%s</title><link>https://example.com/</link>
@@ -75,15 +26,16 @@ const feedXML = `<?xml version="1.0" encoding="UTF-8"?>
 <item><title>Two</title><link>https://example.com/2</link><guid>https://example.com/2</guid><pubDate>Thu, 26 Nov 2026 11:00:00 +0000</pubDate></item>
 </channel></rss>`
 
-func newScheduler(t *testing.T, clock *time.Time, sources ...newsdesk.Source) (*fetcher.Scheduler, *store.DB) {
+func newScheduler(t *testing.T, clock *time.Time, sources ...newsdesk.Source) (*Scheduler, *store.DB) {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "newsdesk.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	s := fetcher.NewScheduler(fetcher.NewClient("newsdesk-test"), db, sources, slog.New(slog.DiscardHandler))
+	s := NewScheduler(NewClient("newsdesk-test"), db, sources, slog.New(slog.DiscardHandler))
 	s.Now = func() time.Time { return *clock }
+	s.Client.Now = s.Now
 	return s, db
 }
 
@@ -126,26 +78,27 @@ func TestRunOnceStoresConditionalAndBacksOff(t *testing.T) {
 		t.Errorf("pass before due: %d outcomes, %d requests; want 0 and 1", len(out), requests.Load())
 	}
 
-	// Due: a conditional request, answered 304, stores nothing new.
-	clock = t0.Add(10 * time.Minute)
+	// Due (after the 10m interval and up to 30s of jitter): a conditional
+	// request, answered 304, stores nothing new.
+	clock = t0.Add(11 * time.Minute)
 	out, _ = s.RunOnce(ctx, []newsdesk.Source{src}, false)
 	if len(out) != 1 || out[0].State.Result != newsdesk.ResultNotModified || out[0].State.New != 0 {
 		t.Fatalf("due pass = %+v, want not modified", out)
 	}
-	if st, _ := db.State("a"); !st.NextDue.Equal(t0.Add(20*time.Minute)) || st.ETag != `"v1"` {
-		t.Errorf("state after 304 = %+v, want next due +20m and ETag kept", st)
+	if st, _ := db.State("a"); st.NextDue.Before(clock.Add(10*time.Minute)) || st.NextDue.After(clock.Add(11*time.Minute)) || st.ETag != `"v1"` {
+		t.Errorf("state after 304 = %+v, want next due in 10m (+jitter) and ETag kept", st)
 	}
 
 	// Failures are recorded and back off; a success resets them.
 	failing.Store(true)
-	for i, wantWait := range []time.Duration{20 * time.Minute, 40 * time.Minute} {
+	for i, wantWait := range []time.Duration{20 * time.Minute, 40 * time.Minute} { // ±10% jitter
 		out, _ = s.RunOnce(ctx, []newsdesk.Source{src}, true)
 		st := out[0].State
 		if out[0].Err == nil || st.Result != newsdesk.ResultError || st.Failures != i+1 || !strings.Contains(st.Error, "500") {
 			t.Fatalf("failing pass %d = %+v, want error with HTTP 500 and %d failures", i, st, i+1)
 		}
-		if got := st.NextDue.Sub(clock); got != wantWait {
-			t.Errorf("after %d failures next due in %v, want %v", i+1, got, wantWait)
+		if got := st.NextDue.Sub(clock); got < wantWait*9/10 || got > wantWait*11/10 {
+			t.Errorf("after %d failures next due in %v, want %v ±10%%", i+1, got, wantWait)
 		}
 	}
 	if n, _ := db.CountItems("a"); n != 2 {
@@ -252,63 +205,46 @@ func TestRunFetchesAtOnceAndStops(t *testing.T) {
 	}
 }
 
-// roundTripFunc serves requests in memory, so scheduling can run under
-// testing/synctest's fake clock.
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 // TestRunWaitsForNextDue runs serve's loop for hours of fake time: a failing
 // source is fetched once, then again only after its backoff, and a healthy
 // one once per interval.
 func TestRunWaitsForNextDue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var mu sync.Mutex
-		requests := map[string]int{}
 		ctx, cancel := context.WithCancel(context.Background())
-		client := fetcher.NewClient("newsdesk-test")
-		client.HTTP.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
-			mu.Lock()
-			requests[r.URL.Host]++
-			if requests[r.URL.Host] > 100 {
-				cancel() // a scheduler that refetches without waiting would spin forever in fake time
-			}
-			mu.Unlock()
-			code, body := http.StatusOK, fmt.Sprintf(feedXML, r.URL.Host)
+		m := &memOrigin{answer: func(r *http.Request) (int, http.Header, string) {
 			if r.URL.Host == "down.example" {
-				code, body = http.StatusInternalServerError, "boom"
+				return http.StatusInternalServerError, http.Header{}, "boom"
 			}
-			return &http.Response{StatusCode: code, Status: http.StatusText(code), Header: http.Header{},
-				Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
-		})
-		db, err := store.Open(filepath.Join(t.TempDir(), "newsdesk.db"), store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
+			return http.StatusOK, http.Header{}, fmt.Sprintf(feedXML, r.URL.Host)
+		}}
+		// A scheduler that refetched without waiting would spin forever in
+		// fake time: stop it after far more requests than the test expects.
+		m.limit, m.exceeded = 100, cancel
 		sources := []newsdesk.Source{
 			{ID: "up", URL: "http://up.example/rss", Interval: 10 * time.Minute},
 			{ID: "down", URL: "http://down.example/rss", Interval: 10 * time.Minute},
 		}
-		s := fetcher.NewScheduler(client, db, sources, slog.New(slog.DiscardHandler))
+		s := newMemScheduler(t, m, sources...)
 		done := make(chan error)
 		go func() { done <- s.Run(ctx) }()
 		count := func() (int, int) {
 			synctest.Wait()
-			mu.Lock()
-			defer mu.Unlock()
-			return requests["up.example"], requests["down.example"]
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			return m.count["up.example"], m.count["down.example"]
 		}
+		// Success: every 10m plus up to 30s of jitter. Failure n: 2^n x 10m ±10%.
 		steps := []struct {
 			wait     time.Duration
 			up, down int
 		}{
 			{0, 1, 1},                // both fetched at start
-			{9 * time.Minute, 1, 1},  // nothing before the interval
-			{2 * time.Minute, 2, 1},  // up again at 10m; down backs off to 20m
-			{10 * time.Minute, 3, 2}, // 21m: up at 20m, down's retry at 20m
-			{30 * time.Minute, 6, 2}, // 51m: down waits 40m after its 2nd failure
-			{10 * time.Minute, 7, 3}, // 61m: down's third try at 60m
+			{9 * time.Minute, 1, 1},  // 9m: nothing before the interval
+			{2 * time.Minute, 2, 1},  // 11m: up again at ~10m; down waits ~20m
+			{6 * time.Minute, 2, 1},  // 17m: still nothing from down
+			{6 * time.Minute, 3, 2},  // 23m: up at ~20.5m, down's retry at 18-22m
+			{30 * time.Minute, 6, 2}, // 53m: down waits 36-44m after its 2nd failure (54-66m)
+			{15 * time.Minute, 7, 3}, // 68m: down's third try came
 		}
 		for i, step := range steps {
 			time.Sleep(step.wait)

@@ -2,7 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/store"
 )
 
 func cmdCheck(ctx context.Context, e *env, args []string) error {
@@ -14,6 +19,42 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range sourceWarnings(cfg) {
+		fmt.Fprintln(e.stderr, w)
+	}
 	fmt.Fprintf(e.stdout, "%s: ok, %s, %s\n", *config, plural(len(cfg.Sources), "source"), plural(len(cfg.Sections), "section"))
 	return nil
+}
+
+// sourceWarnings are what the database knows about configured sources that
+// the operator should fix in feeds.yaml: sources that are gone, and sources
+// that moved. They do not make the config invalid. A database that does not
+// exist yet or is in use is not an error here.
+func sourceWarnings(cfg *Config) []Problem {
+	if _, err := os.Stat(cfg.DBPath); err != nil {
+		return nil
+	}
+	db, err := store.Open(cfg.DBPath, store.Options{ReadOnly: true})
+	if err != nil {
+		return []Problem{{Path: cfg.Path, Line: 1, Col: 1, Msg: "note: could not read the database to check source health: " + err.Error()}}
+	}
+	defer db.Close()
+	var out []Problem
+	for _, src := range cfg.Sources {
+		st, err := db.State(src.ID)
+		if errors.Is(err, newsdesk.ErrNotFound) || err == nil && st.URL != src.URL {
+			continue
+		}
+		if err != nil {
+			out = append(out, cfg.SourceProblem(src.ID, "note: %v", err))
+			continue
+		}
+		if st.Gone {
+			out = append(out, cfg.SourceProblem(src.ID, "warning: source %q is gone: its url answered 410 Gone on %s; remove the source or change its url", src.ID, st.LastFetch.Format("2006-01-02")))
+		}
+		if st.MovedTo != "" {
+			out = append(out, cfg.SourceProblem(src.ID, "warning: source %q moved permanently to %s: change its url to that", src.ID, st.MovedTo))
+		}
+	}
+	return out
 }

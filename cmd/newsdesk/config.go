@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/fetcher"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -25,10 +26,30 @@ type Config struct {
 	Listen     string // server.listen
 	BaseURL    string // server.base_url, always ending in "/"
 	PublishDir string // publish.dir, resolved; empty: no static export on run
-	Interval   time.Duration
-	Timeout    time.Duration
 	Sources    []newsdesk.Source
 	Sections   []newsdesk.Section
+
+	Concurrency  int    // fetch.concurrency: fetches in flight at once
+	PerHost      int    // fetch.per_host: fetches in flight to one host
+	UserAgentURL string // fetch.user_agent_url: the URL in the User-Agent
+
+	sourcePos map[string]Problem // where each source's id is, for later warnings
+}
+
+// SourceProblem is a message about a configured source, placed at its id
+// in feeds.yaml.
+func (c *Config) SourceProblem(id, format string, args ...any) Problem {
+	p := c.sourcePos[id]
+	p.Msg = fmt.Sprintf(format, args...)
+	return p
+}
+
+// sourceDefaults are the defaults section, applied to every source.
+type sourceDefaults struct {
+	interval, timeout  time.Duration
+	schedule           string
+	ignoreCacheHeaders bool
+	maxBody            int64
 }
 
 // Source returns the configured source with the given id.
@@ -93,13 +114,16 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 		return nil, Problems{p.syntaxProblem(data, err)}
 	}
 	cfg := &Config{
-		Path:     name,
-		DBPath:   "newsdesk.db",
-		Listen:   "127.0.0.1:8080",
-		BaseURL:  "http://localhost:8080/",
-		Interval: defaultInterval,
-		Timeout:  defaultTimeout,
+		Path:         name,
+		DBPath:       "newsdesk.db",
+		Listen:       "127.0.0.1:8080",
+		BaseURL:      "http://localhost:8080/",
+		Concurrency:  fetcher.DefaultConcurrency,
+		PerHost:      fetcher.DefaultPerHost,
+		UserAgentURL: "https://github.com/newsdesk/newsdesk",
+		sourcePos:    map[string]Problem{},
 	}
+	defaults := sourceDefaults{interval: defaultInterval, timeout: defaultTimeout}
 	if len(doc.Content) == 0 {
 		p.at(&doc, "the file is empty: it needs at least a sources list and a sections list")
 		return nil, p.problems
@@ -130,11 +154,30 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 				{"dir", func(v *yaml.Node) { cfg.PublishDir = p.str(v) }},
 			})
 		}},
-		{"defaults", func(v *yaml.Node) {
-			p.mapping(v, "defaults", []field{
-				{"interval", func(v *yaml.Node) { cfg.Interval = p.interval(v) }},
-				{"timeout", func(v *yaml.Node) { cfg.Timeout = p.timeout(v) }},
+		{"fetch", func(v *yaml.Node) {
+			p.mapping(v, "fetch", []field{
+				{"concurrency", func(v *yaml.Node) { cfg.Concurrency = p.count(v, "fetch.concurrency") }},
+				{"per_host", func(v *yaml.Node) { cfg.PerHost = p.count(v, "fetch.per_host") }},
+				{"user_agent_url", func(v *yaml.Node) {
+					cfg.UserAgentURL = p.str(v)
+					if err := checkHTTPURL(cfg.UserAgentURL); err != nil {
+						p.at(v, "fetch.user_agent_url %q %v", cfg.UserAgentURL, err)
+					}
+				}},
 			})
+		}},
+		{"defaults", func(v *yaml.Node) {
+			var intervalNode, scheduleNode *yaml.Node
+			p.mapping(v, "defaults", []field{
+				{"interval", func(v *yaml.Node) { defaults.interval, intervalNode = p.interval(v), v }},
+				{"schedule", func(v *yaml.Node) { defaults.schedule, scheduleNode = p.schedule(v), v }},
+				{"timeout", func(v *yaml.Node) { defaults.timeout = p.timeout(v) }},
+				{"honor_cache_headers", func(v *yaml.Node) { defaults.ignoreCacheHeaders = !p.bool(v) }},
+				{"max_body", func(v *yaml.Node) { defaults.maxBody = p.size(v) }},
+			})
+			if intervalNode != nil && scheduleNode != nil {
+				p.at(scheduleNode, "defaults: set interval or schedule, not both")
+			}
 		}},
 		{"sources", func(v *yaml.Node) { sources = v }},
 		{"sections", func(v *yaml.Node) { sections = v }},
@@ -142,7 +185,7 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 	if baseURLNode != nil {
 		cfg.BaseURL = p.baseURL(baseURLNode, cfg.BaseURL)
 	}
-	cfg.Sources = p.sources(sources, root, cfg)
+	cfg.Sources = p.sources(sources, root, cfg, defaults)
 	cfg.Sections = p.sections(sections, root, cfg)
 	if len(p.problems) > 0 {
 		slices.SortStableFunc(p.problems, func(a, b Problem) int {
@@ -164,7 +207,7 @@ func resolve(dir, path string) string {
 	return filepath.Join(dir, path)
 }
 
-func (p *configParser) sources(seq, parent *yaml.Node, cfg *Config) []newsdesk.Source {
+func (p *configParser) sources(seq, parent *yaml.Node, cfg *Config, d sourceDefaults) []newsdesk.Source {
 	if seq == nil {
 		p.at(parent, "no sources: add a sources list with at least one feed (id and url)")
 		return nil
@@ -172,14 +215,24 @@ func (p *configParser) sources(seq, parent *yaml.Node, cfg *Config) []newsdesk.S
 	var out []newsdesk.Source
 	seen := map[string]bool{}
 	for _, n := range p.list(seq, "sources") {
-		src := newsdesk.Source{Interval: cfg.Interval, Timeout: cfg.Timeout}
-		var idNode, urlNode *yaml.Node
+		src := newsdesk.Source{
+			Interval:           d.interval,
+			Schedule:           d.schedule,
+			IntervalSet:        d.schedule != "",
+			Timeout:            d.timeout,
+			IgnoreCacheHeaders: d.ignoreCacheHeaders,
+			MaxBody:            d.maxBody,
+		}
+		var idNode, urlNode, intervalNode, scheduleNode *yaml.Node
 		p.mapping(n, "a source", []field{
 			{"id", func(v *yaml.Node) { src.ID, idNode = p.str(v), v }},
 			{"title", func(v *yaml.Node) { src.Title = p.str(v) }},
 			{"url", func(v *yaml.Node) { src.URL, urlNode = p.str(v), v }},
-			{"interval", func(v *yaml.Node) { src.Interval = p.interval(v) }},
+			{"interval", func(v *yaml.Node) { src.Interval, intervalNode = p.interval(v), v }},
+			{"schedule", func(v *yaml.Node) { src.Schedule, scheduleNode = p.schedule(v), v }},
 			{"timeout", func(v *yaml.Node) { src.Timeout = p.timeout(v) }},
+			{"honor_cache_headers", func(v *yaml.Node) { src.IgnoreCacheHeaders = !p.bool(v) }},
+			{"max_body", func(v *yaml.Node) { src.MaxBody = p.size(v) }},
 			{"tags", func(v *yaml.Node) {
 				for _, t := range p.strings(v, "tags") {
 					if !idPattern.MatchString(t.Value) {
@@ -195,10 +248,21 @@ func (p *configParser) sources(seq, parent *yaml.Node, cfg *Config) []newsdesk.S
 		p.checkID(n, idNode, "source", seen)
 		what := fmt.Sprintf("source %q", src.ID)
 		switch {
+		case intervalNode != nil && scheduleNode != nil:
+			p.at(scheduleNode, "%s: set interval or schedule, not both", what)
+		case intervalNode != nil:
+			src.Schedule, src.IntervalSet = "", true
+		case scheduleNode != nil:
+			src.IntervalSet = true
+		}
+		switch {
 		case urlNode == nil:
 			p.at(n, "%s has no url: add the feed's address, e.g. url: https://example.com/rss", what)
 		default:
 			p.feedURL(urlNode, what)
+		}
+		if idNode != nil {
+			cfg.sourcePos[src.ID] = Problem{Path: p.name, Line: idNode.Line, Col: idNode.Column}
 		}
 		out = append(out, src)
 	}
@@ -421,6 +485,51 @@ func (p *configParser) int(n *yaml.Node) (int, bool) {
 		return 0, false
 	}
 	return v, true
+}
+
+func (p *configParser) bool(n *yaml.Node) bool {
+	v, err := strconv.ParseBool(p.str(n))
+	if err != nil || n.Tag != "!!bool" {
+		p.at(n, "%q is not true or false", n.Value)
+	}
+	return v
+}
+
+// count reads a whole number of at least 1.
+func (p *configParser) count(n *yaml.Node, what string) int {
+	v, ok := p.int(n)
+	if ok && v < 1 {
+		p.at(n, "%s %d: must be at least 1", what, v)
+	}
+	return v
+}
+
+var sizePattern = regexp.MustCompile(`^(\d+)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$`)
+
+var sizeUnits = map[string]int64{"": 1, "B": 1, "KB": 1e3, "KiB": 1 << 10, "MB": 1e6, "MiB": 1 << 20, "GB": 1e9, "GiB": 1 << 30}
+
+// size reads a byte count such as 10MiB, 512KiB or 1048576.
+func (p *configParser) size(n *yaml.Node) int64 {
+	s := strings.TrimSpace(p.str(n))
+	m := sizePattern.FindStringSubmatch(s)
+	if m == nil {
+		p.at(n, "bad size %q: write a number with an optional unit, e.g. 10MiB, 512KiB or 1048576", s)
+		return 0
+	}
+	v, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil || v < 1 || v > (1<<30)/sizeUnits[m[2]] {
+		p.at(n, "size %q: must be from 1 byte to 1GiB", s)
+		return 0
+	}
+	return v * sizeUnits[m[2]]
+}
+
+func (p *configParser) schedule(n *yaml.Node) string {
+	s := strings.TrimSpace(p.str(n))
+	if err := fetcher.ParseSchedule(s); err != nil {
+		p.at(n, "bad schedule %q: %v (use cron syntax: minute hour day-of-month month day-of-week, e.g. \"*/10 6-23 * * *\")", s, err)
+	}
+	return s
 }
 
 func (p *configParser) duration(n *yaml.Node) (time.Duration, bool) {

@@ -204,11 +204,16 @@ func (e *env) open(configPath string) (*Config, *store.DB, error) {
 	return cfg, db, nil
 }
 
-func userAgent() string {
-	return "newsdesk/" + newsdesk.Version + " (+https://github.com/newsdesk/newsdesk)"
+func userAgent(cfg *Config) string {
+	return "newsdesk/" + newsdesk.Version + " (+" + cfg.UserAgentURL + ")"
 }
 
-func newClient() *fetcher.Client { return fetcher.NewClient(userAgent()) }
+// newScheduler builds the fetch scheduler for the configured sources.
+func newScheduler(cfg *Config, db *store.DB, log *slog.Logger) *fetcher.Scheduler {
+	s := fetcher.NewScheduler(fetcher.NewClient(userAgent(cfg)), db, cfg.Sources, log)
+	s.Concurrency, s.PerHost = cfg.Concurrency, cfg.PerHost
+	return s
+}
 
 func publisherConfig(cfg *Config) publisher.Config {
 	return publisher.Config{BaseURL: cfg.BaseURL, Title: "newsdesk", Sources: cfg.Sources, Sections: cfg.Sections}

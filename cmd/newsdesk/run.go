@@ -46,7 +46,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if *verbose {
 		level = slog.LevelInfo
 	}
-	sched := fetcher.NewScheduler(newClient(), db, cfg.Sources, e.logger(level))
+	sched := newScheduler(cfg, db, e.logger(level))
 	start := time.Now()
 	outcomes, err := sched.RunOnce(ctx, sources, *force)
 	if err != nil {
@@ -64,7 +64,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	fmt.Fprintln(e.stdout, runSummary(outcomes, len(sources), time.Since(start), cfg.PublishDir))
+	fmt.Fprintln(e.stdout, runSummary(outcomes, len(sources), *force, time.Since(start), cfg.PublishDir))
 	return nil
 }
 
@@ -89,7 +89,7 @@ func chooseSources(cfg *Config, only []string) ([]newsdesk.Source, error) {
 }
 
 // runSummary is the one line `run` prints: what was fetched and how it went.
-func runSummary(outcomes []fetcher.Outcome, chosen int, took time.Duration, publishDir string) string {
+func runSummary(outcomes []fetcher.Outcome, chosen int, force bool, took time.Duration, publishDir string) string {
 	var ok, notModified, failed, added, updated int
 	var failures []string
 	for _, o := range outcomes {
@@ -110,7 +110,10 @@ func runSummary(outcomes []fetcher.Outcome, chosen int, took time.Duration, publ
 	if failed > 0 {
 		s += " (" + strings.Join(failures, ", ") + "; see 'newsdesk status')"
 	}
-	if skipped := chosen - len(outcomes); skipped > 0 {
+	switch skipped := chosen - len(outcomes); {
+	case skipped > 0 && force:
+		s += fmt.Sprintf("; %d held back (gone, or the publisher's Retry-After has not passed)", skipped)
+	case skipped > 0:
 		s += fmt.Sprintf("; %d not due yet (-force fetches them)", skipped)
 	}
 	if publishDir != "" {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -28,8 +29,8 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the command-line scenarios in testdata/script. Each
 // script gets a fake origin server (an httptest server serving the files
-// under $WORK/origin, with ETag/Last-Modified and 304s, logging every request
-// to $WORK/origin.log) and a free port. The placeholders ${ORIGIN} and
+// under $WORK/origin, with ETag/Last-Modified and 304s, or the answer
+// scripted in PATH.status, logging every request to $WORK/origin.log) and a free port. The placeholders ${ORIGIN} and
 // ${PORT} in the script's files are replaced before it runs. Unless the
 // script brings its own, $WORK/origin/rss/news is testdata/moscowtimes.xml.
 func TestScripts(t *testing.T) {
@@ -79,7 +80,20 @@ func newOrigin(root, logPath string) *httptest.Server {
 				r.Header.Get("If-None-Match"), r.Header.Get("If-Modified-Since"), r.Header.Get("User-Agent"))
 			f.Close()
 		}
-		body, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(r.URL.Path)))
+		file := filepath.Join(root, filepath.FromSlash(r.URL.Path))
+		// PATH.status scripts an answer: a status code on the first line,
+		// then "Name: value" header lines.
+		if script, err := os.ReadFile(file + ".status"); err == nil {
+			lines := strings.Split(strings.TrimSpace(string(script)), "\n")
+			for _, l := range lines[1:] {
+				name, value, _ := strings.Cut(l, ":")
+				w.Header().Set(strings.TrimSpace(name), strings.TrimSpace(value))
+			}
+			code, _ := strconv.Atoi(strings.TrimSpace(lines[0]))
+			w.WriteHeader(code)
+			return
+		}
+		body, err := os.ReadFile(file)
 		if err != nil {
 			http.NotFound(w, r)
 			return

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/fetcher"
 	"github.com/newsdesk/newsdesk/publisher"
 )
 
@@ -48,7 +47,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	sched := fetcher.NewScheduler(newClient(), db, cfg.Sources, log)
+	sched := newScheduler(cfg, db, log)
 	sched.OnCommit = func(st newsdesk.FetchState) {
 		if err := site.Rebuild(); err != nil {
 			log.Error("could not render sections", "source", st.SourceID, "error", err)

@@ -1,0 +1,166 @@
+package fetcher
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"time"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/robfig/cron/v3"
+)
+
+// The polling policy: pure functions of a source's configuration, its
+// stored fetch state and the clock, so every rule is testable with a fake
+// clock and survives restarts (the state is persisted).
+
+const (
+	// maxBackoff caps the wait after repeated failures: a failing source is
+	// never dropped, it is retried at least once a day.
+	maxBackoff = 24 * time.Hour
+	// minTooManyRequests is the least a 429 without Retry-After waits: the
+	// publisher said "too often", so back off in hours, not seconds.
+	minTooManyRequests = time.Hour
+	defaultInterval    = 15 * time.Minute
+)
+
+// ParseSchedule checks a cron expression as feeds.yaml's `schedule` takes
+// it: five fields (minute hour day-of-month month day-of-week) or a
+// descriptor such as @hourly, in local time unless it starts with
+// CRON_TZ=Zone.
+func ParseSchedule(expr string) error {
+	_, err := cron.ParseStandard(expr)
+	return err
+}
+
+// Due reports whether src may be fetched at now given its stored state (ok
+// is false when it was never fetched), and otherwise when it may. force
+// (run -force) overrides intervals and cache hints, never a publisher's
+// Retry-After and never a 410 Gone. A gone source is never due (the time is
+// zero) until feeds.yaml gives it another URL.
+func Due(src newsdesk.Source, st newsdesk.FetchState, ok bool, now time.Time, force bool) (bool, time.Time) {
+	switch {
+	case !ok || st.URL != src.URL:
+		return true, now
+	case st.Gone:
+		return false, time.Time{}
+	case now.Before(st.RetryAfter):
+		return false, st.RetryAfter
+	case force || !now.Before(st.NextDue):
+		return true, now
+	}
+	return false, st.NextDue
+}
+
+// Interval is how often src is polled when all goes well: its configured
+// interval, lengthened by the feed's own ttl or sy:updatePeriod when
+// feeds.yaml gives the source no interval of its own.
+func Interval(src newsdesk.Source, hints newsdesk.FeedHints) time.Duration {
+	interval := src.Interval
+	if interval <= 0 {
+		interval = defaultInterval
+	}
+	if !src.IntervalSet {
+		interval = max(interval, hints.Interval())
+	}
+	return interval
+}
+
+// NextDue is when src is fetched next after a fetch that ended at now and
+// left state st:
+//
+//   - after a success: now + the interval (or the next time of the cron
+//     schedule), plus a little jitter so sources with equal intervals drift
+//     apart; never before the response's max-age/Expires (unless the source
+//     ignores cache headers) and, without an explicit interval, outside the
+//     feed's skipHours/skipDays;
+//   - after the n-th failure in a row: 2^n intervals with jitter, at most a
+//     day (at least an hour after a 429);
+//   - never before a Retry-After.
+func NextDue(src newsdesk.Source, st newsdesk.FetchState, now time.Time) time.Time {
+	interval := Interval(src, st.Hints)
+	var next time.Time
+	if st.Result == newsdesk.ResultError && st.Failures > 0 {
+		wait := interval
+		for i := 0; i < st.Failures && wait < maxBackoff; i++ {
+			wait *= 2
+		}
+		wait = min(wait, maxBackoff)
+		// ±10% so failing sources do not retry in lockstep.
+		wait += time.Duration(float64(wait) * (jitter(src.ID, now)*0.2 - 0.1))
+		next = now.Add(wait)
+	} else {
+		next = scheduled(src, interval, now)
+		if !src.IgnoreCacheHeaders && st.CacheUntil.After(next) {
+			next = st.CacheUntil
+		}
+		if !src.IntervalSet {
+			next = skip(next, st.Hints)
+		}
+	}
+	if st.RetryAfter.After(next) {
+		next = st.RetryAfter
+	}
+	return next
+}
+
+// scheduled is the next regular poll after now: the cron schedule's next
+// time, or now + interval + up to 5% (at most a minute) of jitter.
+func scheduled(src newsdesk.Source, interval time.Duration, now time.Time) time.Time {
+	if src.Schedule != "" {
+		if sched, err := cron.ParseStandard(src.Schedule); err == nil {
+			if next := sched.Next(now.Local()); !next.IsZero() {
+				return next.UTC()
+			}
+		}
+	}
+	spread := min(interval/20, time.Minute)
+	return now.Add(interval + time.Duration(jitter(src.ID, now)*float64(spread)))
+}
+
+// skip moves t out of the feed's skipHours (GMT) and skipDays, to the start
+// of the first hour the publisher does not skip. A feed that skips every
+// hour is ignored rather than never polled.
+func skip(t time.Time, h newsdesk.FeedHints) time.Time {
+	if len(h.SkipHours) == 0 && len(h.SkipDays) == 0 {
+		return t
+	}
+	t = t.UTC()
+	for range 8 * 24 {
+		if !slices.Contains(h.SkipHours, t.Hour()) && !slices.Contains(h.SkipDays, t.Weekday()) {
+			return t
+		}
+		t = t.Truncate(time.Hour).Add(time.Hour)
+	}
+	return t
+}
+
+// jitter is a number in [0, 1) that differs between sources and between
+// fetches, but is the same for the same source at the same instant, so the
+// policy stays a pure function.
+func jitter(sourceID string, now time.Time) float64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s@%d", sourceID, now.UnixNano())
+	return float64(h.Sum64()>>11) / (1 << 53)
+}
+
+// afterFailure returns st updated with what a failed fetch at now teaches
+// about the source: gone on 410, the publisher's Retry-After on 429/503.
+func afterFailure(st newsdesk.FetchState, err error, now time.Time) newsdesk.FetchState {
+	st.RetryAfter = time.Time{}
+	var se *StatusError
+	if !errors.As(err, &se) {
+		return st
+	}
+	switch se.Code {
+	case 410:
+		st.Gone = true
+	case 429, 503:
+		st.RetryAfter = se.RetryAt
+		if se.Code == 429 && se.RetryAt.IsZero() {
+			st.RetryAfter = now.Add(minTooManyRequests)
+		}
+	}
+	return st
+}
