@@ -8,15 +8,19 @@ type Item struct {
 	SourceID   string
 	ID         string // guid / Atom id / JSON id, else the resolved link, else a hash of title and date
 	Title      string // plain text, entities decoded
-	Link       string // absolute
-	Summary    string // HTML
-	Content    string // HTML
+	Link       string // absolute and canonical (CanonicalLink): no tracking parameters, no fragment
+	Summary    string // sanitized HTML, URLs absolute
+	Content    string // sanitized HTML, URLs absolute
 	Authors    []Person
 	Categories []string
 	Published  time.Time // UTC; the first-seen time when the feed gave none
 	Updated    time.Time // UTC; equal to Published when the feed gave none
 	Enclosures []Enclosure
 	FirstSeen  time.Time // UTC; when newsdesk first stored the item
+	// RawDate is the date as the feed wrote it, kept when newsdesk could not
+	// believe it (unparseable, before 1990, in the future) and dated the
+	// item by when it first saw it instead.
+	RawDate string `json:",omitempty"`
 }
 
 // Person is an author of an item.

@@ -1,0 +1,83 @@
+package newsdesk
+
+import (
+	"net/url"
+	"strings"
+)
+
+// trackingParams are query parameters that only identify a campaign or a
+// click: they are dropped from links so readers never carry someone else's
+// tracking tags and the same story linked twice is recognised as one.
+var trackingParams = map[string]bool{
+	"fbclid": true, "gclid": true, "dclid": true, "gbraid": true, "wbraid": true, "msclkid": true,
+	"mc_cid": true, "mc_eid": true, "yclid": true, "_ga": true, "_gl": true, "igshid": true,
+	"ref_src": true, "ref_url": true, "twclid": true, "ttclid": true, "li_fat_id": true,
+	"mkt_tok": true, "oly_anon_id": true, "oly_enc_id": true, "vero_id": true, "_hsenc": true,
+	"_hsmi": true, "__hstc": true, "__hssc": true, "__hsfp": true, "hsctatracking": true,
+	"wt.mc_id": true, "cmpid": true, "s_cid": true, "rb_clickid": true, "spm": true,
+}
+
+// trackingPrefixes are families of tracking parameters (utm_source, utm_medium...).
+var trackingPrefixes = []string{"utm_", "pk_", "mtm_", "at_"}
+
+// CanonicalLink is the form of a link that newsdesk stores, compares and
+// republishes: scheme and host in lower case, the default port dropped, the
+// fragment dropped, tracking parameters dropped and the other query
+// parameters kept in their order. A string that is not an absolute http(s)
+// URL is returned unchanged.
+func CanonicalLink(s string) string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || u.Host == "" {
+		return s
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return s
+	}
+	host := strings.ToLower(u.Host)
+	if h, port, ok := strings.Cut(host, ":"); ok && !strings.HasPrefix(host, "[") &&
+		(u.Scheme == "http" && port == "80" || u.Scheme == "https" && port == "443" || port == "") {
+		host = h
+	} else if strings.HasPrefix(host, "[") {
+		if u.Scheme == "http" && strings.HasSuffix(host, "]:80") || u.Scheme == "https" && strings.HasSuffix(host, "]:443") {
+			host = host[:strings.LastIndex(host, ":")]
+		}
+	}
+	u.Host = host
+	u.Fragment, u.RawFragment = "", ""
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	if u.RawQuery != "" {
+		// Filter the raw query so the order and the encoding of the
+		// parameters that stay are kept exactly.
+		var kept []string
+		for _, part := range strings.Split(u.RawQuery, "&") {
+			if part == "" {
+				continue
+			}
+			name, _, _ := strings.Cut(part, "=")
+			if n, err := url.QueryUnescape(name); err == nil {
+				name = n
+			}
+			if !isTracking(strings.ToLower(name)) {
+				kept = append(kept, part)
+			}
+		}
+		u.RawQuery = strings.Join(kept, "&")
+	}
+	u.ForceQuery = false
+	return u.String()
+}
+
+func isTracking(name string) bool {
+	if trackingParams[name] {
+		return true
+	}
+	for _, p := range trackingPrefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
