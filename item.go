@@ -21,6 +21,17 @@ type Item struct {
 	// believe it (unparseable, before 1990, in the future) and dated the
 	// item by when it first saw it instead.
 	RawDate string `json:",omitempty"`
+
+	// Duplicates are the same story from other sources, collapsed into
+	// this item in a section (same canonical link, or near-identical title
+	// when the section dedupes titles). Filled in by section queries only.
+	Duplicates []ItemRef `json:"-"`
+}
+
+// ItemRef names an item: its source and its id within the source.
+type ItemRef struct {
+	SourceID string
+	ID       string
 }
 
 // Person is an author of an item.

@@ -45,7 +45,22 @@ type Source struct {
 	// Retry-After is honoured regardless.
 	IgnoreCacheHeaders bool
 	MaxBody            int64 // cap on a response body in bytes; 0: the client's default
+	Retention          Retention
 }
+
+// Retention bounds how many of a source's items are kept. After each fetch,
+// items older than MaxAge (counted back from the source's newest item, so a
+// source that went quiet keeps its last items) or beyond the newest MaxItems
+// are pruned, but the newest MinItems always stay. Zero values mean no
+// limit (MaxAge, MaxItems) or none kept for sure (MinItems).
+type Retention struct {
+	MaxAge   time.Duration
+	MaxItems int
+	MinItems int
+}
+
+// DefaultRetention is the retention when feeds.yaml gives none.
+var DefaultRetention = Retention{MaxAge: 720 * time.Hour, MaxItems: 500, MinItems: 20}
 
 // Result is the outcome kind of one fetch.
 type Result string

@@ -20,6 +20,34 @@ type Section struct {
 	Include []Rule // keep an item matching any of these (all, when empty)
 	Exclude []Rule // drop an item matching any of these
 	Limit   int    // newest N items
+	// DedupeTitles collapses near-identical titles from different sources
+	// published within 48 hours of each other (feeds.yaml: dedupe: titles).
+	// Items with the same canonical link are always collapsed.
+	DedupeTitles bool
+}
+
+// Query selects the items of a section from the store.
+type Query struct {
+	Sources []string
+	// Keep, when set, is the section's rules: items it rejects are skipped,
+	// and are not candidates when duplicates are collapsed.
+	Keep         func(*Item) bool
+	Limit        int
+	DedupeTitles bool
+}
+
+// Query is the store query for the section's items.
+func (s *Section) Query() Query {
+	limit := s.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	return Query{
+		Sources:      s.Sources,
+		Keep:         func(it *Item) bool { ok, _ := s.Admit(it); return ok },
+		Limit:        limit,
+		DedupeTitles: s.DedupeTitles,
+	}
 }
 
 // DefaultLimit is a section's limit when feeds.yaml gives none.

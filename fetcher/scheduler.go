@@ -15,11 +15,12 @@ import (
 )
 
 // Store is what the scheduler needs from the database; *store.DB satisfies
-// it. SaveFetch writes a fetch's items and the source's state in one
-// transaction; SaveState writes the state alone (a 304, a failure).
+// it. SaveFetch writes a fetch's items, prunes by retention and writes the
+// source's state in one transaction; SaveState writes the state alone (a
+// 304, a failure).
 type Store interface {
 	States() ([]newsdesk.FetchState, error)
-	SaveFetch(st newsdesk.FetchState, items []newsdesk.Item) (newsdesk.FetchState, error)
+	SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep newsdesk.Retention) (newsdesk.FetchState, error)
 	SaveState(st newsdesk.FetchState) error
 }
 
@@ -296,7 +297,7 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, prev newsdes
 	st.NextDue = NextDue(src, st, st.LastFetch)
 	var saveErr error
 	if st.Result == newsdesk.ResultOK {
-		st, saveErr = s.Store.SaveFetch(st, items)
+		st, saveErr = s.Store.SaveFetch(st, items, src.Retention)
 	} else {
 		saveErr = s.Store.SaveState(st)
 	}

@@ -48,9 +48,16 @@ type jsonAttachment struct {
 	Size     int64  `json:"size_in_bytes,omitempty"`
 }
 
-// jsonExtension is the item's _newsdesk object: which source it came from.
+// jsonExtension is the item's _newsdesk object: which source it came from,
+// and the same story from other sources that the section collapsed into it.
 type jsonExtension struct {
-	Source jsonSource `json:"source"`
+	Source     jsonSource      `json:"source"`
+	Duplicates []jsonDuplicate `json:"duplicates,omitempty"`
+}
+
+type jsonDuplicate struct {
+	Source string `json:"source"` // the source's id
+	ID     string `json:"id"`     // the item's id in this feed's scheme, had it been shown
 }
 
 type jsonSource struct {
@@ -102,6 +109,9 @@ func renderJSON(v *sectionView) ([]byte, error) {
 				a.URL = it.Source.HomeURL
 			}
 			ji.Authors = append(ji.Authors, a)
+		}
+		for _, d := range it.Duplicates {
+			ji.Newsdesk.Duplicates = append(ji.Newsdesk.Duplicates, jsonDuplicate{Source: d.SourceID, ID: itemURN(d.SourceID, d.ID)})
 		}
 		for _, e := range it.Enclosures {
 			ji.Attachments = append(ji.Attachments, jsonAttachment{URL: e.URL, MIMEType: e.Type, Size: e.Length})

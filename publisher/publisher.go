@@ -30,10 +30,10 @@ import (
 
 // Store is what the publisher needs from the database; *store.DB satisfies it.
 type Store interface {
-	// Recent returns up to limit items of the given sources, newest first by
-	// Item.Published (ties broken by SourceID then ID, deterministic),
-	// skipping items for which keep returns false.
-	Recent(sourceIDs []string, keep func(*newsdesk.Item) bool, limit int) ([]newsdesk.Item, error)
+	// Section returns the items a section query selects, newest first by
+	// Item.Published (ties broken by SourceID then ID, deterministic), with
+	// a story carried by several sources once, its Duplicates listed.
+	Section(q newsdesk.Query) ([]newsdesk.Item, error)
 	// States returns the fetch state of every source that has one.
 	States() ([]newsdesk.FetchState, error)
 }
@@ -255,19 +255,12 @@ type itemView struct {
 	Updated    time.Time
 	Enclosures []newsdesk.Enclosure
 	Source     source
-	NoAuthor   bool // Authors holds the source's title as a stand-in
+	NoAuthor   bool               // Authors holds the source's title as a stand-in
+	Duplicates []newsdesk.ItemRef // the same story from other sources, collapsed into this item
 }
 
 func newSectionView(st Store, base, siteTitle string, sec *newsdesk.Section, sources map[string]source) (*sectionView, error) {
-	limit := sec.Limit
-	if limit <= 0 {
-		limit = newsdesk.DefaultLimit
-	}
-	keep := func(it *newsdesk.Item) bool {
-		ok, _ := sec.Admit(it)
-		return ok
-	}
-	items, err := st.Recent(sec.Sources, keep, limit)
+	items, err := st.Section(sec.Query())
 	if err != nil {
 		return nil, err
 	}
@@ -314,12 +307,13 @@ func newSectionView(st Store, base, siteTitle string, sec *newsdesk.Section, sou
 
 func newItemView(it *newsdesk.Item, src source, base string) itemView {
 	v := itemView{
-		ID:      itemURN(it.SourceID, it.ID),
-		Title:   clean(oneLine(it.Title)),
-		Link:    clean(strings.TrimSpace(it.Link)),
-		Summary: clean(it.Summary),
-		Content: clean(it.Content),
-		Source:  src,
+		ID:         itemURN(it.SourceID, it.ID),
+		Title:      clean(oneLine(it.Title)),
+		Link:       clean(strings.TrimSpace(it.Link)),
+		Summary:    clean(it.Summary),
+		Content:    clean(it.Content),
+		Source:     src,
+		Duplicates: it.Duplicates,
 	}
 	v.Permalink = v.Link != "" && strings.TrimSpace(it.ID) == v.Link && isHTTPURL(v.Link)
 	if v.Title == "" {

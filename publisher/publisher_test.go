@@ -30,13 +30,13 @@ type fakeStore struct {
 	err    error
 }
 
-func (f *fakeStore) Recent(sourceIDs []string, keep func(*newsdesk.Item) bool, limit int) ([]newsdesk.Item, error) {
+func (f *fakeStore) Section(q newsdesk.Query) ([]newsdesk.Item, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
 	var out []newsdesk.Item
 	for _, it := range f.items {
-		if slices.Contains(sourceIDs, it.SourceID) && keep(&it) {
+		if slices.Contains(q.Sources, it.SourceID) && q.Keep(&it) {
 			out = append(out, it)
 		}
 	}
@@ -49,8 +49,8 @@ func (f *fakeStore) Recent(sourceIDs []string, keep func(*newsdesk.Item) bool, l
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	if len(out) > limit {
-		out = out[:limit]
+	if len(out) > q.Limit {
+		out = out[:q.Limit]
 	}
 	return out, nil
 }

@@ -1,23 +1,32 @@
 // Package store keeps newsdesk's sources' fetch state and items in one bbolt
 // file. It is the only package that imports bbolt.
 //
-// Bucket layout (all keys and values are bytes; JSON values):
+// Bucket layout (keys and values are bytes; TIME is 8 bytes, see below):
 //
-//	meta                      "schema" -> "1"
-//	state                     SOURCE_ID -> FetchState (JSON)
-//	items / SOURCE_ID         ITEM_ID -> Item (JSON)
-//	bytime / SOURCE_ID        TIME(8) ITEM_ID -> nil
+//	meta                  "schema" -> "2"
+//	state                 SOURCE_ID -> FetchState (JSON)
+//	counts                SOURCE_ID -> number of stored items (8 bytes)
+//	items / SOURCE_ID     ITEM_ID -> Item (JSON)
+//	bytime / SOURCE_ID    TIME(published) ITEM_ID -> nil
+//	seen / SOURCE_ID      ITEM_ID -> TIME(last seen in the feed): tombstones of pruned items
+//	links                 CANONICAL_LINK 0 TIME(first seen) SOURCE_ID 0 ITEM_ID -> nil
+//	titles                TITLE_KEY 0 TIME(published) SOURCE_ID 0 ITEM_ID -> TIME(first seen)
 //
-// TIME is the item's Published time as Unix nanoseconds with the sign bit
-// flipped, big-endian, so keys sort by time for dates before and after 1970
-// alike. The newest items of a set of sources come from walking each source's
-// bytime bucket backwards and merging, so a section read costs what it
-// returns, not what is stored.
+// TIME is Unix nanoseconds with the sign bit flipped, big-endian, so keys
+// sort by time for dates before and after 1970 alike.
 //
-// A fetch's items and the source's new fetch state are written in a single
-// transaction (SaveFetch): a crash can never keep a validator whose items
-// were lost. The store must not do network I/O or hold a transaction open
-// across it: callers fetch first and save after.
+// Reads that serve sections cost what they return, not what is stored: the
+// newest items of a set of sources come from walking each source's bytime
+// bucket backwards and merging; duplicates across sources are found through
+// the links and titles indexes, one prefix seek per item.
+//
+// A fetch is one transaction (SaveFetch): its items, the pruning that
+// retention asks for, and the source's new fetch state, so a crash can
+// never keep a validator whose items were lost. Pruned items leave a
+// tombstone that lives as long as the feed still carries the item, and
+// tombstoneTTL after, so pruning never lets an old item come back as new.
+// The store must not do network I/O or hold a transaction open across it:
+// callers fetch first and save after.
 package store
 
 import (
@@ -28,7 +37,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/newsdesk/newsdesk"
 	bolt "go.etcd.io/bbolt"
@@ -37,12 +49,25 @@ import (
 var (
 	bucketMeta   = []byte("meta")
 	bucketState  = []byte("state")
+	bucketCounts = []byte("counts")
 	bucketItems  = []byte("items")
 	bucketByTime = []byte("bytime")
+	bucketSeen   = []byte("seen")
+	bucketLinks  = []byte("links")
+	bucketTitles = []byte("titles")
 	keySchema    = []byte("schema")
 )
 
-const schemaVersion = "1"
+const schemaVersion = "2"
+
+// tombstoneTTL is how long a pruned item's id is remembered after the feed
+// last carried it. Feeds drop old items; one that has been gone from its feed
+// for this long does not come back.
+const tombstoneTTL = 30 * 24 * time.Hour
+
+// titleWindow is how close in time two near-identical titles from different
+// sources must be to count as the same story.
+const titleWindow = 48 * time.Hour
 
 // ErrLocked is returned by Open when another process holds the database.
 var ErrLocked = errors.New("database is locked by another process")
@@ -68,18 +93,9 @@ func Open(path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("open database: %w", err)
 		}
 	}
-	timeout := opts.LockTimeout
-	if timeout <= 0 {
-		// bbolt treats 0 as "wait forever"; the smallest wait is the closest
-		// to "do not wait" it offers.
-		timeout = 50 * time.Millisecond
-	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("open database %s: %w (is `newsdesk serve` or another `newsdesk run` using it? stop it, or wait for it to finish)", path, ErrLocked)
-	}
+	b, err := openBolt(path, opts)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, err
 	}
 	db := &DB{bolt: b, path: path}
 	if opts.ReadOnly {
@@ -96,7 +112,7 @@ func Open(path string, opts Options) (*DB, error) {
 		if err := meta.Put(keySchema, []byte(schemaVersion)); err != nil {
 			return err
 		}
-		for _, name := range [][]byte{bucketState, bucketItems, bucketByTime} {
+		for _, name := range [][]byte{bucketState, bucketCounts, bucketItems, bucketByTime, bucketSeen, bucketLinks, bucketTitles} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -108,6 +124,23 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	return db, nil
+}
+
+func openBolt(path string, opts Options) (*bolt.DB, error) {
+	timeout := opts.LockTimeout
+	if timeout <= 0 {
+		// bbolt treats 0 as "wait forever"; the smallest wait is the closest
+		// to "do not wait" it offers.
+		timeout = 50 * time.Millisecond
+	}
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("open database %s: %w (is `newsdesk serve` or another `newsdesk run` using it? stop it, or wait for it to finish)", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return b, nil
 }
 
 // Path is the database file's path.
@@ -134,73 +167,72 @@ type storedItem struct {
 	Dated bool `json:",omitempty"`
 }
 
-// SaveFetch stores the items of one fetch of st.SourceID and the source's new
-// fetch state, in one transaction. New items get FirstSeen = st.LastFetch;
-// items without a date (zero Published) are dated by their first-seen time.
-// An item already stored is updated in place when anything about it changed;
-// its FirstSeen stays, and its Updated moves to the fetch time when the feed
-// did not move it. The returned state has New and Updated filled in.
-func (db *DB) SaveFetch(st newsdesk.FetchState, items []newsdesk.Item) (newsdesk.FetchState, error) {
+// source is one source's buckets inside a write transaction.
+type source struct {
+	id                    string
+	items, bytime, seen   *bolt.Bucket
+	counts, links, titles *bolt.Bucket
+	count                 uint64
+}
+
+func openSource(tx *bolt.Tx, id string) (*source, error) {
+	s := &source{id: id, counts: tx.Bucket(bucketCounts), links: tx.Bucket(bucketLinks), titles: tx.Bucket(bucketTitles)}
+	var err error
+	if s.items, err = tx.Bucket(bucketItems).CreateBucketIfNotExists([]byte(id)); err != nil {
+		return nil, err
+	}
+	if s.bytime, err = tx.Bucket(bucketByTime).CreateBucketIfNotExists([]byte(id)); err != nil {
+		return nil, err
+	}
+	if s.seen, err = tx.Bucket(bucketSeen).CreateBucketIfNotExists([]byte(id)); err != nil {
+		return nil, err
+	}
+	if v := s.counts.Get([]byte(id)); len(v) == 8 {
+		s.count = binary.BigEndian.Uint64(v)
+	}
+	return s, nil
+}
+
+func (s *source) saveCount() error {
+	return s.counts.Put([]byte(s.id), binary.BigEndian.AppendUint64(nil, s.count))
+}
+
+// SaveFetch stores one fetch of st.SourceID in one transaction: its items,
+// the pruning that retention asks for, and the source's new fetch state.
+// New items get FirstSeen = st.LastFetch; items without a date (zero
+// Published) are dated by their first-seen time. An item already stored is
+// updated in place when anything about it changed; its FirstSeen stays, and
+// its Updated moves to the fetch time when the feed did not move it. An item
+// that was pruned earlier is not stored again. The returned state has New
+// and Updated filled in.
+func (db *DB) SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep newsdesk.Retention) (newsdesk.FetchState, error) {
 	if st.SourceID == "" {
 		return st, errors.New("save fetch: empty source id")
 	}
 	st.New, st.Updated = 0, 0
 	now := st.LastFetch.UTC()
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		ib, err := tx.Bucket(bucketItems).CreateBucketIfNotExists([]byte(st.SourceID))
-		if err != nil {
-			return err
-		}
-		tb, err := tx.Bucket(bucketByTime).CreateBucketIfNotExists([]byte(st.SourceID))
+		src, err := openSource(tx, st.SourceID)
 		if err != nil {
 			return err
 		}
 		for i := range items {
-			it := items[i]
-			if it.ID == "" {
-				continue
-			}
-			it.SourceID = st.SourceID
-			it.Published, it.Updated = it.Published.UTC(), it.Updated.UTC()
-			rec := storedItem{Item: it, Dated: !it.Published.IsZero()}
-			old, found, err := getItem(ib, it.ID)
+			added, changed, err := src.save(items[i], now)
 			if err != nil {
 				return err
 			}
-			if !found {
-				rec.FirstSeen = now
-				if !rec.Dated {
-					rec.Published = now
-				}
-				if rec.Updated.IsZero() || rec.Updated.Before(rec.Published) {
-					rec.Updated = rec.Published
-				}
-				if err := putItem(ib, tb, rec, nil); err != nil {
-					return err
-				}
+			if added {
 				st.New++
-				continue
 			}
-			rec.FirstSeen = old.FirstSeen
-			if !rec.Dated {
-				rec.Published = old.Published
+			if changed {
+				st.Updated++
 			}
-			if rec.Updated.IsZero() || rec.Updated.Before(rec.Published) {
-				rec.Updated = rec.Published
-			}
-			if !rec.Updated.After(old.Updated) {
-				rec.Updated = old.Updated
-			}
-			if sameItem(rec, old) {
-				continue
-			}
-			if !rec.Updated.After(old.Updated) {
-				rec.Updated = now
-			}
-			if err := putItem(ib, tb, rec, &old); err != nil {
-				return err
-			}
-			st.Updated++
+		}
+		if err := src.prune(keep, now); err != nil {
+			return err
+		}
+		if err := src.saveCount(); err != nil {
+			return err
 		}
 		return putJSON(tx.Bucket(bucketState), []byte(st.SourceID), st)
 	})
@@ -208,6 +240,150 @@ func (db *DB) SaveFetch(st newsdesk.FetchState, items []newsdesk.Item) (newsdesk
 		return st, fmt.Errorf("save fetch of %s: %w", st.SourceID, err)
 	}
 	return st, nil
+}
+
+// save stores one fetched item and reports whether it was new or changed.
+func (s *source) save(it newsdesk.Item, now time.Time) (added, changed bool, err error) {
+	if it.ID == "" {
+		return false, false, nil
+	}
+	it.SourceID = s.id
+	it.Duplicates = nil
+	it.Published, it.Updated = it.Published.UTC(), it.Updated.UTC()
+	rec := storedItem{Item: it, Dated: !it.Published.IsZero()}
+	old, found, err := getItem(s.items, it.ID)
+	if err != nil {
+		return false, false, err
+	}
+	if !found {
+		if s.seen.Get([]byte(it.ID)) != nil {
+			// Pruned before and still in the feed: remember that it was seen.
+			return false, false, s.seen.Put([]byte(it.ID), timeBytes(now))
+		}
+		rec.FirstSeen = now
+		if !rec.Dated {
+			rec.Published = now
+		}
+		if rec.Updated.IsZero() || rec.Updated.Before(rec.Published) {
+			rec.Updated = rec.Published
+		}
+		s.count++
+		return true, false, s.put(rec, nil)
+	}
+	rec.FirstSeen = old.FirstSeen
+	if !rec.Dated {
+		rec.Published = old.Published
+	}
+	if rec.Updated.IsZero() || rec.Updated.Before(rec.Published) {
+		rec.Updated = rec.Published
+	}
+	if !rec.Updated.After(old.Updated) {
+		rec.Updated = old.Updated
+	}
+	if sameItem(rec, old) {
+		return false, false, nil
+	}
+	if !rec.Updated.After(old.Updated) {
+		rec.Updated = now
+	}
+	return false, true, s.put(rec, &old)
+}
+
+// put writes an item and its index entries, replacing old's.
+func (s *source) put(rec storedItem, old *storedItem) error {
+	rec.FirstSeen = rec.FirstSeen.UTC()
+	if old != nil {
+		if err := s.unindex(*old); err != nil {
+			return err
+		}
+	}
+	if err := putJSON(s.items, []byte(rec.ID), rec); err != nil {
+		return err
+	}
+	if err := s.bytime.Put(timeKey(rec.Published, rec.ID), nil); err != nil {
+		return err
+	}
+	if rec.Link != "" {
+		if err := s.links.Put(linkKey(rec.Link, rec.FirstSeen, s.id, rec.ID), nil); err != nil {
+			return err
+		}
+	}
+	if t := titleKey(rec.Title); t != "" {
+		return s.titles.Put(titleIndexKey(t, rec.Published, s.id, rec.ID), timeBytes(rec.FirstSeen))
+	}
+	return nil
+}
+
+// unindex removes an item's index entries.
+func (s *source) unindex(it storedItem) error {
+	if err := s.bytime.Delete(timeKey(it.Published, it.ID)); err != nil {
+		return err
+	}
+	if it.Link != "" {
+		if err := s.links.Delete(linkKey(it.Link, it.FirstSeen, s.id, it.ID)); err != nil {
+			return err
+		}
+	}
+	if t := titleKey(it.Title); t != "" {
+		return s.titles.Delete(titleIndexKey(t, it.Published, s.id, it.ID))
+	}
+	return nil
+}
+
+// prune applies retention: from the oldest end, items older than MaxAge
+// before the newest item, or beyond the newest MaxItems, go, but the newest
+// MinItems stay. Each pruned item leaves a tombstone. Tombstones whose item
+// the feed has not carried for tombstoneTTL are forgotten.
+func (s *source) prune(keep newsdesk.Retention, now time.Time) error {
+	newestKey, _ := s.bytime.Cursor().Last()
+	if newestKey != nil && (keep.MaxAge > 0 || keep.MaxItems > 0) {
+		cutoff := keyTime(newestKey).Add(-keep.MaxAge)
+		c := s.bytime.Cursor()
+		for k, _ := c.First(); k != nil && s.count > uint64(max(keep.MinItems, 0)); k, _ = c.First() {
+			tooOld := keep.MaxAge > 0 && keyTime(k).Before(cutoff)
+			tooMany := keep.MaxItems > 0 && s.count > uint64(keep.MaxItems)
+			if !tooOld && !tooMany {
+				break
+			}
+			id := string(k[8:])
+			it, found, err := getItem(s.items, id)
+			if err != nil {
+				return err
+			}
+			if !found { // a stale index entry: drop it
+				if err := s.bytime.Delete(k); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := s.unindex(it); err != nil {
+				return err
+			}
+			if err := s.bytime.Delete(k); err != nil { // in case the index was stale
+				return err
+			}
+			if err := s.items.Delete([]byte(id)); err != nil {
+				return err
+			}
+			if err := s.seen.Put([]byte(id), timeBytes(now)); err != nil {
+				return err
+			}
+			s.count--
+		}
+	}
+	expired := now.Add(-tombstoneTTL)
+	c := s.seen.Cursor()
+	for k, v := c.First(); k != nil; {
+		if len(v) == 8 && bytesTime(v).Before(expired) {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			k, v = c.Seek(k)
+			continue
+		}
+		k, v = c.Next()
+	}
+	return nil
 }
 
 // SaveState stores a source's fetch state alone: a 304 or a failed fetch.
@@ -261,8 +437,8 @@ func (db *DB) States() ([]newsdesk.FetchState, error) {
 func (db *DB) CountItems(sourceID string) (int, error) {
 	n := 0
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		if b := tx.Bucket(bucketItems).Bucket([]byte(sourceID)); b != nil {
-			n = b.Stats().KeyN
+		if v := tx.Bucket(bucketCounts).Get([]byte(sourceID)); len(v) == 8 {
+			n = int(binary.BigEndian.Uint64(v))
 		}
 		return nil
 	})
@@ -294,16 +470,20 @@ func (db *DB) Item(sourceID, itemID string) (newsdesk.Item, error) {
 	return it.Item, nil
 }
 
-// Recent returns up to limit items of the given sources, newest first by
-// Published (ties by source id, then item id), skipping those keep rejects
-// (keep may be nil). It walks each source's time index from the newest end
-// and merges, so it reads about as many items as it returns.
-func (db *DB) Recent(sourceIDs []string, keep func(*newsdesk.Item) bool, limit int) ([]newsdesk.Item, error) {
-	var out []newsdesk.Item
-	if limit <= 0 {
+// Section returns up to q.Limit items of q.Sources, newest first by
+// Published (ties by source id, then item id), skipping those q.Keep
+// rejects. A story carried by several of the sources appears once: the item
+// seen first is kept, and the others are listed in its Duplicates. It walks
+// each source's time index from the newest end and merges, so it reads
+// about as many items as it returns.
+func (db *DB) Section(q newsdesk.Query) ([]newsdesk.Item, error) {
+	out := []newsdesk.Item{}
+	if q.Limit <= 0 {
 		return out, nil
 	}
+	sources := dedupe(q.Sources)
 	err := db.bolt.View(func(tx *bolt.Tx) error {
+		r := &reader{tx: tx, keep: q.Keep, sources: sources, cache: map[newsdesk.ItemRef]*storedItem{}}
 		type head struct {
 			src   string
 			items *bolt.Bucket
@@ -311,7 +491,7 @@ func (db *DB) Recent(sourceIDs []string, keep func(*newsdesk.Item) bool, limit i
 			key   []byte
 		}
 		var heads []*head
-		for _, id := range dedupe(sourceIDs) {
+		for _, id := range sources {
 			tb := tx.Bucket(bucketByTime).Bucket([]byte(id))
 			ib := tx.Bucket(bucketItems).Bucket([]byte(id))
 			if tb == nil || ib == nil {
@@ -322,7 +502,7 @@ func (db *DB) Recent(sourceIDs []string, keep func(*newsdesk.Item) bool, limit i
 				heads = append(heads, h)
 			}
 		}
-		for len(out) < limit && len(heads) > 0 {
+		for len(out) < q.Limit && len(heads) > 0 {
 			best := 0
 			for i := 1; i < len(heads); i++ {
 				if newer(heads[i].key, heads[i].src, heads[best].key, heads[best].src) {
@@ -330,12 +510,21 @@ func (db *DB) Recent(sourceIDs []string, keep func(*newsdesk.Item) bool, limit i
 				}
 			}
 			h := heads[best]
-			rec, found, err := getItem(h.items, string(h.key[8:]))
+			ref := newsdesk.ItemRef{SourceID: h.src, ID: string(h.key[8:])}
+			it, err := r.item(ref)
 			if err != nil {
 				return err
 			}
-			if found && (keep == nil || keep(&rec.Item)) {
-				out = append(out, rec.Item)
+			if it != nil && r.kept(it) {
+				dups, shown, err := r.duplicates(it, q.DedupeTitles)
+				if err != nil {
+					return err
+				}
+				if shown {
+					item := it.Item
+					item.Duplicates = dups
+					out = append(out, item)
+				}
 			}
 			if h.key, _ = h.c.Prev(); h.key == nil {
 				heads = append(heads[:best], heads[best+1:]...)
@@ -344,12 +533,128 @@ func (db *DB) Recent(sourceIDs []string, keep func(*newsdesk.Item) bool, limit i
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("recent items: %w", err)
+		return nil, fmt.Errorf("section items: %w", err)
 	}
 	return out, nil
 }
 
-// newer orders time-index keys for Recent: later time first, then smaller
+// reader reads items for one section query, remembering what it decoded
+// and what the section's rules said.
+type reader struct {
+	tx      *bolt.Tx
+	keep    func(*newsdesk.Item) bool
+	sources []string
+	cache   map[newsdesk.ItemRef]*storedItem // nil value: not stored
+	verdict map[newsdesk.ItemRef]bool
+}
+
+func (r *reader) item(ref newsdesk.ItemRef) (*storedItem, error) {
+	if it, ok := r.cache[ref]; ok {
+		return it, nil
+	}
+	var out *storedItem
+	if b := r.tx.Bucket(bucketItems).Bucket([]byte(ref.SourceID)); b != nil {
+		it, found, err := getItem(b, ref.ID)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			out = &it
+		}
+	}
+	r.cache[ref] = out
+	return out, nil
+}
+
+func (r *reader) kept(it *storedItem) bool {
+	if r.keep == nil {
+		return true
+	}
+	ref := newsdesk.ItemRef{SourceID: it.SourceID, ID: it.ID}
+	if r.verdict == nil {
+		r.verdict = map[newsdesk.ItemRef]bool{}
+	}
+	v, ok := r.verdict[ref]
+	if !ok {
+		v = r.keep(&it.Item)
+		r.verdict[ref] = v
+	}
+	return v
+}
+
+// candidate is another section item that may be the same story.
+type candidate struct {
+	ref       newsdesk.ItemRef
+	firstSeen time.Time
+}
+
+// duplicates finds the other items of the section that are the same story
+// as it. shown is false when one of them was seen first: that one is shown
+// instead and it is one of its duplicates.
+func (r *reader) duplicates(it *storedItem, titles bool) (dups []newsdesk.ItemRef, shown bool, err error) {
+	self := newsdesk.ItemRef{SourceID: it.SourceID, ID: it.ID}
+	var cands []candidate
+	if it.Link != "" {
+		prefix := append([]byte(it.Link), 0)
+		c := r.tx.Bucket(bucketLinks).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			rest := k[len(prefix):]
+			if len(rest) < 9 {
+				continue
+			}
+			src, id, _ := strings.Cut(string(rest[8:]), "\x00")
+			cands = append(cands, candidate{newsdesk.ItemRef{SourceID: src, ID: id}, bytesTime(rest[:8])})
+		}
+	}
+	if t := titleKey(it.Title); titles && t != "" {
+		prefix := append([]byte(t), 0)
+		from := append(slices.Clone(prefix), timeBytes(it.Published.Add(-titleWindow))...)
+		until := it.Published.Add(titleWindow)
+		c := r.tx.Bucket(bucketTitles).Cursor()
+		for k, v := c.Seek(from); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			rest := k[len(prefix):]
+			if len(rest) < 9 || len(v) != 8 || bytesTime(rest[:8]).After(until) {
+				break
+			}
+			src, id, _ := strings.Cut(string(rest[8:]), "\x00")
+			if src != it.SourceID { // titles collapse across sources only
+				cands = append(cands, candidate{newsdesk.ItemRef{SourceID: src, ID: id}, bytesTime(v)})
+			}
+		}
+	}
+	winner, winnerSeen := self, it.FirstSeen
+	seen := map[newsdesk.ItemRef]bool{self: true}
+	for _, c := range cands {
+		if seen[c.ref] || !slices.Contains(r.sources, c.ref.SourceID) {
+			continue
+		}
+		seen[c.ref] = true
+		other, err := r.item(c.ref)
+		if err != nil {
+			return nil, false, err
+		}
+		if other == nil || !r.kept(other) {
+			continue
+		}
+		dups = append(dups, c.ref)
+		if c.firstSeen.Before(winnerSeen) || c.firstSeen.Equal(winnerSeen) && refLess(c.ref, winner) {
+			winner, winnerSeen = c.ref, c.firstSeen
+		}
+	}
+	if winner != self {
+		return nil, false, nil
+	}
+	slices.SortFunc(dups, func(a, b newsdesk.ItemRef) int {
+		return strings.Compare(a.SourceID+"\x00"+a.ID, b.SourceID+"\x00"+b.ID)
+	})
+	return dups, true, nil
+}
+
+func refLess(a, b newsdesk.ItemRef) bool {
+	return a.SourceID < b.SourceID || a.SourceID == b.SourceID && a.ID < b.ID
+}
+
+// newer orders time-index keys for Section: later time first, then smaller
 // source id, then smaller item id.
 func newer(a []byte, asrc string, b []byte, bsrc string) bool {
 	if c := bytes.Compare(a[:8], b[:8]); c != 0 {
@@ -373,12 +678,55 @@ func dedupe(ids []string) []string {
 	return out
 }
 
+// timeBytes is the sortable 8-byte form of a time.
+func timeBytes(t time.Time) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano())^(1<<63))
+}
+
+func bytesTime(b []byte) time.Time {
+	return time.Unix(0, int64(binary.BigEndian.Uint64(b)^(1<<63))).UTC()
+}
+
 // timeKey is the time-index key of an item: its sortable time, then its id.
 func timeKey(t time.Time, id string) []byte {
-	k := make([]byte, 8+len(id))
-	binary.BigEndian.PutUint64(k, uint64(t.UnixNano())^(1<<63))
-	copy(k[8:], id)
-	return k
+	return append(timeBytes(t), id...)
+}
+
+func keyTime(k []byte) time.Time { return bytesTime(k[:8]) }
+
+func linkKey(link string, firstSeen time.Time, src, id string) []byte {
+	k := append([]byte(link), 0)
+	k = append(k, timeBytes(firstSeen)...)
+	return append(append(append(k, src...), 0), id...)
+}
+
+func titleIndexKey(title string, published time.Time, src, id string) []byte {
+	k := append([]byte(title), 0)
+	k = append(k, timeBytes(published)...)
+	return append(append(append(k, src...), 0), id...)
+}
+
+// titleKey is the form in which two titles that differ only in case,
+// punctuation and spacing are equal; "" for titles too short to compare.
+func titleKey(title string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range strings.ToLower(title) {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteRune(r)
+			space = false
+		default:
+			space = true
+		}
+	}
+	if len([]rune(b.String())) < 12 {
+		return ""
+	}
+	return b.String()
 }
 
 func getItem(b *bolt.Bucket, id string) (storedItem, bool, error) {
@@ -391,23 +739,6 @@ func getItem(b *bolt.Bucket, id string) (storedItem, bool, error) {
 		return it, false, fmt.Errorf("item %q: %w", id, err)
 	}
 	return it, true, nil
-}
-
-// putItem writes an item and its time-index key, removing old's key when the
-// item's time moved.
-func putItem(ib, tb *bolt.Bucket, rec storedItem, old *storedItem) error {
-	rec.Published = rec.Published.UTC()
-	rec.Updated = rec.Updated.UTC()
-	rec.FirstSeen = rec.FirstSeen.UTC()
-	if old != nil && !old.Published.Equal(rec.Published) {
-		if err := tb.Delete(timeKey(old.Published, old.ID)); err != nil {
-			return err
-		}
-	}
-	if err := putJSON(ib, []byte(rec.ID), rec); err != nil {
-		return err
-	}
-	return tb.Put(timeKey(rec.Published, rec.ID), nil)
 }
 
 func sameItem(a, b storedItem) bool {

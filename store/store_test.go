@@ -13,7 +13,12 @@ import (
 
 func openDB(t testing.TB) *store.DB {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "sub", "newsdesk.db"), store.Options{})
+	return openDBAt(t, filepath.Join(t.TempDir(), "sub", "newsdesk.db"))
+}
+
+func openDBAt(t testing.TB, path string) *store.DB {
+	t.Helper()
+	db, err := store.Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,14 +43,14 @@ func ids(items []newsdesk.Item) []string {
 func TestSaveFetchNewUnchangedUpdated(t *testing.T) {
 	db := openDB(t)
 	items := []newsdesk.Item{item("a", "1", t0), item("a", "2", t0.Add(time.Hour))}
-	st, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", ETag: `W/"x"`, LastFetch: t0.Add(2 * time.Hour), Result: newsdesk.ResultOK}, items)
+	st, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", ETag: `W/"x"`, LastFetch: t0.Add(2 * time.Hour), Result: newsdesk.ResultOK}, items, noLimit)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.New != 2 || st.Updated != 0 {
 		t.Errorf("first save: new=%d updated=%d, want 2 0", st.New, st.Updated)
 	}
-	st, err = db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: t0.Add(3 * time.Hour)}, items)
+	st, err = db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: t0.Add(3 * time.Hour)}, items, noLimit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +59,7 @@ func TestSaveFetchNewUnchangedUpdated(t *testing.T) {
 	}
 	items[0].Title = "Changed"
 	fetched := t0.Add(4 * time.Hour)
-	st, err = db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: fetched}, items)
+	st, err = db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: fetched}, items, noLimit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +89,7 @@ func TestUndatedItemKeepsFirstSeenDate(t *testing.T) {
 	db := openDB(t)
 	undated := []newsdesk.Item{item("a", "u", time.Time{})}
 	for i := range 3 {
-		st, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: t0.Add(time.Duration(i) * time.Hour)}, undated)
+		st, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: t0.Add(time.Duration(i) * time.Hour)}, undated, noLimit)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +111,7 @@ func TestRecentMergesNewestFirst(t *testing.T) {
 	pre1970 := time.Date(1969, 7, 20, 20, 17, 0, 0, time.UTC)
 	save := func(src string, items ...newsdesk.Item) {
 		t.Helper()
-		if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: src, LastFetch: t0}, items); err != nil {
+		if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: src, LastFetch: t0}, items, noLimit); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -129,7 +134,7 @@ func TestRecentMergesNewestFirst(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := db.Recent(tt.sources, tt.keep, tt.limit)
+			got, err := db.Section(newsdesk.Query{Sources: tt.sources, Keep: tt.keep, Limit: tt.limit})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,13 +147,13 @@ func TestRecentMergesNewestFirst(t *testing.T) {
 
 func TestRecentFollowsChangedDate(t *testing.T) {
 	db := openDB(t)
-	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: t0}, []newsdesk.Item{item("a", "1", t0), item("a", "2", t0.Add(time.Minute))}); err != nil {
+	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: t0}, []newsdesk.Item{item("a", "1", t0), item("a", "2", t0.Add(time.Minute))}, noLimit); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: t0}, []newsdesk.Item{item("a", "1", t0.Add(time.Hour))}); err != nil {
+	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: t0}, []newsdesk.Item{item("a", "1", t0.Add(time.Hour))}, noLimit); err != nil {
 		t.Fatal(err)
 	}
-	got, err := db.Recent([]string{"a"}, nil, 10)
+	got, err := db.Section(newsdesk.Query{Sources: []string{"a"}, Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +183,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", ETag: `"v1"`, LastFetch: t0}, []newsdesk.Item{item("a", "1", t0)}); err != nil {
+	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", ETag: `"v1"`, LastFetch: t0}, []newsdesk.Item{item("a", "1", t0)}, noLimit); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
@@ -200,3 +205,5 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Errorf("Ping() = %v", err)
 	}
 }
+
+var noLimit = newsdesk.Retention{}

@@ -50,6 +50,7 @@ type sourceDefaults struct {
 	schedule           string
 	ignoreCacheHeaders bool
 	maxBody            int64
+	retention          newsdesk.Retention
 }
 
 // Source returns the configured source with the given id.
@@ -123,7 +124,7 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 		UserAgentURL: "https://github.com/newsdesk/newsdesk",
 		sourcePos:    map[string]Problem{},
 	}
-	defaults := sourceDefaults{interval: defaultInterval, timeout: defaultTimeout}
+	defaults := sourceDefaults{interval: defaultInterval, timeout: defaultTimeout, retention: newsdesk.DefaultRetention}
 	if len(doc.Content) == 0 {
 		p.at(&doc, "the file is empty: it needs at least a sources list and a sections list")
 		return nil, p.problems
@@ -174,6 +175,7 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 				{"timeout", func(v *yaml.Node) { defaults.timeout = p.timeout(v) }},
 				{"honor_cache_headers", func(v *yaml.Node) { defaults.ignoreCacheHeaders = !p.bool(v) }},
 				{"max_body", func(v *yaml.Node) { defaults.maxBody = p.size(v) }},
+				{"retention", func(v *yaml.Node) { defaults.retention = p.retention(v, defaults.retention) }},
 			})
 			if intervalNode != nil && scheduleNode != nil {
 				p.at(scheduleNode, "defaults: set interval or schedule, not both")
@@ -222,6 +224,7 @@ func (p *configParser) sources(seq, parent *yaml.Node, cfg *Config, d sourceDefa
 			Timeout:            d.timeout,
 			IgnoreCacheHeaders: d.ignoreCacheHeaders,
 			MaxBody:            d.maxBody,
+			Retention:          d.retention,
 		}
 		var idNode, urlNode, intervalNode, scheduleNode *yaml.Node
 		p.mapping(n, "a source", []field{
@@ -233,6 +236,7 @@ func (p *configParser) sources(seq, parent *yaml.Node, cfg *Config, d sourceDefa
 			{"timeout", func(v *yaml.Node) { src.Timeout = p.timeout(v) }},
 			{"honor_cache_headers", func(v *yaml.Node) { src.IgnoreCacheHeaders = !p.bool(v) }},
 			{"max_body", func(v *yaml.Node) { src.MaxBody = p.size(v) }},
+			{"retention", func(v *yaml.Node) { src.Retention = p.retention(v, src.Retention) }},
 			{"tags", func(v *yaml.Node) {
 				for _, t := range p.strings(v, "tags") {
 					if !idPattern.MatchString(t.Value) {
@@ -296,6 +300,15 @@ func (p *configParser) sections(seq, parent *yaml.Node, cfg *Config) []newsdesk.
 			{"tags", func(v *yaml.Node) { tagNodes = p.strings(v, "tags") }},
 			{"include", func(v *yaml.Node) { sec.Include = p.rules(v, "include") }},
 			{"exclude", func(v *yaml.Node) { sec.Exclude = p.rules(v, "exclude") }},
+			{"dedupe", func(v *yaml.Node) {
+				switch d := p.str(v); d {
+				case "titles":
+					sec.DedupeTitles = true
+				case "links", "":
+				default:
+					p.at(v, "dedupe %q: write dedupe: titles to also collapse near-identical titles from different sources (same links always collapse)", d)
+				}
+			}},
 			{"limit", func(v *yaml.Node) {
 				if n, ok := p.int(v); ok {
 					if n < 1 {
@@ -522,6 +535,41 @@ func (p *configParser) size(n *yaml.Node) int64 {
 		return 0
 	}
 	return v * sizeUnits[m[2]]
+}
+
+// retention reads a retention mapping; keys it does not give keep the
+// values of base (the defaults).
+func (p *configParser) retention(n *yaml.Node, base newsdesk.Retention) newsdesk.Retention {
+	r := base
+	var maxItemsNode, minItemsNode *yaml.Node
+	p.mapping(n, "retention", []field{
+		{"max_age", func(v *yaml.Node) {
+			if d, ok := p.duration(v); ok {
+				if d <= 0 {
+					p.at(v, "retention.max_age %s: must be more than 0", d)
+				}
+				r.MaxAge = d
+			}
+		}},
+		{"max_items", func(v *yaml.Node) { r.MaxItems, maxItemsNode = p.count(v, "retention.max_items"), v }},
+		{"min_items", func(v *yaml.Node) {
+			minItemsNode = v
+			if n, ok := p.int(v); ok {
+				if n < 0 {
+					p.at(v, "retention.min_items %d: must not be negative", n)
+				}
+				r.MinItems = n
+			}
+		}},
+	})
+	if r.MinItems > r.MaxItems && (maxItemsNode != nil || minItemsNode != nil) {
+		at := minItemsNode
+		if at == nil {
+			at = maxItemsNode
+		}
+		p.at(at, "retention: min_items %d is more than max_items %d", r.MinItems, r.MaxItems)
+	}
+	return r
 }
 
 func (p *configParser) schedule(n *yaml.Node) string {

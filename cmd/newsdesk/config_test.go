@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"github.com/newsdesk/newsdesk"
 	"strings"
 	"testing"
 	"time"
@@ -71,7 +72,7 @@ sections:
 		{
 			name: "did you mean a key",
 			yaml: "sources:\n  - id: a\n    url: https://a.example/\n    intervall: 5m\nsections:\n  - id: s\n    sources: [a]\n",
-			want: []string{`feeds.yaml:4:5: a source: unknown key "intervall" (did you mean "interval"?) (known keys: id, title, url, interval, schedule, timeout, honor_cache_headers, max_body, tags)`},
+			want: []string{`feeds.yaml:4:5: a source: unknown key "intervall" (did you mean "interval"?) (known keys: id, title, url, interval, schedule, timeout, honor_cache_headers, max_body, retention, tags)`},
 		},
 		{
 			name: "syntax error",
@@ -87,6 +88,40 @@ sections:
 			name: "empty",
 			yaml: "",
 			want: []string{`feeds.yaml:1:1: the file is empty: it needs at least a sources list and a sections list`},
+		},
+		{
+			name: "fetching and retention",
+			yaml: `fetch:
+  concurrency: 0
+  per_host: two
+defaults:
+  schedule: "*/10 6-23 * *"
+  max_body: 10 megs
+  honor_cache_headers: yes please
+  retention: {max_age: 0s, max_items: 10, min_items: 20}
+sources:
+  - id: a
+    url: https://a.example/
+    interval: 5m
+    schedule: "@hourly"
+    retention: {min_items: -1, max_items: 5}
+sections:
+  - id: s
+    sources: [a]
+    dedupe: words
+`,
+			want: []string{
+				`feeds.yaml:2:16: fetch.concurrency 0: must be at least 1`,
+				`feeds.yaml:3:13: "two" is not a whole number`,
+				`feeds.yaml:5:13: bad schedule "*/10 6-23 * *": expected exactly 5 fields, found 4: [*/10 6-23 * *] (use cron syntax: minute hour day-of-month month day-of-week, e.g. "*/10 6-23 * * *")`,
+				`feeds.yaml:6:13: bad size "10 megs": write a number with an optional unit, e.g. 10MiB, 512KiB or 1048576`,
+				`feeds.yaml:7:24: "yes please" is not true or false`,
+				`feeds.yaml:8:24: retention.max_age 0s: must be more than 0`,
+				`feeds.yaml:8:54: retention: min_items 20 is more than max_items 10`,
+				`feeds.yaml:13:15: source "a": set interval or schedule, not both`,
+				`feeds.yaml:14:28: retention.min_items -1: must not be negative`,
+				`feeds.yaml:18:13: dedupe "words": write dedupe: titles to also collapse near-identical titles from different sources (same links always collapse)`,
+			},
 		},
 		{
 			name: "too eager",
@@ -123,6 +158,7 @@ sections:
   - id: s
     tags: [t]
     include: [title:Kremlin]
+    dedupe: titles
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +173,10 @@ sections:
 	if s.Title != "s" || s.Limit != 50 || len(s.Include) != 1 || s.Include[0].Field != "title" {
 		t.Errorf("section = %+v, want title defaulted to id, limit 50, one title rule", s)
 	}
-	if src := cfg.Sources[0]; src.Interval != 15*time.Minute || src.Timeout != 30*time.Second {
-		t.Errorf("source = %+v, want the default interval and timeout", src)
+	if src := cfg.Sources[0]; src.Interval != 15*time.Minute || src.Timeout != 30*time.Second || src.Retention != newsdesk.DefaultRetention {
+		t.Errorf("source = %+v, want the default interval, timeout and retention", src)
+	}
+	if !s.DedupeTitles {
+		t.Errorf("section DedupeTitles = false, want true from dedupe: titles")
 	}
 }
