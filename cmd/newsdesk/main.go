@@ -53,6 +53,7 @@ func init() {
 		{"serve", "[-listen ADDR]", "fetch sources when due and serve the sections over HTTP until stopped", cmdServe},
 		{"export", "-out DIR", "write the published files from what is stored, without fetching", cmdExport},
 		{"status", "", "show each source's last fetch, result, stored items and next due time", cmdStatus},
+		{"compact", "", "rewrite the database file to reclaim the space of pruned items (stop serve first)", cmdCompact},
 		{"version", "", "print the version", cmdVersion},
 	}
 }

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/newsdesk/newsdesk/store"
+)
+
+func cmdCompact(ctx context.Context, e *env, args []string) error {
+	fs, config := e.flags("compact")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := e.loadConfig(*config)
+	if err != nil {
+		return err
+	}
+	before, after, err := store.Compact(cfg.DBPath)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "compacted %s: %s -> %s\n", cfg.DBPath, mib(before), mib(after))
+	return nil
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

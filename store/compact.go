@@ -1,0 +1,59 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Compact rewrites the database at path into a new file without the free
+// pages bbolt keeps after deletes (the file never shrinks by itself), then
+// renames it over the old one. It holds the database's lock throughout and
+// refuses with ErrLocked while another process has it open. It returns the
+// file sizes before and after.
+func Compact(path string) (before, after int64, err error) {
+	if _, err := os.Stat(path); err != nil {
+		return 0, 0, fmt.Errorf("compact: %w", err)
+	}
+	src, err := openBolt(path, Options{})
+	if err != nil {
+		if errors.Is(err, ErrLocked) {
+			return 0, 0, fmt.Errorf("compact: refusing while another process holds %s: stop `newsdesk serve` (or wait for `newsdesk run`) first", path)
+		}
+		return 0, 0, fmt.Errorf("compact: %w", err)
+	}
+	defer src.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".compact-*")
+	if err != nil {
+		return 0, 0, fmt.Errorf("compact: %w", err)
+	}
+	tmpPath := tmp.Name()
+	tmp.Close()
+	defer os.Remove(tmpPath) // a no-op once renamed
+	dst, err := bolt.Open(tmpPath, 0o600, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("compact: %w", err)
+	}
+	if err := bolt.Compact(dst, src, 64<<20); err != nil {
+		dst.Close()
+		return 0, 0, fmt.Errorf("compact: %w", err)
+	}
+	if err := dst.Close(); err != nil {
+		return 0, 0, fmt.Errorf("compact: %w", err)
+	}
+	fiBefore, err := os.Stat(path)
+	if err != nil {
+		return 0, 0, fmt.Errorf("compact: %w", err)
+	}
+	fiAfter, err := os.Stat(tmpPath)
+	if err != nil {
+		return 0, 0, fmt.Errorf("compact: %w", err)
+	}
+	if err := os.Rename(tmpPath, path); err != nil {
+		return 0, 0, fmt.Errorf("compact: %w", err)
+	}
+	return fiBefore.Size(), fiAfter.Size(), nil
+}
