@@ -137,9 +137,10 @@ func headerCharset(contentType string) string {
 	if err == nil {
 		return strings.TrimSpace(params["charset"])
 	}
-	// Broken header ("text/xml; charset=windows-1251;"): look for it by hand.
-	lower := strings.ToLower(contentType)
-	i := strings.Index(lower, "charset=")
+	// Broken header ("text/xml; charset=windows-1251;"): look for it by
+	// hand. The search folds ASCII case only, so indexes into the lowered
+	// copy stay valid in the original whatever other bytes it holds.
+	i := strings.Index(asciiLower(contentType), "charset=")
 	if i < 0 {
 		return ""
 	}
@@ -148,6 +149,17 @@ func headerCharset(contentType string) string {
 		cs = cs[:j]
 	}
 	return strings.Trim(cs, `"'`)
+}
+
+// asciiLower lowers ASCII letters only, keeping every byte where it was.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 func isUTF8Label(label string) bool {

@@ -96,11 +96,13 @@ func parseWith(p *gofeed.Parser, body []byte, contentType, feedURL string, src n
 // Normalize turns a parsed gofeed feed into items of src. feedURL is the URL
 // it was fetched from (for resolving relative links). now is the fetch time.
 //
-// Item IDs are the trimmed guid / Atom id / JSON id, else the absolute link,
-// else "sha1:" and the hash of title and raw date, so that they are stable
-// across fetches; when two items share an ID the first wins. Published is
-// left zero when the feed gives no usable date: the store fills in the
-// first-seen time. HTML is passed on unsanitized.
+// Item IDs are the trimmed guid / Atom id / JSON id, else the canonical
+// link, else "sha1:" and the hash of title and raw date, so that they are
+// stable across fetches; when two items share an ID the first wins. Links
+// are absolute and canonical (newsdesk.CanonicalLink). Summary and content
+// are sanitized HTML with absolute URLs (cleanHTML). Published is left zero
+// when the feed gives no usable date: the store fills in the first-seen
+// time, and the date string the feed gave, if any, is kept in RawDate.
 func Normalize(src newsdesk.Source, feedURL string, f *gofeed.Feed, now time.Time) []newsdesk.Item {
 	if f == nil || len(f.Items) == 0 {
 		return nil
@@ -127,11 +129,11 @@ func normalizeItem(sourceID string, base *url.URL, gi *gofeed.Item, now time.Tim
 	it := newsdesk.Item{
 		SourceID: sourceID,
 		Title:    plainText(gi.Title),
-		Summary:  strings.TrimSpace(stripControls(gi.Description)),
-		Content:  strings.TrimSpace(stripControls(gi.Content)),
 	}
 
-	guid := strings.TrimSpace(stripControls(gi.GUID))
+	// A tab or line break inside a guid is as meaningless as around it, and
+	// would not survive being written into an XML attribute.
+	guid := strings.TrimSpace(strings.Map(blankControl, stripControls(gi.GUID)))
 	link := strings.TrimSpace(gi.Link)
 	if link == "" && len(gi.Links) > 0 {
 		link = strings.TrimSpace(gi.Links[0])
@@ -141,10 +143,27 @@ func normalizeItem(sourceID string, base *url.URL, gi *gofeed.Item, now time.Tim
 		// gofeed does not report; an absolute http(s) guid is a fair guess.
 		link = guid
 	}
-	it.Link = absURL(base, link)
+	link = absURL(base, link)
+	if unsafeURL(link) {
+		link = ""
+	}
+	it.Link = newsdesk.CanonicalLink(link)
+
+	// Relative URLs in the HTML are relative to the article page when there
+	// is one; gofeed has already resolved those under an Atom xml:base.
+	htmlBase := base
+	if isWebURL(link) {
+		htmlBase, _ = url.Parse(link)
+	}
+	it.Summary = cleanHTML(gi.Description, htmlBase)
+	it.Content = cleanHTML(gi.Content, htmlBase)
 
 	published := sensibleTime(gi.PublishedParsed, now)
 	updated := sensibleTime(gi.UpdatedParsed, now)
+	it.RawDate = unbelievedDate(gi.Published, published)
+	if it.RawDate == "" {
+		it.RawDate = unbelievedDate(gi.Updated, updated)
+	}
 	if published.IsZero() {
 		published = updated
 	}
@@ -159,7 +178,11 @@ func normalizeItem(sourceID string, base *url.URL, gi *gofeed.Item, now time.Tim
 	case it.Link != "":
 		it.ID = it.Link
 	default:
-		it.ID = hashID(it.Title, rawDate(gi), it.Summary, it.Content)
+		// The text as the feed gave it, not as sanitized: the ID must not
+		// change when the sanitizer does.
+		it.ID = hashID(it.Title, rawDate(gi),
+			strings.TrimSpace(stripControls(gi.Description)),
+			strings.TrimSpace(stripControls(gi.Content)))
 	}
 
 	for _, p := range gi.Authors {
@@ -167,7 +190,7 @@ func normalizeItem(sourceID string, base *url.URL, gi *gofeed.Item, now time.Tim
 			continue
 		}
 		name := collapseSpace(stripControls(p.Name))
-		email := strings.TrimSpace(stripControls(p.Email))
+		email := collapseSpace(stripControls(p.Email))
 		if name != "" || email != "" {
 			it.Authors = append(it.Authors, newsdesk.Person{Name: name, Email: email})
 		}
@@ -182,8 +205,8 @@ func normalizeItem(sourceID string, base *url.URL, gi *gofeed.Item, now time.Tim
 		if e == nil {
 			continue
 		}
-		u := absURL(base, strings.TrimSpace(e.URL))
-		if u == "" || containsEnclosure(it.Enclosures, u) {
+		u := absURL(base, e.URL)
+		if u == "" || unsafeURL(u) || containsEnclosure(it.Enclosures, u) {
 			continue
 		}
 		n, err := strconv.ParseInt(strings.TrimSpace(e.Length), 10, 64)
@@ -192,7 +215,7 @@ func normalizeItem(sourceID string, base *url.URL, gi *gofeed.Item, now time.Tim
 		}
 		it.Enclosures = append(it.Enclosures, newsdesk.Enclosure{
 			URL:    u,
-			Type:   strings.TrimSpace(e.Type),
+			Type:   collapseSpace(stripControls(e.Type)),
 			Length: n,
 		})
 	}
@@ -221,10 +244,29 @@ func hashID(title, date, summary, content string) string {
 }
 
 // earliestDate is the earliest date believed: earlier ones (year 1 from a
-// zero-valued generator, 1900 from a bad template) count as missing.
-var earliestDate = time.Unix(0, 0).UTC()
+// zero-valued generator, 1900 from a bad template, 1970 from a zero Unix
+// time) count as missing. No feed of 1989 is still being fetched.
+var earliestDate = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// sensibleTime returns t in UTC, or zero for a missing, pre-1970 or future
+// maxRawDate bounds Item.RawDate: enough for any date format, too little
+// for a feed to store a story in.
+const maxRawDate = 64
+
+// unbelievedDate returns the date string raw as the feed wrote it when the
+// feed gave one but it was not believed (believed is zero: unparseable,
+// before 1990, in the future), cleaned and cut to maxRawDate bytes; else "".
+func unbelievedDate(raw string, believed time.Time) string {
+	raw = collapseSpace(stripControls(raw))
+	if raw == "" || !believed.IsZero() {
+		return ""
+	}
+	if len(raw) > maxRawDate {
+		raw = strings.ToValidUTF8(raw[:maxRawDate], "")
+	}
+	return raw
+}
+
+// sensibleTime returns t in UTC, or zero for a missing, pre-1990 or future
 // date. Zero means "undated": the store dates such an item by the time it
 // first saw it (the fetch time) and keeps that date on later fetches, where
 // clamping to each fetch's own time would make the item look changed every
@@ -259,10 +301,11 @@ func baseURL(feedURL, feedLink string) *url.URL {
 	return fu
 }
 
-// absURL resolves ref against base. A reference that cannot be parsed is
+// absURL resolves ref against base. Tabs and line breaks are removed from
+// anywhere in ref, as browsers do. A reference that cannot be parsed is
 // kept as written rather than dropped.
 func absURL(base *url.URL, ref string) string {
-	ref = strings.TrimSpace(stripControls(ref))
+	ref = strings.TrimSpace(strings.Map(dropBreak, stripControls(ref)))
 	if ref == "" {
 		return ""
 	}
@@ -274,6 +317,37 @@ func absURL(base *url.URL, ref string) string {
 		u = base.ResolveReference(u)
 	}
 	return u.String()
+}
+
+// unsafeURL reports whether u has a scheme that runs code or smuggles a
+// document when a reader follows it.
+func unsafeURL(u string) bool {
+	scheme, _, ok := strings.Cut(u, ":")
+	if !ok {
+		return false
+	}
+	switch strings.ToLower(strings.TrimSpace(scheme)) {
+	case "javascript", "vbscript", "data":
+		return true
+	}
+	return false
+}
+
+// dropBreak is a strings.Map function that removes tabs and line breaks.
+func dropBreak(r rune) rune {
+	if r == '\t' || r == '\n' || r == '\r' {
+		return -1
+	}
+	return r
+}
+
+// blankControl is a strings.Map function that turns tabs and line breaks
+// into spaces.
+func blankControl(r rune) rune {
+	if r == '\t' || r == '\n' || r == '\r' {
+		return ' '
+	}
+	return r
 }
 
 func isWebURL(s string) bool {

@@ -86,6 +86,152 @@ func TestNormalizeID(t *testing.T) {
 	}
 }
 
+func TestNormalizeLinks(t *testing.T) {
+	const feedURL = "https://example.org/feeds/news.xml"
+	f := &gofeed.Feed{Items: []*gofeed.Item{
+		{Link: "/news/1?utm_source=rss&id=7#comments", Enclosures: []*gofeed.Enclosure{
+			{URL: " /media/1.mp3?utm_source=rss ", Type: "audio/mpeg", Length: "12"},
+			{URL: "javascript:alert(1)", Type: "audio/mpeg"},
+		}},
+		// The same story with other tracking tags is the same item.
+		{Title: "again", Link: "HTTPS://Example.ORG:443/news/1?id=7&utm_medium=feed&fbclid=x"},
+		{GUID: "tag:example.org,2026:2", Link: "https://example.org/news/2?utm_campaign=c"},
+		{GUID: "g3", Link: "javascript:alert(1)"},
+		{GUID: "  tag:example.org,\n\t2026:4 ", Link: "https://example.org/news/\n4"},
+	}}
+	items := Normalize(newsdesk.Source{ID: "src"}, feedURL, f, fetchNow)
+	type got struct{ ID, Link string }
+	var gots []got
+	for _, it := range items {
+		gots = append(gots, got{it.ID, it.Link})
+	}
+	want := []got{
+		{"https://example.org/news/1?id=7", "https://example.org/news/1?id=7"},
+		{"tag:example.org,2026:2", "https://example.org/news/2"},
+		{"g3", ""},
+		{"tag:example.org,  2026:4", "https://example.org/news/4"},
+	}
+	if !equalAny(gots, want) {
+		t.Errorf("Normalize() ids, links = %q, want %q", gots, want)
+	}
+	// Enclosure URLs are absolute but not canonical: the query may be
+	// what the media server needs.
+	wantEnc := []newsdesk.Enclosure{{URL: "https://example.org/media/1.mp3?utm_source=rss", Type: "audio/mpeg", Length: 12}}
+	if !equalAny(items[0].Enclosures, wantEnc) {
+		t.Errorf("Enclosures = %+v, want %+v", items[0].Enclosures, wantEnc)
+	}
+}
+
+func TestNormalizeResolvesHTML(t *testing.T) {
+	const feedURL = "https://feeds.example/rss/news.xml"
+	tests := []struct {
+		name, feedLink, link, html, want string
+	}{
+		{
+			name: "href against the item link",
+			link: "https://site.example/2026/11/story.html",
+			html: `<a href="more.html">more</a> <a href="/about">about</a> <a href="#top">top</a>`,
+			want: `<a href="https://site.example/2026/11/more.html" rel="nofollow">more</a> ` +
+				`<a href="https://site.example/about" rel="nofollow">about</a> ` +
+				`<a href="https://site.example/2026/11/story.html#top" rel="nofollow">top</a>`,
+		},
+		{
+			name:     "relative item link is resolved first",
+			feedLink: "https://site.example/blog/",
+			link:     "posts/one.html",
+			html:     `<img src="img/a.jpg" alt="a">`,
+			want:     `<img src="https://site.example/blog/posts/img/a.jpg" alt="a"/>`,
+		},
+		{
+			name:     "no item link: the feed's home page",
+			feedLink: "https://site.example/blog/",
+			html:     `<img src="/img/a.jpg"><a href="x.html">x</a>`,
+			want:     `<img src="https://site.example/img/a.jpg"/><a href="https://site.example/blog/x.html" rel="nofollow">x</a>`,
+		},
+		{
+			name: "no item link, no home page: the feed url",
+			html: `<img src="a.jpg">`,
+			want: `<img src="https://feeds.example/rss/a.jpg"/>`,
+		},
+		{
+			name: "srcset each candidate",
+			link: "https://site.example/news/story",
+			html: `<img src="/a-400.jpg" srcset="/a-400.jpg 400w,a-800.jpg   800w, //cdn.example/a-1600.jpg 1600w" alt="">`,
+			want: `<img src="https://site.example/a-400.jpg" srcset="https://site.example/a-400.jpg 400w, ` +
+				`https://site.example/news/a-800.jpg 800w, https://cdn.example/a-1600.jpg 1600w" alt=""/>`,
+		},
+		{
+			name: "cite of a quote",
+			link: "https://site.example/news/story",
+			html: `<blockquote cite="/speech.html">Words</blockquote>`,
+			want: `<blockquote cite="https://site.example/speech.html">Words</blockquote>`,
+		},
+		{
+			name: "absolute urls kept",
+			link: "https://site.example/news/story",
+			html: `<a href="https://other.example/x?a=1&amp;b=2">x</a>`,
+			want: `<a href="https://other.example/x?a=1&amp;b=2" rel="nofollow">x</a>`,
+		},
+		{
+			name: "an item link that is no web page is no base",
+			link: "urn:uuid:1234",
+			html: `<img src="a.jpg">`,
+			want: `<img src="https://feeds.example/rss/a.jpg"/>`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &gofeed.Feed{Link: tt.feedLink, Items: []*gofeed.Item{{GUID: "x", Link: tt.link, Description: tt.html, Content: tt.html}}}
+			it := Normalize(newsdesk.Source{}, feedURL, f, fetchNow)[0]
+			if it.Summary != tt.want {
+				t.Errorf("Summary = %q, want %q", it.Summary, tt.want)
+			}
+			if it.Content != tt.want {
+				t.Errorf("Content = %q, want %q", it.Content, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseAtomXMLBase(t *testing.T) {
+	// gofeed resolves URLs in Atom HTML against xml:base (a path in it is
+	// taken as a directory); what it leaves, srcset, is resolved against
+	// the entry's link, itself resolved against xml:base.
+	body := `<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://blog.example/base/">
+  <title>B</title>
+  <entry xml:base="https://cdn.example/2026/">
+    <id>tag:blog.example,2026:1</id>
+    <title type="html">&lt;b&gt;Bold&lt;/b&gt; &amp;amp; brave</title>
+    <link href="posts/one.html?utm_source=atom" rel="alternate"/>
+    <updated>2026-11-20T09:00:00Z</updated>
+    <summary type="html">&lt;a href="../about"&gt;about&lt;/a&gt;</summary>
+    <content type="html">&lt;img src="pic.jpg" srcset="pic-2x.jpg 2x"&gt;</content>
+  </entry>
+</feed>`
+	resp, err := parse([]byte(body), "application/atom+xml", "https://feeds.example/blog.atom", newsdesk.Source{ID: "b"}, fetchNow)
+	if err != nil {
+		t.Fatalf("parse() error = %v", err)
+	}
+	if len(resp.Items) != 1 {
+		t.Fatalf("got %d items, want 1", len(resp.Items))
+	}
+	it := resp.Items[0]
+	want := newsdesk.Item{
+		SourceID:  "b",
+		ID:        "tag:blog.example,2026:1",
+		Title:     "Bold & brave",
+		Link:      "https://cdn.example/2026/posts/one.html",
+		Summary:   `<a href="https://cdn.example/about" rel="nofollow">about</a>`,
+		Content:   `<img src="https://cdn.example/2026/pic.jpg" srcset="https://cdn.example/2026/posts/pic-2x.jpg 2x"/>`,
+		Published: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC),
+		Updated:   time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC),
+	}
+	if diff := diffItem(it, want); diff != "" {
+		t.Error(diff)
+	}
+}
+
 func TestPlainText(t *testing.T) {
 	tests := []struct {
 		in, want string
@@ -125,28 +271,41 @@ func TestNormalizeDates(t *testing.T) {
 	tests := []struct {
 		name                 string
 		published, updated   *time.Time
+		rawPub, rawUpd       string // the strings the feed gave
 		wantPublished, wantU time.Time
+		wantRaw              string
 	}{
-		{"published in utc", timePtr(at), nil, at.UTC(), at.UTC()},
-		{"both", timePtr(at), timePtr(later), at.UTC(), later},
-		{"only updated", nil, timePtr(later), later, later},
-		{"none stays zero", nil, nil, time.Time{}, time.Time{}},
+		{"published in utc", timePtr(at), nil, "Wed, 25 Nov 2026 18:42:00 +0300", "", at.UTC(), at.UTC(), ""},
+		{"both", timePtr(at), timePtr(later), "", "", at.UTC(), later, ""},
+		{"only updated", nil, timePtr(later), "", "", later, later, ""},
+		{"none stays zero", nil, nil, "", "", time.Time{}, time.Time{}, ""},
+		{"unparseable kept raw", nil, nil, "  the 5th of\tNovember\x01 ", "", time.Time{}, time.Time{}, "the 5th of November"},
+		{"unparseable updated kept raw", nil, nil, "", "someday", time.Time{}, time.Time{}, "someday"},
+		{"raw cut to 64 bytes", nil, nil, strings.Repeat("ю", 40), "", time.Time{}, time.Time{}, strings.Repeat("ю", 32)},
+		{"raw cut on a rune boundary", nil, nil, "a" + strings.Repeat("ю", 40), "", time.Time{}, time.Time{}, "a" + strings.Repeat("ю", 31)},
 		// Future dates count as missing: the store dates the item by when it
 		// first saw it, the fetch time, and keeps that date on later fetches.
-		{"future is missing", timePtr(fetchNow.Add(72 * time.Hour)), nil, time.Time{}, time.Time{}},
-		{"year 9999 is missing", timePtr(time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)), nil, time.Time{}, time.Time{}},
-		{"before 1970 is missing", timePtr(time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)), nil, time.Time{}, time.Time{}},
-		{"year 1 is missing, updated used", timePtr(time.Time{}.Add(time.Hour)), timePtr(later), later, later},
+		{"future is missing", timePtr(fetchNow.Add(72 * time.Hour)), nil, "Sun, 29 Nov 2026 12:00:00 GMT", "", time.Time{}, time.Time{}, "Sun, 29 Nov 2026 12:00:00 GMT"},
+		{"year 9999 is missing", timePtr(time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)), nil, "9999-12-31", "", time.Time{}, time.Time{}, "9999-12-31"},
+		{"before 1990 is missing", timePtr(time.Date(1989, 12, 31, 23, 59, 59, 0, time.UTC)), nil, "1989-12-31T23:59:59Z", "", time.Time{}, time.Time{}, "1989-12-31T23:59:59Z"},
+		{"unix epoch is missing", timePtr(time.Unix(0, 0)), nil, "Thu, 01 Jan 1970 00:00:00 +0000", "", time.Time{}, time.Time{}, "Thu, 01 Jan 1970 00:00:00 +0000"},
+		{"1990 is believed", timePtr(time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)), nil, "1990-01-01T00:00:00Z", "", time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC), ""},
+		{"year 1 is missing, updated used", timePtr(time.Time{}.Add(time.Hour)), timePtr(later), "0001-01-01T01:00:00Z", "", later, later, "0001-01-01T01:00:00Z"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &gofeed.Feed{Items: []*gofeed.Item{{GUID: "x", PublishedParsed: tt.published, UpdatedParsed: tt.updated}}}
+			f := &gofeed.Feed{Items: []*gofeed.Item{{GUID: "x",
+				Published: tt.rawPub, PublishedParsed: tt.published,
+				Updated: tt.rawUpd, UpdatedParsed: tt.updated}}}
 			it := Normalize(newsdesk.Source{}, "https://example.org/", f, fetchNow)[0]
 			if !it.Published.Equal(tt.wantPublished) || !it.Updated.Equal(tt.wantU) {
 				t.Errorf("Published, Updated = %v, %v, want %v, %v", it.Published, it.Updated, tt.wantPublished, tt.wantU)
 			}
 			if it.Published.Location() != time.UTC || it.Updated.Location() != time.UTC {
 				t.Errorf("times not in UTC: %v, %v", it.Published.Location(), it.Updated.Location())
+			}
+			if it.RawDate != tt.wantRaw {
+				t.Errorf("RawDate = %q, want %q", it.RawDate, tt.wantRaw)
 			}
 			if !it.FirstSeen.IsZero() {
 				t.Errorf("FirstSeen = %v, want zero (the store sets it)", it.FirstSeen)
@@ -193,15 +352,18 @@ func TestParseMessy(t *testing.T) {
 	if got := byID[sha1ID("Undated\n")]; !got.Published.IsZero() || got.Link != "" {
 		t.Errorf("undated item Published, Link = %v, %q, want zero, empty", got.Published, got.Link)
 	}
-	if got := byID["tag:messy.example,2026:future"].Published; !got.IsZero() {
-		t.Errorf("future item Published = %v, want zero (dated by the store when first seen)", got)
+	if got := byID["tag:messy.example,2026:future"]; !got.Published.IsZero() || got.RawDate != "Thu, 01 Jan 2099 00:00:00 GMT" {
+		t.Errorf("future item Published, RawDate = %v, %q, want zero (dated by the store when first seen), the pubDate", got.Published, got.RawDate)
 	}
-	if got := byID["tag:messy.example,2026:past"].Published; !got.IsZero() {
-		t.Errorf("1900 item Published = %v, want zero", got)
+	if got := byID["tag:messy.example,2026:past"]; !got.Published.IsZero() || got.RawDate != "Mon, 01 Jan 1900 00:00:00 GMT" {
+		t.Errorf("1900 item Published, RawDate = %v, %q, want zero, the pubDate", got.Published, got.RawDate)
+	}
+	if got := byID["tag:messy.example,2026:1"].RawDate; got != "" {
+		t.Errorf("dated item RawDate = %q, want empty", got)
 	}
 	pod := byID["https://messy.example/episodes/7"]
-	if pod.Title != "Bold podcast" || pod.Link != "https://messy.example/episodes/7" || !pod.Published.IsZero() {
-		t.Errorf("podcast item = %q, %q, %v, want Bold podcast, its guid as link, zero date", pod.Title, pod.Link, pod.Published)
+	if pod.Title != "Bold podcast" || pod.Link != "https://messy.example/episodes/7" || !pod.Published.IsZero() || pod.RawDate != "not a date" {
+		t.Errorf("podcast item = %q, %q, %v, %q, want Bold podcast, its guid as link, zero date, raw date not a date", pod.Title, pod.Link, pod.Published, pod.RawDate)
 	}
 	wantEnc := []newsdesk.Enclosure{{URL: "https://messy.example/media/7.mp3", Type: "audio/mpeg", Length: 0}}
 	if !equalAny(pod.Enclosures, wantEnc) {
@@ -225,7 +387,7 @@ func TestParseAtomRelative(t *testing.T) {
 			Title:    "One",
 			Link:     "https://blog.example/base/posts/one.html",
 			// gofeed resolves URLs in Atom HTML content against xml:base.
-			Content:   `<p>First <a href="https://blog.example/base/one/more.html">post</a></p>`,
+			Content:   `<p>First <a href="https://blog.example/base/one/more.html" rel="nofollow">post</a></p>`,
 			Authors:   []newsdesk.Person{{Name: "Ann Author", Email: "ann@blog.example"}},
 			Published: published,
 			Updated:   time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC),
@@ -361,7 +523,7 @@ func isExpectation(path string) bool {
 
 // TestCorpora runs parse, the code Fetch runs after HTTP, over other
 // projects' feed test suites: no panic, no hang, items or a clear error,
-// and every item with an ID and a valid UTF-8 title.
+// and every item fit to republish (checkItem).
 func TestCorpora(t *testing.T) {
 	root, err := filepath.Abs(filepath.Join("..", "..", "shared", "corpora"))
 	if err != nil {
@@ -413,6 +575,9 @@ func TestCorpora(t *testing.T) {
 					}
 					if !utf8.ValidString(it.Title) {
 						o.bad = fmt.Sprintf("item %d title %q is not UTF-8", i, it.Title)
+					}
+					if msg := checkItem(it); msg != "" {
+						o.bad = fmt.Sprintf("item %d: %s", i, msg)
 					}
 				}
 				if !utf8.ValidString(resp.FeedTitle) {

@@ -187,6 +187,12 @@ func openSource(tx *bolt.Tx, id string) (*source, error) {
 	if s.seen, err = tx.Bucket(bucketSeen).CreateBucketIfNotExists([]byte(id)); err != nil {
 		return nil, err
 	}
+	// Items arrive mostly newest-last: time keys are appended at the end of
+	// bytime, and ids often grow too, so pages are filled before they split
+	// rather than split in half (bbolt's default), which left the file 60%
+	// empty in the benchmark.
+	s.bytime.FillPercent = 0.9
+	s.items.FillPercent = 0.8
 	if v := s.counts.Get([]byte(id)); len(v) == 8 {
 		s.count = binary.BigEndian.Uint64(v)
 	}

@@ -1,0 +1,166 @@
+package fetcher
+
+import (
+	"html"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/microcosm-cc/bluemonday"
+	xhtml "golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// htmlPolicy is the allow-list item HTML is republished through: bluemonday's
+// UGCPolicy (no script, style, iframe, object, embed or form elements, no
+// on* or style attributes, only http, https and mailto URLs, rel="nofollow"
+// on links), plus srcset on images when every candidate is an absolute
+// http(s) URL, and any text in alt and title. A Policy is safe for
+// concurrent use once built.
+var htmlPolicy = newHTMLPolicy()
+
+// srcsetPattern matches a srcset whose every candidate is an absolute
+// http(s) URL with at most one width, density or height descriptor. URLs
+// are resolved before sanitizing, so a relative candidate left over means
+// there was nothing to resolve it against; the attribute is then dropped and
+// src remains.
+var srcsetPattern = regexp.MustCompile(`(?i)^\s*https?://\S+?(\s+[0-9.]+[wxh])?\s*(,\s*https?://\S+?(\s+[0-9.]+[wxh])?\s*)*,?\s*$`)
+
+func newHTMLPolicy() *bluemonday.Policy {
+	p := bluemonday.UGCPolicy()
+	p.AllowAttrs("srcset").Matching(srcsetPattern).OnElements("img")
+	// UGCPolicy keeps alt and title only when they are letters, digits and
+	// a little punctuation: an alt with «», a dash or a question mark would
+	// be lost. They are text, escaped when written, so any text will do.
+	p.AllowAttrs("alt").OnElements("img")
+	p.AllowAttrs("title").Globally()
+	return p
+}
+
+// cleanHTML makes the HTML of an item's summary or content fit to
+// republish: control characters dropped, parsed as a browser would and
+// written out again with relative URLs resolved against base (tidyHTML),
+// then sanitized by htmlPolicy, and trimmed. Resolving comes first so that
+// the policy judges the URLs a reader's browser would follow. Control
+// characters are dropped again at the end because the parser decodes
+// character references such as "&#1;".
+func cleanHTML(s string, base *url.URL) string {
+	s = strings.TrimSpace(stripControls(s))
+	if s == "" {
+		return ""
+	}
+	s = tidyHTML(s, base)
+	s = htmlPolicy.Sanitize(s)
+	return strings.TrimSpace(stripControls(s))
+}
+
+// urlAttrs are the HTML attributes whose value is a URL (srcset holds a
+// list of them). gofeed resolves some of them against xml:base in Atom
+// content; everything else is resolved here.
+var urlAttrs = map[string]bool{
+	"href":   true,
+	"src":    true,
+	"srcset": true,
+	"poster": true,
+	"cite":   true,
+}
+
+// tidyHTML parses s as the content of a <body>, the way browsers do, and
+// renders it again with the URL attributes resolved against base (when not
+// nil). The rendering has every element closed and nested: an unclosed <a>
+// or <b> in one item cannot spill into the page around it, and the
+// sanitizer reads the markup as a browser would. Text without markup
+// is returned as it is. Markup the parser refuses (nested deeper than 512
+// elements) is reduced to its text.
+func tidyHTML(s string, base *url.URL) string {
+	if !strings.ContainsRune(s, '<') {
+		return s
+	}
+	body := &xhtml.Node{Type: xhtml.ElementNode, Data: "body", DataAtom: atom.Body}
+	nodes, err := xhtml.ParseFragment(strings.NewReader(s), body)
+	if err != nil {
+		return html.EscapeString(stripTags(s))
+	}
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/8)
+	for _, n := range nodes {
+		if base != nil {
+			resolveNode(n, base)
+		}
+		if err := xhtml.Render(&b, n); err != nil {
+			return html.EscapeString(stripTags(s))
+		}
+	}
+	return b.String()
+}
+
+// resolveNode resolves the URL attributes of n and its descendants.
+func resolveNode(n *xhtml.Node, base *url.URL) {
+	for d := range n.Descendants() {
+		resolveAttrs(d, base)
+	}
+	resolveAttrs(n, base)
+}
+
+func resolveAttrs(n *xhtml.Node, base *url.URL) {
+	if n.Type != xhtml.ElementNode {
+		return
+	}
+	for i, a := range n.Attr {
+		if a.Namespace != "" || !urlAttrs[a.Key] {
+			continue
+		}
+		if a.Key == "srcset" {
+			n.Attr[i].Val = resolveSrcset(base, a.Val)
+		} else {
+			n.Attr[i].Val = absURL(base, a.Val)
+		}
+	}
+}
+
+// resolveSrcset resolves each image candidate URL of a srcset attribute
+// against base, keeping its descriptor: "url descriptor, url descriptor".
+func resolveSrcset(base *url.URL, srcset string) string {
+	cands := srcsetCandidates(srcset)
+	out := make([]string, 0, len(cands))
+	for _, c := range cands {
+		s := absURL(base, c.url)
+		if c.descriptor != "" {
+			s += " " + c.descriptor
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, ", ")
+}
+
+type srcsetCandidate struct{ url, descriptor string }
+
+// srcsetCandidates splits a srcset attribute as browsers do, closely
+// enough for real values: a URL is a run of non-space characters without
+// trailing commas (so it may contain commas), its descriptors run up to
+// the next comma.
+func srcsetCandidates(srcset string) []srcsetCandidate {
+	var out []srcsetCandidate
+	s := srcset
+	for {
+		s = strings.TrimLeft(s, " \t\n\r\f,")
+		if s == "" {
+			return out
+		}
+		end := strings.IndexAny(s, " \t\n\r\f")
+		if end < 0 {
+			end = len(s)
+		}
+		c := srcsetCandidate{url: s[:end]}
+		s = s[end:]
+		if trimmed := strings.TrimRight(c.url, ","); trimmed != c.url {
+			c.url = trimmed // "a.jpg," ends the candidate
+		} else if i := strings.IndexByte(s, ','); i >= 0 {
+			c.descriptor, s = s[:i], s[i+1:]
+		} else {
+			c.descriptor, s = s, ""
+		}
+		c.descriptor = collapseSpace(c.descriptor)
+		out = append(out, c)
+	}
+}
