@@ -1,6 +1,11 @@
 package newsdesk
 
-import "time"
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"net/url"
+	"time"
+)
 
 // Item is one normalized entry of a source feed. Its ID is unique within its
 // source; (SourceID, ID) is unique across newsdesk.
@@ -33,6 +38,32 @@ type ItemRef struct {
 	SourceID string
 	ID       string
 }
+
+// Hash is the hex SHA-1 of the item's id: the stable, URL-safe part of its
+// URN in published feeds.
+func (r ItemRef) Hash() string {
+	sum := sha1.Sum([]byte(r.ID))
+	return hex.EncodeToString(sum[:])
+}
+
+// URN is the item's id in published feeds: urn:newsdesk:SOURCE:HASH.
+func (r ItemRef) URN() string { return "urn:newsdesk:" + url.PathEscape(r.SourceID) + ":" + r.Hash() }
+
+// Short is how the command line shows an item: SOURCE:first 12 of HASH.
+func (r ItemRef) Short() string { return r.SourceID + ":" + r.Hash()[:12] }
+
+// Ref is the item's ItemRef.
+func (it *Item) Ref() ItemRef { return ItemRef{SourceID: it.SourceID, ID: it.ID} }
+
+// Decision is an editor's decision about one item in one section.
+type Decision string
+
+// The editorial decisions: a pinned item comes first in the section, before
+// and regardless of its rules; a hidden item never appears in it.
+const (
+	Pin  Decision = "pin"
+	Hide Decision = "hide"
+)
 
 // Person is an author of an item.
 type Person struct {

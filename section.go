@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"strings"
+	"time"
 )
 
 // Section is a curated feed that newsdesk republishes: the items of some
@@ -24,11 +25,19 @@ type Section struct {
 	// published within 48 hours of each other (feeds.yaml: dedupe: titles).
 	// Items with the same canonical link are always collapsed.
 	DedupeTitles bool
+	// MaxAge drops items published longer ago than this; zero keeps all.
+	MaxAge time.Duration
+	// Token makes the section private: its feeds answer only to requests
+	// carrying ?token=Token. Empty: public.
+	Token string
 }
 
 // Query selects the items of a section from the store.
 type Query struct {
-	Sources []string
+	// SectionID names the section whose editorial decisions (pinned and
+	// hidden items) apply; empty: none.
+	SectionID string
+	Sources   []string
 	// Keep, when set, is the section's rules: items it rejects are skipped,
 	// and are not candidates when duplicates are collapsed.
 	Keep         func(*Item) bool
@@ -36,18 +45,30 @@ type Query struct {
 	DedupeTitles bool
 }
 
-// Query is the store query for the section's items.
-func (s *Section) Query() Query {
+// Query is the store query for the section's items at time now (which
+// max_age counts back from).
+func (s *Section) Query(now time.Time) Query {
 	limit := s.Limit
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
 	return Query{
+		SectionID:    s.ID,
 		Sources:      s.Sources,
-		Keep:         func(it *Item) bool { ok, _ := s.Admit(it); return ok },
+		Keep:         func(it *Item) bool { ok, _ := s.Keeps(it, now); return ok },
 		Limit:        limit,
 		DedupeTitles: s.DedupeTitles,
 	}
+}
+
+// Keeps reports whether the section keeps the item at time now, and the
+// rule that decided: the section's include/exclude rules (Admit) and its
+// max_age.
+func (s *Section) Keeps(it *Item, now time.Time) (bool, string) {
+	if s.MaxAge > 0 && it.Published.Before(now.Add(-s.MaxAge)) {
+		return false, "older than max_age " + s.MaxAge.String()
+	}
+	return s.Admit(it)
 }
 
 // DefaultLimit is a section's limit when feeds.yaml gives none.

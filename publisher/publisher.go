@@ -260,7 +260,7 @@ type itemView struct {
 }
 
 func newSectionView(st Store, base, siteTitle string, sec *newsdesk.Section, sources map[string]source) (*sectionView, error) {
-	items, err := st.Section(sec.Query())
+	items, err := st.Section(sec.Query(time.Now()))
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@
 //	seen / SOURCE_ID      ITEM_ID -> TIME(last seen in the feed): tombstones of pruned items
 //	links                 CANONICAL_LINK 0 TIME(first seen) SOURCE_ID 0 ITEM_ID -> nil
 //	titles                TITLE_KEY 0 TIME(published) SOURCE_ID 0 ITEM_ID -> TIME(first seen)
+//	editorial / SECTION   SOURCE_ID 0 ITEM_ID -> Edit (JSON): pinned and hidden items
 //
 // TIME is Unix nanoseconds with the sign bit flipped, big-endian, so keys
 // sort by time for dates before and after 1970 alike.
@@ -55,6 +56,7 @@ var (
 	bucketSeen   = []byte("seen")
 	bucketLinks  = []byte("links")
 	bucketTitles = []byte("titles")
+	bucketEdits  = []byte("editorial")
 	keySchema    = []byte("schema")
 )
 
@@ -112,7 +114,7 @@ func Open(path string, opts Options) (*DB, error) {
 		if err := meta.Put(keySchema, []byte(schemaVersion)); err != nil {
 			return err
 		}
-		for _, name := range [][]byte{bucketState, bucketCounts, bucketItems, bucketByTime, bucketSeen, bucketLinks, bucketTitles} {
+		for _, name := range [][]byte{bucketState, bucketCounts, bucketItems, bucketByTime, bucketSeen, bucketLinks, bucketTitles, bucketEdits} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -489,7 +491,27 @@ func (db *DB) Section(q newsdesk.Query) ([]newsdesk.Item, error) {
 	}
 	sources := dedupe(q.Sources)
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		r := &reader{tx: tx, keep: q.Keep, sources: sources, cache: map[newsdesk.ItemRef]*storedItem{}}
+		r := &reader{tx: tx, keep: q.Keep, sources: sources, cache: map[newsdesk.ItemRef]*storedItem{}, skip: map[newsdesk.ItemRef]bool{}}
+		edits, err := editsOf(tx, q.SectionID)
+		if err != nil {
+			return err
+		}
+		// Pinned items first, most recently pinned first, whatever the
+		// rules say; then the rest by time. Hidden items never.
+		skip := r.skip
+		for _, e := range edits {
+			skip[e.Ref] = true
+			if e.Decision != newsdesk.Pin || len(out) >= q.Limit {
+				continue
+			}
+			it, err := r.item(e.Ref)
+			if err != nil {
+				return err
+			}
+			if it != nil {
+				out = append(out, it.Item)
+			}
+		}
 		type head struct {
 			src   string
 			items *bolt.Bucket
@@ -521,7 +543,7 @@ func (db *DB) Section(q newsdesk.Query) ([]newsdesk.Item, error) {
 			if err != nil {
 				return err
 			}
-			if it != nil && r.kept(it) {
+			if it != nil && !skip[ref] && r.kept(it) {
 				dups, shown, err := r.duplicates(it, q.DedupeTitles)
 				if err != nil {
 					return err
@@ -544,6 +566,88 @@ func (db *DB) Section(q newsdesk.Query) ([]newsdesk.Item, error) {
 	return out, nil
 }
 
+// Edit is an editorial decision as stored.
+type Edit struct {
+	Ref      newsdesk.ItemRef
+	Decision newsdesk.Decision
+	At       time.Time
+}
+
+// SetDecision records an editor's decision about an item in a section, or
+// removes the one recorded when d is empty. Decisions are kept apart from
+// items, so re-fetches never undo them.
+func (db *DB) SetDecision(sectionID string, ref newsdesk.ItemRef, d newsdesk.Decision, at time.Time) error {
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b, err := tx.Bucket(bucketEdits).CreateBucketIfNotExists([]byte(sectionID))
+		if err != nil {
+			return err
+		}
+		key := []byte(ref.SourceID + "\x00" + ref.ID)
+		if d == "" {
+			return b.Delete(key)
+		}
+		return putJSON(b, key, Edit{Ref: ref, Decision: d, At: at.UTC()})
+	})
+	if err != nil {
+		return fmt.Errorf("record %s of %s in %s: %w", d, ref.Short(), sectionID, err)
+	}
+	return nil
+}
+
+// Edits returns the editorial decisions of a section, most recent first.
+func (db *DB) Edits(sectionID string) ([]Edit, error) {
+	var out []Edit
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		out, err = editsOf(tx, sectionID)
+		return err
+	})
+	return out, err
+}
+
+func editsOf(tx *bolt.Tx, sectionID string) ([]Edit, error) {
+	if sectionID == "" {
+		return nil, nil
+	}
+	b := tx.Bucket(bucketEdits).Bucket([]byte(sectionID))
+	if b == nil {
+		return nil, nil
+	}
+	var out []Edit
+	err := b.ForEach(func(k, v []byte) error {
+		var e Edit
+		if err := json.Unmarshal(v, &e); err != nil {
+			return fmt.Errorf("editorial decision %q: %w", k, err)
+		}
+		out = append(out, e)
+		return nil
+	})
+	slices.SortStableFunc(out, func(a, b Edit) int { return b.At.Compare(a.At) })
+	return out, err
+}
+
+// Items calls fn with each stored item of a source, in id order, until fn
+// returns false.
+func (db *DB) Items(sourceID string, fn func(newsdesk.Item) bool) error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketItems).Bucket([]byte(sourceID))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var it storedItem
+			if err := json.Unmarshal(v, &it); err != nil {
+				return fmt.Errorf("item %q of %s: %w", k, sourceID, err)
+			}
+			if !fn(it.Item) {
+				return nil
+			}
+		}
+		return nil
+	})
+}
+
 // reader reads items for one section query, remembering what it decoded
 // and what the section's rules said.
 type reader struct {
@@ -552,6 +656,7 @@ type reader struct {
 	sources []string
 	cache   map[newsdesk.ItemRef]*storedItem // nil value: not stored
 	verdict map[newsdesk.ItemRef]bool
+	skip    map[newsdesk.ItemRef]bool // pinned (shown already) and hidden items
 }
 
 func (r *reader) item(ref newsdesk.ItemRef) (*storedItem, error) {
@@ -631,7 +736,7 @@ func (r *reader) duplicates(it *storedItem, titles bool) (dups []newsdesk.ItemRe
 	winner, winnerSeen := self, it.FirstSeen
 	seen := map[newsdesk.ItemRef]bool{self: true}
 	for _, c := range cands {
-		if seen[c.ref] || !slices.Contains(r.sources, c.ref.SourceID) {
+		if seen[c.ref] || r.skip[c.ref] || !slices.Contains(r.sources, c.ref.SourceID) {
 			continue
 		}
 		seen[c.ref] = true

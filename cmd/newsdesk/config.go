@@ -290,7 +290,7 @@ func (p *configParser) sections(seq, parent *yaml.Node, cfg *Config) []newsdesk.
 	seen := map[string]bool{}
 	for _, n := range p.list(seq, "sections") {
 		sec := newsdesk.Section{Limit: newsdesk.DefaultLimit}
-		var idNode *yaml.Node
+		var idNode, tokenNode, tokenEnvNode *yaml.Node
 		var srcNodes, tagNodes []*yaml.Node
 		p.mapping(n, "a section", []field{
 			{"id", func(v *yaml.Node) { sec.ID, idNode = p.str(v), v }},
@@ -309,6 +309,16 @@ func (p *configParser) sections(seq, parent *yaml.Node, cfg *Config) []newsdesk.
 					p.at(v, "dedupe %q: write dedupe: titles to also collapse near-identical titles from different sources (same links always collapse)", d)
 				}
 			}},
+			{"max_age", func(v *yaml.Node) {
+				if d, ok := p.duration(v); ok {
+					if d <= 0 {
+						p.at(v, "max_age %s: must be more than 0", d)
+					}
+					sec.MaxAge = d
+				}
+			}},
+			{"token", func(v *yaml.Node) { sec.Token, tokenNode = p.str(v), v }},
+			{"token_env", func(v *yaml.Node) { tokenEnvNode = v }},
 			{"limit", func(v *yaml.Node) {
 				if n, ok := p.int(v); ok {
 					if n < 1 {
@@ -326,6 +336,20 @@ func (p *configParser) sections(seq, parent *yaml.Node, cfg *Config) []newsdesk.
 			sec.Title = sec.ID
 		}
 		what := fmt.Sprintf("section %q", sec.ID)
+		switch {
+		case tokenNode != nil && tokenEnvNode != nil:
+			p.at(tokenEnvNode, "%s: set token or token_env, not both", what)
+		case tokenNode != nil && len(sec.Token) < 16:
+			p.at(tokenNode, "%s: token is too short to keep the section private: use at least 16 random characters (e.g. from `openssl rand -hex 16`)", what)
+		case tokenEnvNode != nil:
+			name := p.str(tokenEnvNode)
+			sec.Token = os.Getenv(name)
+			if sec.Token == "" {
+				p.at(tokenEnvNode, "%s: token_env %s is not set in the environment: set it to the section's secret, or the section would be public", what, name)
+			} else if len(sec.Token) < 16 {
+				p.at(tokenEnvNode, "%s: the token in %s is too short: use at least 16 random characters", what, name)
+			}
+		}
 		if srcNodes == nil && tagNodes == nil {
 			p.at(n, "%s has no sources: add sources: [ID, ...] or tags: [TAG, ...]", what)
 		}

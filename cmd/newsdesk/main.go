@@ -53,6 +53,12 @@ func init() {
 		{"serve", "[-listen ADDR]", "fetch sources when due and serve the sections over HTTP until stopped", cmdServe},
 		{"export", "-out DIR", "write the published files from what is stored, without fetching", cmdExport},
 		{"status", "", "show each source's last fetch, result, stored items and next due time", cmdStatus},
+		{"preview", "SECTION", "print what a section contains now, and the rule that admitted each item", cmdPreview},
+		{"explain", "SECTION ITEM", "say which rule keeps or drops an item in a section", cmdExplain},
+		{"pin", "SECTION ITEM", "show an item first in a section, whatever its rules say", cmdDecide("pin")},
+		{"unpin", "SECTION ITEM", "undo pin", cmdDecide("unpin")},
+		{"hide", "SECTION ITEM", "keep an item out of a section", cmdDecide("hide")},
+		{"unhide", "SECTION ITEM", "undo hide", cmdDecide("unhide")},
 		{"compact", "", "rewrite the database file to reclaim the space of pruned items (stop serve first)", cmdCompact},
 		{"version", "", "print the version", cmdVersion},
 	}
