@@ -124,6 +124,31 @@ sections:
 			},
 		},
 		{
+			name: "private sections",
+			yaml: `sources:
+  - id: a
+    url: https://a.example/
+sections:
+  - id: short
+    sources: [a]
+    token: abc
+  - id: both
+    sources: [a]
+    token: 0123456789abcdef0123
+    token_env: NEWSDESK_TEST_TOKEN
+  - id: unset
+    sources: [a]
+    token_env: NEWSDESK_TEST_UNSET_TOKEN
+    max_age: -1h
+`,
+			want: []string{
+				`feeds.yaml:7:12: section "short": token is too short to keep the section private: use at least 16 random characters (e.g. from ` + "`openssl rand -hex 16`" + `)`,
+				`feeds.yaml:11:16: section "both": set token or token_env, not both`,
+				`feeds.yaml:14:16: section "unset": token_env NEWSDESK_TEST_UNSET_TOKEN is not set in the environment: set it to the section's secret, or the section would be public`,
+				`feeds.yaml:15:14: max_age -1h0m0s: must be more than 0`,
+			},
+		},
+		{
 			name: "too eager",
 			yaml: "sources:\n  - id: a\n    url: https://a.example/\n    interval: 5s\nsections:\n  - id: s\n    sources: [a]\n",
 			want: []string{`feeds.yaml:4:15: interval 5s is shorter than 1m0s: polling that often burdens the publisher`},
@@ -145,6 +170,7 @@ sections:
 }
 
 func TestConfigResolvesPathsAndDefaults(t *testing.T) {
+	t.Setenv("NEWSDESK_TEST_TOKEN", "s3cr3t-0123456789abcdef")
 	cfg, err := parseConfig("feeds.yaml", "/etc/newsdesk", []byte(`
 server:
   base_url: https://news.example.org/feeds
@@ -159,6 +185,10 @@ sections:
     tags: [t]
     include: [title:Kremlin]
     dedupe: titles
+    max_age: 48h
+  - id: private
+    tags: [t]
+    token_env: NEWSDESK_TEST_TOKEN
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +206,10 @@ sections:
 	if src := cfg.Sources[0]; src.Interval != 15*time.Minute || src.Timeout != 30*time.Second || src.Retention != newsdesk.DefaultRetention {
 		t.Errorf("source = %+v, want the default interval, timeout and retention", src)
 	}
-	if !s.DedupeTitles {
-		t.Errorf("section DedupeTitles = false, want true from dedupe: titles")
+	if !s.DedupeTitles || s.MaxAge != 48*time.Hour || s.Token != "" {
+		t.Errorf("section = %+v, want DedupeTitles, max_age 48h, public", s)
+	}
+	if p := cfg.Sections[1]; p.Token != "s3cr3t-0123456789abcdef" {
+		t.Errorf("private section token = %q, want it read from NEWSDESK_TEST_TOKEN", p.Token)
 	}
 }

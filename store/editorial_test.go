@@ -1,0 +1,53 @@
+package store_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/newsdesk/newsdesk"
+)
+
+func TestPinnedFirstHiddenNever(t *testing.T) {
+	db := openDB(t)
+	items := feed("a", 10, t0) // a-000 newest ... a-009 oldest
+	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: t0}, items, noLimit); err != nil {
+		t.Fatal(err)
+	}
+	ref := func(id string) newsdesk.ItemRef { return newsdesk.ItemRef{SourceID: "a", ID: id} }
+	// The rules keep only even items; a-009 (odd, oldest) is pinned anyway.
+	even := func(it *newsdesk.Item) bool { return (it.ID[len(it.ID)-1]-'0')%2 == 0 }
+	q := newsdesk.Query{SectionID: "s", Sources: []string{"a"}, Keep: even, Limit: 4}
+	for _, d := range []struct {
+		id string
+		d  newsdesk.Decision
+	}{{"a-009", newsdesk.Pin}, {"a-005", newsdesk.Pin}, {"a-002", newsdesk.Hide}} {
+		if err := db.SetDecision("s", ref(d.id), d.d, t0.Add(time.Duration(len(d.id))*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.SetDecision("s", ref("a-005"), newsdesk.Pin, t0.Add(time.Hour)); err != nil { // pinned again later
+		t.Fatal(err)
+	}
+	got, err := db.Section(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := fmt.Sprint(ids(got)); s != "[a/a-005 a/a-009 a/a-000 a/a-004]" {
+		t.Errorf("Section() = %s, want the pinned (latest pin first), then the kept, without the hidden a-002", s)
+	}
+	// Another section is not affected; a re-fetch does not undo decisions.
+	if got, _ := db.Section(newsdesk.Query{SectionID: "other", Sources: []string{"a"}, Keep: even, Limit: 2}); fmt.Sprint(ids(got)) != "[a/a-000 a/a-002]" {
+		t.Errorf("other section = %v, want no decisions applied", ids(got))
+	}
+	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: t0.Add(time.Hour)}, items, noLimit); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetDecision("s", ref("a-009"), "", t0); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = db.Section(q)
+	if s := fmt.Sprint(ids(got)); s != "[a/a-005 a/a-000 a/a-004 a/a-006]" {
+		t.Errorf("after unpinning a-009: %s", s)
+	}
+}
