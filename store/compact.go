@@ -21,7 +21,7 @@ func Compact(path string) (before, after int64, err error) {
 	src, err := openBolt(path, Options{})
 	if err != nil {
 		if errors.Is(err, ErrLocked) {
-			return 0, 0, fmt.Errorf("compact: refusing while another process holds %s: stop `newsdesk serve` (or wait for `newsdesk run`) first", path)
+			return 0, 0, fmt.Errorf("compact: refusing while the file is in use: %w; stop `newsdesk serve` (or wait for `newsdesk run`) first", err)
 		}
 		return 0, 0, fmt.Errorf("compact: %w", err)
 	}

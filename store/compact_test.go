@@ -30,7 +30,7 @@ func TestCompactShrinksAndKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Refused while the file is held.
-	if _, _, err := store.Compact(path); err == nil || !strings.Contains(err.Error(), "refusing while another process holds") {
+	if _, _, err := store.Compact(path); err == nil || !strings.Contains(err.Error(), "refusing while the file is in use") {
 		t.Errorf("Compact while open: %v, want a refusal", err)
 	}
 	db.Close()

@@ -74,6 +74,19 @@ const titleWindow = 48 * time.Hour
 // ErrLocked is returned by Open when another process holds the database.
 var ErrLocked = errors.New("database is locked by another process")
 
+// LockedError is the error of Open when another process holds the
+// database; it matches ErrLocked with errors.Is.
+type LockedError struct {
+	Path   string
+	Holder string // "process 1234 (newsdesk serve)", when it can be told
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("database %s is in use by %s", e.Path, e.Holder)
+}
+
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
 // DB is an open newsdesk database.
 type DB struct {
 	bolt *bolt.DB
@@ -137,7 +150,11 @@ func openBolt(path string, opts Options) (*bolt.DB, error) {
 	}
 	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
 	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("open database %s: %w (is `newsdesk serve` or another `newsdesk run` using it? stop it, or wait for it to finish)", path, ErrLocked)
+		holder := lockHolder(path)
+		if holder == "" {
+			holder = "another process (`newsdesk serve`, or a `newsdesk run` still going?)"
+		}
+		return nil, &LockedError{Path: path, Holder: holder}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)

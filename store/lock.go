@@ -1,0 +1,56 @@
+package store
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// lockHolder names the process that holds a lock on the file at path, from
+// /proc/locks (Linux), as "process 1234 (newsdesk serve)"; "" when it cannot
+// tell.
+func lockHolder(path string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return ""
+	}
+	f, err := os.Open("/proc/locks")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	// "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF": the device is
+	// major:minor in hex, the inode in decimal.
+	dev := fmt.Sprintf("%02x:%02x:%d", unixMajor(uint64(st.Dev)), unixMinor(uint64(st.Dev)), st.Ino)
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 6 || fields[5] != dev {
+			continue
+		}
+		pid, err := strconv.Atoi(fields[4])
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		holder := "process " + fields[4]
+		if cmd, err := os.ReadFile("/proc/" + fields[4] + "/cmdline"); err == nil && len(cmd) > 0 {
+			args := strings.Split(strings.TrimRight(string(cmd), "\x00"), "\x00")
+			if len(args) > 4 {
+				args = append(args[:4], "...")
+			}
+			holder += " (" + strings.Join(args, " ") + ")"
+		}
+		return holder
+	}
+	return ""
+}
+
+func unixMajor(dev uint64) uint64 { return (dev>>8)&0xfff | (dev>>32)&^0xfff }
+func unixMinor(dev uint64) uint64 { return dev&0xff | (dev>>12)&^0xff }
