@@ -106,6 +106,42 @@ type FetchState struct {
 	CacheUntil time.Time `json:",omitzero"`
 	// Hints are the publisher's own polling hints from the feed.
 	Hints FeedHints `json:",omitzero"`
+	// History holds the outcomes of the last HistoryLen fetches, oldest
+	// first, for status pages.
+	History []Attempt `json:",omitempty"`
+}
+
+// HistoryLen is how many fetch outcomes FetchState.History keeps.
+const HistoryLen = 48
+
+// Attempt is the outcome of one fetch, as kept in FetchState.History.
+type Attempt struct {
+	At     time.Time
+	Result Result
+	Kind   string `json:",omitempty"` // the error kind (timeout, http_404...) when Result is error
+	New    int    `json:",omitempty"`
+}
+
+// Record appends a fetch outcome to the history, keeping the last
+// HistoryLen.
+func (s *FetchState) Record(a Attempt) {
+	s.History = append(s.History, a)
+	if n := len(s.History) - HistoryLen; n > 0 {
+		s.History = append(s.History[:0:0], s.History[n:]...)
+	}
+}
+
+// Stale reports whether a source has had no successful fetch for three
+// times its interval (counted from its first fetch when it never had one).
+func (s FetchState) Stale(interval time.Duration, now time.Time) bool {
+	since := s.LastSuccess
+	if since.IsZero() {
+		if len(s.History) == 0 {
+			return false
+		}
+		since = s.History[0].At
+	}
+	return now.Sub(since) > 3*interval
 }
 
 // FeedHints are the polling hints a feed gives about itself: RSS ttl,

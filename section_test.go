@@ -3,6 +3,7 @@ package newsdesk_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/newsdesk/newsdesk"
 )
@@ -119,5 +120,38 @@ func TestFetchStateSummary(t *testing.T) {
 		if got := tt.st.Summary(); got != tt.want {
 			t.Errorf("Summary() = %q, want %q", got, tt.want)
 		}
+	}
+}
+
+func TestFetchStateHistoryAndStale(t *testing.T) {
+	var st newsdesk.FetchState
+	start := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	for i := range 100 {
+		st.Record(newsdesk.Attempt{At: start.Add(time.Duration(i) * time.Minute), Result: newsdesk.ResultError})
+	}
+	if len(st.History) != newsdesk.HistoryLen || !st.History[0].At.Equal(start.Add(52*time.Minute)) {
+		t.Errorf("history has %d entries from %v, want the last %d", len(st.History), st.History[0].At, newsdesk.HistoryLen)
+	}
+	now := start.Add(100 * time.Minute)
+	tests := []struct {
+		name        string
+		lastSuccess time.Time
+		interval    time.Duration
+		want        bool
+	}{
+		{"recent success", now.Add(-20 * time.Minute), 10 * time.Minute, false},
+		{"no success for 3 intervals", now.Add(-31 * time.Minute), 10 * time.Minute, true},
+		{"never succeeded, failing for 48 minutes", time.Time{}, 10 * time.Minute, true},
+		{"never succeeded, long interval", time.Time{}, time.Hour, false},
+	}
+	for _, tt := range tests {
+		s := st
+		s.LastSuccess = tt.lastSuccess
+		if got := s.Stale(tt.interval, now); got != tt.want {
+			t.Errorf("%s: Stale = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if (newsdesk.FetchState{}).Stale(time.Minute, now) {
+		t.Error("a source never fetched is not stale")
 	}
 }

@@ -38,7 +38,7 @@ type Scheduler struct {
 	PerHost     int // fetches in flight to one host at once; 0 means DefaultPerHost
 	// OnCommit, when set, is called after a source's results are committed,
 	// from the goroutine that fetched it.
-	OnCommit func(newsdesk.FetchState)
+	OnCommit func(Outcome)
 
 	mu      sync.Mutex
 	sources []newsdesk.Source
@@ -85,6 +85,8 @@ type Outcome struct {
 	Source newsdesk.Source
 	State  newsdesk.FetchState // as committed
 	Err    error               // the fetch error, also recorded in State
+	Kind   string              // "ok", "not_modified" or the error kind (ErrorKind)
+	Bytes  int64               // body bytes received
 }
 
 // RunOnce fetches, concurrently, every source that is due now (every one
@@ -295,6 +297,13 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, prev newsdes
 		}
 	}
 	st.NextDue = NextDue(src, st, st.LastFetch)
+	out.Kind = string(st.Result)
+	if err != nil {
+		out.Kind = ErrorKind(err)
+	} else {
+		out.Bytes = resp.Bytes
+	}
+	st.Record(newsdesk.Attempt{At: st.LastFetch, Result: st.Result, Kind: map[bool]string{true: out.Kind}[err != nil]})
 	var saveErr error
 	if st.Result == newsdesk.ResultOK {
 		st, saveErr = s.Store.SaveFetch(st, items, src.Retention)
@@ -316,7 +325,7 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, prev newsdes
 		log.Info("fetched", "result", st.Summary(), "next_due", st.NextDue.Format(time.RFC3339))
 	}
 	if s.OnCommit != nil {
-		s.OnCommit(st)
+		s.OnCommit(out)
 	}
 	return out
 }

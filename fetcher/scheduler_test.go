@@ -106,6 +106,16 @@ func TestRunOnceStoresConditionalAndBacksOff(t *testing.T) {
 	}
 	failing.Store(false)
 	out, _ = s.RunOnce(ctx, []newsdesk.Source{src}, true)
+	var hist []string
+	for _, a := range out[0].State.History {
+		hist = append(hist, fmt.Sprintf("%s/%s/%d", a.Result, a.Kind, a.New))
+	}
+	if got, want := strings.Join(hist, " "), "ok//2 not_modified//0 error/http_5xx/0 error/http_5xx/0 not_modified//0"; got != want {
+		t.Errorf("history = %s, want %s", got, want)
+	}
+	if out[0].Kind != "not_modified" {
+		t.Errorf("outcome kind = %q, want not_modified", out[0].Kind)
+	}
 	if st := out[0].State; st.Failures != 0 || st.Result != newsdesk.ResultNotModified || !st.LastSuccess.Equal(clock) {
 		t.Errorf("recovered state = %+v, want 0 failures, not modified, last success now", st)
 	}
@@ -134,8 +144,8 @@ func TestRunOnceCommitsEachSourceAsItFinishes(t *testing.T) {
 	clock := t0
 	s, db := newScheduler(t, &clock, srcFast, srcSlow)
 	var once sync.Once
-	s.OnCommit = func(st newsdesk.FetchState) {
-		if st.SourceID != "fast" {
+	s.OnCommit = func(o Outcome) {
+		if o.Source.ID != "fast" {
 			return
 		}
 		if n, err := db.CountItems("fast"); err != nil || n != 2 {
@@ -189,7 +199,7 @@ func TestRunFetchesAtOnceAndStops(t *testing.T) {
 	s, db := newScheduler(t, &clock, src)
 	ctx, cancel := context.WithCancel(context.Background())
 	committed := make(chan newsdesk.FetchState, 1)
-	s.OnCommit = func(st newsdesk.FetchState) { committed <- st }
+	s.OnCommit = func(o Outcome) { committed <- o.State }
 	done := make(chan error)
 	go func() { done <- s.Run(ctx) }()
 	st := <-committed

@@ -33,8 +33,9 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 
-	configErrors prometheus.Gauge
-	configLoaded prometheus.Gauge
+	configErrors  prometheus.Gauge
+	configLoaded  prometheus.Gauge
+	configReloads *prometheus.CounterVec
 }
 
 // New returns a registry with every newsdesk metric and the Go runtime and
@@ -68,7 +69,9 @@ func New() *Metrics {
 		Help: "Problems in feeds.yaml at the last reload; while above 0 the previous config keeps running."})
 	m.configLoaded = prometheus.NewGauge(prometheus.GaugeOpts{Name: "newsdesk_config_last_load_success_timestamp_seconds",
 		Help: "When feeds.yaml was last loaded without problems, Unix time."})
-	m.reg.MustRegister(m.fetches, m.bytes, m.itemsNew, m.itemsUpd, m.failures, m.lastSuccess, m.nextDue,
+	m.configReloads = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsdesk_config_reloads_total",
+		Help: "Reloads of feeds.yaml by trigger (file, sighup) and result (applied, rejected)."}, []string{"trigger", "result"})
+	m.reg.MustRegister(m.configReloads, m.fetches, m.bytes, m.itemsNew, m.itemsUpd, m.failures, m.lastSuccess, m.nextDue,
 		m.sectionItems, m.sectionRender, m.requests, m.latency, m.configErrors, m.configLoaded,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -132,13 +135,21 @@ func (m *Metrics) ForgetSection(section string) {
 	m.sectionRender.DeletePartialMatch(prometheus.Labels{"section": section})
 }
 
-// ConfigLoaded records a reload of feeds.yaml: problems is 0 when it was
-// applied.
-func (m *Metrics) ConfigLoaded(problems int, at time.Time) {
+// ConfigLoaded records a load of feeds.yaml: problems is 0 when it was
+// applied; trigger is what caused it (start, file, sighup).
+func (m *Metrics) ConfigLoaded(trigger string, problems int, at time.Time) {
 	m.configErrors.Set(float64(problems))
 	if problems == 0 {
 		m.configLoaded.Set(float64(at.UnixNano()) / 1e9)
 	}
+	if trigger == "start" {
+		return
+	}
+	result := "applied"
+	if problems > 0 {
+		result = "rejected"
+	}
+	m.configReloads.WithLabelValues(trigger, result).Inc()
 }
 
 // Instrument counts and times the requests next answers, labelled by the

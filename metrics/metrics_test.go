@@ -70,7 +70,7 @@ func TestMetrics(t *testing.T) {
 	m.ObserveFetch(metrics.Fetch{Source: "moscow-times", Result: "not_modified", LastSuccess: at.Add(time.Minute), NextDue: at.Add(11 * time.Minute)})
 	m.ObserveFetch(metrics.Fetch{Source: "broken", Result: "http_404", Failures: 3, NextDue: at.Add(time.Hour)})
 	m.ObserveRender("russia", 5, at)
-	m.ConfigLoaded(2, at)
+	m.ConfigLoaded("sighup", 2, at)
 	h := m.Instrument(func(r *http.Request) string { return "feed" }, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 	}))
@@ -100,6 +100,7 @@ func TestMetrics(t *testing.T) {
 		{"newsdesk_http_requests_total", map[string]string{"route": "feed", "code": "304"}, 3},
 		{"newsdesk_http_request_duration_seconds", map[string]string{"route": "feed"}, 3},
 		{"newsdesk_config_errors", nil, 2},
+		{"newsdesk_config_reloads_total", map[string]string{"trigger": "sighup", "result": "rejected"}, 1},
 	}
 	for _, c := range checks {
 		if got := value(t, fams, c.name, c.labels); got != c.want {

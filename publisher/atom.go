@@ -56,8 +56,10 @@ func renderAtom(v *sectionView) ([]byte, error) {
 	f := v.gorillaFeed()
 	af := (&feeds.Atom{Feed: f}).AtomFeed()
 
-	self := v.FeedURL + ".atom"
-	af.Id = self
+	self := v.URL(".atom")
+	// The id is the feed's URL without a private section's token, so that
+	// a new token does not make it another feed.
+	af.Id = v.base + "sections/" + v.ID + ".atom"
 	af.Link = nil
 	updated := v.Updated
 	if updated.IsZero() {
@@ -68,7 +70,7 @@ func renderAtom(v *sectionView) ([]byte, error) {
 		AtomFeed: af,
 		Links: []feeds.AtomLink{
 			{Href: self, Rel: "self", Type: "application/atom+xml"},
-			{Href: v.HomeURL, Rel: "alternate", Type: "text/html"},
+			{Href: v.HomeURL(), Rel: "alternate", Type: "text/html"},
 		},
 	}
 	for i, e := range af.Entries {
@@ -139,7 +141,7 @@ func atomTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 func (v *sectionView) gorillaFeed() *feeds.Feed {
 	f := &feeds.Feed{
 		Title:       v.Title,
-		Link:        &feeds.Link{Href: v.HomeURL},
+		Link:        &feeds.Link{Href: v.HomeURL()},
 		Description: v.Description,
 		Updated:     v.Updated,
 	}

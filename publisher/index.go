@@ -6,44 +6,68 @@ import (
 	"html/template"
 )
 
-// indexTemplate is the site's front page: what sections there are and where
-// their feeds live. Autodiscovery links in <head> are absolute, as readers
-// want; links in the body are relative, so the static export can be browsed
-// from any prefix or from disk.
-var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
+// pages are the site's HTML: the front page, which says what sections there
+// are and where their feeds live, and each section's page, which lists its
+// items. Autodiscovery links in <head> are absolute, as readers want; links
+// in the body are relative, so the static export can be browsed from any
+// prefix. Sections link to their page as sections/ID.html, which the export
+// writes and Server answers as well as sections/ID. A private section's
+// links carry its token, and its pages ask browsers not to send their
+// address (token included) to the sites the items link to.
+var pages = template.Must(template.New("").Parse(`
+{{- define "head"}}<meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-{{- range .Sections}}
-<link rel="alternate" type="application/rss+xml" title="{{.Title}} (RSS)" href="{{.FeedURL}}.rss">
-<link rel="alternate" type="application/atom+xml" title="{{.Title}} (Atom)" href="{{.FeedURL}}.atom">
-<link rel="alternate" type="application/feed+json" title="{{.Title}} (JSON Feed)" href="{{.FeedURL}}.json">
+{{- if .Private}}
+<meta name="referrer" content="no-referrer">
+<meta name="robots" content="noindex">
 {{- end}}
+{{- end}}
+
+{{- define "alternates"}}
+<link rel="alternate" type="application/rss+xml" title="{{.Title}} (RSS)" href="{{.URL ".rss"}}">
+<link rel="alternate" type="application/atom+xml" title="{{.Title}} (Atom)" href="{{.URL ".atom"}}">
+<link rel="alternate" type="application/feed+json" title="{{.Title}} (JSON Feed)" href="{{.URL ".json"}}">
+{{- end}}
+
+{{- define "style"}}
 <style>
 body { font: 16px/1.5 system-ui, sans-serif; max-width: 42rem; margin: 2rem auto; padding: 0 1rem; color: #222; background: #fff; }
-h1 { font-size: 1.6rem; margin-bottom: .25rem; }
-h2 { font-size: 1.2rem; margin: 0; }
-section { border-top: 1px solid #ddd; padding: 1rem 0; }
+h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
+h2 { font-size: 1.15rem; margin: 0; line-height: 1.3; }
+section, article { border-top: 1px solid #ddd; padding: 1rem 0; }
 p { margin: .25rem 0; }
+nav { font-size: .9rem; margin-bottom: 1rem; }
 .meta { color: #666; font-size: .9rem; }
 .feeds a { display: inline-block; margin-right: .75rem; }
+.tag { font-size: .75rem; color: #8a5a00; border: 1px solid #d8b46a; border-radius: 3px; padding: 0 .3rem; vertical-align: middle; }
 a { color: #0b57d0; }
+h2 a { text-decoration: none; }
+h2 a:hover { text-decoration: underline; }
 </style>
+{{- end}}
+
+{{- define "stats"}}{{.Count}} {{if eq .Count 1}}item{{else}}items{{end}}{{if not .Updated.IsZero}} · updated <time datetime="{{.Updated.Format "2006-01-02T15:04:05Z07:00"}}">{{.Updated.Format "2 Jan 2006 15:04 MST"}}</time>{{end}}{{end}}
+
+{{- define "index"}}<!DOCTYPE html>
+<html lang="en">
+<head>
+{{template "head" .}}
+<title>{{.Title}}</title>
+{{- range .Sections}}{{template "alternates" .}}{{end}}
+{{- template "style"}}
 </head>
 <body>
 <header>
 <h1>{{.Title}}</h1>
-<p class="meta">{{len .Sections}} {{if eq (len .Sections) 1}}section{{else}}sections{{end}} · <a href="sections.opml">OPML subscription list</a></p>
+<p class="meta">{{len .Sections}} {{if eq (len .Sections) 1}}section{{else}}sections{{end}} · <a href="sections.opml{{.Query}}">OPML subscription list</a></p>
 </header>
 <main>
 {{- range .Sections}}
 <section id="{{.ID}}">
-<h2>{{.Title}}</h2>
+<h2><a href="{{.Href ".html"}}">{{.Title}}</a>{{if .Token}} <span class="tag">private</span>{{end}}</h2>
 <p>{{.Description}}</p>
-<p class="meta">{{len .Items}} {{if eq (len .Items) 1}}item{{else}}items{{end}}{{if not .Updated.IsZero}} · newest <time datetime="{{.Updated.Format "2006-01-02T15:04:05Z07:00"}}">{{.Updated.Format "2 Jan 2006 15:04 MST"}}</time>{{end}}</p>
-<p class="feeds"><a href="sections/{{.ID}}.rss">RSS</a> <a href="sections/{{.ID}}.atom">Atom</a> <a href="sections/{{.ID}}.json">JSON Feed</a></p>
+<p class="meta">{{template "stats" .}}</p>
+<p class="feeds"><a href="{{.Href ".rss"}}">RSS</a> <a href="{{.Href ".atom"}}">Atom</a> <a href="{{.Href ".json"}}">JSON Feed</a></p>
 </section>
 {{- else}}
 <p>No sections are configured.</p>
@@ -51,15 +75,65 @@ a { color: #0b57d0; }
 </main>
 </body>
 </html>
-`))
+{{end}}
 
-func renderIndex(base, title string, sections []*sectionView) ([]byte, error) {
+{{- define "page"}}<!DOCTYPE html>
+<html lang="en">
+<head>
+{{template "head" .}}
+<title>{{.Section.Title}} · {{.SiteTitle}}</title>
+{{- template "alternates" .Section}}
+{{- template "style"}}
+</head>
+<body>
+<nav><a href="../{{.Query}}">← {{.SiteTitle}}</a></nav>
+{{- with .Section}}
+<header>
+<h1>{{.Title}}{{if .Token}} <span class="tag">private</span>{{end}}</h1>
+<p>{{.Description}}</p>
+<p class="meta">{{template "stats" .}}</p>
+<p class="feeds"><a href="{{.PageHref ".rss"}}">RSS</a> <a href="{{.PageHref ".atom"}}">Atom</a> <a href="{{.PageHref ".json"}}">JSON Feed</a></p>
+</header>
+<main>
+{{- range .Items}}
+<article>
+<h2><a href="{{.Link}}">{{.Title}}</a></h2>
+<p class="meta">{{.Source.Title}} · <time datetime="{{.Published.Format "2006-01-02T15:04:05Z07:00"}}">{{.Published.Format "2 Jan 2006 15:04 MST"}}</time></p>
+{{- if .Snippet}}
+<p>{{.Snippet}}</p>
+{{- end}}
+</article>
+{{- else}}
+<p>No items yet.</p>
+{{- end}}
+</main>
+{{- end}}
+</body>
+</html>
+{{end}}`))
+
+func renderIndex(title, query string, sections []*sectionView) ([]byte, error) {
 	var buf bytes.Buffer
-	err := indexTemplate.Execute(&buf, struct {
-		Base     string
+	err := pages.ExecuteTemplate(&buf, "index", struct {
 		Title    string
+		Query    string // the token query, for the OPML link
+		Private  bool
 		Sections []*sectionView
-	}{base, title, sections})
+	}{title, query, query != "", sections})
+	if err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func renderPage(siteTitle string, v *sectionView) ([]byte, error) {
+	var buf bytes.Buffer
+	err := pages.ExecuteTemplate(&buf, "page", struct {
+		SiteTitle string
+		Query     string // the token query, for the link back to the index
+		Private   bool
+		Section   *sectionView
+	}{siteTitle, tokenQuery(v.Token), v.Token != "", v})
 	if err != nil {
 		return nil, err
 	}
@@ -93,8 +167,8 @@ func renderOPML(title string, sections []*sectionView) ([]byte, error) {
 			Text:        v.Title,
 			Title:       v.Title,
 			Description: v.Description,
-			XMLURL:      v.FeedURL + ".rss",
-			HTMLURL:     v.HomeURL,
+			XMLURL:      v.URL(".rss"),
+			HTMLURL:     v.HomeURL(),
 		})
 	}
 	var buf bytes.Buffer

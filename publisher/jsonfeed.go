@@ -71,8 +71,8 @@ func renderJSON(v *sectionView) ([]byte, error) {
 	f := jsonFeed{
 		Version:     jsonFeedVersion,
 		Title:       v.Title,
-		HomePageURL: v.HomeURL,
-		FeedURL:     v.FeedURL + ".json",
+		HomePageURL: v.HomeURL(),
+		FeedURL:     v.URL(".json"),
 		Description: v.Description,
 		Items:       make([]jsonItem, 0, len(v.Items)),
 	}

@@ -1,26 +1,39 @@
 // Package publisher renders newsdesk's sections as RSS 2.0, Atom 1.0 and
-// JSON Feed 1.1, with an HTML index page and an OPML subscription list, and
-// serves them over HTTP from memory or writes them out as static files.
+// JSON Feed 1.1, with an HTML page per section, an HTML index page and an
+// OPML subscription list, and serves them over HTTP from memory or writes
+// them out as static files. Each file is rendered and gzip-compressed once
+// per change; a request is answered from memory.
 //
 // Everything it publishes is a pure function of the store's items, their
-// fetch states and the configuration: it must not read the clock, make up
-// ids or otherwise put anything into a body that changes while nothing
-// changed, because the ETag is a hash of the body and readers poll with it.
-// It must not write to the store, fetch anything or sanitize HTML: item HTML
-// arrives already cleaned by the fetcher.
+// fetch states and the configuration: it must not put the clock, made-up
+// ids or anything else into a body that changes while nothing changed,
+// because the ETag is a hash of the body and readers poll with it. (It
+// reads the clock, through Config.Now, only to choose items by a section's
+// max_age.) It must not write to the store, fetch anything or sanitize
+// HTML: item HTML arrives already cleaned by the fetcher. A private
+// section's files must never reach anyone without its token, nor the
+// static export.
 package publisher
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html"
+	"io/fs"
+	"maps"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -44,6 +57,9 @@ type Config struct {
 	Title    string // site title for the index page and the OPML list
 	Sources  []newsdesk.Source
 	Sections []newsdesk.Section
+	// Now is the clock a section's max_age counts back from; nil means
+	// time.Now. It only chooses items: no body contains the time.
+	Now func() time.Time
 }
 
 // The content types of the published files.
@@ -61,70 +77,184 @@ const defaultMaxAge = 300 * time.Second
 
 // sectionIDPattern is the allow-list for section ids: they become file names
 // and URL path segments, so nothing that could climb out of sections/ passes.
+// validID is the same rule without a regexp, for the request path.
 var sectionIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
-// File is one published file.
+func validID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case (c == '_' || c == '-') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// sectionExts are the extensions of a section's files: its three feeds and
+// its HTML page.
+var sectionExts = []string{".rss", ".atom", ".json", ".html"}
+
+// File is one published file. Its body is compressed once, when it is
+// rendered, and every header value a response needs is computed then too, so
+// that serving it is a map lookup and a write.
 type File struct {
 	Body         []byte // must not be modified
+	Gzip         []byte // Body compressed with gzip; must not be modified
 	ContentType  string
-	ETag         string        // strong and quoted: a hash of Body
+	ETag         string        // strong and quoted: a hash of Body, "HASH"
+	GzipETag     string        // the ETag of the gzip encoding, "HASH-gz"
 	LastModified time.Time     // the newest item's time; zero when there is none
 	MaxAge       time.Duration // for Cache-Control
+
+	token string // the private section's token; empty: public
+	hdr   *fileHeaders
+}
+
+// fileHeaders are a file's response header values. The slices are assigned
+// to every response's header map as they are and must not be modified.
+type fileHeaders struct {
+	contentType  []string
+	cacheControl []string
+	lastModified []string // nil when LastModified is zero
+	html         bool     // gets a Content-Security-Policy
+	identity     encoding
+	gzip         encoding
+}
+
+// encoding is one encoding of a file's body.
+type encoding struct {
+	body   []byte
+	etag   []string
+	length []string
+	gzip   bool
+}
+
+// newFile makes the file of a body: its gzip encoding, ETags and header
+// values. A private file (token set) is marked private for caches.
+func newFile(contentType string, body []byte, modified time.Time, maxAge time.Duration, token string) (*File, error) {
+	var gz bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	// The gzip header carries no name and no time: the bytes, like the
+	// body's, depend on the body only.
+	if _, err := zw.Write(body); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:8])
+	f := &File{
+		Body:         body,
+		Gzip:         gz.Bytes(),
+		ContentType:  contentType,
+		ETag:         `"` + hash + `"`,
+		GzipETag:     `"` + hash + `-gz"`,
+		LastModified: modified,
+		MaxAge:       maxAge,
+		token:        token,
+	}
+	cache := "public"
+	if token != "" {
+		// Caches shared between users must not keep what only a token
+		// holder may see.
+		cache = "private"
+	}
+	f.hdr = &fileHeaders{
+		contentType:  []string{contentType},
+		cacheControl: []string{cache + ", max-age=" + strconv.FormatInt(maxAgeSeconds(maxAge), 10)},
+		html:         contentType == typeHTML,
+		identity:     encoding{body: f.Body, etag: []string{f.ETag}, length: []string{strconv.Itoa(len(f.Body))}},
+		gzip:         encoding{body: f.Gzip, etag: []string{f.GzipETag}, length: []string{strconv.Itoa(len(f.Gzip))}, gzip: true},
+	}
+	if !modified.IsZero() {
+		f.hdr.lastModified = []string{modified.UTC().Format(http.TimeFormat)}
+	}
+	return f, nil
 }
 
 // Site is a rendered snapshot of every published file, keyed by path relative
 // to the site root: "index.html", "sections.opml", "sections/ID.rss",
-// "sections/ID.atom" and "sections/ID.json". A Site is never modified after
-// Render returns it, so it may be shared between goroutines.
+// "sections/ID.atom", "sections/ID.json" and the section's page
+// "sections/ID.html". A Site is never modified once rendered, so it may be
+// shared between goroutines; Server.RebuildSections makes a new one that
+// shares the files of the sections it did not render again.
 type Site struct {
-	files map[string]File
+	cfg   *Config // what the site was rendered from
+	base  string
+	title string
+	files map[string]*File // public and private sections' files
+	// views are the sections in config order, without their items: what
+	// the index page and the OPML list are made of.
+	views []*sectionView
+	// lists are the index page and OPML list variants shown to the holder
+	// of a private section's token, one per distinct token.
+	lists []tokenLists
 }
 
-// Paths returns the paths of every file of the site, sorted.
+// tokenLists are the index page and OPML list that include the private
+// sections of one token.
+type tokenLists struct {
+	token       string
+	index, opml *File
+}
+
+// Paths returns the paths of the site's public files, sorted: what WriteDir
+// writes. The files of private sections are served by Server only.
 func (s *Site) Paths() []string {
 	paths := make([]string, 0, len(s.files))
-	for p := range s.files {
-		paths = append(paths, p)
+	for p, f := range s.files {
+		if f.token == "" {
+			paths = append(paths, p)
+		}
 	}
 	sort.Strings(paths)
 	return paths
 }
 
-// File returns the file at path, relative to the site root.
+// File returns the file at path, relative to the site root. It returns the
+// files of private sections too; the index page and OPML list it returns are
+// the public ones.
 func (s *Site) File(path string) (File, bool) {
 	f, ok := s.files[path]
-	return f, ok
+	if !ok {
+		return File{}, false
+	}
+	return *f, true
 }
 
-func (s *Site) add(path, contentType string, body []byte, modified time.Time, maxAge time.Duration) {
-	sum := sha256.Sum256(body)
-	s.files[path] = File{
-		Body:         body,
-		ContentType:  contentType,
-		ETag:         `"` + hex.EncodeToString(sum[:8]) + `"`,
-		LastModified: modified,
-		MaxAge:       maxAge,
+// Skipped returns the ids of the private sections, in config order: WriteDir
+// does not write them, because a static web server cannot check a token.
+func (s *Site) Skipped() []string {
+	var ids []string
+	for _, v := range s.views {
+		if v.Token != "" {
+			ids = append(ids, v.ID)
+		}
 	}
+	return ids
 }
 
 // Render renders every file of the site from the store's current items.
 func Render(st Store, cfg Config) (*Site, error) {
-	base, err := parseBaseURL(cfg.BaseURL)
+	return renderSite(st, &cfg)
+}
+
+func renderSite(st Store, cfg *Config) (*Site, error) {
+	r, err := newRenderer(st, cfg)
 	if err != nil {
 		return nil, err
 	}
-	states, err := st.States()
-	if err != nil {
-		return nil, fmt.Errorf("render: fetch states: %w", err)
-	}
-	sources := newSources(cfg.Sources, states)
-	title := clean(oneLine(cfg.Title))
-	if title == "" {
-		title = "newsdesk"
-	}
-
-	site := &Site{files: make(map[string]File)}
-	var views []*sectionView
+	site := &Site{cfg: cfg, base: r.base, title: r.title, files: make(map[string]*File)}
 	seen := make(map[string]bool)
 	for i := range cfg.Sections {
 		sec := &cfg.Sections[i]
@@ -135,47 +265,167 @@ func Render(st Store, cfg Config) (*Site, error) {
 			return nil, fmt.Errorf("render: section %q: defined twice", sec.ID)
 		}
 		seen[sec.ID] = true
+		site.views = append(site.views, nil)
+		if err := site.renderSection(r, i); err != nil {
+			return nil, err
+		}
+	}
+	if err := site.renderLists(); err != nil {
+		return nil, err
+	}
+	return site, nil
+}
 
-		v, err := newSectionView(st, base, title, sec, sources)
+// rerender returns a copy of the site with the sections ids rendered again
+// from the store, and the index page and OPML list, whose counts and dates
+// change with them. The other sections' files are shared, not copied.
+func (s *Site) rerender(st Store, ids []string) (*Site, error) {
+	r, err := newRenderer(st, s.cfg)
+	if err != nil {
+		return nil, err
+	}
+	next := &Site{
+		cfg:   s.cfg,
+		base:  r.base,
+		title: r.title,
+		files: maps.Clone(s.files),
+		views: slices.Clone(s.views),
+	}
+	for _, id := range ids {
+		i := slices.IndexFunc(s.cfg.Sections, func(sec newsdesk.Section) bool { return sec.ID == id })
+		if i < 0 {
+			return nil, fmt.Errorf("render: section %q: %w", id, newsdesk.ErrNotFound)
+		}
+		if err := next.renderSection(r, i); err != nil {
+			return nil, err
+		}
+	}
+	if err := next.renderLists(); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// renderer holds what every section's rendering needs.
+type renderer struct {
+	st      Store
+	base    string
+	title   string
+	sources map[string]source
+	now     time.Time
+}
+
+func newRenderer(st Store, cfg *Config) (*renderer, error) {
+	base, err := parseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	states, err := st.States()
+	if err != nil {
+		return nil, fmt.Errorf("render: fetch states: %w", err)
+	}
+	r := &renderer{st: st, base: base, title: clean(oneLine(cfg.Title)), sources: newSources(cfg.Sources, states), now: time.Now()}
+	if cfg.Now != nil {
+		r.now = cfg.Now()
+	}
+	if r.title == "" {
+		r.title = "newsdesk"
+	}
+	return r, nil
+}
+
+// renderSection renders the i-th section's feeds and page into s.files and
+// its view (without items) into s.views[i].
+func (s *Site) renderSection(r *renderer, i int) error {
+	sec := &s.cfg.Sections[i]
+	v, err := newSectionView(r, sec)
+	if err != nil {
+		return fmt.Errorf("render: section %s: %w", sec.ID, err)
+	}
+	for _, f := range []struct {
+		ext, contentType string
+		render           func(*sectionView) ([]byte, error)
+	}{
+		{".rss", typeRSS, renderRSS},
+		{".atom", typeAtom, renderAtom},
+		{".json", typeJSON, renderJSON},
+		{".html", typeHTML, func(v *sectionView) ([]byte, error) { return renderPage(r.title, v) }},
+	} {
+		body, err := f.render(v)
 		if err != nil {
-			return nil, fmt.Errorf("render: section %s: %w", sec.ID, err)
+			return fmt.Errorf("render: section %s%s: %w", sec.ID, f.ext, err)
+		}
+		file, err := newFile(f.contentType, body, v.Updated, v.MaxAge, v.Token)
+		if err != nil {
+			return fmt.Errorf("render: section %s%s: %w", sec.ID, f.ext, err)
+		}
+		s.files["sections/"+sec.ID+f.ext] = file
+	}
+	summary := *v
+	summary.Items = nil
+	s.views[i] = &summary
+	return nil
+}
+
+// renderLists renders the index page and the OPML list: the public ones
+// into s.files, and for each distinct token of the private sections the
+// ones that also list that token's sections into s.lists.
+func (s *Site) renderLists() error {
+	index, opml, err := s.renderList("")
+	if err != nil {
+		return err
+	}
+	s.files["index.html"], s.files["sections.opml"] = index, opml
+	s.lists = nil
+	for _, v := range s.views {
+		if v.Token == "" || slices.ContainsFunc(s.lists, func(l tokenLists) bool { return l.token == v.Token }) {
+			continue
+		}
+		index, opml, err := s.renderList(v.Token)
+		if err != nil {
+			return err
+		}
+		s.lists = append(s.lists, tokenLists{token: v.Token, index: index, opml: opml})
+	}
+	return nil
+}
+
+func (s *Site) renderList(token string) (index, opml *File, err error) {
+	var views []*sectionView
+	var newest time.Time
+	for _, v := range s.views {
+		if v.Token != "" && v.Token != token {
+			continue
 		}
 		views = append(views, v)
-		for _, f := range []struct {
-			ext, contentType string
-			render           func(*sectionView) ([]byte, error)
-		}{
-			{".rss", typeRSS, renderRSS},
-			{".atom", typeAtom, renderAtom},
-			{".json", typeJSON, renderJSON},
-		} {
-			body, err := f.render(v)
-			if err != nil {
-				return nil, fmt.Errorf("render: section %s%s: %w", sec.ID, f.ext, err)
-			}
-			site.add("sections/"+sec.ID+f.ext, f.contentType, body, v.Updated, v.MaxAge)
-		}
-	}
-
-	body, err := renderIndex(base, title, views)
-	if err != nil {
-		return nil, fmt.Errorf("render: index.html: %w", err)
-	}
-	var newest time.Time
-	for _, v := range views {
 		if v.Updated.After(newest) {
 			newest = v.Updated
 		}
 	}
-	site.add("index.html", typeHTML, body, newest, defaultMaxAge)
-
-	body, err = renderOPML(title, views)
+	body, err := renderIndex(s.title, tokenQuery(token), views)
 	if err != nil {
-		return nil, fmt.Errorf("render: sections.opml: %w", err)
+		return nil, nil, fmt.Errorf("render: index.html: %w", err)
+	}
+	if index, err = newFile(typeHTML, body, newest, defaultMaxAge, token); err != nil {
+		return nil, nil, fmt.Errorf("render: index.html: %w", err)
+	}
+	body, err = renderOPML(s.title, views)
+	if err != nil {
+		return nil, nil, fmt.Errorf("render: sections.opml: %w", err)
 	}
 	// The list changes only with the configuration, which has no time.
-	site.add("sections.opml", typeOPML, body, time.Time{}, defaultMaxAge)
-	return site, nil
+	if opml, err = newFile(typeOPML, body, time.Time{}, defaultMaxAge, token); err != nil {
+		return nil, nil, fmt.Errorf("render: sections.opml: %w", err)
+	}
+	return index, opml, nil
+}
+
+// tokenQuery is the query string that carries a private section's token.
+func tokenQuery(token string) string {
+	if token == "" {
+		return ""
+	}
+	return "?token=" + url.QueryEscape(token)
 }
 
 // parseBaseURL checks that the base URL is absolute and makes it end with a
@@ -235,12 +485,33 @@ type sectionView struct {
 	ID          string
 	Title       string
 	Description string
-	HomeURL     string // the section on the index page
-	FeedURL     string // BaseURL + "sections/" + ID, without the extension
+	Token       string // the private section's token; empty: public
+	base        string
 	Items       []itemView
+	Count       int       // len(Items), kept when the view is kept without them
 	Updated     time.Time // the newest item's time; zero when there are none
 	MaxAge      time.Duration
 }
+
+// URL is the absolute URL of the section's file with the extension ext
+// (".rss", ".atom", ".json" or ".html" for its page), with the token of a
+// private section: only a token holder ever gets a body that contains it.
+func (v *sectionView) URL(ext string) string {
+	return v.base + v.Href(ext)
+}
+
+// Href is the URL of the section's file relative to the site root.
+func (v *sectionView) Href(ext string) string {
+	return "sections/" + v.ID + ext + tokenQuery(v.Token)
+}
+
+// PageHref is the URL of the section's file relative to its page.
+func (v *sectionView) PageHref(ext string) string {
+	return v.ID + ext + tokenQuery(v.Token)
+}
+
+// HomeURL is the section's HTML page, the feeds' alternate link.
+func (v *sectionView) HomeURL() string { return v.URL(".html") }
 
 type itemView struct {
 	ID         string // urn:newsdesk:SOURCE:SHA1(Item.ID): stable, unique across sources
@@ -249,6 +520,7 @@ type itemView struct {
 	Link       string
 	Summary    string // HTML
 	Content    string // HTML
+	Snippet    string // plain text, one line: the start of Summary, else Content
 	Authors    []newsdesk.Person
 	Categories []string
 	Published  time.Time
@@ -259,8 +531,8 @@ type itemView struct {
 	Duplicates []newsdesk.ItemRef // the same story from other sources, collapsed into this item
 }
 
-func newSectionView(st Store, base, siteTitle string, sec *newsdesk.Section, sources map[string]source) (*sectionView, error) {
-	items, err := st.Section(sec.Query(time.Now()))
+func newSectionView(r *renderer, sec *newsdesk.Section) (*sectionView, error) {
+	items, err := r.st.Section(sec.Query(r.now))
 	if err != nil {
 		return nil, err
 	}
@@ -269,21 +541,21 @@ func newSectionView(st Store, base, siteTitle string, sec *newsdesk.Section, sou
 		ID:          sec.ID,
 		Title:       clean(oneLine(sec.Title)),
 		Description: clean(oneLine(sec.Description)),
-		HomeURL:     base + "#" + sec.ID,
-		FeedURL:     base + "sections/" + sec.ID,
+		Token:       sec.Token,
+		base:        r.base,
 		MaxAge:      defaultMaxAge,
 	}
 	if v.Title == "" {
 		v.Title = sec.ID
 	}
 	if v.Description == "" {
-		v.Description = v.Title + ", a section of " + siteTitle
+		v.Description = v.Title + ", a section of " + r.title
 	}
 	// Readers may cache a section as long as its most eager source waits
 	// between polls: nothing can change sooner.
 	var shortest time.Duration
 	for _, id := range sec.Sources {
-		if d := sources[id].Interval; d > 0 && (shortest == 0 || d < shortest) {
+		if d := r.sources[id].Interval; d > 0 && (shortest == 0 || d < shortest) {
 			shortest = d
 		}
 	}
@@ -292,16 +564,17 @@ func newSectionView(st Store, base, siteTitle string, sec *newsdesk.Section, sou
 	}
 	v.Items = make([]itemView, 0, len(items))
 	for i := range items {
-		src, ok := sources[items[i].SourceID]
+		src, ok := r.sources[items[i].SourceID]
 		if !ok {
 			src = source{ID: items[i].SourceID, Title: clean(oneLine(items[i].SourceID))}
 		}
-		iv := newItemView(&items[i], src, base)
+		iv := newItemView(&items[i], src, r.base)
 		if iv.Updated.After(v.Updated) {
 			v.Updated = iv.Updated
 		}
 		v.Items = append(v.Items, iv)
 	}
+	v.Count = len(v.Items)
 	return v, nil
 }
 
@@ -317,7 +590,10 @@ func newItemView(it *newsdesk.Item, src source, base string) itemView {
 	}
 	v.Permalink = v.Link != "" && strings.TrimSpace(it.ID) == v.Link && isHTTPURL(v.Link)
 	if v.Title == "" {
-		v.Title = snippet(v.Summary, v.Content)
+		v.Title = snippet(80, "Untitled", v.Summary, v.Content)
+	}
+	if v.Snippet = snippet(200, "", v.Summary, v.Content); v.Snippet == v.Title {
+		v.Snippet = ""
 	}
 	if v.Link == "" {
 		v.Link = src.HomeURL
@@ -430,19 +706,33 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-var tagPattern = regexp.MustCompile(`<[^>]*>`)
+var tagPattern = regexp.MustCompile(`<(/?)([a-zA-Z0-9]*)[^>]*>`)
+
+// inlineTags are the elements whose tags stand for no white space: the
+// text of "<em>cheered</em>." is "cheered.", not "cheered .".
+var inlineTags = map[string]bool{
+	"a": true, "abbr": true, "b": true, "bdi": true, "bdo": true, "cite": true, "code": true,
+	"data": true, "dfn": true, "em": true, "i": true, "kbd": true, "mark": true, "q": true,
+	"s": true, "samp": true, "small": true, "span": true, "strong": true, "sub": true,
+	"sup": true, "time": true, "u": true, "var": true,
+}
 
 // htmlToText is the text of an HTML fragment on one line. It is rough (no
 // parser; a ">" inside an attribute ends the tag early) but it only feeds
-// stand-in titles and JSON Feed's plain-text summary.
+// stand-in titles, snippets and JSON Feed's plain-text summary.
 func htmlToText(s string) string {
-	return clean(oneLine(html.UnescapeString(tagPattern.ReplaceAllString(s, " "))))
+	s = tagPattern.ReplaceAllStringFunc(s, func(tag string) string {
+		if m := tagPattern.FindStringSubmatch(tag); inlineTags[strings.ToLower(m[2])] {
+			return ""
+		}
+		return " "
+	})
+	return clean(oneLine(html.UnescapeString(s)))
 }
 
-// snippet is a stand-in title for an item that has none: the start of its
-// text, or "Untitled".
-func snippet(fragments ...string) string {
-	const max = 80
+// snippet is the start of the text of the first fragment that has any, at
+// most max characters (cut at a space when one is near), or else fallback.
+func snippet(max int, fallback string, fragments ...string) string {
 	for _, f := range fragments {
 		text := htmlToText(f)
 		if text == "" {
@@ -452,31 +742,49 @@ func snippet(fragments ...string) string {
 			return text
 		}
 		runes := []rune(text)[:max]
-		if i := strings.LastIndex(string(runes), " "); i > max/2 {
+		if i := strings.LastIndex(string(runes), " "); i > len(string(runes))/2 {
 			return string(runes)[:i] + "…"
 		}
 		return string(runes) + "…"
 	}
-	return "Untitled"
+	return fallback
 }
 
-// WriteDir writes every file of the site under dir, creating dir and
-// dir/sections. Each file is written to a temporary file beside it and
-// renamed into place, so a web server serving dir never sees half a feed.
-// Files of sections that no longer exist are left alone.
+// WriteDir writes every public file of the site under dir, creating dir and
+// dir/sections, each beside its gzip encoding PATH.gz (the bytes Server sends,
+// for web servers that serve precompressed files). Each file is written to a
+// temporary file beside it and renamed into place, so a web server serving
+// dir never sees half a feed. Private sections are not written (see
+// Skipped), and their files from an export made while they were public are
+// removed. Files of sections that no longer exist are left alone.
 func (s *Site) WriteDir(dir string) error {
 	if err := os.MkdirAll(filepath.Join(dir, "sections"), 0o755); err != nil {
 		return fmt.Errorf("write site: %w", err)
 	}
 	for _, p := range s.Paths() {
-		if err := writeFileAtomic(filepath.Join(dir, filepath.FromSlash(p)), s.files[p]); err != nil {
+		f := s.files[p]
+		path := filepath.Join(dir, filepath.FromSlash(p))
+		if err := writeFileAtomic(path, f.Body, f.LastModified); err != nil {
 			return fmt.Errorf("write site: %w", err)
+		}
+		if err := writeFileAtomic(path+".gz", f.Gzip, f.LastModified); err != nil {
+			return fmt.Errorf("write site: %w", err)
+		}
+	}
+	for _, id := range s.Skipped() {
+		for _, ext := range sectionExts {
+			for _, suffix := range []string{"", ".gz"} {
+				err := os.Remove(filepath.Join(dir, "sections", id+ext+suffix))
+				if err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("write site: private section %s: %w", id, err)
+				}
+			}
 		}
 	}
 	return nil
 }
 
-func writeFileAtomic(path string, f File) (err error) {
+func writeFileAtomic(path string, body []byte, modified time.Time) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
@@ -487,7 +795,7 @@ func writeFileAtomic(path string, f File) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if _, err = tmp.Write(f.Body); err != nil {
+	if _, err = tmp.Write(body); err != nil {
 		return err
 	}
 	// CreateTemp makes the file readable by its owner only; a web server
@@ -501,9 +809,9 @@ func writeFileAtomic(path string, f File) (err error) {
 	if err = tmp.Close(); err != nil {
 		return err
 	}
-	if !f.LastModified.IsZero() {
+	if !modified.IsZero() {
 		// A static web server then sends the same Last-Modified as Server.
-		if err = os.Chtimes(tmp.Name(), f.LastModified, f.LastModified); err != nil {
+		if err = os.Chtimes(tmp.Name(), modified, modified); err != nil {
 			return err
 		}
 	}

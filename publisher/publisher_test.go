@@ -2,16 +2,21 @@ package publisher
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"flag"
 	"io"
+	"maps"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,14 +28,30 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fakeStore is the store contract over a slice: items of the named sources,
-// kept by keep, newest first (ties by source id, then id).
+// kept by keep, newest first (ties by source id, then id). Tests that change
+// it while a server runs use add and setErr.
 type fakeStore struct {
+	mu     sync.Mutex
 	items  []newsdesk.Item
 	states []newsdesk.FetchState
 	err    error
 }
 
+func (f *fakeStore) add(it newsdesk.Item) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.items = append(f.items, it)
+}
+
+func (f *fakeStore) setErr(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.err = err
+}
+
 func (f *fakeStore) Section(q newsdesk.Query) ([]newsdesk.Item, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -56,6 +77,8 @@ func (f *fakeStore) Section(q newsdesk.Query) ([]newsdesk.Item, error) {
 }
 
 func (f *fakeStore) States() ([]newsdesk.FetchState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	return f.states, f.err
 }
 
@@ -80,7 +103,8 @@ func mustRule(t *testing.T, text string) newsdesk.Rule {
 // "AT&T ...", a podcast with a non-URL guid and an enclosure, a source with
 // neither a title nor a fetch state whose item has no author, no link, an
 // enclosure of unknown type and control characters, an item that the
-// section's exclude rule drops, and a section with nothing in it.
+// section's exclude rule drops, a section with nothing in it, and a private
+// section (token testToken) holding the dropped item, the newest of all.
 func fixture(t *testing.T) (*fakeStore, Config) {
 	t.Helper()
 	st := &fakeStore{
@@ -151,10 +175,25 @@ func fixture(t *testing.T) (*fakeStore, Config) {
 				Limit:       10,
 			},
 			{ID: "empty", Title: "Nothing yet", Sources: []string{"none"}},
+			{
+				ID:      "secret",
+				Title:   "Newsroom",
+				Sources: []string{"acme"},
+				Include: []newsdesk.Rule{mustRule(t, "title:sports")},
+				MaxAge:  7 * 24 * time.Hour,
+				Token:   testToken,
+			},
 		},
+		Now: func() time.Time { return date("2025-11-22T00:00:00Z") },
 	}
 	return st, cfg
 }
+
+// testToken is the private section's token; it needs escaping in a URL.
+const testToken = "open sesame+42/x"
+
+// privatePaths are the files of the fixture's private section.
+var privatePaths = []string{"sections/secret.atom", "sections/secret.html", "sections/secret.json", "sections/secret.rss"}
 
 func render(t *testing.T) *Site {
 	t.Helper()
@@ -179,17 +218,25 @@ func TestPaths(t *testing.T) {
 	got := render(t).Paths()
 	want := []string{
 		"index.html", "sections.opml",
-		"sections/all.atom", "sections/all.json", "sections/all.rss",
-		"sections/empty.atom", "sections/empty.json", "sections/empty.rss",
+		"sections/all.atom", "sections/all.html", "sections/all.json", "sections/all.rss",
+		"sections/empty.atom", "sections/empty.html", "sections/empty.json", "sections/empty.rss",
 	}
 	if !slices.Equal(got, want) {
-		t.Errorf("Paths() = %q, want %q", got, want)
+		t.Errorf("Paths() = %q, want %q (public files only)", got, want)
 	}
+	if got, want := render(t).Skipped(), []string{"secret"}; !slices.Equal(got, want) {
+		t.Errorf("Skipped() = %q, want %q", got, want)
+	}
+}
+
+// allPaths are the paths of every file of the site, private ones included.
+func allPaths(site *Site) []string {
+	return slices.Sorted(maps.Keys(site.files))
 }
 
 func TestGolden(t *testing.T) {
 	site := render(t)
-	for _, path := range site.Paths() {
+	for _, path := range allPaths(site) {
 		t.Run(path, func(t *testing.T) {
 			golden := filepath.Join("testdata", strings.ReplaceAll(path, "/", "_")+".golden")
 			got := body(t, site, path)
@@ -211,10 +258,10 @@ func TestGolden(t *testing.T) {
 
 func TestDeterministic(t *testing.T) {
 	a, b := render(t), render(t)
-	for _, path := range a.Paths() {
+	for _, path := range allPaths(a) {
 		fa, _ := a.File(path)
 		fb, _ := b.File(path)
-		if !bytes.Equal(fa.Body, fb.Body) || fa.ETag != fb.ETag {
+		if !bytes.Equal(fa.Body, fb.Body) || fa.ETag != fb.ETag || !bytes.Equal(fa.Gzip, fb.Gzip) || fa.GzipETag != fb.GzipETag {
 			t.Errorf("%s: two renders differ (ETag %s vs %s)", path, fa.ETag, fb.ETag)
 		}
 	}
@@ -233,10 +280,15 @@ func TestFileMetadata(t *testing.T) {
 		{"sections/all.rss", "application/rss+xml; charset=utf-8", date("2025-11-20T12:30:00Z"), 30 * time.Minute},
 		{"sections/all.atom", "application/atom+xml; charset=utf-8", date("2025-11-20T12:30:00Z"), 30 * time.Minute},
 		{"sections/all.json", "application/feed+json", date("2025-11-20T12:30:00Z"), 30 * time.Minute},
+		{"sections/all.html", "text/html; charset=utf-8", date("2025-11-20T12:30:00Z"), 30 * time.Minute},
 		{"sections/empty.atom", "application/atom+xml; charset=utf-8", time.Time{}, 300 * time.Second},
+		{"sections/secret.rss", "application/rss+xml; charset=utf-8", date("2025-11-21T00:00:00Z"), 30 * time.Minute},
 	}
 	for _, tt := range tests {
-		f, _ := site.File(tt.path)
+		f, ok := site.File(tt.path)
+		if !ok {
+			t.Fatalf("no file %s", tt.path)
+		}
 		if f.ContentType != tt.contentType {
 			t.Errorf("%s: ContentType = %q, want %q", tt.path, f.ContentType, tt.contentType)
 		}
@@ -249,13 +301,32 @@ func TestFileMetadata(t *testing.T) {
 		if len(f.ETag) != 18 || f.ETag[0] != '"' || f.ETag[17] != '"' {
 			t.Errorf("%s: ETag = %s, want a quoted 16-digit hash", tt.path, f.ETag)
 		}
+		if want := strings.TrimSuffix(f.ETag, `"`) + `-gz"`; f.GzipETag != want {
+			t.Errorf("%s: GzipETag = %s, want %s", tt.path, f.GzipETag, want)
+		}
+		if got := gunzip(t, f.Gzip); !bytes.Equal(got, f.Body) {
+			t.Errorf("%s: Gzip does not decompress to Body", tt.path)
+		}
 	}
+}
+
+func gunzip(t *testing.T, b []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("gzip: %v", err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("gzip: %v", err)
+	}
+	return out
 }
 
 // TestStrictXML reads every token of every XML file with a strict parser.
 func TestStrictXML(t *testing.T) {
 	site := render(t)
-	for _, path := range site.Paths() {
+	for _, path := range allPaths(site) {
 		if !strings.HasSuffix(path, ".rss") && !strings.HasSuffix(path, ".atom") && !strings.HasSuffix(path, ".opml") {
 			continue
 		}
@@ -278,7 +349,7 @@ func TestStrictXML(t *testing.T) {
 
 func TestNoControlCharacters(t *testing.T) {
 	site := render(t)
-	for _, path := range site.Paths() {
+	for _, path := range allPaths(site) {
 		for i, c := range body(t, site, path) {
 			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f {
 				t.Errorf("%s: control character %#x at byte %d", path, c, i)
@@ -458,7 +529,7 @@ func TestEmptySection(t *testing.T) {
 	for k, want := range map[string]string{
 		"version":       "https://jsonfeed.org/version/1.1",
 		"feed_url":      "http://localhost:8080/sections/empty.json",
-		"home_page_url": "http://localhost:8080/#empty",
+		"home_page_url": "http://localhost:8080/sections/empty.html",
 	} {
 		if jf[k] != want {
 			t.Errorf("empty JSON feed %q = %v, want %q", k, jf[k], want)
@@ -487,7 +558,7 @@ func TestJing(t *testing.T) {
 	}
 	site := render(t)
 	dir := t.TempDir()
-	for _, path := range site.Paths() {
+	for _, path := range allPaths(site) {
 		if !strings.HasSuffix(path, ".atom") {
 			continue
 		}
@@ -561,6 +632,15 @@ func TestRSSGuidOncePerLink(t *testing.T) {
 func TestWriteDir(t *testing.T) {
 	site := render(t)
 	dir := filepath.Join(t.TempDir(), "public")
+	// An export from when the private section was public: it must go.
+	if err := os.MkdirAll(filepath.Join(dir, "sections"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"secret.rss", "secret.rss.gz", "secret.html"} {
+		if err := os.WriteFile(filepath.Join(dir, "sections", name), []byte("old"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := site.WriteDir(dir); err != nil {
 		t.Fatalf("WriteDir() error = %v", err)
 	}
@@ -588,14 +668,337 @@ func TestWriteDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	slices.Sort(got)
-	if want := site.Paths(); !slices.Equal(got, want) {
-		t.Errorf("files = %q, want %q (no temporary files left)", got, want)
+	var want []string
+	for _, p := range site.Paths() {
+		want = append(want, p, p+".gz")
 	}
-	info, err := os.Stat(filepath.Join(dir, "sections", "all.atom"))
-	if err != nil {
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("files = %q, want %q (each with its .gz, no private section, no temporary files left)", got, want)
+	}
+	for _, p := range site.Paths() {
+		f, _ := site.File(p)
+		gz, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)+".gz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(gz, f.Gzip) {
+			t.Errorf("%s.gz differs from the gzip body served", p)
+		}
+	}
+	for _, name := range []string{"all.atom", "all.atom.gz"} {
+		info, err := os.Stat(filepath.Join(dir, "sections", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := date("2025-11-20T12:30:00Z"); !info.ModTime().Equal(want) {
+			t.Errorf("%s: mtime = %v, want the newest item's time %v", name, info.ModTime(), want)
+		}
+	}
+}
+
+// TestFeedRules checks every feed the fixture renders, public and private,
+// against the rules the W3C feed validator and the JSON Feed spec check.
+func TestFeedRules(t *testing.T) {
+	site := render(t)
+	for _, path := range allPaths(site) {
+		self := "http://localhost:8080/" + path
+		if strings.Contains(path, "secret") {
+			self += "?token=" + url.QueryEscape(testToken)
+		}
+		b := body(t, site, path)
+		switch filepath.Ext(path) {
+		case ".rss":
+			checkRSS(t, path, b, self)
+		case ".atom":
+			checkAtom(t, path, b, self)
+		case ".json":
+			checkJSONFeed(t, path, b, self)
+		}
+	}
+}
+
+// checkRSS checks an RSS 2.0 feed: the atom:link rel="self" is the URL it is
+// served at; the channel has a title, an absolute link and a description;
+// each item has a title or description, a unique guid that is an absolute
+// URL unless isPermaLink="false", names in dc:creator (never <author>,
+// which wants an email address), a <source> with an absolute url, an
+// enclosure with url, type and length, and an RFC 822 date.
+func checkRSS(t *testing.T, name string, b []byte, self string) {
+	t.Helper()
+	type link struct {
+		Href string `xml:"href,attr"`
+		Rel  string `xml:"rel,attr"`
+		Type string `xml:"type,attr"`
+	}
+	var doc struct {
+		Version string `xml:"version,attr"`
+		Channel struct {
+			// Before Link: a field without a namespace takes an element
+			// of any, and encoding/xml tries the fields in order.
+			AtomLinks   []link `xml:"http://www.w3.org/2005/Atom link"`
+			Title       string `xml:"title"`
+			Link        string `xml:"link"`
+			Description string `xml:"description"`
+			Items       []struct {
+				Title       string `xml:"title"`
+				Link        string `xml:"link"`
+				Description string `xml:"description"`
+				PubDate     string `xml:"pubDate"`
+				GUID        struct {
+					Value       string `xml:",chardata"`
+					IsPermaLink string `xml:"isPermaLink,attr"`
+				} `xml:"guid"`
+				Authors  []string `xml:"author"`
+				Creators []string `xml:"http://purl.org/dc/elements/1.1/ creator"`
+				Source   *struct {
+					URL   string `xml:"url,attr"`
+					Title string `xml:",chardata"`
+				} `xml:"source"`
+				Enclosures []struct {
+					URL    string `xml:"url,attr"`
+					Type   string `xml:"type,attr"`
+					Length string `xml:"length,attr"`
+				} `xml:"enclosure"`
+			} `xml:"item"`
+		} `xml:"channel"`
+	}
+	if err := xml.Unmarshal(b, &doc); err != nil {
+		t.Errorf("%s: %v", name, err)
+		return
+	}
+	ch := doc.Channel
+	if doc.Version != "2.0" || ch.Title == "" || !isHTTPURL(ch.Link) || ch.Description == "" {
+		t.Errorf("%s: version %q, title %q, link %q, description %q: want 2.0 and all set, link absolute", name, doc.Version, ch.Title, ch.Link, ch.Description)
+	}
+	var selfs []string
+	for _, l := range ch.AtomLinks {
+		if l.Rel == "self" {
+			selfs = append(selfs, l.Href)
+			if l.Type != "application/rss+xml" {
+				t.Errorf("%s: self link type %q", name, l.Type)
+			}
+		}
+	}
+	if len(selfs) != 1 || selfs[0] != self {
+		t.Errorf("%s: atom:link rel=self = %q, want [%q]", name, selfs, self)
+	}
+	guids := make(map[string]bool)
+	for i, it := range ch.Items {
+		if it.Title == "" && it.Description == "" {
+			t.Errorf("%s: item %d has neither title nor description", name, i)
+		}
+		if it.GUID.Value == "" || guids[it.GUID.Value] {
+			t.Errorf("%s: item %d guid %q empty or repeated", name, i, it.GUID.Value)
+		}
+		guids[it.GUID.Value] = true
+		switch it.GUID.IsPermaLink {
+		case "", "true":
+			if !isHTTPURL(it.GUID.Value) {
+				t.Errorf("%s: item %d guid %q is a permalink but not an absolute URL", name, i, it.GUID.Value)
+			}
+		case "false":
+			if !strings.HasPrefix(it.GUID.Value, "urn:newsdesk:") {
+				t.Errorf("%s: item %d guid %q: want a urn:newsdesk id", name, i, it.GUID.Value)
+			}
+		default:
+			t.Errorf("%s: item %d isPermaLink=%q", name, i, it.GUID.IsPermaLink)
+		}
+		if !isHTTPURL(it.Link) {
+			t.Errorf("%s: item %d link %q not absolute", name, i, it.Link)
+		}
+		if len(it.Authors) > 0 {
+			t.Errorf("%s: item %d has <author> %q; names go in dc:creator", name, i, it.Authors)
+		}
+		for _, c := range it.Creators {
+			if strings.TrimSpace(c) == "" {
+				t.Errorf("%s: item %d has an empty dc:creator", name, i)
+			}
+		}
+		if it.Source == nil || !isHTTPURL(it.Source.URL) || it.Source.Title == "" {
+			t.Errorf("%s: item %d source = %+v, want an absolute url and a title", name, i, it.Source)
+		}
+		for _, e := range it.Enclosures {
+			if !isHTTPURL(e.URL) || !strings.Contains(e.Type, "/") || e.Length == "" {
+				t.Errorf("%s: item %d enclosure %+v lacks url, type or length", name, i, e)
+			}
+		}
+		if _, err := time.Parse(time.RFC1123Z, it.PubDate); err != nil {
+			t.Errorf("%s: item %d pubDate: %v", name, i, err)
+		}
+	}
+}
+
+// checkAtom checks what the RELAX NG schema (TestJing) cannot: the self
+// link is the URL the feed is served at, and ids are unique.
+func checkAtom(t *testing.T, name string, b []byte, self string) {
+	t.Helper()
+	var doc struct {
+		Links []struct {
+			Href string `xml:"href,attr"`
+			Rel  string `xml:"rel,attr"`
+		} `xml:"http://www.w3.org/2005/Atom link"`
+		Entries []struct {
+			ID string `xml:"http://www.w3.org/2005/Atom id"`
+		} `xml:"http://www.w3.org/2005/Atom entry"`
+	}
+	if err := xml.Unmarshal(b, &doc); err != nil {
+		t.Errorf("%s: %v", name, err)
+		return
+	}
+	var selfs []string
+	for _, l := range doc.Links {
+		if l.Rel == "self" {
+			selfs = append(selfs, l.Href)
+		}
+	}
+	if len(selfs) != 1 || selfs[0] != self {
+		t.Errorf("%s: link rel=self = %q, want [%q]", name, selfs, self)
+	}
+	ids := make(map[string]bool)
+	for i, e := range doc.Entries {
+		if e.ID == "" || ids[e.ID] {
+			t.Errorf("%s: entry %d id %q empty or repeated", name, i, e.ID)
+		}
+		ids[e.ID] = true
+	}
+}
+
+// checkJSONFeed checks a JSON Feed 1.1: version, title, feed_url (the URL it
+// is served at), home_page_url, and items, each with a unique non-empty id,
+// content, an absolute url and RFC 3339 dates.
+func checkJSONFeed(t *testing.T, name string, b []byte, self string) {
+	t.Helper()
+	var doc struct {
+		Version     *string `json:"version"`
+		Title       *string `json:"title"`
+		FeedURL     *string `json:"feed_url"`
+		HomePageURL *string `json:"home_page_url"`
+		Items       *[]struct {
+			ID            *string `json:"id"`
+			URL           string  `json:"url"`
+			ContentHTML   string  `json:"content_html"`
+			ContentText   string  `json:"content_text"`
+			DatePublished string  `json:"date_published"`
+			DateModified  string  `json:"date_modified"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Errorf("%s: %v", name, err)
+		return
+	}
+	switch {
+	case doc.Version == nil || *doc.Version != "https://jsonfeed.org/version/1.1":
+		t.Errorf("%s: version = %v", name, doc.Version)
+	case doc.Title == nil || *doc.Title == "":
+		t.Errorf("%s: no title", name)
+	case doc.FeedURL == nil || *doc.FeedURL != self:
+		t.Errorf("%s: feed_url = %v, want %q", name, doc.FeedURL, self)
+	case doc.HomePageURL == nil || !isHTTPURL(*doc.HomePageURL):
+		t.Errorf("%s: home_page_url = %v, want an absolute URL", name, doc.HomePageURL)
+	case doc.Items == nil:
+		t.Errorf("%s: no items array", name)
+		return
+	}
+	ids := make(map[string]bool)
+	for i, it := range *doc.Items {
+		if it.ID == nil || *it.ID == "" || ids[*it.ID] {
+			t.Errorf("%s: item %d id %v empty, missing or repeated", name, i, it.ID)
+			continue
+		}
+		ids[*it.ID] = true
+		if it.ContentHTML == "" && it.ContentText == "" {
+			t.Errorf("%s: item %d has neither content_html nor content_text", name, i)
+		}
+		if it.URL != "" && !isHTTPURL(it.URL) {
+			t.Errorf("%s: item %d url %q not absolute", name, i, it.URL)
+		}
+		for _, d := range []string{it.DatePublished, it.DateModified} {
+			if _, err := time.Parse(time.RFC3339, d); err != nil {
+				t.Errorf("%s: item %d date: %v", name, i, err)
+			}
+		}
+	}
+}
+
+// TestSectionPage checks the section's HTML page: each item's title links to
+// the article, with its source, date and a one-line plain-text snippet; the
+// subscribe and autodiscovery links; no script.
+func TestSectionPage(t *testing.T) {
+	page := string(body(t, render(t), "sections/all.html"))
+	for _, want := range []string{
+		`<title>Everything &amp; more · newsdesk</title>`,
+		`<link rel="alternate" type="application/rss+xml" title="Everything &amp; more (RSS)" href="http://localhost:8080/sections/all.rss">`,
+		`<link rel="alternate" type="application/atom+xml" title="Everything &amp; more (Atom)" href="http://localhost:8080/sections/all.atom">`,
+		`<link rel="alternate" type="application/feed+json" title="Everything &amp; more (JSON Feed)" href="http://localhost:8080/sections/all.json">`,
+		`<a href="../">← newsdesk</a>`,
+		`<p class="feeds"><a href="all.rss">RSS</a> <a href="all.atom">Atom</a> <a href="all.json">JSON Feed</a></p>`,
+		`<h2><a href="https://acme.example/2025/11/att-merger">AT&amp;T agrees to &lt;merge&gt; with &#34;Acme&#34;</a></h2>`,
+		`<p class="meta">Acme News · <time datetime="2025-11-20T10:00:00Z">20 Nov 2025 10:00 UTC</time></p>`,
+		`<p>Shares rose 3% &amp; analysts cheered.</p>`,
+		`<p class="meta">Radio Example · `,
+		`<p>Bell and NUL gone</p>`,
+		`3 items · updated`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("section page lacks %s", want)
+		}
+	}
+	for _, bad := range []string{"<script", "Sports results", "no-referrer", "token"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("section page contains %q", bad)
+		}
+	}
+	if empty := string(body(t, render(t), "sections/empty.html")); !strings.Contains(empty, "<p>No items yet.</p>") {
+		t.Errorf("empty section page lacks its notice:\n%s", empty)
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	long := strings.Repeat("word ", 60)
+	tests := []struct {
+		max       int
+		fragments []string
+		want      string
+	}{
+		{80, []string{"", "<p>Hello <b>big</b> <em>world</em>.</p><p>Next</p>"}, "Hello big world. Next"},
+		{80, []string{"<br>"}, "Untitled"},
+		{20, []string{long}, "word word word word…"},
+		{10, []string{strings.Repeat("x", 30)}, strings.Repeat("x", 10) + "…"},
+		{5, []string{"Привет, мир"}, "Приве…"},
+	}
+	for _, tt := range tests {
+		if got := snippet(tt.max, "Untitled", tt.fragments...); got != tt.want {
+			t.Errorf("snippet(%d, %q) = %q, want %q", tt.max, tt.fragments, got, tt.want)
+		}
+	}
+}
+
+// TestExportLinks checks that every relative link of the exported pages
+// leads to an exported file, so that the export works from any static host.
+func TestExportLinks(t *testing.T) {
+	dir := t.TempDir()
+	if err := render(t).WriteDir(dir); err != nil {
 		t.Fatal(err)
 	}
-	if want := date("2025-11-20T12:30:00Z"); !info.ModTime().Equal(want) {
-		t.Errorf("mtime = %v, want the newest item's time %v", info.ModTime(), want)
+	href := regexp.MustCompile(`href="([^"]+)"`)
+	for _, page := range []string{"index.html", "sections/all.html", "sections/empty.html"} {
+		b, err := os.ReadFile(filepath.Join(dir, page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range href.FindAllStringSubmatch(string(b), -1) {
+			u, err := url.Parse(m[1])
+			if err != nil || u.IsAbs() {
+				continue // autodiscovery, articles
+			}
+			target := filepath.Join(dir, filepath.Dir(page), filepath.FromSlash(u.Path))
+			if strings.HasSuffix(u.Path, "/") || u.Path == ".." {
+				target = filepath.Join(target, "index.html")
+			}
+			if _, err := os.Stat(target); err != nil {
+				t.Errorf("%s: link %q leads nowhere in the export: %v", page, m[1], err)
+			}
+		}
 	}
 }

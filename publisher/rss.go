@@ -65,7 +65,7 @@ func renderRSS(v *sectionView) ([]byte, error) {
 
 	out := &rssChannel{
 		RssFeed: ch,
-		Self:    rssAtomLink{Href: v.FeedURL + ".rss", Rel: "self", Type: "application/rss+xml"},
+		Self:    rssAtomLink{Href: v.URL(".rss"), Rel: "self", Type: "application/rss+xml"},
 	}
 	// A link is a guid only once: the same article may come from two
 	// sources, and readers take a repeated guid for the same item.

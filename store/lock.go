@@ -9,21 +9,21 @@ import (
 	"syscall"
 )
 
-// lockHolder names the process that holds a lock on the file at path, from
-// /proc/locks (Linux), as "process 1234 (newsdesk serve)"; "" when it cannot
-// tell.
-func lockHolder(path string) string {
+// LockHolder finds the process that holds a lock on the file at path, from
+// /proc/locks (Linux): its pid and a description such as "process 1234
+// (newsdesk serve)"; 0 and "" when it cannot tell.
+func LockHolder(path string) (pid int, what string) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return ""
+		return 0, ""
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
-		return ""
+		return 0, ""
 	}
 	f, err := os.Open("/proc/locks")
 	if err != nil {
-		return ""
+		return 0, ""
 	}
 	defer f.Close()
 	// "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF": the device is
@@ -47,9 +47,9 @@ func lockHolder(path string) string {
 			}
 			holder += " (" + strings.Join(args, " ") + ")"
 		}
-		return holder
+		return pid, holder
 	}
-	return ""
+	return 0, ""
 }
 
 func unixMajor(dev uint64) uint64 { return (dev>>8)&0xfff | (dev>>32)&^0xfff }

@@ -89,9 +89,15 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
 // DB is an open newsdesk database.
 type DB struct {
-	bolt *bolt.DB
-	path string
+	bolt     *bolt.DB
+	path     string
+	borrowed bool // Close is a no-op: the owner closes
 }
+
+// Borrow returns a handle on the same open database whose Close does
+// nothing, for code that closes what it is given while the owner keeps the
+// database open (a command run inside `newsdesk serve`).
+func (db *DB) Borrow() *DB { return &DB{bolt: db.bolt, path: db.path, borrowed: true} }
 
 // Options tune Open.
 type Options struct {
@@ -150,7 +156,7 @@ func openBolt(path string, opts Options) (*bolt.DB, error) {
 	}
 	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
 	if errors.Is(err, bolt.ErrTimeout) {
-		holder := lockHolder(path)
+		_, holder := LockHolder(path)
 		if holder == "" {
 			holder = "another process (`newsdesk serve`, or a `newsdesk run` still going?)"
 		}
@@ -166,7 +172,12 @@ func openBolt(path string, opts Options) (*bolt.DB, error) {
 func (db *DB) Path() string { return db.path }
 
 // Close closes the database, waiting for running transactions to finish.
-func (db *DB) Close() error { return db.bolt.Close() }
+func (db *DB) Close() error {
+	if db.borrowed {
+		return nil
+	}
+	return db.bolt.Close()
+}
 
 // Ping reports whether the database answers a read.
 func (db *DB) Ping() error {
@@ -229,7 +240,7 @@ func (s *source) saveCount() error {
 // updated in place when anything about it changed; its FirstSeen stays, and
 // its Updated moves to the fetch time when the feed did not move it. An item
 // that was pruned earlier is not stored again. The returned state has New
-// and Updated filled in.
+// and Updated filled in, also in its last History entry.
 func (db *DB) SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep newsdesk.Retention) (newsdesk.FetchState, error) {
 	if st.SourceID == "" {
 		return st, errors.New("save fetch: empty source id")
@@ -258,6 +269,9 @@ func (db *DB) SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep news
 		}
 		if err := src.saveCount(); err != nil {
 			return err
+		}
+		if n := len(st.History); n > 0 {
+			st.History[n-1].New = st.New // known only now
 		}
 		return putJSON(tx.Bucket(bucketState), []byte(st.SourceID), st)
 	})

@@ -16,6 +16,9 @@ func cmdCompact(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if e.daemon != nil {
+		return fmt.Errorf("compact: refusing while newsdesk serve holds %s: stop it first (compaction needs the file to itself)", cfg.DBPath)
+	}
 	before, after, err := store.Compact(cfg.DBPath)
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ type Config struct {
 	DBPath     string // storage.path, resolved
 	Listen     string // server.listen
 	BaseURL    string // server.base_url, always ending in "/"
+	AdminToken string // server.admin_token: guards /status and /status.json when set
 	PublishDir string // publish.dir, resolved; empty: no static export on run
 	Sources    []newsdesk.Source
 	Sections   []newsdesk.Section
@@ -148,6 +149,11 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 			p.mapping(v, "server", []field{
 				{"listen", func(v *yaml.Node) { cfg.Listen = p.str(v) }},
 				{"base_url", func(v *yaml.Node) { cfg.BaseURL, baseURLNode = p.str(v), v }},
+				{"admin_token", func(v *yaml.Node) {
+					if cfg.AdminToken = p.str(v); len(cfg.AdminToken) < 16 {
+						p.at(v, "server.admin_token is too short: use at least 16 random characters (e.g. from `openssl rand -hex 16`)")
+					}
+				}},
 			})
 		}},
 		{"publish", func(v *yaml.Node) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/newsdesk/newsdesk/publisher"
 )
@@ -28,6 +29,9 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	if err := site.WriteDir(*out); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "wrote %s to %s\n", plural(len(site.Paths()), "file"), *out)
+	fmt.Fprintf(e.stdout, "wrote %s (each with a .gz) to %s\n", plural(len(site.Paths()), "file"), *out)
+	if sk := site.Skipped(); len(sk) > 0 {
+		fmt.Fprintf(e.stdout, "left out private sections %s: a static web server cannot check their tokens\n", strings.Join(sk, ", "))
+	}
 	return nil
 }

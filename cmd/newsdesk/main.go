@@ -13,14 +13,17 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/fetcher"
 	"github.com/newsdesk/newsdesk/publisher"
 	"github.com/newsdesk/newsdesk/store"
+	"golang.org/x/term"
 )
 
 func main() {
@@ -31,10 +34,18 @@ func main() {
 
 // Exit codes.
 const (
-	exitOK    = 0
-	exitError = 1 // the command could not do its work; the message says why
-	exitUsage = 2 // bad command line
+	exitOK       = 0
+	exitError    = 1  // the command could not do its work; the message says why
+	exitUsage    = 2  // bad command line
+	exitTempFail = 75 // EX_TEMPFAIL: the database is busy; try again later
 )
+
+// busyError is a database held by another process: exit 75 (EX_TEMPFAIL),
+// so that cron wrappers can tell "try later" from "broken".
+type busyError struct{ err error }
+
+func (e busyError) Error() string { return e.err.Error() }
+func (e busyError) Unwrap() error { return e.err }
 
 // command is one `newsdesk COMMAND`.
 type command struct {
@@ -67,6 +78,14 @@ func init() {
 // env is what every command gets from the operating system.
 type env struct {
 	stdout, stderr io.Writer
+	logFormat      string     // -log-format
+	logLevel       slog.Level // -log-level
+
+	// Set when the command runs inside `newsdesk serve` for a client of its
+	// control socket: relative paths are relative to the client's folder,
+	// the daemon's open database is used, and fetches re-render its feeds.
+	dir    string
+	daemon *daemon
 }
 
 // usageError is a mistake on the command line: exit code 2.
@@ -78,7 +97,14 @@ func (e usageError) Error() string { return e.msg }
 var errReported = errors.New("reported")
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr}
+	return dispatch(ctx, &env{stdout: stdout, stderr: stderr}, args)
+}
+
+// dispatch runs the command args name with e, here or, when e finds the
+// database held by `newsdesk serve`, in the daemon through its control
+// socket.
+func dispatch(ctx context.Context, e *env, args []string) int {
+	stdout, stderr := e.stdout, e.stderr
 	if len(args) == 0 {
 		usage(stderr)
 		return exitUsage
@@ -98,6 +124,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	err := commands[i].run(ctx, e, args[1:])
+	var fwd errForward
+	if errors.As(err, &fwd) {
+		return forward(ctx, fwd.socket, args, stdout, stderr, e.logFormat)
+	}
 	var ue usageError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
@@ -107,6 +137,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "newsdesk %s: %s\n", name, ue.msg)
 		return exitUsage
+	case errors.As(err, new(busyError)):
+		fmt.Fprintf(stderr, "newsdesk %s: %v\n", name, err)
+		return exitTempFail
 	default:
 		fmt.Fprintf(stderr, "newsdesk %s: %v\n", name, err)
 		return exitError
@@ -140,8 +173,20 @@ func (e *env) flags(name string) (*flag.FlagSet, *string) {
 		fs.PrintDefaults()
 	}
 	config := fs.String("config", "feeds.yaml", "the configuration `PATH`")
+	fs.StringVar(&e.logFormat, "log-format", "", "log as `text` or json (default: text on a terminal, json otherwise)")
+	fs.TextVar(&e.logLevel, "log-level", slog.Level(unsetLevel), "log `level`: debug, info, warn or error (default info; warn for run)")
 	return fs, config
 }
+
+// isTerminal reports whether w is a terminal (a person reading).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// unsetLevel marks -log-level as not given, so each command picks its own
+// default.
+const unsetLevel = -100
 
 func capitalize(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
@@ -155,6 +200,9 @@ func parse(fs *flag.FlagSet, args []string) error {
 		}
 		return usageError{err.Error()}
 	}
+	if f := fs.Lookup("log-format"); f != nil && f.Value.String() != "" && f.Value.String() != "text" && f.Value.String() != "json" {
+		return usageError{fmt.Sprintf("-log-format %q: use text or json", f.Value.String())}
+	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q (see 'newsdesk %s -h')", fs.Arg(0), strings.TrimPrefix(fs.Name(), "newsdesk "))}
 	}
@@ -164,6 +212,9 @@ func parse(fs *flag.FlagSet, args []string) error {
 // loadConfig reads feeds.yaml; problems are printed one per line and the
 // command fails.
 func (e *env) loadConfig(path string) (*Config, error) {
+	if e.dir != "" && !filepath.IsAbs(path) {
+		path = filepath.Join(e.dir, path)
+	}
 	cfg, err := LoadConfig(path)
 	var ps Problems
 	if errors.As(err, &ps) {
@@ -190,12 +241,25 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-func (e *env) logger(level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-}
-
-func openStore(cfg *Config) (*store.DB, error) {
-	return store.Open(cfg.DBPath, store.Options{})
+// logger is the command's logger: text for people on a terminal, JSON for
+// log collectors, at -log-level or else the command's default level.
+func (e *env) logger(defaultLevel slog.Level) *slog.Logger {
+	level := e.logLevel
+	if level == unsetLevel {
+		level = defaultLevel
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	format := e.logFormat
+	if format == "" {
+		format = "json"
+		if isTerminal(e.stderr) {
+			format = "text"
+		}
+	}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(e.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, opts))
 }
 
 // open loads the config and opens its database; the caller closes it.
@@ -204,11 +268,31 @@ func (e *env) open(configPath string) (*Config, *store.DB, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := openStore(cfg)
+	db, err := e.openStore(cfg, 0)
 	if err != nil {
 		return nil, nil, err
 	}
 	return cfg, db, nil
+}
+
+// openStore opens the config's database, waiting up to wait for another
+// process to release it. Inside `newsdesk serve` it lends the daemon's open
+// database; outside, when the file is held by a `newsdesk serve` that
+// listens on its control socket, the command is handed to it (errForward).
+func (e *env) openStore(cfg *Config, wait time.Duration) (*store.DB, error) {
+	if e.daemon != nil {
+		if cfg.DBPath != e.daemon.db.Path() {
+			return nil, fmt.Errorf("this newsdesk serve uses %s, not %s: run the command with the config serve was started with", e.daemon.db.Path(), cfg.DBPath)
+		}
+		return e.daemon.db.Borrow(), nil
+	}
+	db, err := store.Open(cfg.DBPath, store.Options{LockTimeout: wait})
+	if errors.Is(err, store.ErrLocked) {
+		if sock := socketPath(cfg.DBPath); daemonListening(sock) {
+			return nil, errForward{sock}
+		}
+	}
+	return db, err
 }
 
 func userAgent(cfg *Config) string {

@@ -2,15 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/fetcher"
 	"github.com/newsdesk/newsdesk/publisher"
+	"github.com/newsdesk/newsdesk/store"
+	"github.com/schollz/progressbar/v3"
 )
 
 // listFlag collects a flag given several times.
@@ -25,6 +30,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	var only listFlag
 	fs.Var(&only, "source", "fetch only the source with this `ID` (repeatable)")
 	verbose := fs.Bool("v", false, "log every fetch, not only failures")
+	wait := fs.Duration("wait", 0, "when another run holds the database, wait up to `DURATION` for it (0: exit at once with code 75)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -36,7 +42,14 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openStore(cfg)
+	db, err := e.openStore(cfg, *wait)
+	if errors.Is(err, store.ErrLocked) {
+		how := "wait for it with -wait DURATION, or run again later"
+		if *wait > 0 {
+			how = fmt.Sprintf("waited %s; run again later", *wait)
+		}
+		return busyError{fmt.Errorf("%w: %s (exit 75, EX_TEMPFAIL)", err, how)}
+	}
 	if err != nil {
 		return err
 	}
@@ -47,8 +60,20 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		level = slog.LevelInfo
 	}
 	sched := newScheduler(cfg, db, e.logger(level))
+	if e.daemon != nil {
+		sched.OnCommit = e.daemon.committed // re-render what serve serves
+	}
 	start := time.Now()
+	var bar *progress
+	if isTerminal(e.stderr) {
+		// A person is watching: show progress, then clear it for the summary.
+		bar = newProgress(e.stderr, len(sources))
+		sched.OnCommit = bar.committed
+	}
 	outcomes, err := sched.RunOnce(ctx, sources, *force)
+	if bar != nil {
+		bar.finish()
+	}
 	if err != nil {
 		return err
 	}
@@ -62,6 +87,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		}
 		if err := site.WriteDir(cfg.PublishDir); err != nil {
 			return err
+		}
+		if sk := site.Skipped(); len(sk) > 0 {
+			e.logger(level).Warn("private sections are not exported: a static web server cannot check their tokens", "sections", strings.Join(sk, ", "))
 		}
 	}
 	fmt.Fprintln(e.stdout, runSummary(outcomes, len(sources), *force, time.Since(start), cfg.PublishDir))
@@ -123,3 +151,41 @@ func runSummary(outcomes []fetcher.Outcome, chosen int, force bool, took time.Du
 }
 
 var _ flag.Value = (*listFlag)(nil)
+
+// progress is run's progress bar on a terminal: sources done of those
+// chosen, new items, failures, elapsed time. Off a terminal (cron) there is
+// none: only the summary line and the errors.
+type progress struct {
+	mu          sync.Mutex
+	bar         *progressbar.ProgressBar
+	added, fail int
+}
+
+func newProgress(w io.Writer, total int) *progress {
+	return &progress{bar: progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("fetching"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSetPredictTime(false),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+	)}
+}
+
+func (p *progress) committed(o fetcher.Outcome) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.added += o.State.New
+	if o.Err != nil {
+		p.fail++
+	}
+	p.bar.Add(1)
+	p.bar.Describe(fmt.Sprintf("fetching: %d new, %d failed", p.added, p.fail))
+}
+
+func (p *progress) finish() {
+	p.bar.Finish()
+	p.bar.Clear()
+}

@@ -15,9 +15,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/newsdesk/newsdesk/store"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -65,6 +69,9 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"httpget":  cmdHTTPGet,
 			"waithttp": cmdWaitHTTP,
+			"metrics":  cmdMetrics,
+			"signal":   cmdSignal,
+			"waitlock": cmdWaitLock,
 		},
 	})
 }
@@ -81,6 +88,13 @@ func newOrigin(root, logPath string) *httptest.Server {
 			f.Close()
 		}
 		file := filepath.Join(root, filepath.FromSlash(r.URL.Path))
+		// PATH.block: never answer; the client's timeout ends the request.
+		if _, err := os.Stat(file + ".block"); err == nil {
+			mu.Unlock()
+			<-r.Context().Done()
+			mu.Lock()
+			return
+		}
 		// PATH.status scripts an answer: a status code on the first line,
 		// then "Name: value" header lines.
 		if script, err := os.ReadFile(file + ".status"); err == nil {
@@ -218,5 +232,103 @@ func cmdWaitHTTP(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		time.Sleep(wait) // polling a real condition: the server coming up
 		wait = min(2*wait, 200*time.Millisecond)
+	}
+}
+
+// cmdMetrics: metrics URL SERIES...
+// Scrapes URL, parses it with the Prometheus text parser, and checks that
+// each SERIES is there: a metric name, optionally with label=value pairs
+// (name{source=moscow-times,result=ok}), optionally with =VALUE after it.
+func cmdMetrics(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: metrics URL SERIES...")
+	}
+	resp, err := http.Get(args[0])
+	ts.Check(err)
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		ts.Fatalf("%s is not valid Prometheus text: %v", args[0], err)
+	}
+	for _, want := range args[1:] {
+		name, rest, _ := strings.Cut(want, "{")
+		labels, value, _ := strings.Cut(rest, "}")
+		value = strings.TrimPrefix(value, "=")
+		if i := strings.Index(name, "="); i >= 0 && rest == "" {
+			name, value = name[:i], name[i+1:]
+		}
+		fam, ok := fams[name]
+		found := false
+		for _, m := range fam.GetMetric() {
+			match := true
+			for _, kv := range strings.Split(labels, ",") {
+				if kv == "" {
+					continue
+				}
+				k, v, _ := strings.Cut(kv, "=")
+				has := false
+				for _, l := range m.GetLabel() {
+					has = has || l.GetName() == k && l.GetValue() == v
+				}
+				match = match && has
+			}
+			if !match {
+				continue
+			}
+			if value != "" {
+				var got float64
+				switch {
+				case m.Counter != nil:
+					got = m.Counter.GetValue()
+				case m.Gauge != nil:
+					got = m.Gauge.GetValue()
+				}
+				if strconv.FormatFloat(got, 'f', -1, 64) != value {
+					continue
+				}
+			}
+			found = true
+		}
+		if found == neg || !ok && !neg {
+			ts.Fatalf("metrics: series %s found=%v, want %v", want, found, !neg)
+		}
+	}
+}
+
+// cmdSignal: signal SIGNAL DBFILE
+// Sends SIGNAL (HUP, TERM, INT, KILL) to the process holding the database
+// file: testscript's kill knows only INT and KILL.
+func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: signal SIGNAL DBFILE")
+	}
+	sig, ok := map[string]syscall.Signal{"HUP": syscall.SIGHUP, "TERM": syscall.SIGTERM, "INT": syscall.SIGINT, "KILL": syscall.SIGKILL}[args[0]]
+	if !ok {
+		ts.Fatalf("unknown signal %s", args[0])
+	}
+	pid, _ := store.LockHolder(ts.MkAbs(args[1]))
+	if pid == 0 {
+		ts.Fatalf("no process holds %s", args[1])
+	}
+	ts.Check(syscall.Kill(pid, sig))
+}
+
+// cmdWaitLock: waitlock DBFILE
+// Waits until a process holds the database file, for a command started in
+// the background.
+func cmdWaitLock(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: waitlock DBFILE")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		if pid, _ := store.LockHolder(ts.MkAbs(args[0])); pid != 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("no process took the lock on %s within 20s", args[0])
+		}
+		time.Sleep(wait) // polling a real condition: the lock being taken
 	}
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,6 +16,7 @@ import (
 
 func cmdStatus(ctx context.Context, e *env, args []string) error {
 	fs, config := e.flags("status")
+	asJSON := fs.Bool("json", false, "print JSON for scripts instead of a table")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -22,33 +25,111 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	now := time.Now()
+	list, err := collectStatus(cfg, db, time.Now())
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tLAST FETCH\tLAST RESULT\tITEMS\tNEXT DUE\tNOTES")
+	now := time.Now()
+	for _, s := range list {
+		last, next := "never", "now"
+		if s.LastFetch != nil {
+			last = when(*s.LastFetch, now)
+		}
+		switch {
+		case s.NextDue == nil:
+			next = "never"
+		case s.NextDue.After(now):
+			next = when(*s.NextDue, now)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, last, s.Result, s.Items, next, strings.Join(s.Notes, "; "))
+	}
+	return tw.Flush()
+}
+
+// sourceStatus is what status, /status and /status.json show of a source.
+type sourceStatus struct {
+	ID          string             `json:"id"`
+	Title       string             `json:"title"`
+	URL         string             `json:"url"`
+	Result      string             `json:"result"` // "ok 3 new", "not modified", "error: reason", "never fetched"
+	Error       string             `json:"error,omitempty"`
+	LastFetch   *time.Time         `json:"last_fetch,omitempty"`
+	LastSuccess *time.Time         `json:"last_success,omitempty"`
+	NextDue     *time.Time         `json:"next_due,omitempty"` // absent: never (gone)
+	Items       int                `json:"items"`
+	Failures    int                `json:"consecutive_failures"`
+	Stale       bool               `json:"stale"` // no success for 3x its interval
+	Gone        bool               `json:"gone,omitempty"`
+	MovedTo     string             `json:"moved_to,omitempty"`
+	Notes       []string           `json:"notes,omitempty"`
+	History     []newsdesk.Attempt `json:"history,omitempty"` // the last 48 fetches, oldest first
+}
+
+// collectStatus gathers every configured source's status, stale sources
+// first, then in config order.
+func collectStatus(cfg *Config, db interface {
+	State(string) (newsdesk.FetchState, error)
+	CountItems(string) (int, error)
+}, now time.Time) ([]sourceStatus, error) {
+	var out []sourceStatus
 	for _, src := range cfg.Sources {
 		st, err := db.State(src.ID)
 		found := err == nil
 		if err != nil && !errors.Is(err, newsdesk.ErrNotFound) {
-			return err
+			return nil, err
 		}
 		n, err := db.CountItems(src.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		last := "never"
+		s := sourceStatus{ID: src.ID, Title: src.Title, URL: src.URL, Result: st.Summary(), Items: n}
+		if s.Title == "" {
+			s.Title = st.FeedTitle
+		}
 		if found {
-			last = when(st.LastFetch, now)
+			s.LastFetch = timePtr(st.LastFetch)
+			s.LastSuccess = timePtr(st.LastSuccess)
+			s.Failures, s.Error = st.Failures, st.Error
+			if st.URL == src.URL {
+				s.Gone, s.MovedTo, s.History = st.Gone, st.MovedTo, st.History
+				s.Stale = st.Stale(fetcher.Interval(src, st.Hints), now)
+			}
 		}
-		next := "now"
-		switch due, at := fetcher.Due(src, st, found, now.UTC(), false); {
-		case !due && at.IsZero():
-			next = "never"
-		case !due:
-			next = when(at, now)
+		if due, at := fetcher.Due(src, st, found, now.UTC(), false); due {
+			s.NextDue = timePtr(now)
+		} else if !at.IsZero() {
+			s.NextDue = timePtr(at)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", src.ID, last, st.Summary(), n, next, strings.Join(notes(src, st, found, now), "; "))
+		s.Notes = notes(src, st, found, now)
+		if s.Stale {
+			s.Notes = append([]string{"STALE: no successful fetch for 3 intervals"}, s.Notes...)
+		}
+		out = append(out, s)
 	}
-	return tw.Flush()
+	slices.SortStableFunc(out, func(a, b sourceStatus) int {
+		switch {
+		case a.Stale && !b.Stale:
+			return -1
+		case b.Stale && !a.Stale:
+			return 1
+		}
+		return 0
+	})
+	return out, nil
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // notes are what an operator should know about a source beyond its last
