@@ -116,10 +116,10 @@ const HistoryLen = 48
 
 // Attempt is the outcome of one fetch, as kept in FetchState.History.
 type Attempt struct {
-	At     time.Time
-	Result Result
-	Kind   string `json:",omitempty"` // the error kind (timeout, http_404...) when Result is error
-	New    int    `json:",omitempty"`
+	At     time.Time `json:"at"`
+	Result Result    `json:"result"`
+	Kind   string    `json:"kind,omitempty"` // the error kind (timeout, http_404...) when Result is error
+	New    int       `json:"new,omitempty"`
 }
 
 // Record appends a fetch outcome to the history, keeping the last

@@ -70,6 +70,7 @@ func init() {
 		{"unpin", "SECTION ITEM", "undo pin", cmdDecide("unpin")},
 		{"hide", "SECTION ITEM", "keep an item out of a section", cmdDecide("hide")},
 		{"unhide", "SECTION ITEM", "undo hide", cmdDecide("unhide")},
+		{"import", "[-dry-run] FILE.opml", "add the feeds of another reader's OPML export to feeds.yaml, keeping its comments", cmdImport},
 		{"compact", "", "rewrite the database file to reclaim the space of pruned items (stop serve first)", cmdCompact},
 		{"version", "", "print the version", cmdVersion},
 	}
@@ -174,7 +175,8 @@ func (e *env) flags(name string) (*flag.FlagSet, *string) {
 	}
 	config := fs.String("config", "feeds.yaml", "the configuration `PATH`")
 	fs.StringVar(&e.logFormat, "log-format", "", "log as `text` or json (default: text on a terminal, json otherwise)")
-	fs.TextVar(&e.logLevel, "log-level", slog.Level(unsetLevel), "log `level`: debug, info, warn or error (default info; warn for run)")
+	e.logLevel = unsetLevel
+	fs.Var((*levelFlag)(&e.logLevel), "log-level", "log `level`: debug, info, warn or error (default info; warn for run)")
 	return fs, config
 }
 
@@ -187,6 +189,18 @@ func isTerminal(w io.Writer) bool {
 // unsetLevel marks -log-level as not given, so each command picks its own
 // default.
 const unsetLevel = -100
+
+// levelFlag is -log-level: a slog.Level that shows no default when unset.
+type levelFlag slog.Level
+
+func (l *levelFlag) String() string {
+	if l == nil || *l == unsetLevel || *l == 0 {
+		return ""
+	}
+	return slog.Level(*l).String()
+}
+
+func (l *levelFlag) Set(s string) error { return (*slog.Level)(l).UnmarshalText([]byte(s)) }
 
 func capitalize(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
