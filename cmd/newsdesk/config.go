@@ -150,7 +150,7 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 				{"listen", func(v *yaml.Node) { cfg.Listen = p.str(v) }},
 				{"base_url", func(v *yaml.Node) { cfg.BaseURL, baseURLNode = p.str(v), v }},
 				{"admin_token", func(v *yaml.Node) {
-					if cfg.AdminToken = p.str(v); len(cfg.AdminToken) < 16 {
+					if cfg.AdminToken = p.str(v); cfg.AdminToken != "" && len(cfg.AdminToken) < 16 {
 						p.at(v, "server.admin_token is too short: use at least 16 random characters (e.g. from `openssl rand -hex 16`)")
 					}
 				}},
