@@ -56,6 +56,7 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #e5e5e5; vertical-align: top; }
 th { font-size: .8rem; text-transform: uppercase; color: #555; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.id { white-space: nowrap; }
 tr.bad td:first-child { border-left: 4px solid #c62828; }
 tr.stale td:first-child { border-left: 4px solid #ef6c00; }
 .strip { display: flex; gap: 1px; }
@@ -68,14 +69,14 @@ tr.stale td:first-child { border-left: 4px solid #ef6c00; }
 </head>
 <body>
 <h1>newsdesk status</h1>
-<p class="meta">{{len .Sources}} sources · config {{.Config}} · <a href="status.json">JSON</a> · <a href="metrics">metrics</a>
+<p class="meta">{{.Count}} · config {{.Config}} · <a href="status.json">JSON</a> · <a href="metrics">metrics</a>
 <span class="legend"><span class="new"></span>new items<span class="ok"></span>ok<span class="nm"></span>not modified<span class="err"></span>error</span></p>
 {{if .Problems}}<div class="problems"><strong>feeds.yaml was not reloaded: the previous configuration keeps running.</strong><ul>{{range .Problems}}<li>{{.}}</li>{{end}}</ul></div>{{end}}
 <table>
 <thead><tr><th>Source</th><th>Last result</th><th>Last success</th><th>Next due</th><th class="n">Items</th><th>Last 48 fetches</th></tr></thead>
 <tbody>
 {{range .Sources}}<tr class="{{if .Stale}}stale{{else if .Failures}}bad{{end}}">
-<td><strong>{{.ID}}</strong><br><span class="notes">{{.Title}}</span></td>
+<td class="id"><strong>{{.ID}}</strong><br><span class="notes">{{.Title}}</span></td>
 <td>{{if .Error}}<span class="err-text">{{.Result}}</span>{{else}}{{.Result}}{{end}}{{range .Notes}}<div class="notes">{{.}}</div>{{end}}</td>
 <td>{{ago .LastSuccess}}</td>
 <td>{{if .NextDue}}{{ago .NextDue}}{{else}}never{{end}}</td>
@@ -90,6 +91,7 @@ tr.stale td:first-child { border-left: 4px solid #ef6c00; }
 
 // statusView is the page's data.
 type statusView struct {
+	Count    string // "3 sources"
 	Config   string
 	Problems []string
 	Sources  []statusRow
@@ -122,7 +124,7 @@ func (d *daemon) serveStatus(w http.ResponseWriter, r *http.Request) {
 		enc.Encode(list)
 		return
 	}
-	v := statusView{Config: cfg.Path, Problems: d.problems()}
+	v := statusView{Count: plural(len(list), "source"), Config: cfg.Path, Problems: d.problems()}
 	for _, s := range list {
 		v.Sources = append(v.Sources, statusRow{sourceStatus: s, Pad: make([]struct{}, newsdesk.HistoryLen-len(s.History))})
 	}
