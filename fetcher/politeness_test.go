@@ -2,6 +2,7 @@ package fetcher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -169,6 +170,13 @@ func (m *memOrigin) RoundTrip(r *http.Request) (*http.Response, error) {
 	return &http.Response{StatusCode: code, Status: http.StatusText(code), Header: h, Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
 }
 
+// requests is how many requests host has received.
+func (m *memOrigin) requests(host string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.count[host]
+}
+
 func newMemScheduler(t *testing.T, m *memOrigin, sources ...newsdesk.Source) *Scheduler {
 	m.inflight, m.peak, m.count = map[string]int{}, map[string]int{}, map[string]int{}
 	db, err := store.Open(filepath.Join(t.TempDir(), "newsdesk.db"), store.Options{})
@@ -199,14 +207,14 @@ func TestRetryAfterIsNeverRushed(t *testing.T) {
 			t.Fatalf("429 outcome = %+v, want a Retry-After recorded", out)
 		}
 		time.Sleep(59 * time.Minute)
-		if out, _ := s.RunOnce(context.Background(), []newsdesk.Source{src}, true); len(out) != 0 || m.count["limited.example"] != 1 {
-			t.Fatalf("run -force before Retry-After: %d outcomes, %d requests; want none sent", len(out), m.count["limited.example"])
+		if out, _ := s.RunOnce(context.Background(), []newsdesk.Source{src}, true); len(out) != 0 || m.requests("limited.example") != 1 {
+			t.Fatalf("run -force before Retry-After: %d outcomes, %d requests; want none sent", len(out), m.requests("limited.example"))
 		}
 		time.Sleep(2 * time.Minute)
 		limited = false
 		out, _ = s.RunOnce(context.Background(), []newsdesk.Source{src}, false)
-		if len(out) != 1 || out[0].Err != nil || m.count["limited.example"] != 2 {
-			t.Fatalf("after Retry-After: %+v with %d requests, want one successful fetch", out, m.count["limited.example"])
+		if len(out) != 1 || out[0].Err != nil || m.requests("limited.example") != 2 {
+			t.Fatalf("after Retry-After: %+v with %d requests, want one successful fetch", out, m.requests("limited.example"))
 		}
 		if !out[0].State.RetryAfter.IsZero() {
 			t.Errorf("RetryAfter = %v after a success, want cleared", out[0].State.RetryAfter)
@@ -252,5 +260,75 @@ func TestPerHostLimit(t *testing.T) {
 		if len(out) != 5 || m.peak["same.example"] != 1 || m.peak["other.example"] != 1 {
 			t.Errorf("%d outcomes, peak in flight same=%d other=%d; want 5, 1, 1", len(out), m.peak["same.example"], m.peak["other.example"])
 		}
+	})
+}
+
+// brokenStore is a store whose writes fail (a full disk).
+type brokenStore struct{ *store.DB }
+
+func (brokenStore) SaveFetch(newsdesk.FetchState, []newsdesk.Item, newsdesk.Retention) (newsdesk.FetchState, error) {
+	return newsdesk.FetchState{}, errors.New("disk full")
+}
+
+func (brokenStore) SaveState(newsdesk.FetchState) error { return errors.New("disk full") }
+
+// TestUnstorableResultIsNotRefetchedAtOnce: when a fetch's result cannot be
+// stored, the stored next-due time is stale; the source must still wait
+// (backing off) rather than be fetched again in a tight loop.
+func TestUnstorableResultIsNotRefetchedAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		m := &memOrigin{answer: func(r *http.Request) (int, http.Header, string) {
+			return http.StatusOK, http.Header{}, fmt.Sprintf(feedXML, "Feed")
+		}}
+		m.limit, m.exceeded = 20, cancel
+		src := newsdesk.Source{ID: "a", URL: "http://a.example/rss", Interval: 10 * time.Minute}
+		s := newMemScheduler(t, m, src)
+		s.Store = brokenStore{s.Store.(*store.DB)}
+		done := make(chan error)
+		go func() { done <- s.Run(ctx) }()
+		synctest.Wait()
+		if n := m.requests("a.example"); n != 1 {
+			t.Fatalf("%d requests at start, want 1", n)
+		}
+		time.Sleep(15 * time.Minute)
+		synctest.Wait()
+		if n := m.requests("a.example"); n != 1 {
+			t.Fatalf("%d requests after 15m, want 1 (held back about 20m)", n)
+		}
+		time.Sleep(10 * time.Minute)
+		synctest.Wait()
+		if n := m.requests("a.example"); n != 2 {
+			t.Fatalf("%d requests after 25m, want 2", n)
+		}
+		cancel()
+		<-done
+	})
+}
+
+// TestRunOnceSkipsWhatRunIsFetching: a run handed to serve does not fetch a
+// source that serve's own loop is fetching at that moment.
+func TestRunOnceSkipsWhatRunIsFetching(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := &memOrigin{gate: make(chan struct{}), answer: func(r *http.Request) (int, http.Header, string) {
+			return http.StatusOK, http.Header{}, fmt.Sprintf(feedXML, "Feed")
+		}}
+		src := newsdesk.Source{ID: "a", URL: "http://a.example/rss", Interval: time.Hour}
+		s := newMemScheduler(t, m, src)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- s.Run(ctx) }()
+		synctest.Wait() // Run's fetch waits at the gate
+		out, err := s.RunOnce(context.Background(), []newsdesk.Source{src}, true)
+		if err != nil || len(out) != 0 {
+			t.Errorf("RunOnce while Run fetches: %+v, %v; want nothing fetched", out, err)
+		}
+		m.gate <- struct{}{}
+		synctest.Wait()
+		if n := m.requests("a.example"); n != 1 {
+			t.Errorf("%d requests, want 1", n)
+		}
+		cancel()
+		<-done
 	})
 }

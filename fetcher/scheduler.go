@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -45,6 +46,8 @@ type Scheduler struct {
 	sem     chan struct{}
 	hosts   map[string]chan struct{}
 	wake    chan struct{}
+	busy    map[string]bool      // sources being fetched now, by Run or RunOnce
+	held    map[string]time.Time // not before, for sources whose result could not be stored
 }
 
 // Defaults for the concurrency limits.
@@ -102,7 +105,7 @@ func (s *Scheduler) RunOnce(ctx context.Context, sources []newsdesk.Source, forc
 	var due []newsdesk.Source
 	for _, src := range sources {
 		st, ok := states[src.ID]
-		if yes, _ := Due(src, st, ok, now, force); yes {
+		if yes, _ := Due(src, st, ok, now, force); yes && !s.isHeld(src.ID, now) {
 			due = append(due, src)
 		}
 	}
@@ -112,7 +115,8 @@ func (s *Scheduler) RunOnce(ctx context.Context, sources []newsdesk.Source, forc
 		wg.Go(func() { out[i] = s.fetch(ctx, src, states[src.ID]) })
 	}
 	wg.Wait()
-	return out, nil
+	// A source being fetched already (by serve's loop) was not fetched again.
+	return slices.DeleteFunc(out, func(o Outcome) bool { return o.Kind == kindBusy }), nil
 }
 
 // Run fetches each source whenever it is due until ctx is done, then waits
@@ -140,6 +144,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 			st, ok := states[src.ID]
 			due, at := Due(src, st, ok, now, false)
+			if held := s.heldUntil(src.ID); due && now.Before(held) {
+				due, at = false, held
+			}
 			if !due {
 				if !at.IsZero() {
 					next = minTime(next, at)
@@ -234,10 +241,58 @@ func fetchURL(src newsdesk.Source, st newsdesk.FetchState) string {
 	return src.URL
 }
 
+// kindBusy is the Outcome.Kind of a source that was being fetched already.
+const kindBusy = "busy"
+
+// claim marks a source as being fetched; false when it is already.
+func (s *Scheduler) claim(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.busy[id] {
+		return false
+	}
+	if s.busy == nil {
+		s.busy = map[string]bool{}
+	}
+	s.busy[id] = true
+	return true
+}
+
+func (s *Scheduler) unclaim(id string) {
+	s.mu.Lock()
+	delete(s.busy, id)
+	s.mu.Unlock()
+}
+
+// hold keeps a source from being fetched before t: its result could not be
+// stored, so its stored next-due time is stale and would make it due again
+// at once.
+func (s *Scheduler) hold(id string, t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held == nil {
+		s.held = map[string]time.Time{}
+	}
+	s.held[id] = t
+}
+
+func (s *Scheduler) heldUntil(id string) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held[id]
+}
+
+func (s *Scheduler) isHeld(id string, now time.Time) bool { return now.Before(s.heldUntil(id)) }
+
 // fetch fetches one source and commits the result. A fetch cut short by ctx
 // (shutdown) records nothing, so the source stays due.
 func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.FetchState) (out Outcome) {
 	out = Outcome{Source: src, State: prev}
+	if !s.claim(src.ID) {
+		out.Kind = kindBusy
+		return out
+	}
+	defer s.unclaim(src.ID)
 	log := s.Logger.With("source", src.ID)
 	st := prev
 	if st.URL != src.URL {
@@ -306,12 +361,20 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, prev newsdes
 	st.Record(newsdesk.Attempt{At: st.LastFetch, Result: st.Result, Kind: map[bool]string{true: out.Kind}[err != nil]})
 	var saveErr error
 	if st.Result == newsdesk.ResultOK {
-		st, saveErr = s.Store.SaveFetch(st, items, src.Retention)
+		var saved newsdesk.FetchState
+		if saved, saveErr = s.Store.SaveFetch(st, items, src.Retention); saveErr == nil {
+			st = saved
+		}
 	} else {
 		saveErr = s.Store.SaveState(st)
 	}
 	if saveErr != nil {
-		log.Error("could not store fetch", "error", saveErr)
+		// Without a stored next-due time the source would look due at once:
+		// hold it back in memory, with the backoff of a failure.
+		failed := st
+		failed.Result, failed.Failures = newsdesk.ResultError, st.Failures+1
+		s.hold(src.ID, NextDue(src, failed, st.LastFetch))
+		log.Error("could not store fetch", "error", saveErr, "next_try", s.heldUntil(src.ID).Format(time.RFC3339))
 		out.Err = errors.Join(out.Err, saveErr)
 		return out
 	}

@@ -51,3 +51,31 @@ func TestPinnedFirstHiddenNever(t *testing.T) {
 		t.Errorf("after unpinning a-009: %s", s)
 	}
 }
+
+// TestPinnedStoryIsNotShownTwice: pinning one source's copy of a story keeps
+// the other sources' copies out; a pin whose source left the section lapses.
+func TestPinnedStoryIsNotShownTwice(t *testing.T) {
+	db := openDB(t)
+	a := item("a", "a1", t0)
+	b := item("b", "b1", t0.Add(time.Hour))
+	a.Link, b.Link = "https://example.com/story", "https://example.com/story"
+	for i, it := range []newsdesk.Item{b, a} { // b seen first
+		if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: it.SourceID, LastFetch: t0.Add(time.Duration(i) * time.Minute)}, []newsdesk.Item{it}, noLimit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.SetDecision("s", newsdesk.ItemRef{SourceID: "a", ID: "a1"}, newsdesk.Pin, t0); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Section(newsdesk.Query{SectionID: "s", Sources: []string{"a", "b"}, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := fmt.Sprint(ids(got)); s != "[a/a1]" {
+		t.Errorf("Section() = %s, want only the pinned copy", s)
+	}
+	got, _ = db.Section(newsdesk.Query{SectionID: "s", Sources: []string{"b"}, Limit: 10})
+	if s := fmt.Sprint(ids(got)); s != "[b/b1]" {
+		t.Errorf("without source a: %s, want b's copy and no lapsed pin", s)
+	}
+}

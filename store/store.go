@@ -154,18 +154,44 @@ func openBolt(path string, opts Options) (*bolt.DB, error) {
 		// to "do not wait" it offers.
 		timeout = 50 * time.Millisecond
 	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
-	if errors.Is(err, bolt.ErrTimeout) {
-		_, holder := LockHolder(path)
-		if holder == "" {
-			holder = "another process (`newsdesk serve`, or a `newsdesk run` still going?)"
+	for {
+		var file *os.File
+		b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly,
+			OpenFile: func(name string, flag int, mode os.FileMode) (*os.File, error) {
+				f, err := os.OpenFile(name, flag, mode)
+				file = f
+				return f, err
+			}})
+		if errors.Is(err, bolt.ErrTimeout) {
+			_, holder := LockHolder(path)
+			if holder == "" {
+				holder = "another process (`newsdesk serve`, or a `newsdesk run` still going?)"
+			}
+			return nil, &LockedError{Path: path, Holder: holder}
 		}
-		return nil, &LockedError{Path: path, Holder: holder}
+		if err != nil {
+			return nil, fmt.Errorf("open database %s: %w", path, err)
+		}
+		// While this waited for the lock, `newsdesk compact` may have
+		// renamed a new file over the one it opened: writes to the old one
+		// would be lost. Open again until the locked file is the one at path.
+		if sameFile(file, path) {
+			return b, nil
+		}
+		b.Close()
 	}
+}
+
+func sameFile(f *os.File, path string) bool {
+	if f == nil {
+		return false
+	}
+	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return false
 	}
-	return b, nil
+	pi, err := os.Stat(path)
+	return err == nil && os.SameFile(fi, pi)
 }
 
 // Path is the database file's path.
@@ -522,7 +548,7 @@ func (db *DB) Section(q newsdesk.Query) ([]newsdesk.Item, error) {
 	}
 	sources := dedupe(q.Sources)
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		r := &reader{tx: tx, keep: q.Keep, sources: sources, cache: map[newsdesk.ItemRef]*storedItem{}, skip: map[newsdesk.ItemRef]bool{}}
+		r := &reader{tx: tx, keep: q.Keep, sources: sources, cache: map[newsdesk.ItemRef]*storedItem{}, skip: map[newsdesk.ItemRef]bool{}, pinned: map[newsdesk.ItemRef]bool{}}
 		edits, err := editsOf(tx, q.SectionID)
 		if err != nil {
 			return err
@@ -531,8 +557,15 @@ func (db *DB) Section(q newsdesk.Query) ([]newsdesk.Item, error) {
 		// rules say; then the rest by time. Hidden items never.
 		skip := r.skip
 		for _, e := range edits {
+			if !slices.Contains(sources, e.Ref.SourceID) {
+				continue // its source left the section
+			}
 			skip[e.Ref] = true
-			if e.Decision != newsdesk.Pin || len(out) >= q.Limit {
+			if e.Decision != newsdesk.Pin {
+				continue
+			}
+			r.pinned[e.Ref] = true
+			if len(out) >= q.Limit {
 				continue
 			}
 			it, err := r.item(e.Ref)
@@ -688,6 +721,7 @@ type reader struct {
 	cache   map[newsdesk.ItemRef]*storedItem // nil value: not stored
 	verdict map[newsdesk.ItemRef]bool
 	skip    map[newsdesk.ItemRef]bool // pinned (shown already) and hidden items
+	pinned  map[newsdesk.ItemRef]bool
 }
 
 func (r *reader) item(ref newsdesk.ItemRef) (*storedItem, error) {
@@ -767,6 +801,9 @@ func (r *reader) duplicates(it *storedItem, titles bool) (dups []newsdesk.ItemRe
 	winner, winnerSeen := self, it.FirstSeen
 	seen := map[newsdesk.ItemRef]bool{self: true}
 	for _, c := range cands {
+		if r.pinned[c.ref] {
+			return nil, false, nil // the same story is pinned: shown there
+		}
 		if seen[c.ref] || r.skip[c.ref] || !slices.Contains(r.sources, c.ref.SourceID) {
 			continue
 		}

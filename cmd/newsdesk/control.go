@@ -137,6 +137,8 @@ func (d *daemon) handleControl(ctx context.Context, c *net.UnixConn) {
 		d.log.Warn("control socket: refused a client of another user")
 		return
 	}
+	// A client that connects and says nothing must not hold up shutdown.
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var req controlRequest
 	if err := json.NewDecoder(bufio.NewReader(c)).Decode(&req); err != nil || len(req.Args) == 0 {
 		return

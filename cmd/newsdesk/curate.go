@@ -246,6 +246,12 @@ func cmdDecide(name string) func(ctx context.Context, e *env, args []string) err
 		if err := db.SetDecision(sec.ID, ref, d, time.Now()); err != nil {
 			return err
 		}
+		if e.daemon != nil { // inside serve: readers see the decision at once
+			if err := e.daemon.site.RebuildSections(sec.ID); err != nil {
+				return err
+			}
+			e.daemon.observeSections(*sec)
+		}
 		done := map[string]string{"pin": "pinned", "unpin": "unpinned", "hide": "hidden", "unhide": "shown again"}[name]
 		fmt.Fprintf(e.stdout, "%s %s %q in section %s\n", done, ref.Short(), it.Title, sec.ID)
 		return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/newsdesk/newsdesk/publisher"
@@ -16,6 +17,9 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	}
 	if *out == "" {
 		return usageError{"-out DIR is required: the folder to write the files into"}
+	}
+	if e.dir != "" && !filepath.IsAbs(*out) {
+		*out = filepath.Join(e.dir, *out) // run inside serve for a client elsewhere
 	}
 	cfg, db, err := e.open(*config)
 	if err != nil {

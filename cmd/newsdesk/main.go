@@ -32,12 +32,12 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// Exit codes.
+// Exit codes (documented in the README).
 const (
 	exitOK       = 0
 	exitError    = 1  // the command could not do its work; the message says why
 	exitUsage    = 2  // bad command line
-	exitTempFail = 75 // EX_TEMPFAIL: the database is busy; try again later
+	exitTempFail = 75 // EX_TEMPFAIL: the database is held by another process; try again later
 )
 
 // busyError is a database held by another process: exit 75 (EX_TEMPFAIL),
@@ -127,6 +127,10 @@ func dispatch(ctx context.Context, e *env, args []string) int {
 	err := commands[i].run(ctx, e, args[1:])
 	var fwd errForward
 	if errors.As(err, &fwd) {
+		if name == "serve" {
+			fmt.Fprintf(stderr, "newsdesk serve: another newsdesk serve already holds this database (control socket %s): stop it first, or give this one another storage.path\n", fwd.socket)
+			return exitError
+		}
 		return forward(ctx, fwd.socket, args, stdout, stderr, e.logFormat)
 	}
 	var ue usageError
@@ -138,7 +142,7 @@ func dispatch(ctx context.Context, e *env, args []string) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "newsdesk %s: %s\n", name, ue.msg)
 		return exitUsage
-	case errors.As(err, new(busyError)):
+	case errors.As(err, new(busyError)), errors.Is(err, store.ErrLocked):
 		fmt.Fprintf(stderr, "newsdesk %s: %v\n", name, err)
 		return exitTempFail
 	default:
@@ -300,10 +304,13 @@ func (e *env) openStore(cfg *Config, wait time.Duration) (*store.DB, error) {
 		}
 		return e.daemon.db.Borrow(), nil
 	}
-	db, err := store.Open(cfg.DBPath, store.Options{LockTimeout: wait})
+	db, err := store.Open(cfg.DBPath, store.Options{})
 	if errors.Is(err, store.ErrLocked) {
 		if sock := socketPath(cfg.DBPath); daemonListening(sock) {
 			return nil, errForward{sock}
+		}
+		if wait > 0 { // another run: wait for it
+			db, err = store.Open(cfg.DBPath, store.Options{LockTimeout: wait})
 		}
 	}
 	return db, err

@@ -61,7 +61,10 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	}
 	sched := newScheduler(cfg, db, e.logger(level))
 	if e.daemon != nil {
-		sched.OnCommit = e.daemon.committed // re-render what serve serves
+		// Inside serve: its scheduler, so a source it is fetching is not
+		// fetched twice and the per-host limits hold across both, and its
+		// commit hook, so the served feeds are re-rendered.
+		sched = e.daemon.sched
 	}
 	start := time.Now()
 	var bar *progress

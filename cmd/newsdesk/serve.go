@@ -372,6 +372,9 @@ func (d *daemon) reload(trigger string) {
 	} else if cfg.Listen != old.Listen {
 		d.log.Warn("server.listen changed: restart newsdesk serve to listen there", "config", d.path)
 	}
+	if cfg.Concurrency != old.Concurrency || cfg.PerHost != old.PerHost || cfg.UserAgentURL != old.UserAgentURL {
+		d.log.Warn("fetch.concurrency, fetch.per_host and fetch.user_agent_url apply after a restart of newsdesk serve", "config", d.path)
+	}
 	d.cfg.Store(cfg)
 	d.setRejected(nil)
 	d.sched.SetSources(cfg.Sources)
