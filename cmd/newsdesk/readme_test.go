@@ -1,0 +1,33 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestREADMEConfigIsValid keeps the README's feeds.yaml reference true: the
+// example must pass the same checks as a real file.
+func TestREADMEConfigIsValid(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "## feeds.yaml reference")
+	if !ok {
+		t.Fatal("README has no feeds.yaml reference section")
+	}
+	_, rest, ok = strings.Cut(rest, "```yaml\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("README's feeds.yaml reference has no yaml block")
+	}
+	t.Setenv("NEWSROOM_TOKEN", "0123456789abcdef0123")
+	cfg, err := parseConfig("README.md", t.TempDir(), []byte(example))
+	if err != nil {
+		t.Fatalf("the README's feeds.yaml example is invalid:\n%v", err)
+	}
+	if len(cfg.Sources) == 0 || len(cfg.Sections) == 0 {
+		t.Errorf("example has %d sources and %d sections, want some of each", len(cfg.Sources), len(cfg.Sections))
+	}
+}
