@@ -97,6 +97,13 @@ type Outcome struct {
 // have finished or ctx is done. An error is returned only when the store
 // cannot be read; a source's failure is in its Outcome.
 func (s *Scheduler) RunOnce(ctx context.Context, sources []newsdesk.Source, force bool) ([]Outcome, error) {
+	return s.RunOnceLogged(ctx, sources, force, s.Logger)
+}
+
+// RunOnceLogged is RunOnce logging the pass's fetches to log instead of the
+// scheduler's logger: a `run` handed to `newsdesk serve` reports to the
+// command's caller, as a run of its own would.
+func (s *Scheduler) RunOnceLogged(ctx context.Context, sources []newsdesk.Source, force bool, log *slog.Logger) ([]Outcome, error) {
 	states, err := s.states()
 	if err != nil {
 		return nil, err
@@ -112,7 +119,7 @@ func (s *Scheduler) RunOnce(ctx context.Context, sources []newsdesk.Source, forc
 	out := make([]Outcome, len(due))
 	var wg sync.WaitGroup
 	for i, src := range due {
-		wg.Go(func() { out[i] = s.fetch(ctx, src, states[src.ID]) })
+		wg.Go(func() { out[i] = s.fetch(ctx, src, states[src.ID], log) })
 	}
 	wg.Wait()
 	// A source being fetched already (by serve's loop) was not fetched again.
@@ -155,7 +162,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 			inflight[src.ID] = true
 			wg.Go(func() {
-				s.fetch(ctx, src, st)
+				s.fetch(ctx, src, st, s.Logger)
 				select {
 				case done <- src.ID:
 				case <-ctx.Done():
@@ -286,14 +293,14 @@ func (s *Scheduler) isHeld(id string, now time.Time) bool { return now.Before(s.
 
 // fetch fetches one source and commits the result. A fetch cut short by ctx
 // (shutdown) records nothing, so the source stays due.
-func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.FetchState) (out Outcome) {
+func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.FetchState, logger *slog.Logger) (out Outcome) {
 	out = Outcome{Source: src, State: prev}
 	if !s.claim(src.ID) {
 		out.Kind = kindBusy
 		return out
 	}
 	defer s.unclaim(src.ID)
-	log := s.Logger.With("source", src.ID)
+	log := logger.With("source", src.ID)
 	st := prev
 	if st.URL != src.URL {
 		// A new URL in feeds.yaml: what was learnt about the old one

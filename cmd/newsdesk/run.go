@@ -73,7 +73,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		bar = newProgress(e.stderr, len(sources))
 		sched.OnCommit = bar.committed
 	}
-	outcomes, err := sched.RunOnce(ctx, sources, *force)
+	outcomes, err := sched.RunOnceLogged(ctx, sources, *force, e.logger(level))
 	if bar != nil {
 		bar.finish()
 	}
