@@ -173,11 +173,15 @@ func route(r *http.Request) string {
 	return "other"
 }
 
-// healthz is liveness: 200 while the process answers; the body says
-// "degraded" when the last reload of feeds.yaml was rejected.
+// healthz is liveness: 200 while the process and its store answer; the
+// body says "degraded" when the last reload of feeds.yaml was rejected.
 func (d *daemon) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	if err := d.db.Ping(); err != nil {
+		http.Error(w, "store does not answer: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
 	if ps := d.problems(); len(ps) > 0 {
 		fmt.Fprintf(w, "degraded: %s has %s; the previous configuration keeps running\n%s\n", d.path, plural(len(ps), "problem"), strings.Join(ps, "\n"))
 		return
