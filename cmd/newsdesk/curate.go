@@ -57,6 +57,21 @@ func (e *env) sectionArgs(name string, args []string, withItem bool) (*Config, *
 	return cfg, db, sec, fs.Arg(1), nil
 }
 
+// sectionItem is sectionArgs for `COMMAND SECTION ITEM`, with the item
+// resolved; the caller closes the database.
+func (e *env) sectionItem(name string, args []string) (*store.DB, *newsdesk.Section, newsdesk.Item, error) {
+	_, db, sec, arg, err := e.sectionArgs(name, args, true)
+	if err != nil {
+		return nil, nil, newsdesk.Item{}, err
+	}
+	it, err := resolveItem(db, sec, arg)
+	if err != nil {
+		db.Close()
+		return nil, nil, newsdesk.Item{}, err
+	}
+	return db, sec, it, nil
+}
+
 func commandArgs(name string) string {
 	return commands[slices.IndexFunc(commands, func(c command) bool { return c.name == name })].args
 }
@@ -155,15 +170,11 @@ func truncate(s string, n int) string {
 }
 
 func cmdExplain(ctx context.Context, e *env, args []string) error {
-	_, db, sec, arg, err := e.sectionArgs("explain", args, true)
+	db, sec, it, err := e.sectionItem("explain", args)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	it, err := resolveItem(db, sec, arg)
-	if err != nil {
-		return err
-	}
 	now := time.Now()
 	ref := it.Ref()
 	fmt.Fprintf(e.stdout, "%s %q (%s, published %s)\n", ref.Short(), it.Title, it.SourceID, it.Published.Local().Format("2006-01-02 15:04"))
@@ -222,15 +233,11 @@ func cmdExplain(ctx context.Context, e *env, args []string) error {
 // unhide.
 func cmdDecide(name string) func(ctx context.Context, e *env, args []string) error {
 	return func(ctx context.Context, e *env, args []string) error {
-		_, db, sec, arg, err := e.sectionArgs(name, args, true)
+		db, sec, it, err := e.sectionItem(name, args)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		it, err := resolveItem(db, sec, arg)
-		if err != nil {
-			return err
-		}
 		ref := it.Ref()
 		d := newsdesk.Decision(strings.TrimPrefix(name, "un"))
 		if strings.HasPrefix(name, "un") {
