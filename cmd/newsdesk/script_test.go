@@ -314,21 +314,21 @@ func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(syscall.Kill(pid, sig))
 }
 
-// cmdWaitLock: waitlock DBFILE
-// Waits until a process holds the database file, for a command started in
-// the background.
+// cmdWaitLock: [!] waitlock DBFILE
+// Waits until a process holds the database file (for a command started in
+// the background), or with !, until none does (for one that was killed).
 func cmdWaitLock(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 {
-		ts.Fatalf("usage: waitlock DBFILE")
+		ts.Fatalf("usage: [!] waitlock DBFILE")
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
-		if pid, _ := store.LockHolder(ts.MkAbs(args[0])); pid != 0 {
+		if pid, _ := store.LockHolder(ts.MkAbs(args[0])); (pid != 0) != neg {
 			return
 		}
 		if time.Now().After(deadline) {
-			ts.Fatalf("no process took the lock on %s within 20s", args[0])
+			ts.Fatalf("the lock on %s did not change within 20s (want held: %v)", args[0], !neg)
 		}
-		time.Sleep(wait) // polling a real condition: the lock being taken
+		time.Sleep(wait) // polling a real condition: the lock being taken or released
 	}
 }
