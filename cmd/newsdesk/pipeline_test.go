@@ -101,18 +101,20 @@ func TestFullPass(t *testing.T) {
 	validateAtom(t, filepath.Join(dir, "public", "sections", "russia.atom"), filepath.Join(dir, "public", "sections", "north-korea.atom"))
 }
 
-// validateAtom checks files against the RFC 4287 RELAX NG schema with jing,
-// skipping when jing or the schema (in ../shared, beside the checkout) is
-// missing.
+// validateAtom checks files against the RFC 4287 RELAX NG schema with jing;
+// without jing or the schema (in ../shared, beside the checkout) it says so
+// and checks nothing more.
 func validateAtom(t *testing.T, files ...string) {
 	t.Helper()
 	jing, err := exec.LookPath("jing")
 	if err != nil {
-		t.Skip("jing is not on PATH: install it (apt-get install jing) to validate Atom against RFC 4287")
+		t.Log("not validating Atom against RFC 4287: jing is not on PATH (apt-get install jing)")
+		return
 	}
 	schema := filepath.Join("..", "..", "..", "shared", "schemas", "atom.rnc")
 	if _, err := os.Stat(schema); err != nil {
-		t.Skipf("Atom schema not found at %s (it ships in ../shared beside the checkout): %v", schema, err)
+		t.Logf("not validating Atom against RFC 4287: schema not found at %s (it ships in ../shared beside the checkout): %v", schema, err)
+		return
 	}
 	for _, f := range files {
 		if out, err := exec.Command(jing, "-c", schema, f).CombinedOutput(); err != nil {
