@@ -320,8 +320,8 @@ func TestRunOnceSkipsWhatRunIsFetching(t *testing.T) {
 		go func() { done <- s.Run(ctx) }()
 		synctest.Wait() // Run's fetch waits at the gate
 		out, err := s.RunOnce(context.Background(), []newsdesk.Source{src}, true)
-		if err != nil || len(out) != 0 {
-			t.Errorf("RunOnce while Run fetches: %+v, %v; want nothing fetched", out, err)
+		if err != nil || len(out) != 1 || out[0].Kind != KindBusy {
+			t.Errorf("RunOnce while Run fetches: %+v, %v; want the source left alone (busy)", out, err)
 		}
 		m.gate <- struct{}{}
 		synctest.Wait()
@@ -331,4 +331,61 @@ func TestRunOnceSkipsWhatRunIsFetching(t *testing.T) {
 		cancel()
 		<-done
 	})
+}
+
+// TestRunWaitsForARunOnceFetch: while a pass handed to serve fetches a
+// source, serve's loop neither spins nor fetches it again afterwards.
+func TestRunWaitsForARunOnceFetch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := &memOrigin{gate: make(chan struct{}), answer: func(r *http.Request) (int, http.Header, string) {
+			return http.StatusOK, http.Header{}, fmt.Sprintf(feedXML, "Feed")
+		}}
+		src := newsdesk.Source{ID: "a", URL: "http://a.example/rss", Interval: time.Hour}
+		s := newMemScheduler(t, m, src)
+		counting := &countingStore{Store: s.Store}
+		s.Store = counting
+		once := make(chan []Outcome)
+		go func() {
+			out, _ := s.RunOnce(context.Background(), []newsdesk.Source{src}, true)
+			once <- out
+		}()
+		synctest.Wait() // RunOnce's fetch waits at the gate
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- s.Run(ctx) }()
+		synctest.Wait() // Run sees the source busy and sleeps
+		if n := counting.reads(); n > 10 {
+			t.Errorf("Run read the states %d times while the source was busy, want it to wait", n)
+		}
+		m.gate <- struct{}{}
+		if out := <-once; len(out) != 1 || out[0].Err != nil || out[0].State.New != 2 {
+			t.Fatalf("RunOnce = %+v", out)
+		}
+		synctest.Wait() // Run woke, found the source fetched and not due
+		if n := m.requests("a.example"); n != 1 {
+			t.Errorf("%d requests, want 1 (Run must not fetch it again)", n)
+		}
+		cancel()
+		<-done
+	})
+}
+
+// countingStore counts reads of the fetch states.
+type countingStore struct {
+	Store
+	mu sync.Mutex
+	n  int
+}
+
+func (c *countingStore) States() ([]newsdesk.FetchState, error) {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+	return c.Store.States()
+}
+
+func (c *countingStore) reads() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
 }

@@ -20,6 +20,7 @@ import (
 // source's state in one transaction; SaveState writes the state alone (a
 // 304, a failure).
 type Store interface {
+	State(sourceID string) (newsdesk.FetchState, error)
 	States() ([]newsdesk.FetchState, error)
 	SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep newsdesk.Retention) (newsdesk.FetchState, error)
 	SaveState(st newsdesk.FetchState) error
@@ -41,13 +42,14 @@ type Scheduler struct {
 	// from the goroutine that fetched it.
 	OnCommit func(Outcome)
 
-	mu      sync.Mutex
-	sources []newsdesk.Source
-	sem     chan struct{}
-	hosts   map[string]chan struct{}
-	wake    chan struct{}
-	busy    map[string]bool      // sources being fetched now, by Run or RunOnce
-	held    map[string]time.Time // not before, for sources whose result could not be stored
+	mu        sync.Mutex
+	sources   []newsdesk.Source
+	sem       chan struct{}
+	hosts     map[string]chan struct{}
+	wake      chan struct{}
+	busy      map[string]bool      // sources being fetched now, by Run or RunOnce
+	held      map[string]time.Time // not before, for sources whose result could not be stored
+	saveFails map[string]int       // consecutive failures to store a source's result
 }
 
 // Defaults for the concurrency limits.
@@ -65,6 +67,14 @@ func NewScheduler(client *Client, st Store, sources []newsdesk.Source, logger *s
 // once.
 func (s *Scheduler) SetSources(sources []newsdesk.Source) {
 	s.mu.Lock()
+	for id := range s.held {
+		i := slices.IndexFunc(sources, func(src newsdesk.Source) bool { return src.ID == id })
+		j := slices.IndexFunc(s.sources, func(src newsdesk.Source) bool { return src.ID == id })
+		if i < 0 || j < 0 || sources[i].URL != s.sources[j].URL {
+			delete(s.held, id)
+			delete(s.saveFails, id)
+		}
+	}
 	s.sources = sources
 	wake := s.wake
 	s.mu.Unlock()
@@ -112,18 +122,17 @@ func (s *Scheduler) RunOnceLogged(ctx context.Context, sources []newsdesk.Source
 	var due []newsdesk.Source
 	for _, src := range sources {
 		st, ok := states[src.ID]
-		if yes, _ := Due(src, st, ok, now, force); yes && !s.isHeld(src.ID, now) {
+		if yes, _ := Due(src, st, ok, now, force); yes && (force || !s.isHeld(src.ID, now)) {
 			due = append(due, src)
 		}
 	}
 	out := make([]Outcome, len(due))
 	var wg sync.WaitGroup
 	for i, src := range due {
-		wg.Go(func() { out[i] = s.fetch(ctx, src, states[src.ID], log) })
+		wg.Go(func() { out[i] = s.fetch(ctx, src, force, log) })
 	}
 	wg.Wait()
-	// A source being fetched already (by serve's loop) was not fetched again.
-	return slices.DeleteFunc(out, func(o Outcome) bool { return o.Kind == kindBusy }), nil
+	return out, nil
 }
 
 // Run fetches each source whenever it is due until ctx is done, then waits
@@ -146,8 +155,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		now := s.now()
 		next := now.Add(time.Hour)
 		for _, src := range s.Sources() {
-			if inflight[src.ID] {
-				continue
+			if inflight[src.ID] || s.isBusy(src.ID) {
+				continue // being fetched (by a run handed to serve): its end wakes us
 			}
 			st, ok := states[src.ID]
 			due, at := Due(src, st, ok, now, false)
@@ -162,7 +171,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 			inflight[src.ID] = true
 			wg.Go(func() {
-				s.fetch(ctx, src, st, s.Logger)
+				s.fetch(ctx, src, false, s.Logger)
 				select {
 				case done <- src.ID:
 				case <-ctx.Done():
@@ -248,8 +257,9 @@ func fetchURL(src newsdesk.Source, st newsdesk.FetchState) string {
 	return src.URL
 }
 
-// kindBusy is the Outcome.Kind of a source that was being fetched already.
-const kindBusy = "busy"
+// KindBusy is the Outcome.Kind of a source that another pass was fetching,
+// or had just fetched: this pass left it alone.
+const KindBusy = "busy"
 
 // claim marks a source as being fetched; false when it is already.
 func (s *Scheduler) claim(id string) bool {
@@ -268,19 +278,43 @@ func (s *Scheduler) claim(id string) bool {
 func (s *Scheduler) unclaim(id string) {
 	s.mu.Lock()
 	delete(s.busy, id)
+	wake := s.wake
 	s.mu.Unlock()
+	if wake != nil { // Run may have skipped it while it was busy
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
-// hold keeps a source from being fetched before t: its result could not be
-// stored, so its stored next-due time is stale and would make it due again
-// at once.
-func (s *Scheduler) hold(id string, t time.Time) {
+func (s *Scheduler) isBusy(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.busy[id]
+}
+
+// hold keeps a source from being fetched for a while after its result
+// could not be stored: its stored next-due time is stale and would make it
+// due again at once. The wait backs off with consecutive storing failures.
+func (s *Scheduler) hold(src newsdesk.Source, now time.Time) time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.held == nil {
-		s.held = map[string]time.Time{}
+		s.held, s.saveFails = map[string]time.Time{}, map[string]int{}
 	}
-	s.held[id] = t
+	s.saveFails[src.ID]++
+	t := NextDue(src, newsdesk.FetchState{Result: newsdesk.ResultError, Failures: s.saveFails[src.ID]}, now)
+	s.held[src.ID] = t
+	return t
+}
+
+// stored clears a hold once a source's result was stored.
+func (s *Scheduler) stored(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.held, id)
+	delete(s.saveFails, id)
 }
 
 func (s *Scheduler) heldUntil(id string) time.Time {
@@ -293,13 +327,27 @@ func (s *Scheduler) isHeld(id string, now time.Time) bool { return now.Before(s.
 
 // fetch fetches one source and commits the result. A fetch cut short by ctx
 // (shutdown) records nothing, so the source stays due.
-func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.FetchState, logger *slog.Logger) (out Outcome) {
-	out = Outcome{Source: src, State: prev}
+func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, logger *slog.Logger) (out Outcome) {
+	out = Outcome{Source: src}
 	if !s.claim(src.ID) {
-		out.Kind = kindBusy
+		out.Kind = KindBusy
 		return out
 	}
 	defer s.unclaim(src.ID)
+	// Read the state now that the source is ours: another pass may have
+	// just fetched it, and its validators, failures and Retry-After count.
+	prev, err := s.Store.State(src.ID)
+	found := err == nil
+	if err != nil && !errors.Is(err, newsdesk.ErrNotFound) {
+		out.Err = err
+		out.Kind = "store"
+		return out
+	}
+	out.State = prev
+	if due, _ := Due(src, prev, found, s.now(), force); !due {
+		out.Kind = KindBusy // fetched by another pass meanwhile
+		return out
+	}
 	log := logger.With("source", src.ID)
 	st := prev
 	if st.URL != src.URL {
@@ -378,13 +426,12 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, prev newsdes
 	if saveErr != nil {
 		// Without a stored next-due time the source would look due at once:
 		// hold it back in memory, with the backoff of a failure.
-		failed := st
-		failed.Result, failed.Failures = newsdesk.ResultError, st.Failures+1
-		s.hold(src.ID, NextDue(src, failed, st.LastFetch))
-		log.Error("could not store fetch", "error", saveErr, "next_try", s.heldUntil(src.ID).Format(time.RFC3339))
+		next := s.hold(src, st.LastFetch)
+		log.Error("could not store fetch", "error", saveErr, "next_try", next.Format(time.RFC3339))
 		out.Err = errors.Join(out.Err, saveErr)
 		return out
 	}
+	s.stored(src.ID)
 	out.State = st
 	switch {
 	case st.Gone:

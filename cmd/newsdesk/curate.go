@@ -255,9 +255,11 @@ func cmdDecide(name string) func(ctx context.Context, e *env, args []string) err
 		}
 		if e.daemon != nil { // inside serve: readers see the decision at once
 			if err := e.daemon.site.RebuildSections(sec.ID); err != nil {
-				return err
+				// The decision is stored; serve shows it at its next render.
+				fmt.Fprintf(e.stderr, "newsdesk %s: warning: the decision is stored, but serve could not re-render %s now: %v\n", name, sec.ID, err)
+			} else {
+				e.daemon.observeSections(*sec)
 			}
-			e.daemon.observeSections(*sec)
 		}
 		done := map[string]string{"pin": "pinned", "unpin": "unpinned", "hide": "hidden", "unhide": "shown again"}[name]
 		fmt.Fprintf(e.stdout, "%s %s %q in section %s\n", done, ref.Short(), it.Title, sec.ID)

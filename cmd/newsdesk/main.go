@@ -304,16 +304,21 @@ func (e *env) openStore(cfg *Config, wait time.Duration) (*store.DB, error) {
 		}
 		return e.daemon.db.Borrow(), nil
 	}
-	db, err := store.Open(cfg.DBPath, store.Options{})
-	if errors.Is(err, store.ErrLocked) {
+	deadline := time.Now().Add(wait)
+	for {
+		db, err := store.Open(cfg.DBPath, store.Options{LockTimeout: min(time.Until(deadline), time.Second)})
+		if !errors.Is(err, store.ErrLocked) {
+			return db, err
+		}
+		// Held: by a serve (now, or once it has started listening), whose
+		// control socket takes the command, or by another run to wait for.
 		if sock := socketPath(cfg.DBPath); daemonListening(sock) {
 			return nil, errForward{sock}
 		}
-		if wait > 0 { // another run: wait for it
-			db, err = store.Open(cfg.DBPath, store.Options{LockTimeout: wait})
+		if !time.Now().Before(deadline) {
+			return nil, err
 		}
 	}
-	return db, err
 }
 
 func userAgent(cfg *Config) string {

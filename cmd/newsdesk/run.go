@@ -42,6 +42,13 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if e.daemon != nil {
+		// Inside serve, fetch the sources as serve knows them, so that a
+		// stale copy of feeds.yaml cannot flip a source's URL back and forth.
+		if sources, err = e.daemon.sourcesByID(sources); err != nil {
+			return err
+		}
+	}
 	db, err := e.openStore(cfg, *wait)
 	if errors.Is(err, store.ErrLocked) {
 		how := "wait for it with -wait DURATION, or run again later"
@@ -121,10 +128,12 @@ func chooseSources(cfg *Config, only []string) ([]newsdesk.Source, error) {
 
 // runSummary is the one line `run` prints: what was fetched and how it went.
 func runSummary(outcomes []fetcher.Outcome, chosen int, force bool, took time.Duration, publishDir string) string {
-	var ok, notModified, failed, added, updated int
+	var ok, notModified, failed, added, updated, busy int
 	var failures []string
 	for _, o := range outcomes {
 		switch {
+		case o.Kind == fetcher.KindBusy:
+			busy++
 		case o.Err != nil:
 			failed++
 			failures = append(failures, o.Source.ID)
@@ -137,9 +146,12 @@ func runSummary(outcomes []fetcher.Outcome, chosen int, force bool, took time.Du
 		}
 	}
 	s := fmt.Sprintf("fetched %d of %s in %s: %d ok (%d new, %d updated), %d not modified, %d failed",
-		len(outcomes), plural(chosen, "source"), took.Round(time.Millisecond), ok, added, updated, notModified, failed)
+		len(outcomes)-busy, plural(chosen, "source"), took.Round(time.Millisecond), ok, added, updated, notModified, failed)
 	if failed > 0 {
 		s += " (" + strings.Join(failures, ", ") + "; see 'newsdesk status')"
+	}
+	if busy > 0 {
+		s += fmt.Sprintf("; %d left to newsdesk serve, which was fetching %s", busy, map[bool]string{true: "it", false: "them"}[busy == 1])
 	}
 	switch skipped := chosen - len(outcomes); {
 	case skipped > 0 && force:

@@ -134,6 +134,20 @@ type daemon struct {
 
 func (d *daemon) config() *Config { return d.cfg.Load() }
 
+// sourcesByID returns the daemon's own configuration of the given sources.
+func (d *daemon) sourcesByID(want []newsdesk.Source) ([]newsdesk.Source, error) {
+	cfg := d.config()
+	out := make([]newsdesk.Source, 0, len(want))
+	for _, w := range want {
+		src, ok := cfg.Source(w.ID)
+		if !ok {
+			return nil, fmt.Errorf("newsdesk serve's configuration (%s) has no source %q: run with the config serve uses, or let serve reload it", d.path, w.ID)
+		}
+		out = append(out, src)
+	}
+	return out, nil
+}
+
 func (d *daemon) problems() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
