@@ -143,6 +143,16 @@ func (d *daemon) handleControl(ctx context.Context, c *net.UnixConn) {
 	if err := json.NewDecoder(bufio.NewReader(c)).Decode(&req); err != nil || len(req.Args) == 0 {
 		return
 	}
+	// The client sends nothing more; when it hangs up (Ctrl-C), the read
+	// returns and the command is cancelled.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c.SetReadDeadline(time.Time{})
+	go func() {
+		var b [1]byte
+		c.Read(b[:])
+		cancel()
+	}()
 	var stdout, stderr bytes.Buffer
 	e := &env{stdout: &stdout, stderr: &stderr, logFormat: req.LogFormat, logLevel: unsetLevel, dir: req.Dir, daemon: d}
 	d.log.Info("running a command for a client of the control socket", "command", req.Args[0])
