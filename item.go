@@ -77,6 +77,3 @@ type Enclosure struct {
 	Type   string
 	Length int64
 }
-
-// Time is the item's time for ordering in sections: when it was published.
-func (it *Item) Time() time.Time { return it.Published }

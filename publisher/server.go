@@ -91,6 +91,19 @@ func (s *Server) RebuildSections(ids ...string) error {
 	return nil
 }
 
+// ItemCounts returns how many items each section of the current site
+// holds, by section id, as rendered: for metrics, without asking the store
+// again.
+func (s *Server) ItemCounts() map[string]int {
+	out := map[string]int{}
+	if site := s.site.Load(); site != nil {
+		for _, v := range site.views {
+			out[v.ID] = v.Count
+		}
+	}
+	return out
+}
+
 // ServeHTTP serves the routes of the site:
 //
 //	GET /                  index page

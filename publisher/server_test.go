@@ -297,8 +297,12 @@ func TestRebuild(t *testing.T) {
 	if err := s.Rebuild(); err != nil {
 		t.Fatal(err)
 	}
-	resp, _ := do(t, "GET", ts.URL+"/sections/all.rss", nil)
+	resp, body := do(t, "GET", ts.URL+"/sections/all.rss", nil)
 	etag := resp.Header.Get("ETag")
+	counts := s.ItemCounts()
+	if n := strings.Count(string(body), "<item>"); n == 0 || counts["all"] != n || counts["empty"] != 0 {
+		t.Errorf("ItemCounts() = %v, want all=%d (the items served) and empty=0", counts, n)
+	}
 
 	// Nothing changed: same ETag.
 	if err := s.Rebuild(); err != nil {

@@ -283,16 +283,12 @@ func (d *daemon) ageSections(ctx context.Context) {
 	}
 }
 
-// observeSections records the item counts of freshly rendered sections.
+// observeSections records the item counts of freshly rendered sections,
+// as the publisher rendered them.
 func (d *daemon) observeSections(secs ...newsdesk.Section) {
-	now := time.Now()
+	now, counts := time.Now(), d.site.ItemCounts()
 	for _, sec := range secs {
-		items, err := d.db.Section(sec.Query(now))
-		if err != nil {
-			d.log.Error("count section items", "section", sec.ID, "error", err)
-			continue
-		}
-		d.metrics.ObserveRender(sec.ID, len(items), now)
+		d.metrics.ObserveRender(sec.ID, counts[sec.ID], now)
 	}
 }
 
