@@ -99,9 +99,9 @@ func (d *daemon) serveControl(ctx context.Context, sock string) error {
 		return fmt.Errorf("control socket %s: another newsdesk serve answers there", sock)
 	}
 	os.Remove(sock) // left by a daemon that was killed
-	old := syscallUmask(0o177)
+	old := syscall.Umask(0o177)
 	ln, err := net.Listen("unix", sock)
-	syscallUmask(old)
+	syscall.Umask(old)
 	if err != nil {
 		return fmt.Errorf("control socket: %w", err)
 	}
@@ -176,5 +176,3 @@ func sameUser(c *net.UnixConn) bool {
 	})
 	return err == nil && cred != nil && (int(cred.Uid) == os.Getuid() || cred.Uid == 0)
 }
-
-func syscallUmask(mask int) int { return syscall.Umask(mask) }
