@@ -756,11 +756,20 @@ func snippet(max int, fallback string, fragments ...string) string {
 // temporary file beside it and renamed into place, so a web server serving
 // dir never sees half a feed. Private sections are not written (see
 // Skipped), and their files from an export made while they were public are
-// removed. Files of sections that no longer exist are left alone.
+// removed. Files of sections that no longer exist are left alone. Exports
+// into dir take turns (a lock on dir); each first removes the temporary
+// files of one that was killed.
 func (s *Site) WriteDir(dir string) error {
 	if err := os.MkdirAll(filepath.Join(dir, "sections"), 0o755); err != nil {
 		return fmt.Errorf("write site: %w", err)
 	}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return fmt.Errorf("write site: %w", err)
+	}
+	defer unlock()
+	removeStaleTemps(dir)
+	removeStaleTemps(filepath.Join(dir, "sections"))
 	for _, p := range s.Paths() {
 		f := s.files[p]
 		path := filepath.Join(dir, filepath.FromSlash(p))

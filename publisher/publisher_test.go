@@ -1002,3 +1002,34 @@ func TestExportLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteDirRemovesStaleTemporaries: an export killed before its renames
+// leaves .NAME.RANDOM.tmp files; the next export removes them, and nothing
+// else of the folder's.
+func TestWriteDirRemovesStaleTemporaries(t *testing.T) {
+	site := render(t)
+	dir := filepath.Join(t.TempDir(), "public")
+	if err := os.MkdirAll(filepath.Join(dir, "sections"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stale := []string{".index.html.123.tmp", "sections/.all.rss.456.tmp", "sections/.all.atom.gz.789.tmp"}
+	kept := []string{"robots.txt", ".htaccess", "sections/notes.tmp"}
+	for _, name := range append(slices.Clone(stale), kept...) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := site.WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range stale {
+		if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s is still there after an export (%v)", name, err)
+		}
+	}
+	for _, name := range kept {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s, not an export's temporary file, was removed: %v", name, err)
+		}
+	}
+}

@@ -18,7 +18,7 @@ func Compact(path string) (before, after int64, err error) {
 	if _, err := os.Stat(path); err != nil {
 		return 0, 0, fmt.Errorf("compact: %w", err)
 	}
-	src, err := openBolt(path, Options{})
+	src, _, err := openBolt(path, Options{})
 	if err != nil {
 		if errors.Is(err, ErrLocked) {
 			return 0, 0, fmt.Errorf("compact: refusing while the file is in use: %w; stop `newsdesk serve` (or wait for `newsdesk run`) first", err)
@@ -26,7 +26,8 @@ func Compact(path string) (before, after int64, err error) {
 		return 0, 0, fmt.Errorf("compact: %w", err)
 	}
 	defer src.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".compact-*")
+	removeStaleTemps(path) // under the lock: no other compact is running
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+tempCompact+"*")
 	if err != nil {
 		return 0, 0, fmt.Errorf("compact: %w", err)
 	}
@@ -37,7 +38,8 @@ func Compact(path string) (before, after int64, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("compact: %w", err)
 	}
-	if err := bolt.Compact(dst, src, 64<<20); err != nil {
+	// A damaged page makes bbolt panic or fault while it walks the file.
+	if err := guarded(path, func() error { return bolt.Compact(dst, src, 64<<20) }); err != nil {
 		dst.Close()
 		return 0, 0, fmt.Errorf("compact: %w", err)
 	}

@@ -3,7 +3,7 @@
 //
 // Bucket layout (keys and values are bytes; TIME is 8 bytes, see below):
 //
-//	meta                  "schema" -> "2"
+//	meta                  "schema" -> "3" (see migrate.go)
 //	state                 SOURCE_ID -> FetchState (JSON)
 //	counts                SOURCE_ID -> number of stored items (8 bytes)
 //	items / SOURCE_ID     ITEM_ID -> Item (JSON)
@@ -36,6 +36,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -60,7 +61,9 @@ var (
 	keySchema    = []byte("schema")
 )
 
-const schemaVersion = "2"
+// schemaVersion is the version of the layout above that this code reads
+// and writes; migrations (migrate.go) bring older files up to it.
+const schemaVersion = 3
 
 // tombstoneTTL is how long a pruned item's id is remembered after the feed
 // last carried it. Feeds drop old items; one that has been gone from its feed
@@ -92,12 +95,16 @@ type DB struct {
 	bolt     *bolt.DB
 	path     string
 	borrowed bool // Close is a no-op: the owner closes
+	health   *health
+	notices  []string // what Open did that the operator should hear about
 }
 
 // Borrow returns a handle on the same open database whose Close does
 // nothing, for code that closes what it is given while the owner keeps the
 // database open (a command run inside `newsdesk serve`).
-func (db *DB) Borrow() *DB { return &DB{bolt: db.bolt, path: db.path, borrowed: true} }
+func (db *DB) Borrow() *DB {
+	return &DB{bolt: db.bolt, path: db.path, borrowed: true, health: db.health}
+}
 
 // Options tune Open.
 type Options struct {
@@ -108,46 +115,37 @@ type Options struct {
 }
 
 // Open opens (creating it and its folder if needed) the database at path.
+// A file that is not a sound bbolt file is refused with a DamagedError
+// (an empty one too: it is not silently made a new database). Opened to
+// write, it removes the temporary files earlier commands that were killed
+// left beside it, and migrates a database of an older schema (see
+// migrate.go); one of a newer schema is refused.
 func Open(path string, opts Options) (*DB, error) {
 	if !opts.ReadOnly {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return nil, fmt.Errorf("open database: %w", err)
 		}
 	}
-	b, err := openBolt(path, opts)
+	b, file, err := openBolt(path, opts)
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{bolt: b, path: path}
-	if opts.ReadOnly {
-		return db, nil
+	db := &DB{bolt: b, path: path, health: &health{file: file}}
+	if !opts.ReadOnly {
+		if note := removeStaleTemps(path); note != "" {
+			db.notices = append(db.notices, note)
+		}
 	}
-	err = b.Update(func(tx *bolt.Tx) error {
-		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
-		if err != nil {
-			return err
-		}
-		if v := meta.Get(keySchema); v != nil && string(v) != schemaVersion {
-			return fmt.Errorf("schema version %q, this newsdesk reads %q: use a matching newsdesk version", v, schemaVersion)
-		}
-		if err := meta.Put(keySchema, []byte(schemaVersion)); err != nil {
-			return err
-		}
-		for _, name := range [][]byte{bucketState, bucketCounts, bucketItems, bucketByTime, bucketSeen, bucketLinks, bucketTitles, bucketEdits} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+	if err := db.prepare(opts); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return db, nil
 }
 
-func openBolt(path string, opts Options) (*bolt.DB, error) {
+// openBolt opens the bbolt file at path, after checking under its lock
+// that bbolt can map it safely (checkFile). It returns the open file too.
+func openBolt(path string, opts Options) (*bolt.DB, *os.File, error) {
 	timeout := opts.LockTimeout
 	if timeout <= 0 {
 		// bbolt treats 0 as "wait forever"; the smallest wait is the closest
@@ -156,27 +154,61 @@ func openBolt(path string, opts Options) (*bolt.DB, error) {
 	}
 	for {
 		var file *os.File
-		b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly,
-			OpenFile: func(name string, flag int, mode os.FileMode) (*os.File, error) {
-				f, err := os.OpenFile(name, flag, mode)
-				file = f
-				return f, err
-			}})
+		openFile := func(name string, flag int, mode os.FileMode) (*os.File, error) {
+			if file != nil { // bbolt reopening for Tx.WriteTo with a WriteFlag
+				return os.OpenFile(name, flag, mode)
+			}
+			_, statErr := os.Stat(name)
+			f, err := os.OpenFile(name, flag, mode)
+			if err != nil {
+				return nil, err
+			}
+			if err := lockFile(f, !opts.ReadOnly, timeout); err != nil {
+				f.Close()
+				return nil, err
+			}
+			info, err := checkFile(f)
+			if err != nil {
+				f.Close()
+				return nil, err
+			}
+			// An empty file this call created is a new database; one that
+			// was there before is what is left of a damaged one.
+			created := errors.Is(statErr, fs.ErrNotExist) && info.size == 0
+			if info.fault != "" && !created {
+				f.Close()
+				return nil, &DamagedError{Path: path, Fault: info.fault}
+			}
+			file = f
+			return f, nil
+		}
+		var b *bolt.DB
+		err := guarded(path, func() error {
+			var err error
+			b, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly, OpenFile: openFile})
+			return err
+		})
 		if errors.Is(err, bolt.ErrTimeout) {
 			_, holder := LockHolder(path)
 			if holder == "" {
 				holder = "another process (`newsdesk serve`, or a `newsdesk run` still going?)"
 			}
-			return nil, &LockedError{Path: path, Holder: holder}
+			return nil, nil, &LockedError{Path: path, Holder: holder}
+		}
+		if errors.Is(err, ErrDamaged) {
+			if b == nil && file != nil { // bbolt faulted after opening the file
+				file.Close()
+			}
+			return nil, nil, err
 		}
 		if err != nil {
-			return nil, fmt.Errorf("open database %s: %w", path, err)
+			return nil, nil, fmt.Errorf("open database %s: %w", path, err)
 		}
 		// While this waited for the lock, `newsdesk compact` may have
 		// renamed a new file over the one it opened: writes to the old one
 		// would be lost. Open again until the locked file is the one at path.
 		if sameFile(file, path) {
-			return b, nil
+			return b, file, nil
 		}
 		b.Close()
 	}
@@ -202,12 +234,19 @@ func (db *DB) Close() error {
 	if db.borrowed {
 		return nil
 	}
+	if db.health.wedged.Load() {
+		// A panic inside bbolt left its writer lock held, which bbolt's
+		// Close would wait for forever: release the file (and its lock)
+		// and leave the mapping to the end of the process.
+		return db.health.file.Close()
+	}
 	return db.bolt.Close()
 }
 
-// Ping reports whether the database answers a read.
+// Ping reports whether the database answers a read. Once a transaction
+// has found the file damaged, it returns that DamagedError.
 func (db *DB) Ping() error {
-	return db.bolt.View(func(tx *bolt.Tx) error {
+	return db.view(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketMeta) == nil {
 			return errors.New("database has no meta bucket")
 		}
@@ -273,7 +312,7 @@ func (db *DB) SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep news
 	}
 	st.New, st.Updated = 0, 0
 	now := st.LastFetch.UTC()
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(func(tx *bolt.Tx) error {
 		src, err := openSource(tx, st.SourceID)
 		if err != nil {
 			return err
@@ -453,7 +492,7 @@ func (s *source) prune(keep newsdesk.Retention, now time.Time) error {
 
 // SaveState stores a source's fetch state alone: a 304 or a failed fetch.
 func (db *DB) SaveState(st newsdesk.FetchState) error {
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(func(tx *bolt.Tx) error {
 		return putJSON(tx.Bucket(bucketState), []byte(st.SourceID), st)
 	})
 	if err != nil {
@@ -466,7 +505,7 @@ func (db *DB) SaveState(st newsdesk.FetchState) error {
 // was never fetched.
 func (db *DB) State(sourceID string) (newsdesk.FetchState, error) {
 	var st newsdesk.FetchState
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketState).Get([]byte(sourceID))
 		if v == nil {
 			return newsdesk.ErrNotFound
@@ -482,7 +521,7 @@ func (db *DB) State(sourceID string) (newsdesk.FetchState, error) {
 // States returns the fetch state of every source that has one, by id.
 func (db *DB) States() ([]newsdesk.FetchState, error) {
 	var out []newsdesk.FetchState
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketState).ForEach(func(k, v []byte) error {
 			var st newsdesk.FetchState
 			if err := json.Unmarshal(v, &st); err != nil {
@@ -501,7 +540,7 @@ func (db *DB) States() ([]newsdesk.FetchState, error) {
 // CountItems returns how many items of a source are stored.
 func (db *DB) CountItems(sourceID string) (int, error) {
 	n := 0
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketCounts).Get([]byte(sourceID)); len(v) == 8 {
 			n = int(binary.BigEndian.Uint64(v))
 		}
@@ -516,7 +555,7 @@ func (db *DB) CountItems(sourceID string) (int, error) {
 // Item returns one stored item.
 func (db *DB) Item(sourceID, itemID string) (newsdesk.Item, error) {
 	var it storedItem
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketItems).Bucket([]byte(sourceID))
 		if b == nil {
 			return newsdesk.ErrNotFound
@@ -547,7 +586,7 @@ func (db *DB) Section(q newsdesk.Query) ([]newsdesk.Item, error) {
 		return out, nil
 	}
 	sources := dedupe(q.Sources)
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		r := &reader{tx: tx, keep: q.Keep, sources: sources, cache: map[newsdesk.ItemRef]*storedItem{}, skip: map[newsdesk.ItemRef]bool{}, pinned: map[newsdesk.ItemRef]bool{}}
 		edits, err := editsOf(tx, q.SectionID)
 		if err != nil {
@@ -641,7 +680,7 @@ type Edit struct {
 // removes the one recorded when d is empty. Decisions are kept apart from
 // items, so re-fetches never undo them.
 func (db *DB) SetDecision(sectionID string, ref newsdesk.ItemRef, d newsdesk.Decision, at time.Time) error {
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(func(tx *bolt.Tx) error {
 		b, err := tx.Bucket(bucketEdits).CreateBucketIfNotExists([]byte(sectionID))
 		if err != nil {
 			return err
@@ -661,7 +700,7 @@ func (db *DB) SetDecision(sectionID string, ref newsdesk.ItemRef, d newsdesk.Dec
 // Edits returns the editorial decisions of a section, most recent first.
 func (db *DB) Edits(sectionID string) ([]Edit, error) {
 	var out []Edit
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		var err error
 		out, err = editsOf(tx, sectionID)
 		return err
@@ -693,7 +732,7 @@ func editsOf(tx *bolt.Tx, sectionID string) ([]Edit, error) {
 // Items calls fn with each stored item of a source, in id order, until fn
 // returns false.
 func (db *DB) Items(sourceID string, fn func(newsdesk.Item) bool) error {
-	return db.bolt.View(func(tx *bolt.Tx) error {
+	return db.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketItems).Bucket([]byte(sourceID))
 		if b == nil {
 			return nil

@@ -72,6 +72,7 @@ func init() {
 		{"unhide", "SECTION ITEM", "undo hide", cmdDecide("unhide")},
 		{"import", "[-dry-run] FILE.opml", "add the feeds of another reader's OPML export to feeds.yaml, keeping its comments", cmdImport},
 		{"compact", "", "rewrite the database file to reclaim the space of pruned items (stop serve first)", cmdCompact},
+		{"verify", "[FILE]", "check the database file (or FILE, such as a backup) for damage, page by page", cmdVerify},
 		{"version", "", "print the version", cmdVersion},
 	}
 }
@@ -308,6 +309,11 @@ func (e *env) openStore(cfg *Config, wait time.Duration) (*store.DB, error) {
 	for {
 		db, err := store.Open(cfg.DBPath, store.Options{LockTimeout: min(time.Until(deadline), time.Second)})
 		if !errors.Is(err, store.ErrLocked) {
+			if err == nil {
+				for _, n := range db.Notices() { // a migration, leftovers removed
+					fmt.Fprintf(e.stderr, "newsdesk: %s\n", n)
+				}
+			}
 			return db, err
 		}
 		// Held: by a serve (now, or once it has started listening), whose

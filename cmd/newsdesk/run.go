@@ -87,6 +87,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := db.Damaged(); err != nil { // found by a fetch: each one failed with it
+		return err
+	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: the sources that finished are stored, the rest will be fetched next run")
 	}

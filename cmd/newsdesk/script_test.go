@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/store"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -72,6 +74,8 @@ func TestScripts(t *testing.T) {
 			"metrics":  cmdMetrics,
 			"signal":   cmdSignal,
 			"waitlock": cmdWaitLock,
+			"mkdb":     cmdMkDB,
+			"damage":   cmdDamage,
 		},
 	})
 }
@@ -330,5 +334,67 @@ func cmdWaitLock(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("the lock on %s did not change within 20s (want held: %v)", args[0], !neg)
 		}
 		time.Sleep(wait) // polling a real condition: the lock being taken or released
+	}
+}
+
+// cmdMkDB: mkdb DBFILE N
+// Makes a real database of a few MB through the store: N items of
+// source moscow-times, all kept.
+func cmdMkDB(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: mkdb DBFILE N")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	db, err := store.Open(ts.MkAbs(args[0]), store.Options{})
+	ts.Check(err)
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for _, src := range []string{"moscow-times"} {
+		items := make([]newsdesk.Item, n)
+		for i := range items {
+			items[i] = newsdesk.Item{ID: fmt.Sprintf("%s-%05d", src, i), Title: fmt.Sprintf("Story %d of %s", i, src),
+				Link: fmt.Sprintf("https://%s.example/%d", src, i), Published: t0.Add(time.Duration(i) * time.Minute),
+				Summary: strings.Repeat("Words of a summary. ", 25)}
+		}
+		_, err := db.SaveFetch(newsdesk.FetchState{SourceID: src, LastFetch: t0.Add(time.Duration(n) * time.Minute), Result: newsdesk.ResultOK}, items, newsdesk.Retention{})
+		ts.Check(err)
+	}
+	ts.Check(db.Close())
+}
+
+// cmdDamage: damage DBFILE truncate|empty|garble [BYTES]
+// Damages a database file as a failing disk or a careless hand would:
+// cuts it to half its size, to 0 bytes, or overwrites BYTES (default 4096)
+// a third of the way into it with (seeded) random bytes.
+func cmdDamage(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 && (len(args) != 3 || args[1] != "garble") {
+		ts.Fatalf("usage: damage DBFILE truncate|empty|garble [BYTES]")
+	}
+	path := ts.MkAbs(args[0])
+	fi, err := os.Stat(path)
+	ts.Check(err)
+	switch args[1] {
+	case "truncate":
+		ts.Check(os.Truncate(path, fi.Size()/2))
+	case "empty":
+		ts.Check(os.Truncate(path, 0))
+	case "garble":
+		n := 4096
+		if len(args) == 3 {
+			n, err = strconv.Atoi(args[2])
+			ts.Check(err)
+		}
+		junk := make([]byte, n)
+		r := rand.New(rand.NewPCG(1, 2))
+		for i := range junk {
+			junk[i] = byte(r.Uint32())
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		ts.Check(err)
+		_, err = f.WriteAt(junk, fi.Size()/3)
+		ts.Check(err)
+		ts.Check(f.Close())
+	default:
+		ts.Fatalf("damage: unknown kind %q", args[1])
 	}
 }

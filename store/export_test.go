@@ -1,0 +1,27 @@
+package store
+
+import (
+	"encoding/binary"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// BreakCount stores a wrong item count for a source, for tests of Verify.
+func BreakCount(db *DB, source string, n uint64) error {
+	return db.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCounts).Put([]byte(source), binary.BigEndian.AppendUint64(nil, n))
+	})
+}
+
+// SetMigrateCopyLimit sets the largest file Open copies before migrating
+// it, and returns a function that restores it.
+func SetMigrateCopyLimit(n int64) (restore func()) {
+	old := migrateCopyLimit
+	migrateCopyLimit = n
+	return func() { migrateCopyLimit = old }
+}
+
+// SetSchema stores a schema version, for tests of what Open refuses.
+func SetSchema(db *DB, v string) error {
+	return db.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySchema, []byte(v)) })
+}
