@@ -119,7 +119,7 @@ func checkFile(f *os.File) (fileInfo, error) {
 	}
 	info := fileInfo{size: fi.Size()}
 	if info.size == 0 {
-		info.fault = "the file is empty (0 bytes)"
+		info.fault = "the file is empty (0 bytes; to start over with no items, delete it)"
 		return info, nil
 	}
 	// Like bbolt: the page size comes from meta page 0, or when that is
