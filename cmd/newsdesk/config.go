@@ -89,7 +89,6 @@ var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 const (
 	defaultInterval = 15 * time.Minute
 	defaultTimeout  = 30 * time.Second
-	minInterval     = time.Minute
 	maxTimeout      = 10 * time.Minute
 )
 
@@ -400,6 +399,12 @@ func (p *configParser) checkID(n, idNode *yaml.Node, kind string, seen map[strin
 type configParser struct {
 	name     string
 	problems Problems
+	gaps     map[string]scheduleGap // schedules checked so far
+}
+
+type scheduleGap struct {
+	gap time.Duration
+	err error
 }
 
 type field struct {
@@ -602,10 +607,24 @@ func (p *configParser) retention(n *yaml.Node, base newsdesk.Retention) newsdesk
 	return r
 }
 
+// schedule reads a cron schedule; like an interval, it may not fire more
+// often than once a minute.
 func (p *configParser) schedule(n *yaml.Node) string {
 	s := strings.TrimSpace(p.str(n))
-	if err := fetcher.ParseSchedule(s); err != nil {
+	g, ok := p.gaps[s]
+	if !ok { // thousands of sources often share a few schedules
+		g.gap, g.err = fetcher.ShortestGap(s)
+		if p.gaps == nil {
+			p.gaps = map[string]scheduleGap{}
+		}
+		p.gaps[s] = g
+	}
+	gap, err := g.gap, g.err
+	switch {
+	case err != nil:
 		p.at(n, "bad schedule %q: %v (use cron syntax: minute hour day-of-month month day-of-week, e.g. \"*/10 6-23 * * *\")", s, err)
+	case gap < fetcher.MinInterval:
+		p.at(n, "schedule %q fires every %s, more often than once every %s: polling that often burdens the publisher (e.g. @every 10m, or \"*/10 * * * *\")", s, gap, fetcher.MinInterval)
 	}
 	return s
 }
@@ -625,8 +644,8 @@ func (p *configParser) interval(n *yaml.Node) time.Duration {
 	if !ok {
 		return defaultInterval
 	}
-	if d < minInterval {
-		p.at(n, "interval %s is shorter than %s: polling that often burdens the publisher", d, minInterval)
+	if d < fetcher.MinInterval {
+		p.at(n, "interval %s is shorter than %s: polling that often burdens the publisher", d, fetcher.MinInterval)
 	}
 	return d
 }

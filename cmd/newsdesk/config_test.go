@@ -153,6 +153,30 @@ sections:
 			yaml: "sources:\n  - id: a\n    url: https://a.example/\n    interval: 5s\nsections:\n  - id: s\n    sources: [a]\n",
 			want: []string{`feeds.yaml:4:15: interval 5s is shorter than 1m0s: polling that often burdens the publisher`},
 		},
+		{
+			name: "schedules obey the interval minimum",
+			yaml: `defaults:
+  schedule: "@every 30s"
+sources:
+  - id: a
+    url: https://a.example/
+    schedule: '@every 1s'
+  - id: b
+    url: https://b.example/
+    schedule: "* * * * *"
+  - id: c
+    url: https://c.example/
+    schedule: "0 0 30 2 *"
+sections:
+  - id: s
+    sources: [a, b, c]
+`,
+			want: []string{
+				`feeds.yaml:2:13: schedule "@every 30s" fires every 30s, more often than once every 1m0s: polling that often burdens the publisher (e.g. @every 10m, or "*/10 * * * *")`,
+				`feeds.yaml:6:15: schedule "@every 1s" fires every 1s, more often than once every 1m0s: polling that often burdens the publisher (e.g. @every 10m, or "*/10 * * * *")`,
+				`feeds.yaml:12:15: bad schedule "0 0 30 2 *": it never fires (no such date) (use cron syntax: minute hour day-of-month month day-of-week, e.g. "*/10 6-23 * * *")`,
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
