@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -69,9 +70,21 @@ type Problem struct {
 	Path      string
 	Line, Col int
 	Msg       string
+	// Private marks a problem inside a private section: its message names
+	// the section, which answers without a token must not.
+	Private bool
 }
 
 func (p Problem) String() string { return fmt.Sprintf("%s:%d:%d: %s", p.Path, p.Line, p.Col, p.Msg) }
+
+// Public is the problem as an answer without a token may show it: a
+// private section's problem keeps only its place.
+func (p Problem) Public() string {
+	if p.Private {
+		return fmt.Sprintf("%s:%d:%d: a problem in a private section (serve's log says which)", p.Path, p.Line, p.Col)
+	}
+	return p.String()
+}
 
 // Problems are all the errors found in feeds.yaml, in file order.
 type Problems []Problem
@@ -132,10 +145,12 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 	root := doc.Content[0]
 	var sources, sections *yaml.Node
 	var baseURLNode *yaml.Node
+	storageNode := root // where a problem with the database's path is shown
 	p.mapping(root, "the top level", []field{
 		{"storage", func(v *yaml.Node) {
 			p.mapping(v, "storage", []field{
 				{"path", func(v *yaml.Node) {
+					storageNode = v
 					if s := p.str(v); s != "" {
 						cfg.DBPath = s
 					} else {
@@ -146,7 +161,12 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 		}},
 		{"server", func(v *yaml.Node) {
 			p.mapping(v, "server", []field{
-				{"listen", func(v *yaml.Node) { cfg.Listen = p.str(v) }},
+				{"listen", func(v *yaml.Node) {
+					cfg.Listen = p.str(v)
+					if err := checkListen(cfg.Listen); err != nil {
+						p.at(v, "server.listen %q: %v", cfg.Listen, err)
+					}
+				}},
 				{"base_url", func(v *yaml.Node) { cfg.BaseURL, baseURLNode = p.str(v), v }},
 				{"admin_token", func(v *yaml.Node) {
 					if cfg.AdminToken = p.str(v); cfg.AdminToken != "" && len(cfg.AdminToken) < 16 {
@@ -194,6 +214,9 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 	}
 	cfg.Sources = p.sources(sources, root, cfg, defaults)
 	cfg.Sections = p.sections(sections, root, cfg)
+	if sock := socketPath(resolve(dir, cfg.DBPath)); len(sock) > maxSocketPath {
+		p.at(storageNode, "storage.path: serve's control socket %s would be %d bytes long, more than the %d a Unix socket path may have: give the database a shorter absolute path, e.g. /var/lib/newsdesk/newsdesk.db", sock, len(sock), maxSocketPath)
+	}
 	if len(p.problems) > 0 {
 		slices.SortStableFunc(p.problems, func(a, b Problem) int {
 			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
@@ -295,6 +318,7 @@ func (p *configParser) sections(seq, parent *yaml.Node, cfg *Config) []newsdesk.
 	seen := map[string]bool{}
 	for _, n := range p.list(seq, "sections") {
 		sec := newsdesk.Section{Limit: newsdesk.DefaultLimit}
+		first := len(p.problems) // this section's problems start here
 		var idNode, tokenNode, tokenEnvNode *yaml.Node
 		var srcNodes, tagNodes []*yaml.Node
 		p.mapping(n, "a section", []field{
@@ -374,6 +398,11 @@ func (p *configParser) sections(seq, parent *yaml.Node, cfg *Config) []newsdesk.
 				if slices.Contains(s.Tags, t.Value) && !slices.Contains(sec.Sources, s.ID) {
 					sec.Sources = append(sec.Sources, s.ID)
 				}
+			}
+		}
+		if tokenNode != nil || tokenEnvNode != nil {
+			for i := first; i < len(p.problems); i++ {
+				p.problems[i].Private = true
 			}
 		}
 		out = append(out, sec)
@@ -685,10 +714,42 @@ func (p *configParser) baseURL(n *yaml.Node, s string) string {
 		p.at(n, "server.base_url %q %v", s, err)
 		return s
 	}
+	if strings.ContainsAny(s, "?#") {
+		p.at(n, "server.base_url %q has a query or fragment, which would end up in the middle of every feed URL: give the address the sections are served under, e.g. https://news.example.org/feeds/", s)
+		return s
+	}
 	if !strings.HasSuffix(s, "/") {
 		s += "/"
 	}
 	return s
+}
+
+// maxSocketPath is the longest path a Unix socket may have on Linux: 108
+// bytes in sockaddr_un, one of them the terminating NUL.
+const maxSocketPath = 107
+
+// checkListen checks a listen address as serve's net.Listen("tcp", addr)
+// takes it: host:port, the host empty (every interface), an IP or a name,
+// the port a number up to 65535 or a service name.
+func checkListen(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			err = errors.New(ae.Err)
+		}
+		return fmt.Errorf("%v: write host:port, e.g. 127.0.0.1:8080 or :8080", err)
+	}
+	if n, err := strconv.Atoi(port); err == nil {
+		if n < 0 || n > 65535 {
+			return fmt.Errorf("port %d is out of range: use 1 to 65535", n)
+		}
+		return nil
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("port %q is not a number or a known service: use 1 to 65535, e.g. 127.0.0.1:8080", port)
+	}
+	return nil
 }
 
 func checkHTTPURL(s string) error {

@@ -125,6 +125,9 @@ func (d *daemon) serveStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := statusView{Count: plural(len(list), "source"), Config: cfg.Path, Problems: d.problems()}
+	if cfg.AdminToken != "" { // the request carried it: the operator sees everything
+		v.Problems = d.allProblems()
+	}
 	for _, s := range list {
 		v.Sources = append(v.Sources, statusRow{sourceStatus: s, Pad: make([]struct{}, newsdesk.HistoryLen-len(s.History))})
 	}
