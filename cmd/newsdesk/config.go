@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,6 +37,10 @@ type Config struct {
 	UserAgentURL string // fetch.user_agent_url: the URL in the User-Agent
 
 	sourcePos map[string]Problem // where each source's id is, for later warnings
+
+	// Warnings are what check reports without failing: likely mistakes
+	// that still make a valid file.
+	Warnings Problems
 }
 
 // SourceProblem is a message about a configured source, placed at its id
@@ -223,6 +228,7 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 		})
 		return nil, p.problems
 	}
+	cfg.Warnings = p.warnings
 	cfg.DBPath = resolve(dir, cfg.DBPath)
 	if cfg.PublishDir != "" {
 		cfg.PublishDir = resolve(dir, cfg.PublishDir)
@@ -428,6 +434,7 @@ func (p *configParser) checkID(n, idNode *yaml.Node, kind string, seen map[strin
 type configParser struct {
 	name     string
 	problems Problems
+	warnings Problems
 	gaps     map[string]scheduleGap // schedules checked so far
 }
 
@@ -439,6 +446,12 @@ type scheduleGap struct {
 type field struct {
 	key string
 	set func(v *yaml.Node)
+}
+
+// warn records something that is not wrong enough to reject the file but
+// probably not what was meant: check prints it.
+func (p *configParser) warn(n *yaml.Node, format string, args ...any) {
+	p.warnings = append(p.warnings, Problem{Path: p.name, Line: max(n.Line, 1), Col: max(n.Column, 1), Msg: "warning: " + fmt.Sprintf(format, args...)})
 }
 
 func (p *configParser) at(n *yaml.Node, format string, args ...any) {
@@ -698,9 +711,38 @@ func (p *configParser) rules(n *yaml.Node, what string) []newsdesk.Rule {
 			p.at(v, "%s: %v", what, err)
 			continue
 		}
+		if w := halfRegexp(r); w != "" {
+			p.warn(v, "%s %s", what, w)
+		}
 		out = append(out, r)
 	}
 	return out
+}
+
+// halfRegexp explains a plain rule that looks like a regular expression
+// without its closing slash ("/(unclosed", "/(?i)kim"): it matches as a
+// phrase, which is rarely what was meant. Empty for other rules.
+func halfRegexp(r newsdesk.Rule) string {
+	body := r.Text
+	prefix := ""
+	if r.Field != "" {
+		prefix = r.Field + ":"
+		body = strings.TrimPrefix(body, prefix)
+	}
+	body = strings.TrimSpace(body)
+	if !strings.HasPrefix(body, "/") || len(body) >= 2 && strings.HasSuffix(body, "/") || !strings.ContainsAny(body[1:], `\.+*?()|[]{}^$`) {
+		return ""
+	}
+	msg := fmt.Sprintf("%q starts with / like a regular expression but does not end with one, so it matches as the plain phrase %q", r.Text, body)
+	if _, err := regexp.Compile(body[1:]); err != nil {
+		var se *syntax.Error
+		if errors.As(err, &se) {
+			err = fmt.Errorf("%s: `%s`", se.Code, se.Expr)
+		}
+		msg += fmt.Sprintf(" (%s/ would not compile: %v)", body, err)
+	}
+	literal := prefix + "/(?i)" + regexp.QuoteMeta(body) + "/"
+	return msg + ". Write a regular expression between two slashes, or to match the text as written, '" + strings.ReplaceAll(literal, "'", "''") + "'"
 }
 
 func (p *configParser) feedURL(n *yaml.Node, what string) {

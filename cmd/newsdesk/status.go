@@ -48,7 +48,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		case s.NextDue.After(now):
 			next = when(*s.NextDue, now)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, last, s.Result, s.Items, next, strings.Join(s.Notes, "; "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, last, s.Summary, s.Items, next, strings.Join(s.Notes, "; "))
 	}
 	return tw.Flush()
 }
@@ -58,7 +58,8 @@ type sourceStatus struct {
 	ID          string             `json:"id"`
 	Title       string             `json:"title"`
 	URL         string             `json:"url"`
-	Result      string             `json:"result"` // "ok 3 new", "not modified", "error: reason", "never fetched"
+	Result      string             `json:"result"`  // ok, not_modified, error, never_fetched: as in history
+	Summary     string             `json:"summary"` // for people: "ok 3 new", "not modified", "error: reason", "never fetched"
 	Error       string             `json:"error,omitempty"`
 	LastFetch   *time.Time         `json:"last_fetch,omitempty"`
 	LastSuccess *time.Time         `json:"last_success,omitempty"`
@@ -89,7 +90,7 @@ func collectStatus(cfg *Config, db interface {
 		if err != nil {
 			return nil, err
 		}
-		s := sourceStatus{ID: src.ID, Title: src.Title, URL: src.URL, Result: st.Summary(), Items: n}
+		s := sourceStatus{ID: src.ID, Title: src.Title, URL: src.URL, Result: resultValue(st, found), Summary: st.Summary(), Items: n}
 		if s.Title == "" {
 			s.Title = st.FeedTitle
 		}
@@ -123,6 +124,16 @@ func collectStatus(cfg *Config, db interface {
 		return 0
 	})
 	return out, nil
+}
+
+// resultValue is the last result as scripts read it: the same values as
+// the history's and the metrics' (ok, not_modified, error), or
+// never_fetched.
+func resultValue(st newsdesk.FetchState, found bool) string {
+	if !found || st.Result == "" {
+		return "never_fetched"
+	}
+	return string(st.Result)
 }
 
 func timePtr(t time.Time) *time.Time {

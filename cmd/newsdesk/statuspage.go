@@ -77,7 +77,7 @@ tr.stale td:first-child { border-left: 4px solid #ef6c00; }
 <tbody>
 {{range .Sources}}<tr class="{{if .Stale}}stale{{else if .Failures}}bad{{end}}">
 <td class="id"><strong>{{.ID}}</strong><br><span class="notes">{{.Title}}</span></td>
-<td>{{if .Error}}<span class="err-text">{{.Result}}</span>{{else}}{{.Result}}{{end}}{{range .Notes}}<div class="notes">{{.}}</div>{{end}}</td>
+<td>{{if .Error}}<span class="err-text">{{.Summary}}</span>{{else}}{{.Summary}}{{end}}{{range .Notes}}<div class="notes">{{.}}</div>{{end}}</td>
 <td>{{ago .LastSuccess}}</td>
 <td>{{if .NextDue}}{{ago .NextDue}}{{else}}never{{end}}</td>
 <td class="n">{{.Items}}</td>
