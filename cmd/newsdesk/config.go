@@ -23,14 +23,17 @@ import (
 // Config is feeds.yaml, checked and with every default applied. Paths in it
 // are resolved against the config file's folder.
 type Config struct {
-	Path       string // the config file
-	DBPath     string // storage.path, resolved
-	Listen     string // server.listen
-	BaseURL    string // server.base_url, always ending in "/"
-	AdminToken string // server.admin_token: guards /status and /status.json when set
-	PublishDir string // publish.dir, resolved; empty: no static export on run
-	Sources    []newsdesk.Source
-	Sections   []newsdesk.Section
+	Path   string // the config file
+	DBPath string // storage.path, resolved
+	// PurgeRemovedAfter is storage.purge_removed_after: how long the items
+	// of a source removed from feeds.yaml are kept; 0: until `newsdesk purge`.
+	PurgeRemovedAfter time.Duration
+	Listen            string // server.listen
+	BaseURL           string // server.base_url, always ending in "/"
+	AdminToken        string // server.admin_token: guards /status and /status.json when set
+	PublishDir        string // publish.dir, resolved; empty: no static export on run
+	Sources           []newsdesk.Source
+	Sections          []newsdesk.Section
 
 	Concurrency  int    // fetch.concurrency: fetches in flight at once
 	PerHost      int    // fetch.per_host: fetches in flight to one host
@@ -70,6 +73,15 @@ func (c *Config) Source(id string) (newsdesk.Source, bool) {
 	return newsdesk.Source{}, false
 }
 
+// SourceIDs are the ids of the configured sources, in config order.
+func (c *Config) SourceIDs() []string {
+	ids := make([]string, len(c.Sources))
+	for i, src := range c.Sources {
+		ids[i] = src.ID
+	}
+	return ids
+}
+
 // Problem is one error in feeds.yaml, at a line and column.
 type Problem struct {
 	Path      string
@@ -107,7 +119,10 @@ var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 const (
 	defaultInterval = 15 * time.Minute
 	defaultTimeout  = 30 * time.Second
-	maxTimeout      = 10 * time.Minute
+	// defaultPurgeRemovedAfter is how long a source removed from feeds.yaml
+	// keeps its items: time to notice a mistake and put it back.
+	defaultPurgeRemovedAfter = 30 * 24 * time.Hour
+	maxTimeout               = 10 * time.Minute
 )
 
 // LoadConfig reads and checks feeds.yaml. Its error is Problems when the
@@ -133,14 +148,15 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 		return nil, Problems{p.syntaxProblem(data, err)}
 	}
 	cfg := &Config{
-		Path:         name,
-		DBPath:       "newsdesk.db",
-		Listen:       "127.0.0.1:8080",
-		BaseURL:      "http://localhost:8080/",
-		Concurrency:  fetcher.DefaultConcurrency,
-		PerHost:      fetcher.DefaultPerHost,
-		UserAgentURL: "https://github.com/newsdesk/newsdesk",
-		sourcePos:    map[string]Problem{},
+		Path:              name,
+		DBPath:            "newsdesk.db",
+		PurgeRemovedAfter: defaultPurgeRemovedAfter,
+		Listen:            "127.0.0.1:8080",
+		BaseURL:           "http://localhost:8080/",
+		Concurrency:       fetcher.DefaultConcurrency,
+		PerHost:           fetcher.DefaultPerHost,
+		UserAgentURL:      "https://github.com/newsdesk/newsdesk",
+		sourcePos:         map[string]Problem{},
 	}
 	defaults := sourceDefaults{interval: defaultInterval, timeout: defaultTimeout, retention: newsdesk.DefaultRetention}
 	if len(doc.Content) == 0 {
@@ -160,6 +176,14 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 						cfg.DBPath = s
 					} else {
 						p.at(v, "storage.path is empty: name the database file, e.g. newsdesk.db")
+					}
+				}},
+				{"purge_removed_after", func(v *yaml.Node) {
+					if d, ok := p.duration(v); ok {
+						if d < 0 {
+							p.at(v, "storage.purge_removed_after %s: must not be negative (0 keeps removed sources' items until `newsdesk purge`)", d)
+						}
+						cfg.PurgeRemovedAfter = d
 					}
 				}},
 			})

@@ -72,6 +72,7 @@ func init() {
 		{"unhide", "SECTION ITEM", "undo hide", cmdDecide("unhide")},
 		{"import", "[-dry-run] FILE.opml", "add the feeds of another reader's OPML export to feeds.yaml, keeping its comments", cmdImport},
 		{"compact", "", "rewrite the database file to reclaim the space of pruned items (stop serve first)", cmdCompact},
+		{"purge", "[-dry-run]", "remove now what is stored of the sources removed from feeds.yaml", cmdPurge},
 		{"version", "", "print the version", cmdVersion},
 	}
 }

@@ -45,7 +45,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if *listen != "" {
 		cfg.Listen = *listen
 	}
-	d := &daemon{path: *config, db: db, log: e.logger(slog.LevelInfo), metrics: metrics.New(), listenFlag: *listen}
+	d := &daemon{path: *config, db: db, log: e.logger(slog.LevelInfo), metrics: metrics.New(), listenFlag: *listen, purge: make(chan struct{}, 1)}
 	d.cfg.Store(cfg)
 	d.site = publisher.NewServer(db, publisherConfig(cfg), d.log)
 	if err := d.site.Rebuild(); err != nil {
@@ -98,6 +98,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		}
 	})
 	wg.Go(func() { d.ageSections(ctx) })
+	wg.Go(func() { d.purgeLoop(ctx) })
 	d.ready.Store(true)
 	d.log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "base_url", cfg.BaseURL, "sources", len(cfg.Sources), "sections", len(cfg.Sections), "db", cfg.DBPath, "config", d.path, "control_socket", socketPath(cfg.DBPath))
 
@@ -132,6 +133,7 @@ type daemon struct {
 	sched      *fetcher.Scheduler
 	cfg        atomic.Pointer[Config]
 	ready      atomic.Bool
+	purge      chan struct{} // pokes purgeLoop after a reload
 
 	mu       sync.Mutex
 	rejected []string // problems of the last reload attempt; empty when it applied
@@ -428,6 +430,7 @@ func (d *daemon) reload(trigger string) {
 		}
 	}
 	d.observeSections(cfg.Sections...)
+	d.removedSources(cfg)
 	d.metrics.ConfigLoaded(trigger, 0, time.Now())
 	d.log.Info("configuration reloaded", "config", d.path, "sources", len(cfg.Sources), "sections", len(cfg.Sections))
 }

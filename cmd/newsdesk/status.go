@@ -12,6 +12,7 @@ import (
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/fetcher"
+	"github.com/newsdesk/newsdesk/store"
 )
 
 func cmdStatus(ctx context.Context, e *env, args []string) error {
@@ -71,15 +72,26 @@ type sourceStatus struct {
 	MovedTo     string             `json:"moved_to,omitempty"`
 	Notes       []string           `json:"notes,omitempty"`
 	History     []newsdesk.Attempt `json:"history,omitempty"` // the last 48 fetches, oldest first
+
+	// A source removed from feeds.yaml whose items are still stored.
+	Orphaned  bool       `json:"orphaned,omitempty"`
+	RemovedAt *time.Time `json:"removed_at,omitempty"` // first seen missing from feeds.yaml
+	PurgeAt   *time.Time `json:"purge_at,omitempty"`   // when run or serve purge it; absent: never (purge_removed_after 0)
 }
 
 // collectStatus gathers every configured source's status, stale sources
-// first, then in config order.
+// first, then in config order, and after them the sources removed from
+// feeds.yaml whose items are still stored.
 func collectStatus(cfg *Config, db interface {
 	State(string) (newsdesk.FetchState, error)
 	CountItems(string) (int, error)
+	Orphans([]string) ([]store.Orphan, error)
 }, now time.Time) ([]sourceStatus, error) {
 	var out []sourceStatus
+	orphans, err := db.Orphans(cfg.SourceIDs())
+	if err != nil {
+		return nil, err
+	}
 	for _, src := range cfg.Sources {
 		st, err := db.State(src.ID)
 		found := err == nil
@@ -123,6 +135,13 @@ func collectStatus(cfg *Config, db interface {
 		}
 		return 0
 	})
+	for _, o := range orphans {
+		st, err := db.State(o.SourceID)
+		if err != nil && !errors.Is(err, newsdesk.ErrNotFound) {
+			return nil, err
+		}
+		out = append(out, orphanStatus(cfg, o, st, err == nil))
+	}
 	return out, nil
 }
 
