@@ -135,9 +135,12 @@ func dispatch(ctx context.Context, e *env, args []string) int {
 		return forward(ctx, fwd.socket, args, stdout, stderr, e.logFormat)
 	}
 	var ue usageError
+	var code exitCode
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return exitOK
+	case errors.As(err, &code):
+		return int(code)
 	case errors.Is(err, errReported):
 		return exitError
 	case errors.As(err, &ue):

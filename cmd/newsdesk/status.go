@@ -18,10 +18,23 @@ import (
 func cmdStatus(ctx context.Context, e *env, args []string) error {
 	fs, config := e.flags("status")
 	asJSON := fs.Bool("json", false, "print JSON for scripts instead of a table")
+	verbose := fs.Bool("v", false, "full detail: dates, whole results and notes (a terminal gets one short line per source)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	// A person at a terminal gets lines that fit it; pipes, files and -v the
+	// full detail.
+	width := 0
+	if !*asJSON && !*verbose {
+		width = terminalWidth(e.stdout)
+	}
 	cfg, db, err := e.open(*config)
+	var fwd errForward
+	if width > 0 && errors.As(err, &fwd) {
+		// serve holds the database and has no terminal: ask it for JSON and
+		// fit the lines to this one.
+		return statusThroughDaemon(ctx, e, fwd.socket, args, width)
+	}
 	if err != nil {
 		return err
 	}
@@ -30,10 +43,13 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	switch {
+	case *asJSON:
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(list)
+	case width > 0:
+		return writeStatusShort(e.stdout, list, time.Now(), width)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tLAST FETCH\tLAST RESULT\tITEMS\tNEXT DUE\tNOTES")
