@@ -2,6 +2,7 @@ package fetcher
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,5 +137,62 @@ func TestAfterFailure(t *testing.T) {
 				t.Errorf("afterFailure() gone=%v retry=%v; want %v %v", st.Gone, st.RetryAfter, tt.wantGone, tt.wantRetry)
 			}
 		})
+	}
+}
+
+// TestNeverPollsMoreThanOnceAMinute: whatever the source says (a schedule
+// of @every 1s, an interval of 1s that did not come through feeds.yaml's
+// check), the next poll is at least MinInterval after the last one.
+func TestNeverPollsMoreThanOnceAMinute(t *testing.T) {
+	tests := []struct {
+		name string
+		src  newsdesk.Source
+		st   newsdesk.FetchState
+	}{
+		{"schedule @every 1s", newsdesk.Source{ID: "a", Schedule: "@every 1s", IntervalSet: true}, newsdesk.FetchState{Result: newsdesk.ResultOK}},
+		{"interval 1s", newsdesk.Source{ID: "a", Interval: time.Second, IntervalSet: true}, newsdesk.FetchState{Result: newsdesk.ResultOK}},
+		{"interval 1s, failing", newsdesk.Source{ID: "a", Interval: time.Second, IntervalSet: true}, newsdesk.FetchState{Result: newsdesk.ResultError, Failures: 1}},
+		{"interval 1ns from the feed's default", newsdesk.Source{ID: "a", Interval: 1}, newsdesk.FetchState{Result: newsdesk.ResultNotModified}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now := p0
+			for range 100 {
+				next := NextDue(tt.src, tt.st, now)
+				if gap := next.Sub(now); gap < MinInterval {
+					t.Fatalf("NextDue(%s) = now + %s, want at least %s", tt.name, gap, MinInterval)
+				}
+				now = next
+			}
+		})
+	}
+}
+
+func TestShortestGap(t *testing.T) {
+	tests := []struct {
+		expr    string
+		want    time.Duration
+		wantErr string
+	}{
+		{"@every 1s", time.Second, ""},
+		{"@every 90s", 90 * time.Second, ""},
+		{"* * * * *", time.Minute, ""},
+		{"*/10 6-23 * * *", 10 * time.Minute, ""},
+		{"0,1 9 * * *", time.Minute, ""},
+		{"@hourly", time.Hour, ""},
+		{"CRON_TZ=Europe/Moscow 0 9 * * 1-5", 24 * time.Hour, ""},
+		{"0 0 30 2 *", 0, "never fires"},
+		{"* * * * * *", 0, "expected exactly 5 fields"}, // no seconds field in feeds.yaml
+	}
+	for _, tt := range tests {
+		got, err := ShortestGap(tt.expr)
+		switch {
+		case tt.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ShortestGap(%q) error = %v, want one containing %q", tt.expr, err, tt.wantErr)
+			}
+		case err != nil || got != tt.want:
+			t.Errorf("ShortestGap(%q) = %s, %v; want %s", tt.expr, got, err, tt.want)
+		}
 	}
 }

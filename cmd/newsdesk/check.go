@@ -19,8 +19,16 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, w := range sourceWarnings(cfg) {
+	for _, w := range cfg.Warnings {
 		fmt.Fprintln(e.stderr, w)
+	}
+	warnings, err := sourceWarnings(cfg)
+	for _, w := range warnings {
+		fmt.Fprintln(e.stderr, w)
+	}
+	if err != nil {
+		// Not a problem at a place in the file: say so in other words.
+		fmt.Fprintf(e.stderr, "newsdesk check: note: sources not checked against the database (gone, moved): %v\n", err)
 	}
 	fmt.Fprintf(e.stdout, "%s: ok, %s, %s\n", *config, plural(len(cfg.Sources), "source"), plural(len(cfg.Sections), "section"))
 	return nil
@@ -29,14 +37,15 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 // sourceWarnings are what the database knows about configured sources that
 // the operator should fix in feeds.yaml: sources that are gone, and sources
 // that moved. They do not make the config invalid. A database that does not
-// exist yet or is in use is not an error here.
-func sourceWarnings(cfg *Config) []Problem {
+// exist yet is not an error here; one that cannot be read is returned as
+// the error, for a note.
+func sourceWarnings(cfg *Config) ([]Problem, error) {
 	if _, err := os.Stat(cfg.DBPath); err != nil {
-		return nil
+		return nil, nil
 	}
 	db, err := store.Open(cfg.DBPath, store.Options{ReadOnly: true})
 	if err != nil {
-		return []Problem{{Path: cfg.Path, Line: 1, Col: 1, Msg: "note: could not read the database to check source health: " + err.Error()}}
+		return nil, err
 	}
 	defer db.Close()
 	var out []Problem
@@ -56,5 +65,5 @@ func sourceWarnings(cfg *Config) []Problem {
 			out = append(out, cfg.SourceProblem(src.ID, "warning: source %q moved permanently to %s: change its url to that", src.ID, st.MovedTo))
 		}
 	}
-	return out
+	return out, nil
 }

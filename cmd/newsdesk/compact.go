@@ -17,7 +17,7 @@ func cmdCompact(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if e.daemon != nil {
-		return fmt.Errorf("compact: refusing while newsdesk serve holds %s: stop it first (compaction needs the file to itself)", cfg.DBPath)
+		return fmt.Errorf("refusing while newsdesk serve holds %s: stop it first (compaction needs the file to itself)", cfg.DBPath)
 	}
 	before, after, err := store.Compact(cfg.DBPath)
 	if err != nil {

@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,20 +23,27 @@ import (
 // Config is feeds.yaml, checked and with every default applied. Paths in it
 // are resolved against the config file's folder.
 type Config struct {
-	Path       string // the config file
-	DBPath     string // storage.path, resolved
-	Listen     string // server.listen
-	BaseURL    string // server.base_url, always ending in "/"
-	AdminToken string // server.admin_token: guards /status and /status.json when set
-	PublishDir string // publish.dir, resolved; empty: no static export on run
-	Sources    []newsdesk.Source
-	Sections   []newsdesk.Section
+	Path   string // the config file
+	DBPath string // storage.path, resolved
+	// PurgeRemovedAfter is storage.purge_removed_after: how long the items
+	// of a source removed from feeds.yaml are kept; 0: until `newsdesk purge`.
+	PurgeRemovedAfter time.Duration
+	Listen            string // server.listen
+	BaseURL           string // server.base_url, always ending in "/"
+	AdminToken        string // server.admin_token: guards /status and /status.json when set
+	PublishDir        string // publish.dir, resolved; empty: no static export on run
+	Sources           []newsdesk.Source
+	Sections          []newsdesk.Section
 
 	Concurrency  int    // fetch.concurrency: fetches in flight at once
 	PerHost      int    // fetch.per_host: fetches in flight to one host
 	UserAgentURL string // fetch.user_agent_url: the URL in the User-Agent
 
 	sourcePos map[string]Problem // where each source's id is, for later warnings
+
+	// Warnings are what check reports without failing: likely mistakes
+	// that still make a valid file.
+	Warnings Problems
 }
 
 // SourceProblem is a message about a configured source, placed at its id
@@ -64,14 +73,35 @@ func (c *Config) Source(id string) (newsdesk.Source, bool) {
 	return newsdesk.Source{}, false
 }
 
+// SourceIDs are the ids of the configured sources, in config order.
+func (c *Config) SourceIDs() []string {
+	ids := make([]string, len(c.Sources))
+	for i, src := range c.Sources {
+		ids[i] = src.ID
+	}
+	return ids
+}
+
 // Problem is one error in feeds.yaml, at a line and column.
 type Problem struct {
 	Path      string
 	Line, Col int
 	Msg       string
+	// Private marks a problem inside a private section: its message names
+	// the section, which answers without a token must not.
+	Private bool
 }
 
 func (p Problem) String() string { return fmt.Sprintf("%s:%d:%d: %s", p.Path, p.Line, p.Col, p.Msg) }
+
+// Public is the problem as an answer without a token may show it: a
+// private section's problem keeps only its place.
+func (p Problem) Public() string {
+	if p.Private {
+		return fmt.Sprintf("%s:%d:%d: a problem in a private section (serve's log says which)", p.Path, p.Line, p.Col)
+	}
+	return p.String()
+}
 
 // Problems are all the errors found in feeds.yaml, in file order.
 type Problems []Problem
@@ -89,8 +119,10 @@ var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 const (
 	defaultInterval = 15 * time.Minute
 	defaultTimeout  = 30 * time.Second
-	minInterval     = time.Minute
-	maxTimeout      = 10 * time.Minute
+	// defaultPurgeRemovedAfter is how long a source removed from feeds.yaml
+	// keeps its items: time to notice a mistake and put it back.
+	defaultPurgeRemovedAfter = 30 * 24 * time.Hour
+	maxTimeout               = 10 * time.Minute
 )
 
 // LoadConfig reads and checks feeds.yaml. Its error is Problems when the
@@ -116,14 +148,15 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 		return nil, Problems{p.syntaxProblem(data, err)}
 	}
 	cfg := &Config{
-		Path:         name,
-		DBPath:       "newsdesk.db",
-		Listen:       "127.0.0.1:8080",
-		BaseURL:      "http://localhost:8080/",
-		Concurrency:  fetcher.DefaultConcurrency,
-		PerHost:      fetcher.DefaultPerHost,
-		UserAgentURL: "https://github.com/newsdesk/newsdesk",
-		sourcePos:    map[string]Problem{},
+		Path:              name,
+		DBPath:            "newsdesk.db",
+		PurgeRemovedAfter: defaultPurgeRemovedAfter,
+		Listen:            "127.0.0.1:8080",
+		BaseURL:           "http://localhost:8080/",
+		Concurrency:       fetcher.DefaultConcurrency,
+		PerHost:           fetcher.DefaultPerHost,
+		UserAgentURL:      "https://github.com/newsdesk/newsdesk",
+		sourcePos:         map[string]Problem{},
 	}
 	defaults := sourceDefaults{interval: defaultInterval, timeout: defaultTimeout, retention: newsdesk.DefaultRetention}
 	if len(doc.Content) == 0 {
@@ -133,21 +166,36 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 	root := doc.Content[0]
 	var sources, sections *yaml.Node
 	var baseURLNode *yaml.Node
+	storageNode := root // where a problem with the database's path is shown
 	p.mapping(root, "the top level", []field{
 		{"storage", func(v *yaml.Node) {
 			p.mapping(v, "storage", []field{
 				{"path", func(v *yaml.Node) {
+					storageNode = v
 					if s := p.str(v); s != "" {
 						cfg.DBPath = s
 					} else {
 						p.at(v, "storage.path is empty: name the database file, e.g. newsdesk.db")
 					}
 				}},
+				{"purge_removed_after", func(v *yaml.Node) {
+					if d, ok := p.duration(v); ok {
+						if d < 0 {
+							p.at(v, "storage.purge_removed_after %s: must not be negative (0 keeps removed sources' items until `newsdesk purge`)", d)
+						}
+						cfg.PurgeRemovedAfter = d
+					}
+				}},
 			})
 		}},
 		{"server", func(v *yaml.Node) {
 			p.mapping(v, "server", []field{
-				{"listen", func(v *yaml.Node) { cfg.Listen = p.str(v) }},
+				{"listen", func(v *yaml.Node) {
+					cfg.Listen = p.str(v)
+					if err := checkListen(cfg.Listen); err != nil {
+						p.at(v, "server.listen %q: %v", cfg.Listen, err)
+					}
+				}},
 				{"base_url", func(v *yaml.Node) { cfg.BaseURL, baseURLNode = p.str(v), v }},
 				{"admin_token", func(v *yaml.Node) {
 					if cfg.AdminToken = p.str(v); cfg.AdminToken != "" && len(cfg.AdminToken) < 16 {
@@ -195,12 +243,16 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 	}
 	cfg.Sources = p.sources(sources, root, cfg, defaults)
 	cfg.Sections = p.sections(sections, root, cfg)
+	if sock := socketPath(resolve(dir, cfg.DBPath)); len(sock) > maxSocketPath {
+		p.at(storageNode, "storage.path: serve's control socket %s would be %d bytes long, more than the %d a Unix socket path may have: give the database a shorter absolute path, e.g. /var/lib/newsdesk/newsdesk.db", sock, len(sock), maxSocketPath)
+	}
 	if len(p.problems) > 0 {
 		slices.SortStableFunc(p.problems, func(a, b Problem) int {
 			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 		})
 		return nil, p.problems
 	}
+	cfg.Warnings = p.warnings
 	cfg.DBPath = resolve(dir, cfg.DBPath)
 	if cfg.PublishDir != "" {
 		cfg.PublishDir = resolve(dir, cfg.PublishDir)
@@ -296,6 +348,7 @@ func (p *configParser) sections(seq, parent *yaml.Node, cfg *Config) []newsdesk.
 	seen := map[string]bool{}
 	for _, n := range p.list(seq, "sections") {
 		sec := newsdesk.Section{Limit: newsdesk.DefaultLimit}
+		first := len(p.problems) // this section's problems start here
 		var idNode, tokenNode, tokenEnvNode *yaml.Node
 		var srcNodes, tagNodes []*yaml.Node
 		p.mapping(n, "a section", []field{
@@ -377,6 +430,11 @@ func (p *configParser) sections(seq, parent *yaml.Node, cfg *Config) []newsdesk.
 				}
 			}
 		}
+		if tokenNode != nil || tokenEnvNode != nil {
+			for i := first; i < len(p.problems); i++ {
+				p.problems[i].Private = true
+			}
+		}
 		out = append(out, sec)
 	}
 	return out
@@ -400,11 +458,24 @@ func (p *configParser) checkID(n, idNode *yaml.Node, kind string, seen map[strin
 type configParser struct {
 	name     string
 	problems Problems
+	warnings Problems
+	gaps     map[string]scheduleGap // schedules checked so far
+}
+
+type scheduleGap struct {
+	gap time.Duration
+	err error
 }
 
 type field struct {
 	key string
 	set func(v *yaml.Node)
+}
+
+// warn records something that is not wrong enough to reject the file but
+// probably not what was meant: check prints it.
+func (p *configParser) warn(n *yaml.Node, format string, args ...any) {
+	p.warnings = append(p.warnings, Problem{Path: p.name, Line: max(n.Line, 1), Col: max(n.Column, 1), Msg: "warning: " + fmt.Sprintf(format, args...)})
 }
 
 func (p *configParser) at(n *yaml.Node, format string, args ...any) {
@@ -602,10 +673,24 @@ func (p *configParser) retention(n *yaml.Node, base newsdesk.Retention) newsdesk
 	return r
 }
 
+// schedule reads a cron schedule; like an interval, it may not fire more
+// often than once a minute.
 func (p *configParser) schedule(n *yaml.Node) string {
 	s := strings.TrimSpace(p.str(n))
-	if err := fetcher.ParseSchedule(s); err != nil {
+	g, ok := p.gaps[s]
+	if !ok { // thousands of sources often share a few schedules
+		g.gap, g.err = fetcher.ShortestGap(s)
+		if p.gaps == nil {
+			p.gaps = map[string]scheduleGap{}
+		}
+		p.gaps[s] = g
+	}
+	gap, err := g.gap, g.err
+	switch {
+	case err != nil:
 		p.at(n, "bad schedule %q: %v (use cron syntax: minute hour day-of-month month day-of-week, e.g. \"*/10 6-23 * * *\")", s, err)
+	case gap < fetcher.MinInterval:
+		p.at(n, "schedule %q fires every %s, more often than once every %s: polling that often burdens the publisher (e.g. @every 10m, or \"*/10 * * * *\")", s, gap, fetcher.MinInterval)
 	}
 	return s
 }
@@ -625,8 +710,8 @@ func (p *configParser) interval(n *yaml.Node) time.Duration {
 	if !ok {
 		return defaultInterval
 	}
-	if d < minInterval {
-		p.at(n, "interval %s is shorter than %s: polling that often burdens the publisher", d, minInterval)
+	if d < fetcher.MinInterval {
+		p.at(n, "interval %s is shorter than %s: polling that often burdens the publisher", d, fetcher.MinInterval)
 	}
 	return d
 }
@@ -650,9 +735,38 @@ func (p *configParser) rules(n *yaml.Node, what string) []newsdesk.Rule {
 			p.at(v, "%s: %v", what, err)
 			continue
 		}
+		if w := halfRegexp(r); w != "" {
+			p.warn(v, "%s %s", what, w)
+		}
 		out = append(out, r)
 	}
 	return out
+}
+
+// halfRegexp explains a plain rule that looks like a regular expression
+// without its closing slash ("/(unclosed", "/(?i)kim"): it matches as a
+// phrase, which is rarely what was meant. Empty for other rules.
+func halfRegexp(r newsdesk.Rule) string {
+	body := r.Text
+	prefix := ""
+	if r.Field != "" {
+		prefix = r.Field + ":"
+		body = strings.TrimPrefix(body, prefix)
+	}
+	body = strings.TrimSpace(body)
+	if !strings.HasPrefix(body, "/") || len(body) >= 2 && strings.HasSuffix(body, "/") || !strings.ContainsAny(body[1:], `\.+*?()|[]{}^$`) {
+		return ""
+	}
+	msg := fmt.Sprintf("%q starts with / like a regular expression but does not end with one, so it matches as the plain phrase %q", r.Text, body)
+	if _, err := regexp.Compile(body[1:]); err != nil {
+		var se *syntax.Error
+		if errors.As(err, &se) {
+			err = fmt.Errorf("%s: `%s`", se.Code, se.Expr)
+		}
+		msg += fmt.Sprintf(" (%s/ would not compile: %v)", body, err)
+	}
+	literal := prefix + "/(?i)" + regexp.QuoteMeta(body) + "/"
+	return msg + ". Write a regular expression between two slashes, or to match the text as written, '" + strings.ReplaceAll(literal, "'", "''") + "'"
 }
 
 func (p *configParser) feedURL(n *yaml.Node, what string) {
@@ -666,10 +780,42 @@ func (p *configParser) baseURL(n *yaml.Node, s string) string {
 		p.at(n, "server.base_url %q %v", s, err)
 		return s
 	}
+	if strings.ContainsAny(s, "?#") {
+		p.at(n, "server.base_url %q has a query or fragment, which would end up in the middle of every feed URL: give the address the sections are served under, e.g. https://news.example.org/feeds/", s)
+		return s
+	}
 	if !strings.HasSuffix(s, "/") {
 		s += "/"
 	}
 	return s
+}
+
+// maxSocketPath is the longest path a Unix socket may have on Linux: 108
+// bytes in sockaddr_un, one of them the terminating NUL.
+const maxSocketPath = 107
+
+// checkListen checks a listen address as serve's net.Listen("tcp", addr)
+// takes it: host:port, the host empty (every interface), an IP or a name,
+// the port a number up to 65535 or a service name.
+func checkListen(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			err = errors.New(ae.Err)
+		}
+		return fmt.Errorf("%v: write host:port, e.g. 127.0.0.1:8080 or :8080", err)
+	}
+	if n, err := strconv.Atoi(port); err == nil {
+		if n < 0 || n > 65535 {
+			return fmt.Errorf("port %d is out of range: use 1 to 65535", n)
+		}
+		return nil
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("port %q is not a number or a known service: use 1 to 65535, e.g. 127.0.0.1:8080", port)
+	}
+	return nil
 }
 
 func checkHTTPURL(s string) error {

@@ -56,7 +56,7 @@ sections:
   - id: empty
 `,
 			want: []string{
-				`feeds.yaml:3:3: storage: unknown key "color" (known keys: path)`,
+				`feeds.yaml:3:3: storage: unknown key "color" (known keys: path, purge_removed_after)`,
 				`feeds.yaml:5:13: bad duration "10 minutes": write a number with a unit, e.g. 90s, 15m or 2h`,
 				`feeds.yaml:6:12: timeout -1s: must be more than 0 and at most 10m0s`,
 				`feeds.yaml:8:9: source id "Moscow Times": use 1 to 64 lower-case letters, digits, - and _, starting with a letter or digit`,
@@ -152,6 +152,30 @@ sections:
 			name: "too eager",
 			yaml: "sources:\n  - id: a\n    url: https://a.example/\n    interval: 5s\nsections:\n  - id: s\n    sources: [a]\n",
 			want: []string{`feeds.yaml:4:15: interval 5s is shorter than 1m0s: polling that often burdens the publisher`},
+		},
+		{
+			name: "schedules obey the interval minimum",
+			yaml: `defaults:
+  schedule: "@every 30s"
+sources:
+  - id: a
+    url: https://a.example/
+    schedule: '@every 1s'
+  - id: b
+    url: https://b.example/
+    schedule: "* * * * *"
+  - id: c
+    url: https://c.example/
+    schedule: "0 0 30 2 *"
+sections:
+  - id: s
+    sources: [a, b, c]
+`,
+			want: []string{
+				`feeds.yaml:2:13: schedule "@every 30s" fires every 30s, more often than once every 1m0s: polling that often burdens the publisher (e.g. @every 10m, or "*/10 * * * *")`,
+				`feeds.yaml:6:15: schedule "@every 1s" fires every 1s, more often than once every 1m0s: polling that often burdens the publisher (e.g. @every 10m, or "*/10 * * * *")`,
+				`feeds.yaml:12:15: bad schedule "0 0 30 2 *": it never fires (no such date) (use cron syntax: minute hour day-of-month month day-of-week, e.g. "*/10 6-23 * * *")`,
+			},
 		},
 	}
 	for _, tt := range tests {

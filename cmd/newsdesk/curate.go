@@ -78,15 +78,18 @@ func commandArgs(name string) string {
 
 // resolveItem finds the item an editor means among the section's sources:
 // SOURCE:HASH (as preview shows it, a prefix of at least 6 hex digits), the
-// item's urn:newsdesk: id from a feed, SOURCE/ID, or the item's own id or
-// link.
+// HASH prefix alone (looked up in every source of the section), the item's
+// urn:newsdesk: id from a feed, SOURCE/ID, or the item's own id or link.
 func resolveItem(db *store.DB, sec *newsdesk.Section, arg string) (newsdesk.Item, error) {
 	arg = strings.TrimSpace(arg)
 	src, rest, hasSrc := strings.Cut(strings.TrimPrefix(arg, "urn:newsdesk:"), ":")
-	isHash := hasSrc && len(rest) >= 6 && strings.Trim(rest, "0123456789abcdef") == ""
+	if !hasSrc {
+		src, rest = "", strings.ToLower(arg) // a bare hash: any source
+	}
+	isHash := len(rest) >= 6 && strings.Trim(rest, "0123456789abcdef") == ""
 	var matches []newsdesk.Item
 	for _, id := range sec.Sources {
-		if isHash && id != src {
+		if isHash && src != "" && id != src {
 			continue
 		}
 		err := db.Items(id, func(it newsdesk.Item) bool {
@@ -95,10 +98,13 @@ func resolveItem(db *store.DB, sec *newsdesk.Section, arg string) (newsdesk.Item
 				arg == id+"/"+it.ID || arg == it.ID || arg == it.Link {
 				matches = append(matches, it)
 			}
-			return len(matches) < 10
+			return len(matches) < maxMatches
 		})
 		if err != nil {
 			return newsdesk.Item{}, err
+		}
+		if len(matches) == maxMatches {
+			break
 		}
 	}
 	switch len(matches) {
@@ -109,10 +115,17 @@ func resolveItem(db *store.DB, sec *newsdesk.Section, arg string) (newsdesk.Item
 	}
 	var refs []string
 	for _, m := range matches {
-		refs = append(refs, m.Ref().Short())
+		refs = append(refs, fmt.Sprintf("%s %q", m.Ref().Short(), truncate(m.Title, 40)))
 	}
-	return newsdesk.Item{}, fmt.Errorf("%q matches %d items (%s): give more of the id", arg, len(matches), strings.Join(refs, ", "))
+	count := fmt.Sprint(len(matches))
+	if len(matches) == maxMatches {
+		count = "at least " + count
+	}
+	return newsdesk.Item{}, fmt.Errorf("%q matches %s items of section %q: %s; give more of the id, or SOURCE:HASH", arg, count, sec.ID, strings.Join(refs, ", "))
 }
+
+// maxMatches is how many candidates an ambiguous item reference lists.
+const maxMatches = 10
 
 func cmdPreview(ctx context.Context, e *env, args []string) error {
 	cfg, db, sec, _, err := e.sectionArgs("preview", args, false)

@@ -73,6 +73,7 @@ func init() {
 		{"import", "[-dry-run] FILE.opml", "add the feeds of another reader's OPML export to feeds.yaml, keeping its comments", cmdImport},
 		{"compact", "", "rewrite the database file to reclaim the space of pruned items (stop serve first)", cmdCompact},
 		{"verify", "[FILE]", "check the database file (or FILE, such as a backup) for damage, page by page", cmdVerify},
+		{"purge", "[-dry-run]", "remove now what is stored of the sources removed from feeds.yaml", cmdPurge},
 		{"version", "", "print the version", cmdVersion},
 	}
 }
@@ -135,9 +136,12 @@ func dispatch(ctx context.Context, e *env, args []string) int {
 		return forward(ctx, fwd.socket, args, stdout, stderr, e.logFormat)
 	}
 	var ue usageError
+	var code exitCode
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return exitOK
+	case errors.As(err, &code):
+		return int(code)
 	case errors.Is(err, errReported):
 		return exitError
 	case errors.As(err, &ue):

@@ -66,6 +66,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if *verbose {
 		level = slog.LevelInfo
 	}
+	if e.daemon == nil { // serve does its own housekeeping
+		purgeRemoved(cfg, db, e.logger(level), time.Now())
+	}
 	sched := newScheduler(cfg, db, e.logger(level))
 	if e.daemon != nil {
 		// Inside serve: its scheduler, so a source it is fetching is not

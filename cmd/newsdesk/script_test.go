@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -25,6 +26,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/sys/unix"
 )
 
 // TestMain lets the test binary act as the real newsdesk binary inside
@@ -68,6 +70,19 @@ func TestScripts(t *testing.T) {
 			env.Setenv("PORT", port)
 			return substitute(env.WorkDir, map[string]string{"${ORIGIN}": origin.URL, "${PORT}": port})
 		},
+		// [pty]: pseudo-terminals can be opened here (for ttyexec).
+		Condition: func(cond string) (bool, error) {
+			if cond != "pty" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			master, slave, err := openPTY(80)
+			if err != nil {
+				return false, nil
+			}
+			master.Close()
+			slave.Close()
+			return true, nil
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"httpget":  cmdHTTPGet,
 			"waithttp": cmdWaitHTTP,
@@ -76,6 +91,7 @@ func TestScripts(t *testing.T) {
 			"waitlock": cmdWaitLock,
 			"mkdb":     cmdMkDB,
 			"damage":   cmdDamage,
+			"ttyexec":  cmdTTYExec,
 		},
 	})
 }
@@ -397,4 +413,69 @@ func cmdDamage(ts *testscript.TestScript, neg bool, args []string) {
 	default:
 		ts.Fatalf("damage: unknown kind %q", args[1])
 	}
+}
+
+// cmdTTYExec: [!] ttyexec COLS PROGRAM [ARGS...]
+// Runs PROGRAM with its stdout on a pseudo-terminal COLS columns wide, as a
+// person at a terminal would, and writes what it printed there to stdout
+// (its stderr goes to stderr). Scripts check the condition [pty] first.
+func cmdTTYExec(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: ttyexec COLS PROGRAM [ARGS...]")
+	}
+	cols, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	master, slave, err := openPTY(cols)
+	ts.Check(err)
+	defer master.Close()
+	path, err := exec.LookPath(args[1])
+	ts.Check(err)
+	cmd := exec.Command(path, args[2:]...)
+	cmd.Dir = ts.MkAbs(".")
+	cmd.Env = os.Environ()
+	for _, k := range []string{"HOME", "TMPDIR", "WORK", "ORIGIN", "PORT"} {
+		cmd.Env = append(cmd.Env, k+"="+ts.Getenv(k))
+	}
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = slave, &stderr
+	err = cmd.Start()
+	slave.Close() // the child has it; reading ends when the child is gone
+	ts.Check(err)
+	var out bytes.Buffer
+	io.Copy(&out, master) // ends with EIO once the child exits
+	err = cmd.Wait()
+	ts.Stdout().Write(bytes.ReplaceAll(out.Bytes(), []byte("\r\n"), []byte("\n")))
+	ts.Stderr().Write(stderr.Bytes())
+	if (err != nil) != neg {
+		ts.Fatalf("ttyexec %s: %v", strings.Join(args[1:], " "), err)
+	}
+}
+
+// openPTY opens a pseudo-terminal pair with the given width.
+func openPTY(cols int) (master, slave *os.File, err error) {
+	master, err = os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fd := int(master.Fd())
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		master.Close()
+		return nil, nil, err
+	}
+	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
+	if err != nil {
+		master.Close()
+		return nil, nil, err
+	}
+	slave, err = os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		master.Close()
+		return nil, nil, err
+	}
+	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 40, Col: uint16(cols)}); err != nil {
+		master.Close()
+		slave.Close()
+		return nil, nil, err
+	}
+	return master, slave, nil
 }

@@ -32,6 +32,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if *listen != "" {
+		if err := checkListen(*listen); err != nil {
+			return usageError{fmt.Sprintf("-listen %q: %v", *listen, err)}
+		}
+	}
 	cfg, db, err := e.open(*config)
 	if err != nil {
 		return err
@@ -40,7 +45,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if *listen != "" {
 		cfg.Listen = *listen
 	}
-	d := &daemon{path: *config, db: db, log: e.logger(slog.LevelInfo), metrics: metrics.New(), listenFlag: *listen}
+	d := &daemon{path: *config, db: db, log: e.logger(slog.LevelInfo), metrics: metrics.New(), listenFlag: *listen, purge: make(chan struct{}, 1)}
 	d.cfg.Store(cfg)
 	d.site = publisher.NewServer(db, publisherConfig(cfg), d.log)
 	if err := d.site.Rebuild(); err != nil {
@@ -93,6 +98,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		}
 	})
 	wg.Go(func() { d.ageSections(ctx) })
+	wg.Go(func() { d.purgeLoop(ctx) })
 	d.ready.Store(true)
 	d.log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "base_url", cfg.BaseURL, "sources", len(cfg.Sources), "sections", len(cfg.Sections), "db", cfg.DBPath, "config", d.path, "control_socket", socketPath(cfg.DBPath))
 
@@ -127,9 +133,11 @@ type daemon struct {
 	sched      *fetcher.Scheduler
 	cfg        atomic.Pointer[Config]
 	ready      atomic.Bool
+	purge      chan struct{} // pokes purgeLoop after a reload
 
 	mu       sync.Mutex
 	rejected []string // problems of the last reload attempt; empty when it applied
+	public   []string // rejected as answers without a token may show them
 }
 
 func (d *daemon) config() *Config { return d.cfg.Load() }
@@ -148,7 +156,17 @@ func (d *daemon) sourcesByID(want []newsdesk.Source) ([]newsdesk.Source, error) 
 	return out, nil
 }
 
+// problems are the problems of the last rejected reload, as answers
+// without a token may show them: without private sections' ids.
 func (d *daemon) problems() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.public
+}
+
+// allProblems are the problems of the last rejected reload in full, for
+// the operator (the log, /status with server.admin_token).
+func (d *daemon) allProblems() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.rejected
@@ -284,10 +302,15 @@ func (d *daemon) ageSections(ctx context.Context) {
 }
 
 // observeSections records the item counts of freshly rendered sections,
-// as the publisher rendered them.
+// as the publisher rendered them. Private sections are left out: /metrics
+// answers without a token, and their ids are secret too.
 func (d *daemon) observeSections(secs ...newsdesk.Section) {
 	now, counts := time.Now(), d.site.ItemCounts()
 	for _, sec := range secs {
+		if sec.Token != "" {
+			d.metrics.ForgetSection(sec.ID) // in case a reload made it private
+			continue
+		}
 		d.metrics.ObserveRender(sec.ID, counts[sec.ID], now)
 	}
 }
@@ -361,17 +384,17 @@ func (d *daemon) reload(trigger string) {
 	var ps Problems
 	switch {
 	case errors.As(err, &ps):
-		lines := make([]string, len(ps))
+		lines, public := make([]string, len(ps)), make([]string, len(ps))
 		for i, p := range ps {
-			lines[i] = p.String()
+			lines[i], public[i] = p.String(), p.Public()
 			d.log.Error("configuration rejected", "problem", p.String())
 		}
-		d.setRejected(lines)
+		d.setRejected(lines, public)
 		d.metrics.ConfigLoaded(trigger, len(ps), time.Now())
 		d.log.Error("the previous configuration keeps running; fix the file to apply it", "config", d.path, "problems", len(ps))
 		return
 	case err != nil:
-		d.setRejected([]string{err.Error()})
+		d.setRejected([]string{err.Error()}, []string{err.Error()})
 		d.metrics.ConfigLoaded(trigger, 1, time.Now())
 		d.log.Error("configuration not reloaded; the previous one keeps running", "config", d.path, "error", err)
 		return
@@ -390,7 +413,7 @@ func (d *daemon) reload(trigger string) {
 		d.log.Warn("fetch.concurrency, fetch.per_host and fetch.user_agent_url apply after a restart of newsdesk serve", "config", d.path)
 	}
 	d.cfg.Store(cfg)
-	d.setRejected(nil)
+	d.setRejected(nil, nil)
 	d.sched.SetSources(cfg.Sources)
 	d.site.SetConfig(publisherConfig(cfg))
 	if err := d.site.Rebuild(); err != nil {
@@ -407,12 +430,13 @@ func (d *daemon) reload(trigger string) {
 		}
 	}
 	d.observeSections(cfg.Sections...)
+	d.removedSources(cfg)
 	d.metrics.ConfigLoaded(trigger, 0, time.Now())
 	d.log.Info("configuration reloaded", "config", d.path, "sources", len(cfg.Sources), "sections", len(cfg.Sections))
 }
 
-func (d *daemon) setRejected(lines []string) {
+func (d *daemon) setRejected(lines, public []string) {
 	d.mu.Lock()
-	d.rejected = lines
+	d.rejected, d.public = lines, public
 	d.mu.Unlock()
 }

@@ -12,15 +12,29 @@ import (
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/fetcher"
+	"github.com/newsdesk/newsdesk/store"
 )
 
 func cmdStatus(ctx context.Context, e *env, args []string) error {
 	fs, config := e.flags("status")
 	asJSON := fs.Bool("json", false, "print JSON for scripts instead of a table")
+	verbose := fs.Bool("v", false, "full detail: dates, whole results and notes (a terminal gets one short line per source)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	// A person at a terminal gets lines that fit it; pipes, files and -v the
+	// full detail.
+	width := 0
+	if !*asJSON && !*verbose {
+		width = terminalWidth(e.stdout)
+	}
 	cfg, db, err := e.open(*config)
+	var fwd errForward
+	if width > 0 && errors.As(err, &fwd) {
+		// serve holds the database and has no terminal: ask it for JSON and
+		// fit the lines to this one.
+		return statusThroughDaemon(ctx, e, fwd.socket, args, width)
+	}
 	if err != nil {
 		return err
 	}
@@ -29,10 +43,13 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	switch {
+	case *asJSON:
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(list)
+	case width > 0:
+		return writeStatusShort(e.stdout, list, time.Now(), width)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tLAST FETCH\tLAST RESULT\tITEMS\tNEXT DUE\tNOTES")
@@ -48,7 +65,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		case s.NextDue.After(now):
 			next = when(*s.NextDue, now)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, last, s.Result, s.Items, next, strings.Join(s.Notes, "; "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, last, s.Summary, s.Items, next, strings.Join(s.Notes, "; "))
 	}
 	return tw.Flush()
 }
@@ -58,7 +75,8 @@ type sourceStatus struct {
 	ID          string             `json:"id"`
 	Title       string             `json:"title"`
 	URL         string             `json:"url"`
-	Result      string             `json:"result"` // "ok 3 new", "not modified", "error: reason", "never fetched"
+	Result      string             `json:"result"`  // ok, not_modified, error, never_fetched: as in history
+	Summary     string             `json:"summary"` // for people: "ok 3 new", "not modified", "error: reason", "never fetched"
 	Error       string             `json:"error,omitempty"`
 	LastFetch   *time.Time         `json:"last_fetch,omitempty"`
 	LastSuccess *time.Time         `json:"last_success,omitempty"`
@@ -70,15 +88,26 @@ type sourceStatus struct {
 	MovedTo     string             `json:"moved_to,omitempty"`
 	Notes       []string           `json:"notes,omitempty"`
 	History     []newsdesk.Attempt `json:"history,omitempty"` // the last 48 fetches, oldest first
+
+	// A source removed from feeds.yaml whose items are still stored.
+	Orphaned  bool       `json:"orphaned,omitempty"`
+	RemovedAt *time.Time `json:"removed_at,omitempty"` // first seen missing from feeds.yaml
+	PurgeAt   *time.Time `json:"purge_at,omitempty"`   // when run or serve purge it; absent: never (purge_removed_after 0)
 }
 
 // collectStatus gathers every configured source's status, stale sources
-// first, then in config order.
+// first, then in config order, and after them the sources removed from
+// feeds.yaml whose items are still stored.
 func collectStatus(cfg *Config, db interface {
 	State(string) (newsdesk.FetchState, error)
 	CountItems(string) (int, error)
+	Orphans([]string) ([]store.Orphan, error)
 }, now time.Time) ([]sourceStatus, error) {
 	var out []sourceStatus
+	orphans, err := db.Orphans(cfg.SourceIDs())
+	if err != nil {
+		return nil, err
+	}
 	for _, src := range cfg.Sources {
 		st, err := db.State(src.ID)
 		found := err == nil
@@ -89,7 +118,7 @@ func collectStatus(cfg *Config, db interface {
 		if err != nil {
 			return nil, err
 		}
-		s := sourceStatus{ID: src.ID, Title: src.Title, URL: src.URL, Result: st.Summary(), Items: n}
+		s := sourceStatus{ID: src.ID, Title: src.Title, URL: src.URL, Result: resultValue(st, found), Summary: st.Summary(), Items: n}
 		if s.Title == "" {
 			s.Title = st.FeedTitle
 		}
@@ -122,7 +151,24 @@ func collectStatus(cfg *Config, db interface {
 		}
 		return 0
 	})
+	for _, o := range orphans {
+		st, err := db.State(o.SourceID)
+		if err != nil && !errors.Is(err, newsdesk.ErrNotFound) {
+			return nil, err
+		}
+		out = append(out, orphanStatus(cfg, o, st, err == nil))
+	}
 	return out, nil
+}
+
+// resultValue is the last result as scripts read it: the same values as
+// the history's and the metrics' (ok, not_modified, error), or
+// never_fetched.
+func resultValue(st newsdesk.FetchState, found bool) string {
+	if !found || st.Result == "" {
+		return "never_fetched"
+	}
+	return string(st.Result)
 }
 
 func timePtr(t time.Time) *time.Time {

@@ -77,7 +77,7 @@ tr.stale td:first-child { border-left: 4px solid #ef6c00; }
 <tbody>
 {{range .Sources}}<tr class="{{if .Stale}}stale{{else if .Failures}}bad{{end}}">
 <td class="id"><strong>{{.ID}}</strong><br><span class="notes">{{.Title}}</span></td>
-<td>{{if .Error}}<span class="err-text">{{.Result}}</span>{{else}}{{.Result}}{{end}}{{range .Notes}}<div class="notes">{{.}}</div>{{end}}</td>
+<td>{{if .Error}}<span class="err-text">{{.Summary}}</span>{{else}}{{.Summary}}{{end}}{{range .Notes}}<div class="notes">{{.}}</div>{{end}}</td>
 <td>{{ago .LastSuccess}}</td>
 <td>{{if .NextDue}}{{ago .NextDue}}{{else}}never{{end}}</td>
 <td class="n">{{.Items}}</td>
@@ -125,6 +125,9 @@ func (d *daemon) serveStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := statusView{Count: plural(len(list), "source"), Config: cfg.Path, Problems: d.problems()}
+	if cfg.AdminToken != "" { // the request carried it: the operator sees everything
+		v.Problems = d.allProblems()
+	}
 	for _, s := range list {
 		v.Sources = append(v.Sources, statusRow{sourceStatus: s, Pad: make([]struct{}, newsdesk.HistoryLen-len(s.History))})
 	}

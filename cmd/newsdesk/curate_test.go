@@ -1,0 +1,68 @@
+package main
+
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/store"
+)
+
+// TestResolveBareHash: a prefix of 6+ hex digits of an item's hash, as the
+// README promises, without its SOURCE: — looked up across the section's
+// sources, and refused with every candidate named when two items share it.
+func TestResolveBareHash(t *testing.T) {
+	// Two item ids whose hashes share their first 6 hex digits, one in each
+	// source, and a third item elsewhere.
+	first := map[string]string{}
+	var a, b string
+	for i := 0; a == ""; i++ {
+		id := "https://example.com/story-" + strconv.Itoa(i)
+		h := newsdesk.ItemRef{ID: id}.Hash()[:6]
+		if other, ok := first[h]; ok {
+			a, b = other, id
+		}
+		first[h] = id
+	}
+	db, err := store.Open(filepath.Join(t.TempDir(), "newsdesk.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	save := func(src string, ids ...string) {
+		var items []newsdesk.Item
+		for _, id := range ids {
+			items = append(items, newsdesk.Item{ID: id, Title: "Story " + id, Published: at})
+		}
+		if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: src, URL: "https://" + src + ".example/", LastFetch: at, Result: newsdesk.ResultOK}, items, newsdesk.DefaultRetention); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save("one", a, "https://example.com/lone")
+	save("two", b)
+	sec := &newsdesk.Section{ID: "news", Sources: []string{"one", "two"}}
+
+	lone := newsdesk.ItemRef{ID: "https://example.com/lone"}.Hash()
+	for _, arg := range []string{lone[:6], lone[:12], strings.ToUpper(lone[:8]), "one:" + lone[:6]} {
+		it, err := resolveItem(db, sec, arg)
+		if err != nil || it.ID != "https://example.com/lone" {
+			t.Errorf("resolveItem(%q) = %q, %v; want the lone item", arg, it.ID, err)
+		}
+	}
+	shared := newsdesk.ItemRef{ID: a}.Hash()[:6]
+	_, err = resolveItem(db, sec, shared)
+	ra, rb := newsdesk.ItemRef{SourceID: "one", ID: a}.Short(), newsdesk.ItemRef{SourceID: "two", ID: b}.Short()
+	if err == nil || !strings.Contains(err.Error(), "matches 2 items") || !strings.Contains(err.Error(), ra) || !strings.Contains(err.Error(), rb) {
+		t.Errorf("resolveItem(%q) error = %v, want one naming both %s and %s", shared, err, ra, rb)
+	}
+	if it, err := resolveItem(db, sec, "two:"+shared); err != nil || it.ID != b {
+		t.Errorf("resolveItem(two:%s) = %q, %v; want %q", shared, it.ID, err, b)
+	}
+	if _, err := resolveItem(db, sec, "abcde"); err == nil {
+		t.Errorf("resolveItem(5 hex digits) found an item; want too short to be a hash")
+	}
+}
