@@ -230,10 +230,15 @@ func parse(fs *flag.FlagSet, args []string) error {
 // loadConfig reads feeds.yaml; problems are printed one per line and the
 // command fails.
 func (e *env) loadConfig(path string) (*Config, error) {
+	return e.loadConfigContext(context.Background(), path)
+}
+
+// loadConfigContext is loadConfig that gives up once ctx is done.
+func (e *env) loadConfigContext(ctx context.Context, path string) (*Config, error) {
 	if e.dir != "" && !filepath.IsAbs(path) {
 		path = filepath.Join(e.dir, path)
 	}
-	cfg, err := LoadConfig(path)
+	cfg, err := LoadConfigContext(ctx, path)
 	var ps Problems
 	if errors.As(err, &ps) {
 		for _, p := range ps {

@@ -334,7 +334,7 @@ func (d *daemon) watch(ctx context.Context) error {
 			return nil
 		case <-hup:
 			d.log.Info("SIGHUP: reloading the configuration", "config", d.path)
-			d.reload("sighup")
+			d.reload(ctx, "sighup")
 		case ev, ok := <-w.Events:
 			if !ok {
 				return nil
@@ -348,18 +348,22 @@ func (d *daemon) watch(ctx context.Context) error {
 			}
 			d.log.Warn("watching the configuration", "config", d.path, "error", err)
 		case <-settle.C:
-			d.reload("file")
+			d.reload(ctx, "file")
 		}
 	}
 }
 
 // reload reads feeds.yaml again. A file with problems is rejected whole:
 // the running configuration stays, and the problems are logged with their
-// lines and shown by /healthz, /status and /metrics.
-func (d *daemon) reload(trigger string) {
-	cfg, err := LoadConfig(d.path)
+// lines and shown by /healthz, /status and /metrics. Shutdown (ctx done)
+// stops a reload that is still reading the file.
+func (d *daemon) reload(ctx context.Context, trigger string) {
+	cfg, err := LoadConfigContext(ctx, d.path)
 	var ps Problems
 	switch {
+	case ctx.Err() != nil:
+		d.log.Info("configuration not reloaded: stopping", "config", d.path)
+		return
 	case errors.As(err, &ps):
 		lines := make([]string, len(ps))
 		for i, p := range ps {
