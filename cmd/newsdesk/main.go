@@ -87,6 +87,9 @@ type env struct {
 	// the daemon's open database is used, and fetches re-render its feeds.
 	dir    string
 	daemon *daemon
+	stream io.Writer // where backup sends its copy for the client to write
+
+	command string // the command being run, set by dispatch
 }
 
 // usageError is a mistake on the command line: exit code 2.
@@ -124,6 +127,7 @@ func dispatch(ctx context.Context, e *env, args []string) int {
 		usage(stderr)
 		return exitUsage
 	}
+	e.command = name
 	err := commands[i].run(ctx, e, args[1:])
 	var fwd errForward
 	if errors.As(err, &fwd) {
@@ -131,7 +135,11 @@ func dispatch(ctx context.Context, e *env, args []string) int {
 			fmt.Fprintf(stderr, "newsdesk serve: another newsdesk serve already holds this database (control socket %s): stop it first, or give this one another storage.path\n", fwd.socket)
 			return exitError
 		}
-		return forward(ctx, fwd.socket, args, stdout, stderr, e.logFormat)
+		code := forward(ctx, fwd.socket, args, stdout, stderr, e.logFormat, fwd.stream)
+		if fwd.finish != nil {
+			code = fwd.finish(code)
+		}
+		return code
 	}
 	var ue usageError
 	switch {
@@ -316,9 +324,10 @@ func (e *env) openStore(cfg *Config, wait time.Duration) (*store.DB, error) {
 			return db, err
 		}
 		// Held: by a serve (now, or once it has started listening), whose
-		// control socket takes the command, or by another run to wait for.
-		if sock := socketPath(cfg.DBPath); daemonListening(sock) {
-			return nil, errForward{sock}
+		// control socket takes the command, by a run that answers the
+		// commands that read, or by another run to wait for.
+		if sock := socketPath(cfg.DBPath); daemonTakes(sock, e.command) {
+			return nil, errForward{socket: sock}
 		}
 		if !time.Now().Before(deadline) {
 			return nil, err
