@@ -8,12 +8,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"slices"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/newsdesk/newsdesk/metrics"
+	"github.com/newsdesk/newsdesk/store"
 )
 
 // The control socket lets the other commands work while `newsdesk serve`
@@ -159,6 +163,32 @@ func forward(ctx context.Context, sock string, args []string, stdout, stderr io.
 		io.WriteString(stdout, reply.Stdout)
 		io.WriteString(stderr, reply.Stderr)
 		return reply.Code
+	}
+}
+
+// answerWhileRunning makes a `newsdesk run` that holds db answer the
+// read-only commands (status, preview, export, backup...) on its control
+// socket until the returned stop is called, so that they need not wait for
+// the run (a slow source makes that its whole timeout). The run goes on
+// without it when the socket cannot be bound.
+func answerWhileRunning(ctx context.Context, cfg *Config, db *store.DB, log *slog.Logger) (stop func()) {
+	ln, err := listenControl(socketPath(cfg.DBPath))
+	if err != nil {
+		log.Warn("other commands wait for this run: its control socket could not be bound", "error", err)
+		return func() {}
+	}
+	d := &daemon{path: cfg.Path, db: db, log: log, metrics: metrics.New(), cronRun: true}
+	d.cfg.Store(cfg)
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := d.serveControl(ctx, ln); err != nil {
+			log.Warn("control socket", "error", err)
+		}
+	})
+	return func() {
+		cancel()
+		wg.Wait()
 	}
 }
 

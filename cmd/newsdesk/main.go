@@ -71,6 +71,7 @@ func init() {
 		{"hide", "SECTION ITEM", "keep an item out of a section", cmdDecide("hide")},
 		{"unhide", "SECTION ITEM", "undo hide", cmdDecide("unhide")},
 		{"import", "[-dry-run] FILE.opml", "add the feeds of another reader's OPML export to feeds.yaml, keeping its comments", cmdImport},
+		{"backup", "FILE", "write a consistent copy of the database to FILE, also while serve or run holds it", cmdBackup},
 		{"compact", "", "rewrite the database file to reclaim the space of pruned items (stop serve first)", cmdCompact},
 		{"version", "", "print the version", cmdVersion},
 	}

@@ -66,6 +66,10 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if *verbose {
 		level = slog.LevelInfo
 	}
+	if e.daemon == nil {
+		stop := answerWhileRunning(ctx, cfg, db, e.logger(level))
+		defer stop()
+	}
 	sched := newScheduler(cfg, db, e.logger(level))
 	if e.daemon != nil {
 		// Inside serve: its scheduler, so a source it is fetching is not
