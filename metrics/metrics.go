@@ -36,6 +36,8 @@ type Metrics struct {
 	configErrors  prometheus.Gauge
 	configLoaded  prometheus.Gauge
 	configReloads *prometheus.CounterVec
+
+	storeHealthy prometheus.Gauge
 }
 
 // New returns a registry with every newsdesk metric and the Go runtime and
@@ -71,7 +73,9 @@ func New() *Metrics {
 		Help: "When feeds.yaml was last loaded without problems, Unix time."})
 	m.configReloads = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsdesk_config_reloads_total",
 		Help: "Reloads of feeds.yaml by trigger (file, sighup) and result (applied, rejected)."}, []string{"trigger", "result"})
-	m.reg.MustRegister(m.configReloads, m.fetches, m.bytes, m.itemsNew, m.itemsUpd, m.failures, m.lastSuccess, m.nextDue,
+	m.storeHealthy = prometheus.NewGauge(prometheus.GaugeOpts{Name: "newsdesk_store_healthy",
+		Help: "1 while the database answers and the last render could read it; 0 while serve serves the feeds it rendered last (see /healthz and /status for why)."})
+	m.reg.MustRegister(m.storeHealthy, m.configReloads, m.fetches, m.bytes, m.itemsNew, m.itemsUpd, m.failures, m.lastSuccess, m.nextDue,
 		m.sectionItems, m.sectionRender, m.requests, m.latency, m.configErrors, m.configLoaded,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -150,6 +154,15 @@ func (m *Metrics) ConfigLoaded(trigger string, problems int, at time.Time) {
 		result = "rejected"
 	}
 	m.configReloads.WithLabelValues(trigger, result).Inc()
+}
+
+// SetStoreHealthy records whether the store answers and could be read.
+func (m *Metrics) SetStoreHealthy(ok bool) {
+	v := 0.0
+	if ok {
+		v = 1
+	}
+	m.storeHealthy.Set(v)
 }
 
 // Instrument counts and times the requests next answers, labelled by the

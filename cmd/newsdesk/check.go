@@ -15,7 +15,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := e.loadConfig(*config)
+	cfg, err := e.loadConfigContext(ctx, *config)
 	if err != nil {
 		return err
 	}

@@ -71,6 +71,7 @@ func init() {
 		{"hide", "SECTION ITEM", "keep an item out of a section", cmdDecide("hide")},
 		{"unhide", "SECTION ITEM", "undo hide", cmdDecide("unhide")},
 		{"import", "[-dry-run] FILE.opml", "add the feeds of another reader's OPML export to feeds.yaml, keeping its comments", cmdImport},
+		{"backup", "FILE", "write a consistent copy of the database to FILE, also while serve or run holds it", cmdBackup},
 		{"compact", "", "rewrite the database file to reclaim the space of pruned items (stop serve first)", cmdCompact},
 		{"verify", "[FILE]", "check the database file (or FILE, such as a backup) for damage, page by page", cmdVerify},
 		{"purge", "[-dry-run]", "remove now what is stored of the sources removed from feeds.yaml", cmdPurge},
@@ -89,6 +90,9 @@ type env struct {
 	// the daemon's open database is used, and fetches re-render its feeds.
 	dir    string
 	daemon *daemon
+	stream io.Writer // where backup sends its copy for the client to write
+
+	command string // the command being run, set by dispatch
 }
 
 // usageError is a mistake on the command line: exit code 2.
@@ -126,6 +130,7 @@ func dispatch(ctx context.Context, e *env, args []string) int {
 		usage(stderr)
 		return exitUsage
 	}
+	e.command = name
 	err := commands[i].run(ctx, e, args[1:])
 	var fwd errForward
 	if errors.As(err, &fwd) {
@@ -133,7 +138,11 @@ func dispatch(ctx context.Context, e *env, args []string) int {
 			fmt.Fprintf(stderr, "newsdesk serve: another newsdesk serve already holds this database (control socket %s): stop it first, or give this one another storage.path\n", fwd.socket)
 			return exitError
 		}
-		return forward(ctx, fwd.socket, args, stdout, stderr, e.logFormat)
+		code := forward(ctx, fwd.socket, args, stdout, stderr, e.logFormat, fwd.stream)
+		if fwd.finish != nil {
+			code = fwd.finish(code)
+		}
+		return code
 	}
 	var ue usageError
 	var code exitCode
@@ -235,10 +244,15 @@ func parse(fs *flag.FlagSet, args []string) error {
 // loadConfig reads feeds.yaml; problems are printed one per line and the
 // command fails.
 func (e *env) loadConfig(path string) (*Config, error) {
+	return e.loadConfigContext(context.Background(), path)
+}
+
+// loadConfigContext is loadConfig that gives up once ctx is done.
+func (e *env) loadConfigContext(ctx context.Context, path string) (*Config, error) {
 	if e.dir != "" && !filepath.IsAbs(path) {
 		path = filepath.Join(e.dir, path)
 	}
-	cfg, err := LoadConfig(path)
+	cfg, err := LoadConfigContext(ctx, path)
 	var ps Problems
 	if errors.As(err, &ps) {
 		for _, p := range ps {
@@ -321,9 +335,10 @@ func (e *env) openStore(cfg *Config, wait time.Duration) (*store.DB, error) {
 			return db, err
 		}
 		// Held: by a serve (now, or once it has started listening), whose
-		// control socket takes the command, or by another run to wait for.
-		if sock := socketPath(cfg.DBPath); daemonListening(sock) {
-			return nil, errForward{sock}
+		// control socket takes the command, by a run that answers the
+		// commands that read, or by another run to wait for.
+		if sock := socketPath(cfg.DBPath); daemonTakes(sock, e.command) {
+			return nil, errForward{socket: sock}
 		}
 		if !time.Now().Before(deadline) {
 			return nil, err

@@ -67,6 +67,8 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		level = slog.LevelInfo
 	}
 	if e.daemon == nil { // serve does its own housekeeping
+		stop := answerWhileRunning(ctx, cfg, db, e.logger(level))
+		defer stop()
 		purgeRemoved(cfg, db, e.logger(level), time.Now())
 	}
 	sched := newScheduler(cfg, db, e.logger(level))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -62,6 +63,11 @@ func TestScripts(t *testing.T) {
 			}
 			origin := newOrigin(filepath.Join(env.WorkDir, "origin"), filepath.Join(env.WorkDir, "origin.log"))
 			env.Defer(origin.Close)
+			env.Defer(func() { // a script that failed leaves no request held
+				if h, ok := holds.LoadAndDelete(origin.URL); ok {
+					h.(*originHold).releaseAll()
+				}
+			})
 			port, err := freePort()
 			if err != nil {
 				return err
@@ -92,6 +98,7 @@ func TestScripts(t *testing.T) {
 			"mkdb":     cmdMkDB,
 			"damage":   cmdDamage,
 			"ttyexec":  cmdTTYExec,
+			"waitheld": cmdWaitHeld,
 		},
 	})
 }
@@ -108,6 +115,18 @@ func newOrigin(root, logPath string) *httptest.Server {
 			f.Close()
 		}
 		file := filepath.Join(root, filepath.FromSlash(r.URL.Path))
+		// PATH.hold: answer once GET /release/PATH has come (waitheld
+		// waits for a request to be held there).
+		if p, ok := strings.CutPrefix(r.URL.Path, "/release"); ok {
+			originHolds(r.Host).of(p).release()
+			return
+		}
+		if _, err := os.Stat(file + ".hold"); err == nil {
+			h := originHolds(r.Host).of(r.URL.Path)
+			mu.Unlock()
+			h.hold(r.Context())
+			mu.Lock()
+		}
 		// PATH.block: never answer; the client's timeout ends the request.
 		if _, err := os.Stat(file + ".block"); err == nil {
 			mu.Unlock()
@@ -143,6 +162,72 @@ func newOrigin(root, logPath string) *httptest.Server {
 		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
 		w.Write(body)
 	}))
+}
+
+// holds are the origins' held paths, by the origin's host:port.
+var holds sync.Map // string -> *originHold
+
+type originHold struct {
+	mu    sync.Mutex
+	paths map[string]*heldPath
+}
+
+// heldPath is one path of an origin that answers once released.
+type heldPath struct {
+	held, released   chan struct{}
+	onceHeld, onceRe sync.Once
+}
+
+func originHolds(host string) *originHold {
+	h, _ := holds.LoadOrStore("http://"+host, &originHold{paths: map[string]*heldPath{}})
+	return h.(*originHold)
+}
+
+func (o *originHold) of(path string) *heldPath {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	p := o.paths[path]
+	if p == nil {
+		p = &heldPath{held: make(chan struct{}), released: make(chan struct{})}
+		o.paths[path] = p
+	}
+	return p
+}
+
+func (o *originHold) releaseAll() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, p := range o.paths {
+		p.release()
+	}
+}
+
+func (p *heldPath) hold(ctx context.Context) {
+	p.onceHeld.Do(func() { close(p.held) })
+	select {
+	case <-p.released:
+	case <-ctx.Done():
+	}
+}
+
+func (p *heldPath) release() { p.onceRe.Do(func() { close(p.released) }) }
+
+// cmdWaitHeld: waitheld PATH
+// Waits until the origin holds a request for PATH (a file PATH.hold under
+// origin/), until GET ${ORIGIN}/release/PATH lets it answer.
+func cmdWaitHeld(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: waitheld PATH")
+	}
+	h, ok := holds.Load(ts.Getenv("ORIGIN"))
+	if !ok {
+		h, _ = holds.LoadOrStore(ts.Getenv("ORIGIN"), &originHold{paths: map[string]*heldPath{}})
+	}
+	select {
+	case <-h.(*originHold).of(args[0]).held:
+	case <-time.After(20 * time.Second):
+		ts.Fatalf("no request for %s came to the origin within 20s", args[0])
+	}
 }
 
 func freePort() (string, error) {

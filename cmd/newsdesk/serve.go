@@ -37,31 +37,58 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			return usageError{fmt.Sprintf("-listen %q: %v", *listen, err)}
 		}
 	}
-	cfg, db, err := e.open(*config)
+	if e.daemon != nil { // a client of the control socket; refused there too
+		return fmt.Errorf("newsdesk serve already runs on %s: stop it first, or give this one another storage.path", e.daemon.db.Path())
+	}
+	cfg, err := e.loadConfigContext(ctx, *config)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
 	if *listen != "" {
 		cfg.Listen = *listen
 	}
+	// The port first: a serve that cannot listen must not leave a new
+	// database behind.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("%w (is another newsdesk serve running? choose another address with -listen or server.listen)", err)
+	}
+	defer ln.Close()
+	_, statErr := os.Stat(cfg.DBPath)
+	db, err := e.openStore(cfg, 0)
+	if err != nil {
+		return err
+	}
+	started := false
+	defer func() {
+		db.Close()
+		if !started && os.IsNotExist(statErr) {
+			os.Remove(cfg.DBPath) // created by this serve, which could not start
+		}
+	}()
+	ctrl, err := listenControl(socketPath(cfg.DBPath))
+	if err != nil {
+		return err
+	}
+	defer ctrl.Close()
 	d := &daemon{path: *config, db: db, log: e.logger(slog.LevelInfo), metrics: metrics.New(), listenFlag: *listen, purge: make(chan struct{}, 1)}
 	d.cfg.Store(cfg)
 	d.site = publisher.NewServer(db, publisherConfig(cfg), d.log)
-	if err := d.site.Rebuild(); err != nil {
-		return err
+	// A store that cannot be read now leaves serve up but not ready
+	// (/readyz 503) until a render succeeds.
+	if err := d.render(); err != nil {
+		d.log.Error("could not render the sections: not ready until a render succeeds", "error", err)
 	}
 	d.observeSections(cfg.Sections...)
 	d.metrics.ConfigLoaded("start", 0, time.Now())
 	d.sched = newScheduler(cfg, db, d.log)
 	d.sched.OnCommit = d.committed
 	if err := d.observeSources(); err != nil {
-		return err
+		d.log.Error("could not read the sources' state", "error", err)
 	}
-
-	ln, err := net.Listen("tcp", cfg.Listen)
+	watcher, err := d.watchConfig()
 	if err != nil {
-		return fmt.Errorf("%w (is another newsdesk serve running? choose another address with -listen or server.listen)", err)
+		return err
 	}
 	srv := &http.Server{
 		Handler:           d.handler(),
@@ -87,18 +114,16 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			errc <- err
 		}
 	})
+	wg.Go(func() { d.watch(ctx, watcher) })
 	wg.Go(func() {
-		if err := d.watch(ctx); err != nil {
-			errc <- err
-		}
-	})
-	wg.Go(func() {
-		if err := d.serveControl(ctx, socketPath(cfg.DBPath)); err != nil {
+		if err := d.serveControl(ctx, ctrl); err != nil {
 			errc <- err
 		}
 	})
 	wg.Go(func() { d.ageSections(ctx) })
 	wg.Go(func() { d.purgeLoop(ctx) })
+	// Every listener is bound: ready, and the log says so.
+	started = true
 	d.ready.Store(true)
 	d.log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "base_url", cfg.BaseURL, "sources", len(cfg.Sources), "sections", len(cfg.Sections), "db", cfg.DBPath, "config", d.path, "control_socket", socketPath(cfg.DBPath))
 
@@ -108,6 +133,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		d.log.Info("stopping: finishing fetches in flight")
 	case runErr = <-errc:
 	}
+	d.stopping.Store(true)
 	d.ready.Store(false)
 	cancel()
 	shutdownCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
@@ -132,12 +158,16 @@ type daemon struct {
 	site       *publisher.Server
 	sched      *fetcher.Scheduler
 	cfg        atomic.Pointer[Config]
-	ready      atomic.Bool
+	ready      atomic.Bool // every listener is up, and not stopping
+	stopping   atomic.Bool
+	rendered   atomic.Bool   // the site has been rendered at least once
+	cronRun    bool          // a `newsdesk run` answering read-only commands, not serve
 	purge      chan struct{} // pokes purgeLoop after a reload
 
-	mu       sync.Mutex
-	rejected []string // problems of the last reload attempt; empty when it applied
-	public   []string // rejected as answers without a token may show them
+	mu        sync.Mutex
+	rejected  []string // problems of the last reload attempt; empty when it applied
+	public    []string // rejected as answers without a token may show them
+	renderErr error    // the last render's failure to read the store; nil after a success
 }
 
 func (d *daemon) config() *Config { return d.cfg.Load() }
@@ -174,7 +204,10 @@ func (d *daemon) allProblems() []string {
 
 func (d *daemon) handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", d.metrics.Handler())
+	mux.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.storeProblem() // the store's health, as of this scrape
+		d.metrics.Handler().ServeHTTP(w, r)
+	}))
 	mux.HandleFunc("GET /healthz", d.healthz)
 	mux.HandleFunc("GET /readyz", d.readyz)
 	mux.HandleFunc("GET /status", d.serveStatus)
@@ -205,23 +238,34 @@ func route(r *http.Request) string {
 	return "other"
 }
 
-// healthz is liveness: 200 while the process and its store answer; the
-// body says "degraded" when the last reload of feeds.yaml was rejected.
+// The health table (README): /healthz is liveness and fails only while
+// serve stops, never because of a dependency; its body says "degraded" with
+// the reasons while feeds.yaml was rejected or the store cannot be read.
+// /readyz is 200 while serve has rendered feeds to serve (the last ones,
+// when the store has since failed), 503 while it starts, stops, or has
+// nothing rendered.
+
 func (d *daemon) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	if err := d.db.Ping(); err != nil {
-		http.Error(w, "store does not answer: "+err.Error(), http.StatusServiceUnavailable)
+	if d.stopping.Load() {
+		http.Error(w, "stopping", http.StatusServiceUnavailable)
 		return
 	}
+	var degraded []string
+	if p := d.storeProblem(); p != "" {
+		degraded = append(degraded, "degraded: "+p)
+	}
 	if ps := d.problems(); len(ps) > 0 {
-		fmt.Fprintf(w, "degraded: %s has %s; the previous configuration keeps running\n%s\n", d.path, plural(len(ps), "problem"), strings.Join(ps, "\n"))
+		degraded = append(degraded, fmt.Sprintf("degraded: %s has %s; the previous configuration keeps running\n%s", d.path, plural(len(ps), "problem"), strings.Join(ps, "\n")))
+	}
+	if len(degraded) > 0 {
+		fmt.Fprintln(w, strings.Join(degraded, "\n"))
 		return
 	}
 	fmt.Fprintln(w, "ok")
 }
 
-// readyz is readiness: the store answers and a configuration is loaded.
 func (d *daemon) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -229,11 +273,54 @@ func (d *daemon) readyz(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not ready: starting or stopping", http.StatusServiceUnavailable)
 		return
 	}
-	if err := d.db.Ping(); err != nil {
-		http.Error(w, "not ready: store: "+err.Error(), http.StatusServiceUnavailable)
+	if !d.rendered.Load() {
+		http.Error(w, "not ready: no feeds rendered yet: "+d.storeProblem(), http.StatusServiceUnavailable)
 		return
 	}
 	fmt.Fprintln(w, "ready")
+}
+
+// storeProblem says why the store is unhealthy ("" when it is not): it does
+// not answer, or the last render could not read it. It also sets the
+// newsdesk_store_healthy gauge.
+func (d *daemon) storeProblem() string {
+	problem := ""
+	d.mu.Lock()
+	renderErr := d.renderErr
+	d.mu.Unlock()
+	switch err := d.db.Ping(); {
+	case err != nil:
+		problem = "store " + d.db.Path() + " does not answer: " + err.Error()
+	case renderErr != nil:
+		problem = "store " + d.db.Path() + " could not be read to render the sections: " + renderErr.Error()
+	}
+	if problem != "" {
+		if d.rendered.Load() {
+			problem += "; serving the feeds rendered last"
+		}
+		problem += " (see 'newsdesk verify'; restore a backup if it is damaged)"
+	}
+	d.metrics.SetStoreHealthy(problem == "")
+	return problem
+}
+
+// render renders the sections ids again (all of them when none are given)
+// and records whether the store could be read for it.
+func (d *daemon) render(ids ...string) error {
+	var err error
+	if len(ids) == 0 {
+		err = d.site.Rebuild()
+	} else {
+		err = d.site.RebuildSections(ids...)
+	}
+	d.mu.Lock()
+	d.renderErr = err
+	d.mu.Unlock()
+	if err == nil {
+		d.rendered.Store(true)
+	}
+	d.metrics.SetStoreHealthy(err == nil)
+	return err
 }
 
 func adminAuthorized(r *http.Request, token string) bool {
@@ -260,7 +347,7 @@ func (d *daemon) committed(o fetcher.Outcome) {
 			ids = append(ids, sec.ID)
 		}
 	}
-	if err := d.site.RebuildSections(ids...); err != nil {
+	if err := d.render(ids...); err != nil {
 		d.log.Error("could not render sections", "source", o.Source.ID, "sections", ids, "error", err)
 		return
 	}
@@ -293,7 +380,7 @@ func (d *daemon) ageSections(ctx context.Context) {
 		if len(ids) == 0 {
 			continue
 		}
-		if err := d.site.RebuildSections(ids...); err != nil {
+		if err := d.render(ids...); err != nil {
 			d.log.Error("could not render sections", "sections", ids, "error", err)
 			continue
 		}
@@ -329,60 +416,79 @@ func (d *daemon) observeSources() error {
 	return nil
 }
 
+// configWatch is what watch listens to: changes in the folder of
+// feeds.yaml, and SIGHUP.
+type configWatch struct {
+	files *fsnotify.Watcher
+	hup   chan os.Signal
+	path  string // feeds.yaml, absolute
+}
+
+// watchConfig starts watching feeds.yaml's folder and SIGHUP, before serve
+// reports ready, so that no change after that is missed.
+func (d *daemon) watchConfig() (*configWatch, error) {
+	abs, err := filepath.Abs(d.path)
+	if err != nil {
+		return nil, err
+	}
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, fmt.Errorf("watch %s: %w", d.path, err)
+	}
+	if err := w.Add(filepath.Dir(abs)); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("watch %s: %w", filepath.Dir(abs), err)
+	}
+	cw := &configWatch{files: w, hup: make(chan os.Signal, 1), path: abs}
+	signal.Notify(cw.hup, syscall.SIGHUP)
+	return cw, nil
+}
+
 // watch reloads feeds.yaml when it changes, and on SIGHUP, until ctx is
 // done. It watches the folder, not the file, so that editors that save by
 // renaming a new file over the old one are seen too.
-func (d *daemon) watch(ctx context.Context) error {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		return fmt.Errorf("watch %s: %w", d.path, err)
-	}
-	defer w.Close()
-	abs, err := filepath.Abs(d.path)
-	if err != nil {
-		return err
-	}
-	if err := w.Add(filepath.Dir(abs)); err != nil {
-		return fmt.Errorf("watch %s: %w", filepath.Dir(abs), err)
-	}
+func (d *daemon) watch(ctx context.Context, cw *configWatch) {
+	defer signal.Stop(cw.hup)
+	defer cw.files.Close()
 	// Editors write a file in several steps: reload once things settle.
 	settle := time.NewTimer(time.Hour)
 	settle.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
-		case <-hup:
+			return
+		case <-cw.hup:
 			d.log.Info("SIGHUP: reloading the configuration", "config", d.path)
-			d.reload("sighup")
-		case ev, ok := <-w.Events:
+			d.reload(ctx, "sighup")
+		case ev, ok := <-cw.files.Events:
 			if !ok {
-				return nil
+				return
 			}
-			if filepath.Clean(ev.Name) == abs && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename|fsnotify.Remove) != 0 {
+			if filepath.Clean(ev.Name) == cw.path && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename|fsnotify.Remove) != 0 {
 				settle.Reset(100 * time.Millisecond)
 			}
-		case err, ok := <-w.Errors:
+		case err, ok := <-cw.files.Errors:
 			if !ok {
-				return nil
+				return
 			}
 			d.log.Warn("watching the configuration", "config", d.path, "error", err)
 		case <-settle.C:
-			d.reload("file")
+			d.reload(ctx, "file")
 		}
 	}
 }
 
 // reload reads feeds.yaml again. A file with problems is rejected whole:
 // the running configuration stays, and the problems are logged with their
-// lines and shown by /healthz, /status and /metrics.
-func (d *daemon) reload(trigger string) {
-	cfg, err := LoadConfig(d.path)
+// lines and shown by /healthz, /status and /metrics. Shutdown (ctx done)
+// stops a reload that is still reading the file.
+func (d *daemon) reload(ctx context.Context, trigger string) {
+	cfg, err := LoadConfigContext(ctx, d.path)
 	var ps Problems
 	switch {
+	case ctx.Err() != nil:
+		d.log.Info("configuration not reloaded: stopping", "config", d.path)
+		return
 	case errors.As(err, &ps):
 		lines, public := make([]string, len(ps)), make([]string, len(ps))
 		for i, p := range ps {
@@ -416,7 +522,7 @@ func (d *daemon) reload(trigger string) {
 	d.setRejected(nil, nil)
 	d.sched.SetSources(cfg.Sources)
 	d.site.SetConfig(publisherConfig(cfg))
-	if err := d.site.Rebuild(); err != nil {
+	if err := d.render(); err != nil {
 		d.log.Error("could not render sections after reload", "error", err)
 	}
 	for _, src := range old.Sources {

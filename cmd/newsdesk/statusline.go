@@ -38,7 +38,7 @@ func terminalWidth(w io.Writer) int {
 // database and prints its answer in the short form.
 func statusThroughDaemon(ctx context.Context, e *env, socket string, args []string, width int) error {
 	var out bytes.Buffer
-	if code := forward(ctx, socket, append([]string{"status", "-json"}, args...), &out, e.stderr, e.logFormat); code != exitOK {
+	if code := forward(ctx, socket, append([]string{"status", "-json"}, args...), &out, e.stderr, e.logFormat, nil); code != exitOK {
 		return exitCode(code)
 	}
 	var list []sourceStatus

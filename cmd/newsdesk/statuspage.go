@@ -71,6 +71,7 @@ tr.stale td:first-child { border-left: 4px solid #ef6c00; }
 <h1>newsdesk status</h1>
 <p class="meta">{{.Count}} · config {{.Config}} · <a href="status.json">JSON</a> · <a href="metrics">metrics</a>
 <span class="legend"><span class="new"></span>new items<span class="ok"></span>ok<span class="nm"></span>not modified<span class="err"></span>error</span></p>
+{{if .Store}}<div class="problems"><strong>{{.Store}}</strong></div>{{end}}
 {{if .Problems}}<div class="problems"><strong>feeds.yaml was not reloaded: the previous configuration keeps running.</strong><ul>{{range .Problems}}<li>{{.}}</li>{{end}}</ul></div>{{end}}
 <table>
 <thead><tr><th>Source</th><th>Last result</th><th>Last success</th><th>Next due</th><th class="n">Items</th><th>Last 48 fetches</th></tr></thead>
@@ -94,6 +95,7 @@ type statusView struct {
 	Count    string // "3 sources"
 	Config   string
 	Problems []string
+	Store    string // why the store is unhealthy, when it is
 	Sources  []statusRow
 }
 
@@ -110,13 +112,25 @@ func (d *daemon) serveStatus(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "401 unauthorized: give server.admin_token as a Bearer token or ?token=", http.StatusUnauthorized)
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store")
 	list, err := collectStatus(cfg, d.db, time.Now())
 	if err != nil {
+		// The store cannot be read: say why (serve goes on with the feeds
+		// it rendered last).
 		d.log.Error("status page", "error", err)
-		http.Error(w, "500 internal server error", http.StatusInternalServerError)
+		problem := d.storeProblem()
+		if problem == "" {
+			problem = "store " + d.db.Path() + " could not be read: " + err.Error()
+		}
+		if r.URL.Path == "/status.json" {
+			http.Error(w, problem, http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		statusPage.Execute(w, statusView{Count: "sources unknown", Config: cfg.Path, Problems: d.problems(), Store: problem})
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	if r.URL.Path == "/status.json" {
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
@@ -124,7 +138,7 @@ func (d *daemon) serveStatus(w http.ResponseWriter, r *http.Request) {
 		enc.Encode(list)
 		return
 	}
-	v := statusView{Count: plural(len(list), "source"), Config: cfg.Path, Problems: d.problems()}
+	v := statusView{Count: plural(len(list), "source"), Config: cfg.Path, Problems: d.problems(), Store: d.storeProblem()}
 	if cfg.AdminToken != "" { // the request carried it: the operator sees everything
 		v.Problems = d.allProblems()
 	}

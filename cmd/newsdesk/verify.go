@@ -58,8 +58,8 @@ func cmdVerify(ctx context.Context, e *env, args []string) error {
 		report, err = verifyHeld(ctx, e.daemon.db)
 	} else {
 		report, err = verifyInChild(ctx, path)
-		if errors.As(err, new(busyError)) && e.daemon == nil && daemonListening(socketPath(path)) {
-			return errForward{socketPath(path)}
+		if errors.As(err, new(busyError)) && e.daemon == nil && daemonTakes(socketPath(path), "verify") {
+			return errForward{socket: socketPath(path)}
 		}
 	}
 	if err != nil {

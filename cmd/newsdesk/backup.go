@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// cmdBackup writes a consistent copy of the database to FILE. While serve
+// (or a run) holds the database, the holder reads the copy through its
+// control socket and streams it here, and this process writes FILE: the
+// holder may be a service that cannot write where the operator reads, and
+// FILE is relative to the operator's folder.
+func cmdBackup(ctx context.Context, e *env, args []string) error {
+	fs, config := e.flags("backup")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() != 1 {
+		return usageError{"want FILE, the file to write the copy to (see 'newsdesk backup -h')"}
+	}
+	cfg, err := e.loadConfig(*config)
+	if err != nil {
+		return err
+	}
+	if e.daemon != nil { // for a client of the control socket: it writes FILE
+		if e.stream == nil {
+			return errors.New("backup: this client cannot receive the copy: use the same newsdesk version as the one holding the database")
+		}
+		db, err := e.openStore(cfg, 0)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		_, err = db.Backup(e.stream)
+		return err
+	}
+	file := fs.Arg(0)
+	if err := notLiveDatabase(file, cfg.DBPath); err != nil {
+		return err
+	}
+	if _, err := os.Stat(cfg.DBPath); err != nil {
+		return fmt.Errorf("backup: %w (is storage.path in %s right?)", err, cfg.Path)
+	}
+	out, err := createAtomic(file)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	done := func() error {
+		if err := out.commit(); err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "backed up %s to %s (%s)\n", cfg.DBPath, file, mib(out.n))
+		return nil
+	}
+	db, err := e.openStore(cfg, 0)
+	var fwd errForward
+	if errors.As(err, &fwd) {
+		fwd.stream = out
+		fwd.finish = func(code int) int {
+			if code != exitOK {
+				out.discard()
+				return code
+			}
+			if err := done(); err != nil {
+				fmt.Fprintf(e.stderr, "newsdesk backup: %v\n", err)
+				return exitError
+			}
+			return exitOK
+		}
+		return fwd
+	}
+	if err != nil {
+		out.discard()
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Backup(out); err != nil {
+		out.discard()
+		return err
+	}
+	return done()
+}
+
+// notLiveDatabase refuses a backup FILE that is the database itself.
+func notLiveDatabase(file, dbPath string) error {
+	a, errA := filepath.Abs(file)
+	b, errB := filepath.Abs(dbPath)
+	same := errA == nil && errB == nil && a == b
+	if fa, err := os.Stat(file); err == nil {
+		if fb, err := os.Stat(dbPath); err == nil && os.SameFile(fa, fb) {
+			same = true
+		}
+	}
+	if same {
+		return usageError{fmt.Sprintf("%s is the database itself: give the copy another file name", file)}
+	}
+	return nil
+}
+
+// atomicFile is a file written under a temporary name beside its path and
+// renamed there once complete and synced, so that FILE is either the old
+// file or the whole new copy, also after a crash.
+type atomicFile struct {
+	f    *os.File
+	path string
+	n    int64
+}
+
+func createAtomic(path string) (*atomicFile, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	return &atomicFile{f: f, path: path}, nil
+}
+
+func (a *atomicFile) Write(p []byte) (int, error) {
+	n, err := a.f.Write(p)
+	a.n += int64(n)
+	return n, err
+}
+
+func (a *atomicFile) commit() error {
+	err := a.f.Sync()
+	if cerr := a.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(a.f.Name(), a.path)
+	}
+	if err != nil {
+		os.Remove(a.f.Name())
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(a.path)); err == nil { // the rename itself
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+func (a *atomicFile) discard() {
+	a.f.Close()
+	os.Remove(a.f.Name())
+}
