@@ -119,8 +119,13 @@ func checkItem(it newsdesk.Item) string {
 	if len(it.RawDate) > maxRawDate {
 		return fmt.Sprintf("RawDate is %d bytes", len(it.RawDate))
 	}
-	if unsafeURL(it.Link) {
-		return fmt.Sprintf("Link %q is unsafe", it.Link)
+	if it.Link != "" && !newsdesk.IsHTTPURL(it.Link) {
+		return fmt.Sprintf("Link %q is not an http(s) URL", it.Link)
+	}
+	for _, e := range it.Enclosures {
+		if !newsdesk.IsHTTPURL(e.URL) {
+			return fmt.Sprintf("enclosure %q is not an http(s) URL", e.URL)
+		}
 	}
 	for field, s := range map[string]string{"Summary": it.Summary, "Content": it.Content} {
 		if msg := badText(s, true); msg != "" {
@@ -210,4 +215,18 @@ func unsafeHTML(s string) string {
 			}
 		}
 	}
+}
+
+// unsafeURL reports whether u, a URL in item HTML, has a scheme that runs
+// code or smuggles a document when a reader follows it.
+func unsafeURL(u string) bool {
+	scheme, _, ok := strings.Cut(u, ":")
+	if !ok {
+		return false
+	}
+	switch strings.ToLower(strings.TrimSpace(scheme)) {
+	case "javascript", "vbscript", "data":
+		return true
+	}
+	return false
 }

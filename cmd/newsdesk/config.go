@@ -2,9 +2,7 @@ package main
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -167,7 +165,7 @@ func parseConfig(name, dir string, data []byte) (*Config, error) {
 				{"per_host", func(v *yaml.Node) { cfg.PerHost = p.count(v, "fetch.per_host") }},
 				{"user_agent_url", func(v *yaml.Node) {
 					cfg.UserAgentURL = p.str(v)
-					if err := checkHTTPURL(cfg.UserAgentURL); err != nil {
+					if err := newsdesk.CheckHTTPURL(cfg.UserAgentURL); err != nil {
 						p.at(v, "fetch.user_agent_url %q %v", cfg.UserAgentURL, err)
 					}
 				}},
@@ -656,13 +654,13 @@ func (p *configParser) rules(n *yaml.Node, what string) []newsdesk.Rule {
 }
 
 func (p *configParser) feedURL(n *yaml.Node, what string) {
-	if err := checkHTTPURL(n.Value); err != nil {
+	if err := newsdesk.CheckHTTPURL(n.Value); err != nil {
 		p.at(n, "%s: url %q %v", what, n.Value, err)
 	}
 }
 
 func (p *configParser) baseURL(n *yaml.Node, s string) string {
-	if err := checkHTTPURL(s); err != nil {
+	if err := newsdesk.CheckHTTPURL(s); err != nil {
 		p.at(n, "server.base_url %q %v", s, err)
 		return s
 	}
@@ -670,23 +668,6 @@ func (p *configParser) baseURL(n *yaml.Node, s string) string {
 		s += "/"
 	}
 	return s
-}
-
-func checkHTTPURL(s string) error {
-	u, err := url.Parse(s)
-	switch {
-	case err != nil:
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fmt.Errorf("is not a URL: %v", err)
-	case u.Scheme != "http" && u.Scheme != "https":
-		return errors.New("must start with http:// or https://")
-	case u.Host == "":
-		return errors.New("has no host name")
-	}
-	return nil
 }
 
 func mapKeys(m map[string]bool) []string {

@@ -227,12 +227,14 @@ func adminAuthorized(r *http.Request, token string) bool {
 }
 
 // committed is the scheduler's OnCommit: record the fetch, and re-render
-// the sections the source feeds when it brought new or changed items.
+// the sections the source feeds when it brought new or changed items, or
+// changed how the sections show the source (its feed's title, id, date or
+// authors, or the error an empty section names).
 func (d *daemon) committed(o fetcher.Outcome) {
 	st := o.State
 	d.metrics.ObserveFetch(metrics.Fetch{Source: o.Source.ID, Result: o.Kind, Bytes: o.Bytes, New: st.New, Updated: st.Updated,
 		Failures: st.Failures, LastSuccess: st.LastSuccess, NextDue: st.NextDue})
-	if st.New+st.Updated == 0 {
+	if st.New+st.Updated == 0 && !d.site.Outdated(st) {
 		return
 	}
 	cfg := d.config()
