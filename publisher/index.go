@@ -56,7 +56,7 @@ h2 a:hover { text-decoration: underline; }
 <li>no items yet: {{.}}</li>
 {{- end}}
 </ul>
-<p class="meta">Details on the <a href="{{.Status}}">status page</a> (or run <code>newsdesk status</code>).</p>
+<p class="meta">Details: {{if .Status}}the <a href="{{.Status}}">status page</a>, or {{end}}<code>newsdesk status</code>.</p>
 {{- end}}
 {{- end}}
 
@@ -79,7 +79,7 @@ h2 a:hover { text-decoration: underline; }
 <h2><a href="{{.Href ".html"}}">{{.Title}}</a>{{if .Token}} <span class="tag">private</span>{{end}}</h2>
 <p>{{.Description}}</p>
 <p class="meta">{{template "stats" .}}</p>
-{{- template "notes" (.StatusNotes "status")}}
+{{- template "notes" (.StatusNotes "")}}
 <p class="feeds"><a href="{{.Href ".rss"}}">RSS</a> <a href="{{.Href ".atom"}}">Atom</a> <a href="{{.Href ".json"}}">JSON Feed</a></p>
 </section>
 {{- else}}
@@ -105,7 +105,7 @@ h2 a:hover { text-decoration: underline; }
 <h1>{{.Title}}{{if .Token}} <span class="tag">private</span>{{end}}</h1>
 <p>{{.Description}}</p>
 <p class="meta">{{template "stats" .}}</p>
-{{- template "notes" (.StatusNotes "../status")}}
+{{- template "notes" (.StatusNotes "../")}}
 <p class="feeds"><a href="{{.PageHref ".rss"}}">RSS</a> <a href="{{.PageHref ".atom"}}">Atom</a> <a href="{{.PageHref ".json"}}">JSON Feed</a></p>
 </header>
 <main>

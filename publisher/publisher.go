@@ -68,9 +68,15 @@ type Config struct {
 	Title    string // site title for the index page and the OPML list
 	Sources  []newsdesk.Source
 	Sections []newsdesk.Section
-	// Now is the clock a section's max_age counts back from; nil means
-	// time.Now. It only chooses items: no body contains the time.
+	// Now is the clock a section's max_age counts back from and a new
+	// section version is dated by; nil means time.Now. No body contains
+	// it but as a version's time.
 	Now func() time.Time
+	// StatusPath is the path of the operator's status page relative to
+	// the site root ("status"), which a section without items links to
+	// beside its sources' errors; empty: no link (a static export has no
+	// status page).
+	StatusPath string
 }
 
 // The content types of the published files.
@@ -369,6 +375,8 @@ type renderer struct {
 	title   string
 	sources map[string]source
 	now     time.Time
+	// statusPath is Config.StatusPath.
+	statusPath string
 }
 
 func newRenderer(st Store, cfg *Config) (*renderer, error) {
@@ -380,7 +388,7 @@ func newRenderer(st Store, cfg *Config) (*renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("render: fetch states: %w", err)
 	}
-	r := &renderer{st: st, base: base, title: clean(oneLine(cfg.Title)), sources: newSources(cfg.Sources, states), now: time.Now()}
+	r := &renderer{st: st, base: base, title: clean(oneLine(cfg.Title)), sources: newSources(cfg.Sources, states), now: time.Now(), statusPath: cfg.StatusPath}
 	if cfg.Now != nil {
 		r.now = cfg.Now()
 	}
@@ -630,6 +638,8 @@ type sectionView struct {
 	// Notes say why a section has no items: the last error of each of its
 	// sources that failed, or that one was not fetched yet.
 	Notes []string
+	// Status is Config.StatusPath when there are notes to link from.
+	Status string
 }
 
 // renderFormat names how views are written out. Change it whenever a
@@ -657,15 +667,20 @@ func (v *sectionView) hash(siteTitle string) string {
 }
 
 // StatusNotes is the view's notes for a template, with the URL of the
-// status page relative to the page that shows them.
-func (v *sectionView) StatusNotes(statusHref string) struct {
+// status page relative to the page that shows them, whose way up to the
+// site root is up ("" or "../"); the URL is empty without a status page.
+func (v *sectionView) StatusNotes(up string) struct {
 	Notes  []string
 	Status string
 } {
+	href := ""
+	if v.Status != "" {
+		href = up + v.Status
+	}
 	return struct {
 		Notes  []string
 		Status string
-	}{v.Notes, statusHref}
+	}{v.Notes, href}
 }
 
 // URL is the absolute URL of the section's file with the extension ext
@@ -764,6 +779,9 @@ func newSectionView(r *renderer, sec *newsdesk.Section) (*sectionView, error) {
 			if note := r.sources[id].Note; note != "" {
 				v.Notes = append(v.Notes, note)
 			}
+		}
+		if len(v.Notes) > 0 {
+			v.Status = r.statusPath
 		}
 	}
 	return v, nil

@@ -120,11 +120,13 @@ func mustRule(t *testing.T, text string) newsdesk.Rule {
 }
 
 // fixture is a small newsdesk: a news site with a permalink item titled
-// "AT&T ...", a podcast with a non-URL guid and an enclosure, a source with
-// neither a title nor a fetch state whose item has no author, no link, an
-// enclosure of unknown type and control characters, an item that the
-// section's exclude rule drops, a section with nothing in it, and a private
-// section (token testToken) holding the dropped item, the newest of all.
+// "AT&T ...", whose Atom feed has its own id, updated date and author, a
+// podcast with a non-URL guid and an enclosure, a source with neither a
+// title nor a fetch state whose item has no author, no link, an enclosure
+// of unknown type and control characters, an item that the section's
+// exclude rule drops, a section with nothing in it whose sources failed
+// or were not fetched yet, and a private section (token testToken) holding
+// the dropped item, the newest of all, which has no author of its own.
 func fixture(t *testing.T) (*fakeStore, Config) {
 	t.Helper()
 	st := &fakeStore{
@@ -173,8 +175,13 @@ func fixture(t *testing.T) (*fakeStore, Config) {
 			},
 		},
 		states: []newsdesk.FetchState{
-			{SourceID: "acme", FeedTitle: "Acme Feed Title (unused)", FeedLink: "https://acme.example/"},
+			{
+				SourceID: "acme", FeedTitle: "Acme Feed Title (unused)", FeedLink: "https://acme.example/",
+				FeedID: "tag:acme.example,2025:news", FeedUpdated: date("2025-11-21T06:00:00Z"),
+				FeedAuthors: []newsdesk.Person{{Name: "Acme Newsroom", Email: "desk@acme.example", URI: "https://acme.example/newsroom"}},
+			},
 			{SourceID: "radio", FeedTitle: "Radio Example", FeedLink: "https://radio.example/"},
+			{SourceID: "down", Result: newsdesk.ResultError, Error: "dns: lookup down.example: no such host"},
 		},
 	}
 	cfg := Config{
@@ -184,6 +191,8 @@ func fixture(t *testing.T) (*fakeStore, Config) {
 			{ID: "acme", Title: "Acme News", URL: "https://acme.example/feed.xml", Interval: 30 * time.Minute},
 			{ID: "radio", URL: "https://radio.example/podcast.rss", Interval: 2 * time.Hour},
 			{ID: "blog", URL: "https://blog.example/atom.xml"},
+			{ID: "down", URL: "https://down.example/feed"},
+			{ID: "new", URL: "https://new.example/feed"},
 		},
 		Sections: []newsdesk.Section{
 			{
@@ -194,7 +203,7 @@ func fixture(t *testing.T) (*fakeStore, Config) {
 				Exclude:     []newsdesk.Rule{mustRule(t, "title:sports")},
 				Limit:       10,
 			},
-			{ID: "empty", Title: "Nothing yet", Sources: []string{"none"}},
+			{ID: "empty", Title: "Nothing yet", Sources: []string{"none", "down", "new"}},
 			{
 				ID:      "secret",
 				Title:   "Newsroom",

@@ -42,7 +42,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	d := &daemon{path: *config, db: db, log: e.logger(slog.LevelInfo), metrics: metrics.New(), listenFlag: *listen}
 	d.cfg.Store(cfg)
-	d.site = publisher.NewServer(db, publisherConfig(cfg), d.log)
+	d.site = publisher.NewServer(db, serverConfig(cfg), d.log)
 	if err := d.site.Rebuild(); err != nil {
 		return err
 	}
@@ -163,6 +163,14 @@ func (d *daemon) handler() http.Handler {
 	mux.HandleFunc("GET /status.json", d.serveStatus)
 	mux.Handle("/", d.site)
 	return d.metrics.Instrument(route, mux)
+}
+
+// serverConfig is the publisher's configuration in serve, which has the
+// status page that a section without items links to.
+func serverConfig(cfg *Config) publisher.Config {
+	pc := publisherConfig(cfg)
+	pc.StatusPath = "status"
+	return pc
 }
 
 // route names the kind of request for metrics: a fixed set of labels.
@@ -394,7 +402,7 @@ func (d *daemon) reload(trigger string) {
 	d.cfg.Store(cfg)
 	d.setRejected(nil)
 	d.sched.SetSources(cfg.Sources)
-	d.site.SetConfig(publisherConfig(cfg))
+	d.site.SetConfig(serverConfig(cfg))
 	if err := d.site.Rebuild(); err != nil {
 		d.log.Error("could not render sections after reload", "error", err)
 	}
