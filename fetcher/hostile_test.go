@@ -123,3 +123,23 @@ func TestFeedIdentity(t *testing.T) {
 		})
 	}
 }
+
+// TestNonHTTPLinkKeepsID checks that an item without a guid whose link is
+// not http(s) (so not republished) keeps the link as its id, as before
+// links were checked, so that it does not come back as new; a script link
+// was never an id.
+func TestNonHTTPLinkKeepsID(t *testing.T) {
+	doc := `<rss version="2.0"><channel><title>R</title>
+<item><title>a</title><link>ftp://files.example.org/a.txt</link></item>
+<item><title>b</title><link>javascript:alert(1)</link></item></channel></rss>`
+	resp, err := parse([]byte(doc), "", "https://example.org/feed", newsdesk.Source{ID: "s"}, fetchNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := resp.Items[0]; it.ID != "ftp://files.example.org/a.txt" || it.Link != "" {
+		t.Errorf("ftp item: ID %q Link %q, want the link as id and no link", it.ID, it.Link)
+	}
+	if it := resp.Items[1]; !strings.HasPrefix(it.ID, "sha1:") || it.Link != "" {
+		t.Errorf("javascript item: ID %q Link %q, want a hash id and no link", it.ID, it.Link)
+	}
+}

@@ -196,7 +196,8 @@ func normalizeItem(sourceID string, base *url.URL, gi *gofeed.Item, now time.Tim
 	}
 	// Only an http(s) link is kept: a javascript: or data: link would run
 	// or smuggle a document in the reader that follows it.
-	link = newsdesk.HTTPURL(absURL(base, link))
+	resolved := absURL(base, link)
+	link = newsdesk.HTTPURL(resolved)
 	it.Link = newsdesk.CanonicalLink(link)
 
 	// Relative URLs in the HTML are relative to the article page when there
@@ -227,6 +228,12 @@ func normalizeItem(sourceID string, base *url.URL, gi *gofeed.Item, now time.Tim
 		it.ID = guid
 	case it.Link != "":
 		it.ID = it.Link
+	case resolved != "" && !scriptURL(resolved):
+		// A link that is not http(s) is not republished, but it was the
+		// id of an item without a guid before that rule (a mailto: or
+		// ftp: link): it stays its id, so the item does not come back as
+		// new.
+		it.ID = newsdesk.CanonicalLink(resolved)
 	default:
 		// The text as the feed gave it, not as sanitized: the ID must not
 		// change when the sanitizer does.
@@ -358,6 +365,21 @@ func absURL(base *url.URL, ref string) string {
 		u = base.ResolveReference(u)
 	}
 	return u.String()
+}
+
+// scriptURL reports whether u has a scheme that runs code or smuggles a
+// document when a reader follows it. Such links were never kept, not even
+// as an item's id.
+func scriptURL(u string) bool {
+	scheme, _, ok := strings.Cut(u, ":")
+	if !ok {
+		return false
+	}
+	switch strings.ToLower(strings.TrimSpace(scheme)) {
+	case "javascript", "vbscript", "data":
+		return true
+	}
+	return false
 }
 
 // dropBreak is a strings.Map function that removes tabs and line breaks.
