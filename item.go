@@ -65,10 +65,11 @@ const (
 	Hide Decision = "hide"
 )
 
-// Person is an author of an item.
+// Person is an author of an item or of a source feed.
 type Person struct {
 	Name  string `json:",omitempty"`
 	Email string `json:",omitempty"`
+	URI   string `json:",omitempty"` // an http(s) home page (Atom's uri); gofeed gives it for a feed's authors only
 }
 
 // Enclosure is a media file attached to an item (a podcast episode, an image).

@@ -1,6 +1,8 @@
 package newsdesk
 
 import (
+	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 )
@@ -80,4 +82,56 @@ func isTracking(name string) bool {
 		}
 	}
 	return false
+}
+
+// CheckHTTPURL says why s is not an absolute http or https URL with a host
+// name, or returns nil when it is. It is the one rule for every URL newsdesk
+// fetches or republishes (feeds.yaml's URLs; feed, item, author, enclosure
+// and source links): anything else, a javascript: or data: URL above all, is
+// refused or dropped. The reason is worded to follow the URL in a message:
+// `url "ftp://x" must start with http:// or https://`.
+func CheckHTTPURL(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("is not a URL: %v", err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("must start with http:// or https://")
+	case u.Host == "":
+		return errors.New("has no host name")
+	}
+	return nil
+}
+
+// IsHTTPURL reports whether s is an absolute http or https URL with a host
+// name (CheckHTTPURL).
+func IsHTTPURL(s string) bool { return CheckHTTPURL(s) == nil }
+
+// HTTPURL is s without surrounding white space when that is an absolute
+// http or https URL (CheckHTTPURL), and "" otherwise: what newsdesk keeps
+// and republishes of a URL that comes from a feed.
+func HTTPURL(s string) string {
+	s = strings.TrimSpace(s)
+	if !IsHTTPURL(s) {
+		return ""
+	}
+	return s
+}
+
+// IsFeedID reports whether s may be republished as a source feed's id
+// (atom:source's atom:id): an http(s) URL, or a tag: or urn: IRI such as
+// Atom publishers use. A feed's id is not followed as a link, but some
+// readers do so when an entry has none, so no other scheme passes.
+func IsFeedID(s string) bool {
+	if IsHTTPURL(s) {
+		return true
+	}
+	scheme, rest, ok := strings.Cut(s, ":")
+	scheme = strings.ToLower(scheme)
+	return ok && (scheme == "tag" || scheme == "urn") && rest != "" &&
+		!strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f })
 }

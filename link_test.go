@@ -34,3 +34,61 @@ func TestCanonicalLink(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPURL checks the one rule for URLs newsdesk republishes: http(s)
+// with a host, or nothing.
+func TestHTTPURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://example.com/a", "https://example.com/a"},
+		{" http://example.com/a \n", "http://example.com/a"},
+		{"HTTPS://Example.com/", "HTTPS://Example.com/"},
+		{"javascript:alert(1)", ""},
+		{"JavaScript:alert(document.domain)", ""},
+		{" javascript:alert(1)", ""},
+		{"java\tscript:alert(1)", ""},
+		{"vbscript:msgbox(1)", ""},
+		{"data:text/html,<script>alert(1)</script>", ""},
+		{"mailto:someone@example.com", ""},
+		{"ftp://example.com/file", ""},
+		{"//example.com/a", ""},
+		{"/relative/path", ""},
+		{"https:///no-host", ""},
+		{"http://exa mple.com/", ""},
+		{"http://example.com/\x01", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := newsdesk.HTTPURL(tt.in); got != tt.want {
+			t.Errorf("HTTPURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if got := newsdesk.IsHTTPURL(tt.in); got != (tt.want != "" && tt.in == tt.want) {
+			t.Errorf("IsHTTPURL(%q) = %v", tt.in, got)
+		}
+	}
+	for in, want := range map[string]string{
+		"ftp://example.com/": "must start with http:// or https://",
+		"https://":           "has no host name",
+		"http://[::1":        "is not a URL: missing ']' in host",
+	} {
+		if err := newsdesk.CheckHTTPURL(in); err == nil || err.Error() != want {
+			t.Errorf("CheckHTTPURL(%q) = %v, want %q", in, err, want)
+		}
+	}
+}
+
+func TestIsFeedID(t *testing.T) {
+	for in, want := range map[string]bool{
+		"tag:example.org,2026:feed":                     true,
+		"urn:uuid:60a76c80-d399-11d9-b93C-0003939e0af6": true,
+		"https://example.org/feed.atom":                 true,
+		"javascript:alert(1)":                           false,
+		"data:text/plain,x":                             false,
+		"tag:":                                          false,
+		"tag:a b":                                       false,
+		"plain words":                                   false,
+	} {
+		if got := newsdesk.IsFeedID(in); got != want {
+			t.Errorf("IsFeedID(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

@@ -82,6 +82,15 @@ type FetchState struct {
 	LastModified string // exactly as received
 	FeedTitle    string // the feed's own title
 	FeedLink     string // the feed's own home page
+	// FeedID is the feed's own id (Atom <id>), when it has one that may be
+	// republished (IsFeedID); aggregated entries name it in atom:source.
+	FeedID string `json:",omitempty"`
+	// FeedUpdated is when the feed says it last changed (Atom <updated>,
+	// RSS lastBuildDate, else pubDate); zero when it does not say.
+	FeedUpdated time.Time `json:",omitzero"`
+	// FeedAuthors are the feed's own authors, who stand for the author of
+	// an entry that names none.
+	FeedAuthors []Person `json:",omitempty"`
 
 	LastFetch   time.Time // when the last fetch finished, whatever its result
 	LastSuccess time.Time // when a fetch last ended in ok or not_modified

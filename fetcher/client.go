@@ -79,7 +79,10 @@ type Response struct {
 	ETag         string          // as received (on 200 and on 304 when the server sent a new one; else the previous)
 	LastModified string
 	FeedTitle    string
-	FeedLink     string
+	FeedLink     string // an http(s) URL, else ""
+	FeedID       string // see newsdesk.FetchState
+	FeedUpdated  time.Time
+	FeedAuthors  []newsdesk.Person
 	Items        []newsdesk.Item // normalized; nil on 304
 	MovedTo      string          // final URL when a 301/308 was followed, else ""
 	Status       int             // HTTP status
@@ -258,6 +261,7 @@ func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.F
 	out.Result = newsdesk.ResultOK
 	out.FeedTitle = parsed.FeedTitle
 	out.FeedLink = parsed.FeedLink
+	out.FeedID, out.FeedUpdated, out.FeedAuthors = parsed.FeedID, parsed.FeedUpdated, parsed.FeedAuthors
 	out.Items = parsed.Items
 	out.Hints = parsed.Hints
 	out.Bytes = int64(len(body))

@@ -119,8 +119,13 @@ func checkItem(it newsdesk.Item) string {
 	if len(it.RawDate) > maxRawDate {
 		return fmt.Sprintf("RawDate is %d bytes", len(it.RawDate))
 	}
-	if unsafeURL(it.Link) {
-		return fmt.Sprintf("Link %q is unsafe", it.Link)
+	if it.Link != "" && !newsdesk.IsHTTPURL(it.Link) {
+		return fmt.Sprintf("Link %q is not an http(s) URL", it.Link)
+	}
+	for _, e := range it.Enclosures {
+		if !newsdesk.IsHTTPURL(e.URL) {
+			return fmt.Sprintf("enclosure %q is not an http(s) URL", e.URL)
+		}
 	}
 	for field, s := range map[string]string{"Summary": it.Summary, "Content": it.Content} {
 		if msg := badText(s, true); msg != "" {
@@ -204,7 +209,7 @@ func unsafeHTML(s string) string {
 				}
 			}
 			for _, u := range urls {
-				if unsafeURL(strings.Map(dropBreak, u)) {
+				if scriptURL(strings.Map(dropBreak, u)) {
 					return fmt.Sprintf("URL attribute %s=%q", a.Key, a.Val)
 				}
 			}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
+	"github.com/mmcdole/gofeed/atom"
 	xhtml "golang.org/x/net/html"
 
 	"github.com/newsdesk/newsdesk"
@@ -84,13 +85,63 @@ func parseWith(p *gofeed.Parser, body []byte, contentType, feedURL string, src n
 	if f == nil {
 		return nil, &fetchError{kind: kindParse, msg: "parse feed: no feed"}
 	}
+	id, updated, authors := feedIdentity(f, now)
 	return &Response{
-		Result:    newsdesk.ResultOK,
-		FeedTitle: plainText(f.Title),
-		FeedLink:  absURL(baseURL(feedURL, ""), strings.TrimSpace(f.Link)),
-		Items:     Normalize(src, feedURL, f, now),
-		Hints:     feedHints(f),
+		Result:      newsdesk.ResultOK,
+		FeedTitle:   plainText(f.Title),
+		FeedLink:    newsdesk.HTTPURL(absURL(baseURL(feedURL, ""), strings.TrimSpace(f.Link))),
+		FeedID:      id,
+		FeedUpdated: updated,
+		FeedAuthors: authors,
+		Items:       Normalize(src, feedURL, f, now),
+		Hints:       feedHints(f),
 	}, nil
+}
+
+// feedIdentity is what an aggregated entry's atom:source says about the
+// feed it came from: the feed's own id (Atom <id>; RSS and JSON Feed have
+// none), when it may be republished (newsdesk.IsFeedID); when it says it
+// last changed (Atom updated, RSS lastBuildDate, else pubDate), if that is
+// believable; and its authors, with an Atom author's uri when it is an
+// http(s) URL. gofeed keeps an Atom feed's id and its authors' uris only in
+// the original feed.
+func feedIdentity(f *gofeed.Feed, now time.Time) (id string, updated time.Time, authors []newsdesk.Person) {
+	var uris map[string]string // author name -> uri, Atom only
+	if af, ok := f.OriginalFeed().(*atom.Feed); ok && af != nil {
+		if s := strings.TrimSpace(stripControls(af.ID)); newsdesk.IsFeedID(s) {
+			id = s
+		}
+		for _, p := range af.Authors {
+			if p != nil && p.URI != "" {
+				if uris == nil {
+					uris = map[string]string{}
+				}
+				uris[collapseSpace(stripControls(p.Name))] = newsdesk.HTTPURL(stripControls(p.URI))
+			}
+		}
+	}
+	updated = sensibleTime(f.UpdatedParsed, now.UTC())
+	if updated.IsZero() {
+		updated = sensibleTime(f.PublishedParsed, now.UTC())
+	}
+	return id, updated, persons(f.Authors, uris)
+}
+
+// persons are gofeed's persons cleaned, with the uri of each name in uris;
+// a person without name and email is left out.
+func persons(ps []*gofeed.Person, uris map[string]string) []newsdesk.Person {
+	var out []newsdesk.Person
+	for _, p := range ps {
+		if p == nil {
+			continue
+		}
+		name := collapseSpace(stripControls(p.Name))
+		email := collapseSpace(stripControls(p.Email))
+		if name != "" || email != "" {
+			out = append(out, newsdesk.Person{Name: name, Email: email, URI: uris[name]})
+		}
+	}
+	return out
 }
 
 // Normalize turns a parsed gofeed feed into items of src. feedURL is the URL
@@ -138,21 +189,21 @@ func normalizeItem(sourceID string, base *url.URL, gi *gofeed.Item, now time.Tim
 	if link == "" && len(gi.Links) > 0 {
 		link = strings.TrimSpace(gi.Links[0])
 	}
-	if link == "" && isWebURL(guid) {
+	if link == "" && newsdesk.IsHTTPURL(guid) {
 		// An RSS guid is a permalink unless isPermaLink="false", which
 		// gofeed does not report; an absolute http(s) guid is a fair guess.
 		link = guid
 	}
-	link = absURL(base, link)
-	if unsafeURL(link) {
-		link = ""
-	}
+	// Only an http(s) link is kept: a javascript: or data: link would run
+	// or smuggle a document in the reader that follows it.
+	resolved := absURL(base, link)
+	link = newsdesk.HTTPURL(resolved)
 	it.Link = newsdesk.CanonicalLink(link)
 
 	// Relative URLs in the HTML are relative to the article page when there
 	// is one; gofeed has already resolved those under an Atom xml:base.
 	htmlBase := base
-	if isWebURL(link) {
+	if link != "" {
 		htmlBase, _ = url.Parse(link)
 	}
 	it.Summary = cleanHTML(gi.Description, htmlBase)
@@ -177,6 +228,12 @@ func normalizeItem(sourceID string, base *url.URL, gi *gofeed.Item, now time.Tim
 		it.ID = guid
 	case it.Link != "":
 		it.ID = it.Link
+	case resolved != "" && !scriptURL(resolved):
+		// A link that is not http(s) is not republished, but it was the
+		// id of an item without a guid before that rule (a mailto: or
+		// ftp: link): it stays its id, so the item does not come back as
+		// new.
+		it.ID = newsdesk.CanonicalLink(resolved)
 	default:
 		// The text as the feed gave it, not as sanitized: the ID must not
 		// change when the sanitizer does.
@@ -185,16 +242,7 @@ func normalizeItem(sourceID string, base *url.URL, gi *gofeed.Item, now time.Tim
 			strings.TrimSpace(stripControls(gi.Content)))
 	}
 
-	for _, p := range gi.Authors {
-		if p == nil {
-			continue
-		}
-		name := collapseSpace(stripControls(p.Name))
-		email := collapseSpace(stripControls(p.Email))
-		if name != "" || email != "" {
-			it.Authors = append(it.Authors, newsdesk.Person{Name: name, Email: email})
-		}
-	}
+	it.Authors = persons(gi.Authors, nil)
 	for _, c := range gi.Categories {
 		c = collapseSpace(stripControls(c))
 		if c != "" && !contains(it.Categories, c) {
@@ -205,8 +253,8 @@ func normalizeItem(sourceID string, base *url.URL, gi *gofeed.Item, now time.Tim
 		if e == nil {
 			continue
 		}
-		u := absURL(base, e.URL)
-		if u == "" || unsafeURL(u) || containsEnclosure(it.Enclosures, u) {
+		u := newsdesk.HTTPURL(absURL(base, e.URL))
+		if u == "" || containsEnclosure(it.Enclosures, u) {
 			continue
 		}
 		n, err := strconv.ParseInt(strings.TrimSpace(e.Length), 10, 64)
@@ -319,9 +367,10 @@ func absURL(base *url.URL, ref string) string {
 	return u.String()
 }
 
-// unsafeURL reports whether u has a scheme that runs code or smuggles a
-// document when a reader follows it.
-func unsafeURL(u string) bool {
+// scriptURL reports whether u has a scheme that runs code or smuggles a
+// document when a reader follows it. Such links were never kept, not even
+// as an item's id.
+func scriptURL(u string) bool {
 	scheme, _, ok := strings.Cut(u, ":")
 	if !ok {
 		return false
@@ -348,11 +397,6 @@ func blankControl(r rune) rune {
 		return ' '
 	}
 	return r
-}
-
-func isWebURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // plainText makes a title plain text: tags stripped, HTML entities decoded

@@ -399,6 +399,7 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, 
 		}
 		if resp.Result == newsdesk.ResultOK {
 			st.FeedTitle, st.FeedLink, st.Hints = resp.FeedTitle, resp.FeedLink, resp.Hints
+			st.FeedID, st.FeedUpdated, st.FeedAuthors = resp.FeedID, resp.FeedUpdated, resp.FeedAuthors
 			items = resp.Items
 		}
 		if resp.MovedTo != "" && resp.MovedTo != st.MovedTo {

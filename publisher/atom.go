@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gorilla/feeds"
+
+	"github.com/newsdesk/newsdesk"
 )
 
 // gorilla/feeds v1.2.0 builds most of an Atom feed but gets these wrong, so
@@ -41,16 +43,17 @@ type atomCategory struct {
 	Term string `xml:"term,attr"`
 }
 
-// atomSource says where an entry comes from (RFC 4287 4.2.11).
+// atomSource says where an entry comes from (RFC 4287 4.2.11): the source
+// feed's own id (else the URL newsdesk polls), title, updated and authors,
+// and its self and alternate links, which is what an aggregator should
+// keep of the feed it copies an entry from.
 type atomSource struct {
-	ID    string           `xml:"id,omitempty"`
-	Title string           `xml:"title"`
-	Links []feeds.AtomLink `xml:"link"`
+	ID      string             `xml:"id,omitempty"`
+	Title   string             `xml:"title"`
+	Updated string             `xml:"updated,omitempty"`
+	Authors []feeds.AtomAuthor `xml:"author"`
+	Links   []feeds.AtomLink   `xml:"link"`
 }
-
-// epoch is the <updated> of a section without items: the element is
-// required, and any other time would be made up.
-var epoch = time.Unix(0, 0).UTC()
 
 func renderAtom(v *sectionView) ([]byte, error) {
 	f := v.gorillaFeed()
@@ -61,11 +64,7 @@ func renderAtom(v *sectionView) ([]byte, error) {
 	// a new token does not make it another feed.
 	af.Id = v.base + "sections/" + v.ID + ".atom"
 	af.Link = nil
-	updated := v.Updated
-	if updated.IsZero() {
-		updated = epoch
-	}
-	af.Updated = atomTime(updated)
+	af.Updated = atomTime(v.Updated)
 	out := &atomFeed{
 		AtomFeed: af,
 		Links: []feeds.AtomLink{
@@ -86,15 +85,7 @@ func renderAtom(v *sectionView) ([]byte, error) {
 			e.Links = append(e.Links, l)
 		}
 		oe := &atomEntry{AtomEntry: e, Source: atomSourceOf(it.Source)}
-		for _, p := range it.Authors {
-			a := feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: p.Name}}
-			// RFC 4287 wants an address in <email>; anything else is
-			// better left out than making the feed invalid.
-			if i := strings.IndexByte(p.Email, '@'); i > 0 && i < len(p.Email)-1 && p.Email != p.Name {
-				a.Email = p.Email
-			}
-			oe.Authors = append(oe.Authors, a)
-		}
+		oe.Authors = atomAuthors(it.Authors)
 		if it.NoAuthor && it.Source.HomeURL != "" {
 			oe.Authors[0].Uri = it.Source.HomeURL
 		}
@@ -108,8 +99,26 @@ func renderAtom(v *sectionView) ([]byte, error) {
 	return writeXML(out)
 }
 
+// atomAuthors are persons as Atom authors.
+func atomAuthors(ps []newsdesk.Person) []feeds.AtomAuthor {
+	var out []feeds.AtomAuthor
+	for _, p := range ps {
+		a := feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: p.Name, Uri: p.URI}}
+		// RFC 4287 wants an address in <email>; anything else is
+		// better left out than making the feed invalid.
+		if i := strings.IndexByte(p.Email, '@'); i > 0 && i < len(p.Email)-1 && p.Email != p.Name {
+			a.Email = p.Email
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
 func atomSourceOf(s source) *atomSource {
-	as := &atomSource{ID: s.FeedURL, Title: s.Title}
+	as := &atomSource{ID: s.FeedID, Title: s.Title, Authors: atomAuthors(s.Authors)}
+	if !s.Updated.IsZero() {
+		as.Updated = atomTime(s.Updated)
+	}
 	if s.FeedURL != "" {
 		as.Links = append(as.Links, feeds.AtomLink{Href: s.FeedURL, Rel: "self"})
 	}

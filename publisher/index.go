@@ -39,6 +39,7 @@ p { margin: .25rem 0; }
 nav { font-size: .9rem; margin-bottom: 1rem; }
 .meta { color: #666; font-size: .9rem; }
 .feeds a { display: inline-block; margin-right: .75rem; }
+.notes { color: #8a1c1c; font-size: .9rem; margin: .25rem 0; padding-left: 1.2rem; }
 .tag { font-size: .75rem; color: #8a5a00; border: 1px solid #d8b46a; border-radius: 3px; padding: 0 .3rem; vertical-align: middle; }
 a { color: #0b57d0; }
 h2 a { text-decoration: none; }
@@ -47,6 +48,17 @@ h2 a:hover { text-decoration: underline; }
 {{- end}}
 
 {{- define "stats"}}{{.Count}} {{if eq .Count 1}}item{{else}}items{{end}}{{if not .Updated.IsZero}} · updated <time datetime="{{.Updated.Format "2006-01-02T15:04:05Z07:00"}}">{{.Updated.Format "2 Jan 2006 15:04 MST"}}</time>{{end}}{{end}}
+
+{{- define "notes"}}
+{{- if .Notes}}
+<ul class="notes">
+{{- range .Notes}}
+<li>no items yet: {{.}}</li>
+{{- end}}
+</ul>
+<p class="meta">Details: {{if .Status}}the <a href="{{.Status}}">status page</a>, or {{end}}<code>newsdesk status</code>.</p>
+{{- end}}
+{{- end}}
 
 {{- define "index"}}<!DOCTYPE html>
 <html lang="en">
@@ -67,6 +79,7 @@ h2 a:hover { text-decoration: underline; }
 <h2><a href="{{.Href ".html"}}">{{.Title}}</a>{{if .Token}} <span class="tag">private</span>{{end}}</h2>
 <p>{{.Description}}</p>
 <p class="meta">{{template "stats" .}}</p>
+{{- template "notes" (.StatusNotes "")}}
 <p class="feeds"><a href="{{.Href ".rss"}}">RSS</a> <a href="{{.Href ".atom"}}">Atom</a> <a href="{{.Href ".json"}}">JSON Feed</a></p>
 </section>
 {{- else}}
@@ -92,6 +105,7 @@ h2 a:hover { text-decoration: underline; }
 <h1>{{.Title}}{{if .Token}} <span class="tag">private</span>{{end}}</h1>
 <p>{{.Description}}</p>
 <p class="meta">{{template "stats" .}}</p>
+{{- template "notes" (.StatusNotes "../")}}
 <p class="feeds"><a href="{{.PageHref ".rss"}}">RSS</a> <a href="{{.PageHref ".atom"}}">Atom</a> <a href="{{.PageHref ".json"}}">JSON Feed</a></p>
 </header>
 <main>

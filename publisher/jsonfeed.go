@@ -104,7 +104,7 @@ func renderJSON(v *sectionView) ([]byte, error) {
 			ji.ContentText = it.Title
 		}
 		for _, p := range it.Authors {
-			a := jsonAuthor{Name: p.Name}
+			a := jsonAuthor{Name: p.Name, URL: p.URI}
 			if it.NoAuthor {
 				a.URL = it.Source.HomeURL
 			}

@@ -5,14 +5,19 @@
 // per change; a request is answered from memory.
 //
 // Everything it publishes is a pure function of the store's items, their
-// fetch states and the configuration: it must not put the clock, made-up
-// ids or anything else into a body that changes while nothing changed,
-// because the ETag is a hash of the body and readers poll with it. (It
-// reads the clock, through Config.Now, only to choose items by a section's
-// max_age.) It must not write to the store, fetch anything or sanitize
-// HTML: item HTML arrives already cleaned by the fetcher. A private
-// section's files must never reach anyone without its token, nor the
-// static export.
+// fetch states, the sections' versions and the configuration: it must not
+// put the clock, made-up ids or anything else into a body that changes
+// while nothing changed, because the ETag is a hash of the body and readers
+// poll with it. (It reads the clock, through Config.Now, to choose items by
+// a section's max_age and to date a new section version.) Each render
+// records every section's version (newsdesk.SectionVersion) in the store:
+// a hash of what the section's files are made of and when that last
+// changed, which is their Last-Modified and the feeds' updated date. That
+// is the only thing it writes to the store. It must not fetch anything or
+// sanitize HTML: item HTML arrives already cleaned by the fetcher; every
+// URL it republishes passes newsdesk.HTTPURL again, in case it does not. A
+// private section's files must never reach anyone without its token, nor
+// the static export.
 package publisher
 
 import (
@@ -21,6 +26,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -49,6 +55,11 @@ type Store interface {
 	Section(q newsdesk.Query) ([]newsdesk.Item, error)
 	// States returns the fetch state of every source that has one.
 	States() ([]newsdesk.FetchState, error)
+	// RecordSectionVersions records that each section of hashes (section
+	// id -> hash of its content) has that content at time now, and returns
+	// their versions: the stored one when its hash is the same, else the
+	// next (newsdesk.SectionVersion.Next), stored.
+	RecordSectionVersions(hashes map[string]string, now time.Time) (map[string]newsdesk.SectionVersion, error)
 }
 
 // Config is what the publisher needs from feeds.yaml.
@@ -57,9 +68,15 @@ type Config struct {
 	Title    string // site title for the index page and the OPML list
 	Sources  []newsdesk.Source
 	Sections []newsdesk.Section
-	// Now is the clock a section's max_age counts back from; nil means
-	// time.Now. It only chooses items: no body contains the time.
+	// Now is the clock a section's max_age counts back from and a new
+	// section version is dated by; nil means time.Now. No body contains
+	// it but as a version's time.
 	Now func() time.Time
+	// StatusPath is the path of the operator's status page relative to
+	// the site root ("status"), which a section without items links to
+	// beside its sources' errors; empty: no link (a static export has no
+	// status page).
+	StatusPath string
 }
 
 // The content types of the published files.
@@ -109,7 +126,7 @@ type File struct {
 	ContentType  string
 	ETag         string        // strong and quoted: a hash of Body, "HASH"
 	GzipETag     string        // the ETag of the gzip encoding, "HASH-gz"
-	LastModified time.Time     // the newest item's time; zero when there is none
+	LastModified time.Time     // a section file's: its version's ChangedAt; zero for the index and OPML list
 	MaxAge       time.Duration // for Cache-Control
 
 	token string // the private section's token; empty: public
@@ -199,6 +216,11 @@ type Site struct {
 	// lists are the index page and OPML list variants shown to the holder
 	// of a private section's token, one per distinct token.
 	lists []tokenLists
+	// versions are the sections' versions, by section id, as rendered.
+	versions map[string]newsdesk.SectionVersion
+	// sources is how each configured source is shown in every section
+	// that carries it (see Server.Outdated).
+	sources map[string]source
 }
 
 // tokenLists are the index page and OPML list that include the private
@@ -232,6 +254,13 @@ func (s *Site) File(path string) (File, bool) {
 	return *f, true
 }
 
+// Version returns the version of the section id as rendered, and whether
+// the site has that section.
+func (s *Site) Version(id string) (newsdesk.SectionVersion, bool) {
+	v, ok := s.versions[id]
+	return v, ok
+}
+
 // Skipped returns the ids of the private sections, in config order: WriteDir
 // does not write them, because a static web server cannot check a token.
 func (s *Site) Skipped() []string {
@@ -244,7 +273,8 @@ func (s *Site) Skipped() []string {
 	return ids
 }
 
-// Render renders every file of the site from the store's current items.
+// Render renders every file of the site from the store's current items,
+// and records the sections' versions in the store.
 func Render(st Store, cfg Config) (*Site, error) {
 	return renderSite(st, &cfg)
 }
@@ -254,8 +284,17 @@ func renderSite(st Store, cfg *Config) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
-	site := &Site{cfg: cfg, base: r.base, title: r.title, files: make(map[string]*File)}
+	site := &Site{
+		cfg:      cfg,
+		base:     r.base,
+		title:    r.title,
+		files:    make(map[string]*File),
+		views:    make([]*sectionView, len(cfg.Sections)),
+		versions: make(map[string]newsdesk.SectionVersion, len(cfg.Sections)),
+		sources:  r.sources,
+	}
 	seen := make(map[string]bool)
+	all := make([]int, len(cfg.Sections))
 	for i := range cfg.Sections {
 		sec := &cfg.Sections[i]
 		if !sectionIDPattern.MatchString(sec.ID) {
@@ -265,10 +304,10 @@ func renderSite(st Store, cfg *Config) (*Site, error) {
 			return nil, fmt.Errorf("render: section %q: defined twice", sec.ID)
 		}
 		seen[sec.ID] = true
-		site.views = append(site.views, nil)
-		if err := site.renderSection(r, i); err != nil {
-			return nil, err
-		}
+		all[i] = i
+	}
+	if err := site.renderSections(r, all); err != nil {
+		return nil, err
 	}
 	if err := site.renderLists(); err != nil {
 		return nil, err
@@ -285,19 +324,42 @@ func (s *Site) rerender(st Store, ids []string) (*Site, error) {
 		return nil, err
 	}
 	next := &Site{
-		cfg:   s.cfg,
-		base:  r.base,
-		title: r.title,
-		files: maps.Clone(s.files),
-		views: slices.Clone(s.views),
+		cfg:      s.cfg,
+		base:     r.base,
+		title:    r.title,
+		files:    maps.Clone(s.files),
+		views:    slices.Clone(s.views),
+		versions: maps.Clone(s.versions),
+		sources:  maps.Clone(s.sources),
 	}
+	var idx []int
+	rendered := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		i := slices.IndexFunc(s.cfg.Sections, func(sec newsdesk.Section) bool { return sec.ID == id })
 		if i < 0 {
 			return nil, fmt.Errorf("render: section %q: %w", id, newsdesk.ErrNotFound)
 		}
-		if err := next.renderSection(r, i); err != nil {
-			return nil, err
+		if !rendered[id] {
+			idx = append(idx, i)
+			rendered[id] = true
+		}
+	}
+	if err := next.renderSections(r, idx); err != nil {
+		return nil, err
+	}
+	// A source is shown anew only where it was rendered again: while a
+	// section not rendered this time still shows the old, the site keeps
+	// the old, so that Outdated asks for the rest.
+	for id, src := range r.sources {
+		everywhere := true
+		for _, sec := range s.cfg.Sections {
+			if slices.Contains(sec.Sources, id) && !rendered[sec.ID] {
+				everywhere = false
+				break
+			}
+		}
+		if everywhere {
+			next.sources[id] = src
 		}
 	}
 	if err := next.renderLists(); err != nil {
@@ -313,6 +375,8 @@ type renderer struct {
 	title   string
 	sources map[string]source
 	now     time.Time
+	// statusPath is Config.StatusPath.
+	statusPath string
 }
 
 func newRenderer(st Store, cfg *Config) (*renderer, error) {
@@ -324,7 +388,7 @@ func newRenderer(st Store, cfg *Config) (*renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("render: fetch states: %w", err)
 	}
-	r := &renderer{st: st, base: base, title: clean(oneLine(cfg.Title)), sources: newSources(cfg.Sources, states), now: time.Now()}
+	r := &renderer{st: st, base: base, title: clean(oneLine(cfg.Title)), sources: newSources(cfg.Sources, states), now: time.Now(), statusPath: cfg.StatusPath}
 	if cfg.Now != nil {
 		r.now = cfg.Now()
 	}
@@ -334,14 +398,47 @@ func newRenderer(st Store, cfg *Config) (*renderer, error) {
 	return r, nil
 }
 
-// renderSection renders the i-th section's feeds and page into s.files and
-// its view (without items) into s.views[i].
-func (s *Site) renderSection(r *renderer, i int) error {
-	sec := &s.cfg.Sections[i]
-	v, err := newSectionView(r, sec)
-	if err != nil {
-		return fmt.Errorf("render: section %s: %w", sec.ID, err)
+// renderSections renders the feeds and pages of the sections at the indexes
+// idx of the configuration into s.files, their views (without items) into
+// s.views and their versions into s.versions. The versions of them all are
+// recorded in the store at once, between making the views, which the
+// versions hash, and writing the files, which carry their time.
+func (s *Site) renderSections(r *renderer, idx []int) error {
+	views := make([]*sectionView, len(idx))
+	hashes := make(map[string]string, len(idx))
+	for k, i := range idx {
+		sec := &s.cfg.Sections[i]
+		v, err := newSectionView(r, sec)
+		if err != nil {
+			return fmt.Errorf("render: section %s: %w", sec.ID, err)
+		}
+		views[k] = v
+		hashes[sec.ID] = v.hash(r.title)
 	}
+	versions, err := r.st.RecordSectionVersions(hashes, r.now)
+	if err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	for k, i := range idx {
+		v := views[k]
+		ver, ok := versions[v.ID]
+		if !ok || ver.Hash != hashes[v.ID] {
+			return fmt.Errorf("render: section %s: the store returned no version for its content", v.ID)
+		}
+		v.Updated = ver.ChangedAt.UTC()
+		s.versions[v.ID] = ver
+		if err := s.renderSection(r, i, v); err != nil {
+			return err
+		}
+		views[k] = nil // its items may go
+	}
+	return nil
+}
+
+// renderSection renders the i-th section's feeds and page from its view v
+// into s.files, and v without its items into s.views[i].
+func (s *Site) renderSection(r *renderer, i int, v *sectionView) error {
+	sec := &s.cfg.Sections[i]
 	for _, f := range []struct {
 		ext, contentType string
 		render           func(*sectionView) ([]byte, error)
@@ -392,21 +489,20 @@ func (s *Site) renderLists() error {
 
 func (s *Site) renderList(token string) (index, opml *File, err error) {
 	var views []*sectionView
-	var newest time.Time
 	for _, v := range s.views {
 		if v.Token != "" && v.Token != token {
 			continue
 		}
 		views = append(views, v)
-		if v.Updated.After(newest) {
-			newest = v.Updated
-		}
 	}
 	body, err := renderIndex(s.title, tokenQuery(token), views)
 	if err != nil {
 		return nil, nil, fmt.Errorf("render: index.html: %w", err)
 	}
-	if index, err = newFile(typeHTML, body, newest, defaultMaxAge, token); err != nil {
+	// The index has no Last-Modified: it changes with the configuration
+	// too (a section added or removed), which no version dates, so only
+	// its ETag can tell a reader whether it changed.
+	if index, err = newFile(typeHTML, body, time.Time{}, defaultMaxAge, token); err != nil {
 		return nil, nil, fmt.Errorf("render: index.html: %w", err)
 	}
 	body, err = renderOPML(s.title, views)
@@ -447,7 +543,21 @@ type source struct {
 	Title    string // Source.Title, else the feed's own title, else the id
 	FeedURL  string // the URL newsdesk polls
 	HomeURL  string // the feed's home page, else FeedURL
+	FeedID   string // the feed's own id, else FeedURL
+	Updated  time.Time
+	Authors  []newsdesk.Person // the feed's own authors
 	Interval time.Duration
+	// Note is what a section without items says about the source: its
+	// last error, or that it was not fetched yet; empty when it fetched
+	// fine. It is not part of an item's attribution (nor of its hash).
+	Note string `json:"-"`
+}
+
+// same reports whether a and b are shown alike.
+func (a source) same(b source) bool {
+	return a.ID == b.ID && a.Title == b.Title && a.FeedURL == b.FeedURL && a.HomeURL == b.HomeURL &&
+		a.FeedID == b.FeedID && a.Updated.Equal(b.Updated) && slices.Equal(a.Authors, b.Authors) &&
+		a.Interval == b.Interval && a.Note == b.Note
 }
 
 func newSources(srcs []newsdesk.Source, states []newsdesk.FetchState) map[string]source {
@@ -457,24 +567,58 @@ func newSources(srcs []newsdesk.Source, states []newsdesk.FetchState) map[string
 	}
 	out := make(map[string]source, len(srcs))
 	for _, s := range srcs {
-		st := byID[s.ID]
-		src := source{
-			ID:       s.ID,
-			Title:    clean(oneLine(s.Title)),
-			FeedURL:  clean(strings.TrimSpace(s.URL)),
-			HomeURL:  clean(strings.TrimSpace(st.FeedLink)),
-			Interval: s.Interval,
+		st, fetched := byID[s.ID]
+		out[s.ID] = newSource(s, st, fetched)
+	}
+	return out
+}
+
+// newSource is how the source s is shown while its fetch state is st
+// (fetched: it has one).
+func newSource(s newsdesk.Source, st newsdesk.FetchState, fetched bool) source {
+	src := source{
+		ID:       s.ID,
+		Title:    clean(oneLine(s.Title)),
+		FeedURL:  newsdesk.HTTPURL(clean(s.URL)),
+		HomeURL:  newsdesk.HTTPURL(clean(st.FeedLink)),
+		FeedID:   clean(strings.TrimSpace(st.FeedID)),
+		Updated:  st.FeedUpdated.UTC(),
+		Authors:  cleanPersons(st.FeedAuthors),
+		Interval: s.Interval,
+	}
+	if src.Title == "" {
+		src.Title = clean(oneLine(st.FeedTitle))
+	}
+	if src.Title == "" {
+		src.Title = clean(oneLine(s.ID))
+	}
+	if src.HomeURL == "" {
+		src.HomeURL = src.FeedURL
+	}
+	if !newsdesk.IsFeedID(src.FeedID) {
+		src.FeedID = src.FeedURL
+	}
+	switch {
+	case !fetched:
+		src.Note = src.ID + ": not fetched yet"
+	case st.Result == newsdesk.ResultError:
+		src.Note = src.ID + ": " + clean(oneLine(st.Error))
+	}
+	return src
+}
+
+// cleanPersons is ps fit to republish: names on one line, a stand-in name
+// from the email address, only http(s) URIs, nameless persons left out.
+func cleanPersons(ps []newsdesk.Person) []newsdesk.Person {
+	var out []newsdesk.Person
+	for _, p := range ps {
+		p = newsdesk.Person{Name: clean(oneLine(p.Name)), Email: clean(strings.TrimSpace(p.Email)), URI: newsdesk.HTTPURL(clean(p.URI))}
+		if p.Name == "" {
+			p.Name = p.Email
 		}
-		if src.Title == "" {
-			src.Title = clean(oneLine(st.FeedTitle))
+		if p.Name != "" {
+			out = append(out, p)
 		}
-		if src.Title == "" {
-			src.Title = clean(oneLine(s.ID))
-		}
-		if src.HomeURL == "" {
-			src.HomeURL = src.FeedURL
-		}
-		out[s.ID] = src
 	}
 	return out
 }
@@ -489,8 +633,54 @@ type sectionView struct {
 	base        string
 	Items       []itemView
 	Count       int       // len(Items), kept when the view is kept without them
-	Updated     time.Time // the newest item's time; zero when there are none
+	Updated     time.Time // the version's ChangedAt; zero until the version is known
 	MaxAge      time.Duration
+	// Notes say why a section has no items: the last error of each of its
+	// sources that failed, or that one was not fetched yet.
+	Notes []string
+	// Status is Config.StatusPath when there are notes to link from.
+	Status string
+}
+
+// renderFormat names how views are written out. Change it whenever a
+// change to the encoders or templates makes an unchanged view render other
+// bytes, so that every section gets a new version and Last-Modified.
+const renderFormat = "2026-12 atom:source with id, updated, author"
+
+// hash is the hash of the view, the content of every file of the section:
+// its items in order, with their text, links, dates and attribution, its
+// title, description, notes, cache time and URLs, and the site's title,
+// written as JSON and hashed with SHA-256. It does not cover Updated,
+// which the version it makes dates, and it does not depend on any format.
+func (v *sectionView) hash(siteTitle string) string {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	err := enc.Encode(struct {
+		Format, Release, Base, SiteTitle string
+		View                             *sectionView
+	}{renderFormat, newsdesk.Version, v.base, siteTitle, v})
+	if err != nil {
+		// A view is strings, numbers and times: this cannot happen.
+		panic("publisher: hash of a section view: " + err.Error())
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// StatusNotes is the view's notes for a template, with the URL of the
+// status page relative to the page that shows them, whose way up to the
+// site root is up ("" or "../"); the URL is empty without a status page.
+func (v *sectionView) StatusNotes(up string) struct {
+	Notes  []string
+	Status string
+} {
+	href := ""
+	if v.Status != "" {
+		href = up + v.Status
+	}
+	return struct {
+		Notes  []string
+		Status string
+	}{v.Notes, href}
 }
 
 // URL is the absolute URL of the section's file with the extension ext
@@ -563,18 +753,37 @@ func newSectionView(r *renderer, sec *newsdesk.Section) (*sectionView, error) {
 		v.MaxAge = shortest
 	}
 	v.Items = make([]itemView, 0, len(items))
+	// newest is the newest item of each source: its atom:source updated
+	// when the feed does not say when it changed.
+	newest := map[string]time.Time{}
 	for i := range items {
 		src, ok := r.sources[items[i].SourceID]
 		if !ok {
 			src = source{ID: items[i].SourceID, Title: clean(oneLine(items[i].SourceID))}
 		}
+		src.Note = ""
 		iv := newItemView(&items[i], src, r.base)
-		if iv.Updated.After(v.Updated) {
-			v.Updated = iv.Updated
+		if iv.Updated.After(newest[src.ID]) {
+			newest[src.ID] = iv.Updated
 		}
 		v.Items = append(v.Items, iv)
 	}
+	for i := range v.Items {
+		if src := &v.Items[i].Source; src.Updated.IsZero() {
+			src.Updated = newest[src.ID]
+		}
+	}
 	v.Count = len(v.Items)
+	if v.Count == 0 {
+		for _, id := range sec.Sources {
+			if note := r.sources[id].Note; note != "" {
+				v.Notes = append(v.Notes, note)
+			}
+		}
+		if len(v.Notes) > 0 {
+			v.Status = r.statusPath
+		}
+	}
 	return v, nil
 }
 
@@ -582,13 +791,13 @@ func newItemView(it *newsdesk.Item, src source, base string) itemView {
 	v := itemView{
 		ID:         itemURN(it.SourceID, it.ID),
 		Title:      clean(oneLine(it.Title)),
-		Link:       clean(strings.TrimSpace(it.Link)),
+		Link:       newsdesk.HTTPURL(clean(it.Link)),
 		Summary:    clean(it.Summary),
 		Content:    clean(it.Content),
 		Source:     src,
 		Duplicates: it.Duplicates,
 	}
-	v.Permalink = v.Link != "" && strings.TrimSpace(it.ID) == v.Link && isHTTPURL(v.Link)
+	v.Permalink = v.Link != "" && strings.TrimSpace(it.ID) == v.Link
 	if v.Title == "" {
 		v.Title = snippet(80, "Untitled", v.Summary, v.Content)
 	}
@@ -602,14 +811,10 @@ func newItemView(it *newsdesk.Item, src source, base string) itemView {
 		v.Link = base
 	}
 
-	for _, p := range it.Authors {
-		p = newsdesk.Person{Name: clean(oneLine(p.Name)), Email: clean(strings.TrimSpace(p.Email))}
-		if p.Name == "" {
-			p.Name = p.Email
-		}
-		if p.Name != "" {
-			v.Authors = append(v.Authors, p)
-		}
+	// An item without an author is by its feed's authors; without those,
+	// the source's title stands in.
+	if v.Authors = cleanPersons(it.Authors); len(v.Authors) == 0 {
+		v.Authors = slices.Clone(src.Authors)
 	}
 	if len(v.Authors) == 0 {
 		v.Authors = []newsdesk.Person{{Name: src.Title}}
@@ -621,7 +826,7 @@ func newItemView(it *newsdesk.Item, src source, base string) itemView {
 		}
 	}
 	for _, e := range it.Enclosures {
-		e = newsdesk.Enclosure{URL: clean(strings.TrimSpace(e.URL)), Type: clean(strings.TrimSpace(e.Type)), Length: e.Length}
+		e = newsdesk.Enclosure{URL: newsdesk.HTTPURL(clean(e.URL)), Type: clean(strings.TrimSpace(e.Type)), Length: e.Length}
 		if e.URL == "" {
 			continue
 		}
@@ -650,11 +855,6 @@ func newItemView(it *newsdesk.Item, src source, base string) itemView {
 func itemURN(sourceID, itemID string) string {
 	sum := sha1.Sum([]byte(itemID))
 	return "urn:newsdesk:" + url.PathEscape(sourceID) + ":" + hex.EncodeToString(sum[:])
-}
-
-func isHTTPURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 func firstNonZero(ts ...time.Time) time.Time {

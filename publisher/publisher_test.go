@@ -31,10 +31,30 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // kept by keep, newest first (ties by source id, then id). Tests that change
 // it while a server runs use add and setErr.
 type fakeStore struct {
-	mu     sync.Mutex
-	items  []newsdesk.Item
-	states []newsdesk.FetchState
-	err    error
+	mu       sync.Mutex
+	items    []newsdesk.Item
+	states   []newsdesk.FetchState
+	versions map[string]newsdesk.SectionVersion
+	err      error
+}
+
+// RecordSectionVersions keeps the versions in memory, by the rule the
+// store applies (SectionVersion.Next).
+func (f *fakeStore) RecordSectionVersions(hashes map[string]string, now time.Time) (map[string]newsdesk.SectionVersion, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	if f.versions == nil {
+		f.versions = map[string]newsdesk.SectionVersion{}
+	}
+	out := map[string]newsdesk.SectionVersion{}
+	for id, h := range hashes {
+		f.versions[id] = f.versions[id].Next(h, now)
+		out[id] = f.versions[id]
+	}
+	return out, nil
 }
 
 func (f *fakeStore) add(it newsdesk.Item) {
@@ -100,11 +120,13 @@ func mustRule(t *testing.T, text string) newsdesk.Rule {
 }
 
 // fixture is a small newsdesk: a news site with a permalink item titled
-// "AT&T ...", a podcast with a non-URL guid and an enclosure, a source with
-// neither a title nor a fetch state whose item has no author, no link, an
-// enclosure of unknown type and control characters, an item that the
-// section's exclude rule drops, a section with nothing in it, and a private
-// section (token testToken) holding the dropped item, the newest of all.
+// "AT&T ...", whose Atom feed has its own id, updated date and author, a
+// podcast with a non-URL guid and an enclosure, a source with neither a
+// title nor a fetch state whose item has no author, no link, an enclosure
+// of unknown type and control characters, an item that the section's
+// exclude rule drops, a section with nothing in it whose sources failed
+// or were not fetched yet, and a private section (token testToken) holding
+// the dropped item, the newest of all, which has no author of its own.
 func fixture(t *testing.T) (*fakeStore, Config) {
 	t.Helper()
 	st := &fakeStore{
@@ -153,8 +175,13 @@ func fixture(t *testing.T) (*fakeStore, Config) {
 			},
 		},
 		states: []newsdesk.FetchState{
-			{SourceID: "acme", FeedTitle: "Acme Feed Title (unused)", FeedLink: "https://acme.example/"},
+			{
+				SourceID: "acme", FeedTitle: "Acme Feed Title (unused)", FeedLink: "https://acme.example/",
+				FeedID: "tag:acme.example,2025:news", FeedUpdated: date("2025-11-21T06:00:00Z"),
+				FeedAuthors: []newsdesk.Person{{Name: "Acme Newsroom", Email: "desk@acme.example", URI: "https://acme.example/newsroom"}},
+			},
 			{SourceID: "radio", FeedTitle: "Radio Example", FeedLink: "https://radio.example/"},
+			{SourceID: "down", Result: newsdesk.ResultError, Error: "dns: lookup down.example: no such host"},
 		},
 	}
 	cfg := Config{
@@ -164,6 +191,8 @@ func fixture(t *testing.T) (*fakeStore, Config) {
 			{ID: "acme", Title: "Acme News", URL: "https://acme.example/feed.xml", Interval: 30 * time.Minute},
 			{ID: "radio", URL: "https://radio.example/podcast.rss", Interval: 2 * time.Hour},
 			{ID: "blog", URL: "https://blog.example/atom.xml"},
+			{ID: "down", URL: "https://down.example/feed"},
+			{ID: "new", URL: "https://new.example/feed"},
 		},
 		Sections: []newsdesk.Section{
 			{
@@ -174,7 +203,7 @@ func fixture(t *testing.T) (*fakeStore, Config) {
 				Exclude:     []newsdesk.Rule{mustRule(t, "title:sports")},
 				Limit:       10,
 			},
-			{ID: "empty", Title: "Nothing yet", Sources: []string{"none"}},
+			{ID: "empty", Title: "Nothing yet", Sources: []string{"none", "down", "new"}},
 			{
 				ID:      "secret",
 				Title:   "Newsroom",
@@ -275,14 +304,16 @@ func TestFileMetadata(t *testing.T) {
 		lastModified time.Time
 		maxAge       time.Duration
 	}{
-		{"index.html", "text/html; charset=utf-8", date("2025-11-20T12:30:00Z"), 300 * time.Second},
+		{"index.html", "text/html; charset=utf-8", time.Time{}, 300 * time.Second},
 		{"sections.opml", "text/x-opml; charset=utf-8", time.Time{}, 300 * time.Second},
-		{"sections/all.rss", "application/rss+xml; charset=utf-8", date("2025-11-20T12:30:00Z"), 30 * time.Minute},
-		{"sections/all.atom", "application/atom+xml; charset=utf-8", date("2025-11-20T12:30:00Z"), 30 * time.Minute},
-		{"sections/all.json", "application/feed+json", date("2025-11-20T12:30:00Z"), 30 * time.Minute},
-		{"sections/all.html", "text/html; charset=utf-8", date("2025-11-20T12:30:00Z"), 30 * time.Minute},
-		{"sections/empty.atom", "application/atom+xml; charset=utf-8", time.Time{}, 300 * time.Second},
-		{"sections/secret.rss", "application/rss+xml; charset=utf-8", date("2025-11-21T00:00:00Z"), 30 * time.Minute},
+		// A section's files are dated by its version: the fixture's clock
+		// when it was first rendered.
+		{"sections/all.rss", "application/rss+xml; charset=utf-8", date("2025-11-22T00:00:00Z"), 30 * time.Minute},
+		{"sections/all.atom", "application/atom+xml; charset=utf-8", date("2025-11-22T00:00:00Z"), 30 * time.Minute},
+		{"sections/all.json", "application/feed+json", date("2025-11-22T00:00:00Z"), 30 * time.Minute},
+		{"sections/all.html", "text/html; charset=utf-8", date("2025-11-22T00:00:00Z"), 30 * time.Minute},
+		{"sections/empty.atom", "application/atom+xml; charset=utf-8", date("2025-11-22T00:00:00Z"), 300 * time.Second},
+		{"sections/secret.rss", "application/rss+xml; charset=utf-8", date("2025-11-22T00:00:00Z"), 30 * time.Minute},
 	}
 	for _, tt := range tests {
 		f, ok := site.File(tt.path)
@@ -535,9 +566,14 @@ func TestEmptySection(t *testing.T) {
 			t.Errorf("empty JSON feed %q = %v, want %q", k, jf[k], want)
 		}
 	}
+	// The W3C validator calls 1970 an implausible date: an empty feed is
+	// dated by its version, as every feed is.
 	atom := string(body(t, site, "sections/empty.atom"))
-	if !strings.Contains(atom, "<updated>1970-01-01T00:00:00Z</updated>") {
-		t.Errorf("empty Atom feed lacks <updated>1970-01-01T00:00:00Z</updated>:\n%s", atom)
+	if !strings.Contains(atom, "<updated>2025-11-22T00:00:00Z</updated>") {
+		t.Errorf("empty Atom feed lacks <updated>2025-11-22T00:00:00Z</updated>, its version's time:\n%s", atom)
+	}
+	if rss := string(body(t, site, "sections/empty.rss")); !strings.Contains(rss, "<pubDate>Sat, 22 Nov 2025 00:00:00 +0000</pubDate>") {
+		t.Errorf("empty RSS feed lacks its version's time as pubDate:\n%s", rss)
 	}
 	for _, path := range []string{"sections/empty.rss", "sections/empty.atom", "sections/empty.json"} {
 		if _, err := gofeed.NewParser().Parse(bytes.NewReader(body(t, site, path))); err != nil {
@@ -691,8 +727,8 @@ func TestWriteDir(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := date("2025-11-20T12:30:00Z"); !info.ModTime().Equal(want) {
-			t.Errorf("%s: mtime = %v, want the newest item's time %v", name, info.ModTime(), want)
+		if want := date("2025-11-22T00:00:00Z"); !info.ModTime().Equal(want) {
+			t.Errorf("%s: mtime = %v, want the section version's time %v", name, info.ModTime(), want)
 		}
 	}
 }
@@ -768,7 +804,7 @@ func checkRSS(t *testing.T, name string, b []byte, self string) {
 		return
 	}
 	ch := doc.Channel
-	if doc.Version != "2.0" || ch.Title == "" || !isHTTPURL(ch.Link) || ch.Description == "" {
+	if doc.Version != "2.0" || ch.Title == "" || !newsdesk.IsHTTPURL(ch.Link) || ch.Description == "" {
 		t.Errorf("%s: version %q, title %q, link %q, description %q: want 2.0 and all set, link absolute", name, doc.Version, ch.Title, ch.Link, ch.Description)
 	}
 	var selfs []string
@@ -794,7 +830,7 @@ func checkRSS(t *testing.T, name string, b []byte, self string) {
 		guids[it.GUID.Value] = true
 		switch it.GUID.IsPermaLink {
 		case "", "true":
-			if !isHTTPURL(it.GUID.Value) {
+			if !newsdesk.IsHTTPURL(it.GUID.Value) {
 				t.Errorf("%s: item %d guid %q is a permalink but not an absolute URL", name, i, it.GUID.Value)
 			}
 		case "false":
@@ -804,7 +840,7 @@ func checkRSS(t *testing.T, name string, b []byte, self string) {
 		default:
 			t.Errorf("%s: item %d isPermaLink=%q", name, i, it.GUID.IsPermaLink)
 		}
-		if !isHTTPURL(it.Link) {
+		if !newsdesk.IsHTTPURL(it.Link) {
 			t.Errorf("%s: item %d link %q not absolute", name, i, it.Link)
 		}
 		if len(it.Authors) > 0 {
@@ -815,11 +851,11 @@ func checkRSS(t *testing.T, name string, b []byte, self string) {
 				t.Errorf("%s: item %d has an empty dc:creator", name, i)
 			}
 		}
-		if it.Source == nil || !isHTTPURL(it.Source.URL) || it.Source.Title == "" {
+		if it.Source == nil || !newsdesk.IsHTTPURL(it.Source.URL) || it.Source.Title == "" {
 			t.Errorf("%s: item %d source = %+v, want an absolute url and a title", name, i, it.Source)
 		}
 		for _, e := range it.Enclosures {
-			if !isHTTPURL(e.URL) || !strings.Contains(e.Type, "/") || e.Length == "" {
+			if !newsdesk.IsHTTPURL(e.URL) || !strings.Contains(e.Type, "/") || e.Length == "" {
 				t.Errorf("%s: item %d enclosure %+v lacks url, type or length", name, i, e)
 			}
 		}
@@ -894,7 +930,7 @@ func checkJSONFeed(t *testing.T, name string, b []byte, self string) {
 		t.Errorf("%s: no title", name)
 	case doc.FeedURL == nil || *doc.FeedURL != self:
 		t.Errorf("%s: feed_url = %v, want %q", name, doc.FeedURL, self)
-	case doc.HomePageURL == nil || !isHTTPURL(*doc.HomePageURL):
+	case doc.HomePageURL == nil || !newsdesk.IsHTTPURL(*doc.HomePageURL):
 		t.Errorf("%s: home_page_url = %v, want an absolute URL", name, doc.HomePageURL)
 	case doc.Items == nil:
 		t.Errorf("%s: no items array", name)
@@ -910,7 +946,7 @@ func checkJSONFeed(t *testing.T, name string, b []byte, self string) {
 		if it.ContentHTML == "" && it.ContentText == "" {
 			t.Errorf("%s: item %d has neither content_html nor content_text", name, i)
 		}
-		if it.URL != "" && !isHTTPURL(it.URL) {
+		if it.URL != "" && !newsdesk.IsHTTPURL(it.URL) {
 			t.Errorf("%s: item %d url %q not absolute", name, i, it.URL)
 		}
 		for _, d := range []string{it.DatePublished, it.DateModified} {

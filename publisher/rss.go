@@ -55,11 +55,9 @@ type rssSource struct {
 func renderRSS(v *sectionView) ([]byte, error) {
 	f := v.gorillaFeed()
 	ch := (&feeds.Rss{Feed: f}).RssFeed()
-	ch.PubDate, ch.LastBuildDate = "", ""
-	if !v.Updated.IsZero() {
-		ch.PubDate = rssTime(v.Updated)
-		ch.LastBuildDate = ch.PubDate
-	}
+	// The section's version dates the channel, empty or not.
+	ch.PubDate = rssTime(v.Updated)
+	ch.LastBuildDate = ch.PubDate
 	// <ttl> is minutes; readers should not poll sooner than the sources do.
 	ch.Ttl = int((v.MaxAge + time.Minute - 1) / time.Minute)
 

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/textproto"
 	"slices"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/newsdesk/newsdesk"
 )
 
 // Server serves the current Site from memory. Rebuild and RebuildSections
@@ -102,6 +105,35 @@ func (s *Server) ItemCounts() map[string]int {
 		}
 	}
 	return out
+}
+
+// Versions returns the version of each section of the current site, by
+// section id: what its files' Last-Modified and updated dates say, and the
+// hash of their content, the same in every instance and export that
+// renders the same content. Empty before the first Rebuild.
+func (s *Server) Versions() map[string]newsdesk.SectionVersion {
+	if site := s.site.Load(); site != nil {
+		return maps.Clone(site.versions)
+	}
+	return map[string]newsdesk.SectionVersion{}
+}
+
+// Outdated reports whether the current site shows the source of st
+// otherwise than st asks: the feed's title, links, id, updated date or
+// authors, or the note a section without items gives about it (its last
+// error) changed. A fetch that brought no new items re-renders the
+// source's sections only then.
+func (s *Server) Outdated(st newsdesk.FetchState) bool {
+	site := s.site.Load()
+	if site == nil {
+		return true
+	}
+	i := slices.IndexFunc(site.cfg.Sources, func(src newsdesk.Source) bool { return src.ID == st.SourceID })
+	if i < 0 {
+		return false // not configured: shown nowhere
+	}
+	shown, ok := site.sources[st.SourceID]
+	return !ok || !shown.same(newSource(site.cfg.Sources[i], st, true))
 }
 
 // ServeHTTP serves the routes of the site:
@@ -307,19 +339,22 @@ func matchETag(values []string, f *File) int {
 }
 
 // notModifiedSince reports whether f has not changed since the time of an
-// If-Modified-Since header. A file without a time always has.
+// If-Modified-Since header. A file without a time always has. A file whose
+// time is not a whole second changed in the same second as the version
+// before it (newsdesk.SectionVersion.Next): the header, which has seconds
+// only, cannot tell the two apart, so it is answered in full.
 func notModifiedSince(ims string, f *File) bool {
 	if f.hdr.lastModified == nil {
 		return false
 	}
-	if ims == f.hdr.lastModified[0] {
+	if ims == f.hdr.lastModified[0] && f.LastModified.Nanosecond() == 0 {
 		return true // the usual case: the client echoes Last-Modified
 	}
 	t, err := http.ParseTime(ims)
 	if err != nil {
 		return false
 	}
-	return !f.LastModified.Truncate(time.Second).After(t)
+	return !f.LastModified.After(t)
 }
 
 // acceptsGzip reports whether Accept-Encoding header values allow gzip

@@ -4,6 +4,7 @@
 // Bucket layout (keys and values are bytes; TIME is 8 bytes, see below):
 //
 //	meta                  "schema" -> "3" (see migrate.go)
+//	                      "removed" -> {SOURCE_ID: TIME} (JSON): when each source was first seen missing from feeds.yaml
 //	state                 SOURCE_ID -> FetchState (JSON)
 //	counts                SOURCE_ID -> number of stored items (8 bytes)
 //	items / SOURCE_ID     ITEM_ID -> Item (JSON)
@@ -12,6 +13,7 @@
 //	links                 CANONICAL_LINK 0 TIME(first seen) SOURCE_ID 0 ITEM_ID -> nil
 //	titles                TITLE_KEY 0 TIME(published) SOURCE_ID 0 ITEM_ID -> TIME(first seen)
 //	editorial / SECTION   SOURCE_ID 0 ITEM_ID -> Edit (JSON): pinned and hidden items
+//	sections              SECTION_ID -> SectionVersion (JSON {"hash","changed_at"}), see sections.go
 //
 // TIME is Unix nanoseconds with the sign bit flipped, big-endian, so keys
 // sort by time for dates before and after 1970 alike.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -236,7 +235,7 @@ func parseConfigContext(ctx context.Context, name, dir string, data []byte) (*Co
 				{"per_host", func(v *yaml.Node) { cfg.PerHost = p.count(v, "fetch.per_host") }},
 				{"user_agent_url", func(v *yaml.Node) {
 					cfg.UserAgentURL = p.str(v)
-					if err := checkHTTPURL(cfg.UserAgentURL); err != nil {
+					if err := newsdesk.CheckHTTPURL(cfg.UserAgentURL); err != nil {
 						p.at(v, "fetch.user_agent_url %q %v", cfg.UserAgentURL, err)
 					}
 				}},
@@ -869,13 +868,13 @@ func halfRegexp(r newsdesk.Rule) string {
 }
 
 func (p *configParser) feedURL(n *yaml.Node, what string) {
-	if err := checkHTTPURL(n.Value); err != nil {
+	if err := newsdesk.CheckHTTPURL(n.Value); err != nil {
 		p.at(n, "%s: url %q %v", what, n.Value, err)
 	}
 }
 
 func (p *configParser) baseURL(n *yaml.Node, s string) string {
-	if err := checkHTTPURL(s); err != nil {
+	if err := newsdesk.CheckHTTPURL(s); err != nil {
 		p.at(n, "server.base_url %q %v", s, err)
 		return s
 	}
@@ -913,23 +912,6 @@ func checkListen(addr string) error {
 	}
 	if _, err := net.LookupPort("tcp", port); err != nil {
 		return fmt.Errorf("port %q is not a number or a known service: use 1 to 65535, e.g. 127.0.0.1:8080", port)
-	}
-	return nil
-}
-
-func checkHTTPURL(s string) error {
-	u, err := url.Parse(s)
-	switch {
-	case err != nil:
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fmt.Errorf("is not a URL: %v", err)
-	case u.Scheme != "http" && u.Scheme != "https":
-		return errors.New("must start with http:// or https://")
-	case u.Host == "":
-		return errors.New("has no host name")
 	}
 	return nil
 }

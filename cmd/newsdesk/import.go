@@ -19,6 +19,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/newsdesk/newsdesk"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -650,7 +651,7 @@ func planImport(feeds []opmlFeed, l *sourcesList) importPlan {
 			p.notes = append(p.notes, fmt.Sprintf("%d: skip %s: type %q is a web page scraped by FreshRSS, not a feed", f.Line, f, f.Type))
 			continue
 		}
-		if err := checkHTTPURL(f.URL); err != nil {
+		if err := newsdesk.CheckHTTPURL(f.URL); err != nil {
 			p.notHTTP++
 			title := ""
 			if f.Title != "" {

@@ -263,8 +263,9 @@ func substitute(dir string, repl map[string]string) error {
 
 // cmdHTTPGet: httpget [-X METHOD] [-H 'Name: value']... URL
 // Writes the body to stdout and "HTTP STATUS" plus the response headers,
-// one "Name: value" per line, sorted, to stderr, and sets $ETAG to the
-// response's ETag for a conditional request after it.
+// one "Name: value" per line, sorted, to stderr, and sets $ETAG and
+// $LASTMOD to the response's ETag and Last-Modified for a conditional
+// request after it.
 func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
 	method := "GET"
 	req, err := http.NewRequest(method, "", nil)
@@ -295,6 +296,7 @@ func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Stdout().Write(body)
 	ts.Setenv("ETAG", resp.Header.Get("ETag"))
+	ts.Setenv("LASTMOD", resp.Header.Get("Last-Modified"))
 	fmt.Fprintf(ts.Stderr(), "HTTP %d\n", resp.StatusCode)
 	var names []string
 	for k := range resp.Header {

@@ -73,7 +73,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	defer ctrl.Close()
 	d := &daemon{path: *config, db: db, log: e.logger(slog.LevelInfo), metrics: metrics.New(), listenFlag: *listen, purge: make(chan struct{}, 1)}
 	d.cfg.Store(cfg)
-	d.site = publisher.NewServer(db, publisherConfig(cfg), d.log)
+	d.site = publisher.NewServer(db, serverConfig(cfg), d.log)
 	// A store that cannot be read now leaves serve up but not ready
 	// (/readyz 503) until a render succeeds.
 	if err := d.render(); err != nil {
@@ -216,6 +216,14 @@ func (d *daemon) handler() http.Handler {
 	return d.metrics.Instrument(route, mux)
 }
 
+// serverConfig is the publisher's configuration in serve, which has the
+// status page that a section without items links to.
+func serverConfig(cfg *Config) publisher.Config {
+	pc := publisherConfig(cfg)
+	pc.StatusPath = "status"
+	return pc
+}
+
 // route names the kind of request for metrics: a fixed set of labels.
 func route(r *http.Request) string {
 	p := r.URL.Path
@@ -332,12 +340,14 @@ func adminAuthorized(r *http.Request, token string) bool {
 }
 
 // committed is the scheduler's OnCommit: record the fetch, and re-render
-// the sections the source feeds when it brought new or changed items.
+// the sections the source feeds when it brought new or changed items, or
+// changed how the sections show the source (its feed's title, id, date or
+// authors, or the error an empty section names).
 func (d *daemon) committed(o fetcher.Outcome) {
 	st := o.State
 	d.metrics.ObserveFetch(metrics.Fetch{Source: o.Source.ID, Result: o.Kind, Bytes: o.Bytes, New: st.New, Updated: st.Updated,
 		Failures: st.Failures, LastSuccess: st.LastSuccess, NextDue: st.NextDue})
-	if st.New+st.Updated == 0 {
+	if st.New+st.Updated == 0 && !d.site.Outdated(st) {
 		return
 	}
 	cfg := d.config()
@@ -521,7 +531,7 @@ func (d *daemon) reload(ctx context.Context, trigger string) {
 	d.cfg.Store(cfg)
 	d.setRejected(nil, nil)
 	d.sched.SetSources(cfg.Sources)
-	d.site.SetConfig(publisherConfig(cfg))
+	d.site.SetConfig(serverConfig(cfg))
 	if err := d.render(); err != nil {
 		d.log.Error("could not render sections after reload", "error", err)
 	}

@@ -1,0 +1,106 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/newsdesk/newsdesk"
+	bolt "go.etcd.io/bbolt"
+)
+
+// bucketSections holds each section's version:
+//
+//	sections              SECTION_ID -> SectionVersion (JSON {"hash", "changed_at"})
+//
+// A database without the bucket has no versions yet; the first version
+// written creates it.
+var bucketSections = []byte("sections")
+
+// SectionVersions returns the stored version of every section that has one,
+// by section id.
+func (db *DB) SectionVersions() (map[string]newsdesk.SectionVersion, error) {
+	out := map[string]newsdesk.SectionVersion{}
+	err := db.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSections)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var sv newsdesk.SectionVersion
+			if err := json.Unmarshal(v, &sv); err != nil {
+				return fmt.Errorf("section %s: version: %w", k, err)
+			}
+			out[string(k)] = sv
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("section versions: %w", err)
+	}
+	return out, nil
+}
+
+// RecordSectionVersions records that each section of hashes (section id ->
+// hash of its content) now has that content, and returns the versions of
+// those sections: a section whose stored hash is the same keeps its
+// version; any other gets the next one (SectionVersion.Next) at now. It
+// writes only when a version changes, in one transaction.
+func (db *DB) RecordSectionVersions(hashes map[string]string, now time.Time) (map[string]newsdesk.SectionVersion, error) {
+	stored, err := db.SectionVersions()
+	if err != nil {
+		return nil, err
+	}
+	if out, changed := nextVersions(stored, hashes, now); !changed {
+		return out, nil
+	}
+	var out map[string]newsdesk.SectionVersion
+	err = db.update(func(tx *bolt.Tx) error {
+		// Read again inside the transaction: another render may have
+		// recorded a version since, and a version never goes back.
+		b, err := tx.CreateBucketIfNotExists(bucketSections)
+		if err != nil {
+			return err
+		}
+		stored := map[string]newsdesk.SectionVersion{}
+		for id := range hashes {
+			if v := b.Get([]byte(id)); v != nil {
+				var sv newsdesk.SectionVersion
+				if err := json.Unmarshal(v, &sv); err != nil {
+					return fmt.Errorf("section %s: version: %w", id, err)
+				}
+				stored[id] = sv
+			}
+		}
+		out, _ = nextVersions(stored, hashes, now)
+		for id, sv := range out {
+			if old, ok := stored[id]; !ok || !sameVersion(sv, old) {
+				if err := putJSON(b, []byte(id), sv); err != nil {
+					return fmt.Errorf("section %s: version: %w", id, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record section versions: %w", err)
+	}
+	return out, nil
+}
+
+// nextVersions is the version of each section of hashes after stored, and
+// whether any of them differs from what is stored.
+func nextVersions(stored map[string]newsdesk.SectionVersion, hashes map[string]string, now time.Time) (map[string]newsdesk.SectionVersion, bool) {
+	out := make(map[string]newsdesk.SectionVersion, len(hashes))
+	changed := false
+	for id, hash := range hashes {
+		old := stored[id]
+		out[id] = old.Next(hash, now)
+		changed = changed || !sameVersion(out[id], old)
+	}
+	return out, changed
+}
+
+func sameVersion(a, b newsdesk.SectionVersion) bool {
+	return a.Hash == b.Hash && a.ChangedAt.Equal(b.ChangedAt)
+}
