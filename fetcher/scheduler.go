@@ -52,6 +52,10 @@ type Scheduler struct {
 	saveFails map[string]int       // consecutive failures to store a source's result
 }
 
+// StoreRetry is how long Run waits to read a store that could not be read
+// again.
+const StoreRetry = time.Minute
+
 // Defaults for the concurrency limits.
 const (
 	DefaultConcurrency = 8 // fetches in flight at once
@@ -138,7 +142,10 @@ func (s *Scheduler) RunOnceLogged(ctx context.Context, sources []newsdesk.Source
 // Run fetches each source whenever it is due until ctx is done, then waits
 // for fetches in flight to commit. A slow or failing source never holds up
 // another: each fetch runs on its own and the loop wakes for the next due
-// time, a finished fetch, or a change of sources.
+// time, a finished fetch, or a change of sources. A store that cannot be
+// read does not end it: serve goes on serving the feeds it rendered last
+// (the health table), so Run logs why, fetches nothing, and reads the
+// store again after StoreRetry or a change of sources.
 func (s *Scheduler) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.wake = make(chan struct{}, 1)
@@ -148,13 +155,17 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
-		states, err := s.states()
-		if err != nil {
-			return err
-		}
 		now := s.now()
 		next := now.Add(time.Hour)
+		states, err := s.states()
+		if err != nil {
+			s.Logger.Error("fetching paused: the store cannot be read", "error", err, "retry_in", StoreRetry)
+			next = now.Add(StoreRetry)
+		}
 		for _, src := range s.Sources() {
+			if err != nil {
+				break
+			}
 			if inflight[src.ID] || s.isBusy(src.ID) {
 				continue // being fetched (by a run handed to serve): its end wakes us
 			}

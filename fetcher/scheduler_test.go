@@ -268,3 +268,41 @@ func TestRunWaitsForNextDue(t *testing.T) {
 		}
 	})
 }
+
+// TestRunOutlivesAnUnreadableStore: a store that cannot be read pauses
+// serve's loop, which says so, instead of ending it (and serve with it):
+// serve goes on serving the feeds it rendered last.
+func TestRunOutlivesAnUnreadableStore(t *testing.T) {
+	clock := t0
+	s, db := newScheduler(t, &clock)
+	logged := make(chan string, 10)
+	s.Logger = slog.New(slog.NewTextHandler(lineWriter(logged), nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	db.Close()
+	s.SetSources(nil) // wakes the loop, which reads the states again
+	select {
+	case err := <-done:
+		t.Fatalf("Run() = %v with the store closed, want it to go on until cancelled", err)
+	case line := <-logged:
+		if !strings.Contains(line, "fetching paused: the store cannot be read") || !strings.Contains(line, "database not open") {
+			t.Errorf("logged %q, want the pause and why", line)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run() = %v after cancel, want nil", err)
+	}
+}
+
+// lineWriter sends each write (a log line) to c.
+type lineWriter chan string
+
+func (w lineWriter) Write(p []byte) (int, error) {
+	select {
+	case w <- string(p):
+	default:
+	}
+	return len(p), nil
+}

@@ -13,14 +13,20 @@ import (
 // long as the copy takes: a commit that must grow the file waits for it;
 // other commits and reads do not.
 func (db *DB) Backup(w io.Writer) (int64, error) {
-	var n int64
-	err := db.view(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
+	n, err := db.writeTo(w)
 	if err != nil {
 		return n, fmt.Errorf("back up %s: %w", db.path, err)
 	}
 	return n, nil
+}
+
+// writeTo writes a consistent copy of the database to w in one read
+// transaction: for Backup, and for the copies verify and migrations make
+// beside the file (copyTemp).
+func (db *DB) writeTo(w io.Writer) (n int64, err error) {
+	err = db.view(func(tx *bolt.Tx) error {
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
 }

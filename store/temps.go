@@ -5,8 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // The temporary files newsdesk makes beside a database, named after it:
@@ -62,10 +60,7 @@ func (db *DB) copyTemp(kind string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	err = db.view(func(tx *bolt.Tx) error {
-		_, err := tx.WriteTo(tmp)
-		return err
-	})
+	_, err = db.writeTo(tmp)
 	if err == nil {
 		err = tmp.Sync()
 	}

@@ -170,7 +170,10 @@ func forward(ctx context.Context, sock string, args []string, stdout, stderr io.
 // read-only commands (status, preview, export, backup...) on its control
 // socket until the returned stop is called, so that they need not wait for
 // the run (a slow source makes that its whole timeout). The run goes on
-// without it when the socket cannot be bound.
+// without it when the socket cannot be bound. stop takes no new clients and
+// waits for the commands in flight (a backup being streamed) to finish, so
+// that a run that ends meanwhile does not cut them off; ctx, the run's,
+// still cancels them.
 func answerWhileRunning(ctx context.Context, cfg *Config, db *store.DB, log *slog.Logger) (stop func()) {
 	ln, err := listenControl(socketPath(cfg.DBPath))
 	if err != nil {
@@ -187,8 +190,9 @@ func answerWhileRunning(ctx context.Context, cfg *Config, db *store.DB, log *slo
 		}
 	})
 	return func() {
-		cancel()
+		ln.Close()
 		wg.Wait()
+		cancel()
 	}
 }
 
@@ -216,6 +220,8 @@ func listenControl(sock string) (net.Listener, error) {
 // client's command in-process. Then it stops accepting, cancels the
 // commands, gives their answers controlCloseGrace, closes the connections
 // that are left (clients that stopped reading) and removes the socket.
+// When ln is closed while ctx is not done, it waits for the commands in
+// flight to finish.
 func (d *daemon) serveControl(ctx context.Context, ln net.Listener) error {
 	sock := ln.Addr().String()
 	var (
@@ -226,8 +232,10 @@ func (d *daemon) serveControl(ctx context.Context, ln net.Listener) error {
 	defer func() {
 		ln.Close()
 		mu.Lock()
-		for c := range conns {
-			c.SetDeadline(time.Now().Add(controlCloseGrace))
+		if ctx.Err() != nil {
+			for c := range conns {
+				c.SetDeadline(time.Now().Add(controlCloseGrace))
+			}
 		}
 		mu.Unlock()
 		wg.Wait()

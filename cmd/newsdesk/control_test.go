@@ -2,19 +2,24 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/metrics"
 	"github.com/newsdesk/newsdesk/publisher"
 	"github.com/newsdesk/newsdesk/store"
@@ -216,3 +221,46 @@ func TestControlCronRun(t *testing.T) {
 		t.Errorf("status through a run's socket = code %d, stdout %q, stderr %q; want 0, never fetched", r.Code, r.Stdout, r.Stderr)
 	}
 }
+
+// TestRunFinishesCommandsInFlight: a cron run that finishes while it
+// streams a backup to a client stops taking new clients, and lets the
+// backup finish before it closes the database, instead of cutting it off.
+func TestRunFinishesCommandsInFlight(t *testing.T) {
+	d := newTestDaemon(t, oneSource)
+	// Bigger than the socket's buffers: the copy is still being sent when
+	// the run finishes.
+	at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	var items []newsdesk.Item
+	for i := range 3000 {
+		items = append(items, newsdesk.Item{ID: fmt.Sprint(i), Title: strings.Repeat("headline ", 40), Link: fmt.Sprintf("https://a.example/%d", i), Published: at.Add(time.Duration(i) * time.Minute)})
+	}
+	if _, err := d.db.SaveFetch(newsdesk.FetchState{SourceID: "a", Result: newsdesk.ResultOK, LastFetch: at}, items, newsdesk.Retention{}); err != nil {
+		t.Fatal(err)
+	}
+	stop := answerWhileRunning(context.Background(), d.config(), d.db, d.log)
+	sock := socketPath(d.db.Path())
+	stopped := make(chan struct{})
+	var copied bytes.Buffer
+	stream := writerFunc(func(p []byte) (int, error) {
+		if copied.Len() == 0 { // the run finishes now, while the copy is on its way
+			go func() { stop(); close(stopped) }()
+			for {
+				if _, err := os.Stat(sock); errors.Is(err, fs.ErrNotExist) {
+					break // no new clients: the run is stopping
+				}
+				runtime.Gosched()
+			}
+		}
+		return copied.Write(p)
+	})
+	var stdout, stderr bytes.Buffer
+	code := forward(context.Background(), sock, []string{"backup", "-config", d.path, "copy.db"}, &stdout, &stderr, "text", stream)
+	<-stopped
+	if code != exitOK || copied.Len() < 1<<20 {
+		t.Errorf("backup through a run that finished meanwhile = code %d, %d bytes, stderr %q; want 0 and the whole copy", code, copied.Len(), stderr.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

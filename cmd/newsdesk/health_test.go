@@ -1,11 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/store"
 )
 
 // TestHealthTable checks every row of the README's health table on a
@@ -91,4 +98,75 @@ func TestHealthTable(t *testing.T) {
 		d.ready.Store(false)
 		check(t, d, want{503, "stopping"}, want{503, "stopping"})
 	})
+}
+
+// TestHealthKeepsPrivateSectionsOut: a render that fails on a private
+// section (one item record garbled inside its page: bbolt reads it, the
+// JSON does not decode) names the section in its error. /healthz, /readyz
+// and /status answer without a token: they say the store is unhealthy
+// without the section's id; the log and the admin's /status have it.
+func TestHealthKeepsPrivateSectionsOut(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "newsdesk.db")
+	db, err := store.Open(dbPath, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	items := []newsdesk.Item{{ID: "1", Title: "MARKERTITLE", Link: "https://p.example/1", Published: at}}
+	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "p", Result: newsdesk.ResultOK, LastFetch: at}, items, newsdesk.Retention{}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := os.ReadFile(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	garbled := bytes.ReplaceAll(raw, []byte(`"MARKERTITLE"`), []byte(`XMARKERTITLE"`))
+	if bytes.Equal(garbled, raw) {
+		t.Fatal("the item's title is not in the file")
+	}
+	if err := os.WriteFile(dbPath, garbled, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := newTestDaemon(t, `storage:
+  path: `+dbPath+`
+sources:
+  - id: a
+    url: http://127.0.0.1:1/a
+  - id: p
+    url: http://127.0.0.1:1/p
+sections:
+  - id: newsroom
+    sources: [p]
+    token: 0123456789abcdef0123
+  - id: all
+    sources: [a]
+`)
+	err = d.render()
+	if err == nil || !strings.Contains(err.Error(), "section newsroom") {
+		t.Fatalf("render() = %v, want an error naming section newsroom", err)
+	}
+	d.ready.Store(true)
+	h := d.handler()
+	for _, c := range []struct {
+		path string
+		code int
+	}{{"/healthz", 200}, {"/readyz", 503}, {"/status", 200}} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", c.path, nil))
+		body := rec.Body.String()
+		if rec.Code != c.code || !strings.Contains(body, "could not be read to render the sections") || strings.Contains(body, "newsroom") {
+			t.Errorf("GET %s = %d %q, want %d saying the store is unhealthy, without the private section's id", c.path, rec.Code, body, c.code)
+		}
+	}
+	// The operator's /status, behind server.admin_token, has it whole.
+	cfg := *d.config()
+	cfg.AdminToken = "admin-token-0123456789"
+	d.cfg.Store(&cfg)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/status?token=admin-token-0123456789", nil))
+	if !strings.Contains(rec.Body.String(), "render: section newsroom: ") {
+		t.Errorf("GET /status with the admin token = %d, want the render error whole: %.2000q", rec.Code, rec.Body.String())
+	}
 }

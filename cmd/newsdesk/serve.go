@@ -288,10 +288,16 @@ func (d *daemon) readyz(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ready")
 }
 
-// storeProblem says why the store is unhealthy ("" when it is not): it does
-// not answer, or the last render could not read it. It also sets the
-// newsdesk_store_healthy gauge.
-func (d *daemon) storeProblem() string {
+// storeProblem says why the store is unhealthy ("" when it is not), as
+// answers without a token may say it: it does not answer, or the last
+// render could not read it. It also sets the newsdesk_store_healthy gauge.
+func (d *daemon) storeProblem() string { return d.storeHealth(false) }
+
+// storeHealth is storeProblem; with full, the render's error is given
+// whole, for the operator. Without it, a render error that is not damage
+// (whose text is about the file only) is left to the log while a private
+// section is configured: it may name that section ("render: section ID:").
+func (d *daemon) storeHealth(full bool) string {
 	problem := ""
 	d.mu.Lock()
 	renderErr := d.renderErr
@@ -300,7 +306,13 @@ func (d *daemon) storeProblem() string {
 	case err != nil:
 		problem = "store " + d.db.Path() + " does not answer: " + err.Error()
 	case renderErr != nil:
-		problem = "store " + d.db.Path() + " could not be read to render the sections: " + renderErr.Error()
+		why := renderErr.Error()
+		if damaged, ok := errors.AsType[*store.DamagedError](renderErr); ok && !full {
+			why = damaged.Error()
+		} else if !full && slices.ContainsFunc(d.config().Sections, func(s newsdesk.Section) bool { return s.Token != "" }) {
+			why = "the log says why"
+		}
+		problem = "store " + d.db.Path() + " could not be read to render the sections: " + why
 	}
 	if problem != "" {
 		if d.rendered.Load() {

@@ -113,12 +113,19 @@ func (d *daemon) serveStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
+	// With server.admin_token the request carried it: the operator sees
+	// everything. Without, the page shows what answers without a token may.
+	full := cfg.AdminToken != ""
+	problems := d.problems()
+	if full {
+		problems = d.allProblems()
+	}
 	list, err := collectStatus(cfg, d.db, time.Now())
 	if err != nil {
 		// The store cannot be read: say why (serve goes on with the feeds
 		// it rendered last).
 		d.log.Error("status page", "error", err)
-		problem := d.storeProblem()
+		problem := d.storeHealth(full)
 		if problem == "" {
 			problem = "store " + d.db.Path() + " could not be read: " + err.Error()
 		}
@@ -128,7 +135,7 @@ func (d *daemon) serveStatus(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusServiceUnavailable)
-		statusPage.Execute(w, statusView{Count: "sources unknown", Config: cfg.Path, Problems: d.problems(), Store: problem})
+		statusPage.Execute(w, statusView{Count: "sources unknown", Config: cfg.Path, Problems: problems, Store: problem})
 		return
 	}
 	if r.URL.Path == "/status.json" {
@@ -138,10 +145,7 @@ func (d *daemon) serveStatus(w http.ResponseWriter, r *http.Request) {
 		enc.Encode(list)
 		return
 	}
-	v := statusView{Count: plural(len(list), "source"), Config: cfg.Path, Problems: d.problems(), Store: d.storeProblem()}
-	if cfg.AdminToken != "" { // the request carried it: the operator sees everything
-		v.Problems = d.allProblems()
-	}
+	v := statusView{Count: plural(len(list), "source"), Config: cfg.Path, Problems: problems, Store: d.storeHealth(full)}
 	for _, s := range list {
 		v.Sources = append(v.Sources, statusRow{sourceStatus: s, Pad: make([]struct{}, newsdesk.HistoryLen-len(s.History))})
 	}
