@@ -127,7 +127,7 @@ func forward(ctx context.Context, sock string, args []string, stdout, stderr io.
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "unix", sock)
 	if err != nil {
-		fmt.Fprintf(stderr, "newsdesk: the database is held by newsdesk serve, and its control socket %s does not answer: %v\n", sock, err)
+		fmt.Fprintf(stderr, "newsdesk: the database is held by a newsdesk serve or run whose control socket %s does not answer: %v\n", sock, err)
 		return exitTempFail
 	}
 	defer c.Close()
@@ -135,7 +135,7 @@ func forward(ctx context.Context, sock string, args []string, stdout, stderr io.
 	defer stop()
 	req := controlRequest{Args: args, Dir: dir, LogFormat: logFormat, Stream: stream != nil}
 	if err := json.NewEncoder(c).Encode(req); err != nil {
-		fmt.Fprintf(stderr, "newsdesk: sending the command to newsdesk serve: %v\n", err)
+		fmt.Fprintf(stderr, "newsdesk: sending the command to the newsdesk process that holds the database: %v\n", err)
 		return exitError
 	}
 	br := bufio.NewReader(c)
@@ -146,16 +146,16 @@ func forward(ctx context.Context, sock string, args []string, stdout, stderr io.
 			err = json.Unmarshal(line, &reply)
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "newsdesk: no answer from newsdesk serve on %s: %v\n", sock, err)
+			fmt.Fprintf(stderr, "newsdesk: no answer from the newsdesk process on %s: %v\n", sock, err)
 			return exitError
 		}
 		if reply.Data > 0 {
 			if stream == nil {
-				fmt.Fprintf(stderr, "newsdesk: newsdesk serve on %s sent data this command did not ask for\n", sock)
+				fmt.Fprintf(stderr, "newsdesk: the newsdesk process on %s sent data this command did not ask for\n", sock)
 				return exitError
 			}
 			if _, err := io.CopyN(stream, br, reply.Data); err != nil {
-				fmt.Fprintf(stderr, "newsdesk: receiving from newsdesk serve on %s: %v\n", sock, err)
+				fmt.Fprintf(stderr, "newsdesk: receiving from the newsdesk process on %s: %v\n", sock, err)
 				return exitError
 			}
 			continue

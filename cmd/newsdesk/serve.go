@@ -172,6 +172,14 @@ type daemon struct {
 
 func (d *daemon) config() *Config { return d.cfg.Load() }
 
+// holder names the command that holds the database: "serve" or "run".
+func (d *daemon) holder() string {
+	if d.cronRun {
+		return "run"
+	}
+	return "serve"
+}
+
 // sourcesByID returns the daemon's own configuration of the given sources.
 func (d *daemon) sourcesByID(want []newsdesk.Source) ([]newsdesk.Source, error) {
 	cfg := d.config()

@@ -55,7 +55,7 @@ func cmdVerify(ctx context.Context, e *env, args []string) error {
 	}
 	var report *store.Report
 	if e.daemon != nil && path == e.daemon.db.Path() {
-		report, err = verifyHeld(ctx, e.daemon.db)
+		report, err = verifyHeld(ctx, e.daemon.db, e.daemon.holder())
 	} else {
 		report, err = verifyInChild(ctx, path)
 		if errors.As(err, new(busyError)) && e.daemon == nil && daemonTakes(socketPath(path), "verify") {
@@ -87,7 +87,7 @@ func cmdVerify(ctx context.Context, e *env, args []string) error {
 
 // verifyHeld verifies the database serve holds: its meta pages in place,
 // the rest in a consistent copy beside it, checked by a child process.
-func verifyHeld(ctx context.Context, db *store.DB) (*store.Report, error) {
+func verifyHeld(ctx context.Context, db *store.DB, holder string) (*store.Report, error) {
 	fault, notes, err := store.CheckFile(db.Path())
 	if err != nil {
 		return nil, err
@@ -109,7 +109,7 @@ func verifyHeld(ctx context.Context, db *store.DB) (*store.Report, error) {
 		return nil, err
 	}
 	report.Path = db.Path()
-	report.Notes = append(append(notes, "checked a copy of the file made through newsdesk serve, which holds it"), report.Notes...)
+	report.Notes = append(append(notes, "checked a copy of the file made through newsdesk "+holder+", which holds it"), report.Notes...)
 	return report, nil
 }
 
