@@ -72,6 +72,7 @@ func TestScripts(t *testing.T) {
 			"metrics":  cmdMetrics,
 			"signal":   cmdSignal,
 			"waitlock": cmdWaitLock,
+			"fill":     cmdFill,
 		},
 	})
 }
