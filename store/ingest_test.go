@@ -66,8 +66,8 @@ func TestSaveFetchIsLinear(t *testing.T) {
 		{"no retention, dated", newsdesk.Retention{}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			small, smallWall := saveTime(t, bigFeed(10_000, tt.dated), tt.keep, 5)
-			big, bigWall := saveTime(t, bigFeed(100_000, tt.dated), tt.keep, 3)
+			small, smallWall := saveTime(t, bigFeed(10_000, tt.dated), tt.keep, 4)
+			big, bigWall := saveTime(t, bigFeed(100_000, tt.dated), tt.keep, 2)
 			ratio := float64(big) / float64(small)
 			t.Logf("10,000 items: %v CPU (%v wall); 100,000 items: %v CPU (%v wall): %.1fx", small, smallWall, big, bigWall, ratio)
 			if ratio > 15 {
