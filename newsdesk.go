@@ -45,8 +45,18 @@ type Source struct {
 	// Retry-After is honoured regardless.
 	IgnoreCacheHeaders bool
 	MaxBody            int64 // cap on a response body in bytes; 0: the client's default
-	Retention          Retention
+	// MaxItemsPerFetch caps how many of a feed's items one fetch takes:
+	// the newest by date, undated items (which count as new as the fetch)
+	// in document order. The rest are counted (FetchState.Capped) and not
+	// stored. 0 means no cap; feeds.yaml defaults to
+	// DefaultMaxItemsPerFetch.
+	MaxItemsPerFetch int
+	Retention        Retention
 }
+
+// DefaultMaxItemsPerFetch is max_items_per_fetch when feeds.yaml gives none:
+// far more than any real feed carries, far less than a hostile one can.
+const DefaultMaxItemsPerFetch = 5000
 
 // Retention bounds how many of a source's items are kept. After each fetch,
 // items older than MaxAge (counted back from the source's newest item, so a
@@ -115,6 +125,15 @@ type FetchState struct {
 	CacheUntil time.Time `json:",omitzero"`
 	// Hints are the publisher's own polling hints from the feed.
 	Hints FeedHints `json:",omitzero"`
+	// Capped is how many items of the feed, as last received (a 200; a
+	// 304 or a failure keeps it), were beyond the source's
+	// MaxItemsPerFetch and not stored.
+	Capped int `json:",omitempty"`
+	// Skipped is how many items of the feed, as last received, could not
+	// be stored at all (their siblings were); SkipReason says why for the
+	// first of them.
+	Skipped    int    `json:",omitempty"`
+	SkipReason string `json:",omitempty"`
 	// History holds the outcomes of the last HistoryLen fetches, oldest
 	// first, for status pages.
 	History []Attempt `json:",omitempty"`

@@ -95,6 +95,9 @@ type Response struct {
 	// Hints are the feed's own polling hints (ttl, skipHours, skipDays,
 	// sy:updatePeriod); zero on 304.
 	Hints newsdesk.FeedHints
+	// Capped is how many of the feed's items were beyond the source's
+	// MaxItemsPerFetch: the oldest, left out of Items.
+	Capped int
 }
 
 // StatusError is the error for a response that is neither 2xx nor 304.
@@ -264,6 +267,7 @@ func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.F
 	out.FeedID, out.FeedUpdated, out.FeedAuthors = parsed.FeedID, parsed.FeedUpdated, parsed.FeedAuthors
 	out.Items = parsed.Items
 	out.Hints = parsed.Hints
+	out.Capped = parsed.Capped
 	out.Bytes = int64(len(body))
 	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -85,6 +86,7 @@ func parseWith(p *gofeed.Parser, body []byte, contentType, feedURL string, src n
 	if f == nil {
 		return nil, &fetchError{kind: kindParse, msg: "parse feed: no feed"}
 	}
+	capped := capItems(f, src.MaxItemsPerFetch, now.UTC())
 	id, updated, authors := feedIdentity(f, now)
 	return &Response{
 		Result:      newsdesk.ResultOK,
@@ -94,6 +96,7 @@ func parseWith(p *gofeed.Parser, body []byte, contentType, feedURL string, src n
 		FeedUpdated: updated,
 		FeedAuthors: authors,
 		Items:       Normalize(src, feedURL, f, now),
+		Capped:      capped,
 		Hints:       feedHints(f),
 	}, nil
 }
@@ -144,6 +147,49 @@ func persons(ps []*gofeed.Person, uris map[string]string) []newsdesk.Person {
 	return out
 }
 
+// capItems keeps at most limit of a parsed feed's items (none dropped when
+// limit is 0) and returns how many it dropped. It runs before Normalize, so
+// a hostile feed's 300,000 items are not each sanitized only to be thrown
+// away. The newest stay, by the date the store would give them: the
+// feed's, or for an undated item the fetch time, as it is new to the store;
+// among equal dates, the first in the document. The kept items keep their
+// document order.
+func capItems(f *gofeed.Feed, limit int, now time.Time) int {
+	if limit <= 0 || len(f.Items) <= limit {
+		return 0
+	}
+	order := make([]int, len(f.Items))
+	dates := make([]time.Time, len(f.Items))
+	for i, gi := range f.Items {
+		order[i] = i
+		if gi == nil {
+			continue // zero: the oldest, dropped first
+		}
+		if dates[i] = itemDate(gi, now); dates[i].IsZero() {
+			dates[i] = now
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return dates[b].Compare(dates[a]) })
+	kept := order[:limit]
+	slices.Sort(kept)
+	items := make([]*gofeed.Item, len(kept))
+	for i, k := range kept {
+		items[i] = f.Items[k]
+	}
+	dropped := len(f.Items) - limit
+	f.Items = items
+	return dropped
+}
+
+// itemDate is the date Normalize gives an item: its published date, else
+// its updated date, when believable; zero when it has neither.
+func itemDate(gi *gofeed.Item, now time.Time) time.Time {
+	if t := sensibleTime(gi.PublishedParsed, now); !t.IsZero() {
+		return t
+	}
+	return sensibleTime(gi.UpdatedParsed, now)
+}
+
 // Normalize turns a parsed gofeed feed into items of src. feedURL is the URL
 // it was fetched from (for resolving relative links). now is the fetch time.
 //
@@ -177,9 +223,12 @@ func Normalize(src newsdesk.Source, feedURL string, f *gofeed.Feed, now time.Tim
 }
 
 func normalizeItem(sourceID string, base *url.URL, gi *gofeed.Item, now time.Time) newsdesk.Item {
+	// A title is a headline: one longer than newsdesk.MaxTitle bytes is
+	// cut, so that a feed cannot send a book as a title (which also would
+	// not fit the store's title index).
 	it := newsdesk.Item{
 		SourceID: sourceID,
-		Title:    plainText(gi.Title),
+		Title:    newsdesk.CapTitle(plainText(gi.Title)),
 	}
 
 	// A tab or line break inside a guid is as meaningless as around it, and

@@ -351,7 +351,7 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, 
 	found := err == nil
 	if err != nil && !errors.Is(err, newsdesk.ErrNotFound) {
 		out.Err = err
-		out.Kind = "store"
+		out.Kind = kindStore
 		return out
 	}
 	out.State = prev
@@ -388,6 +388,7 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, 
 	st.SourceID = src.ID
 	st.LastFetch = s.now()
 	st.New, st.Updated, st.Error = 0, 0, ""
+	before := st // what is recorded if the fetched items cannot be stored
 	var items []newsdesk.Item
 	switch {
 	case err != nil:
@@ -411,6 +412,7 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, 
 		if resp.Result == newsdesk.ResultOK {
 			st.FeedTitle, st.FeedLink, st.Hints = resp.FeedTitle, resp.FeedLink, resp.Hints
 			st.FeedID, st.FeedUpdated, st.FeedAuthors = resp.FeedID, resp.FeedUpdated, resp.FeedAuthors
+			st.Capped = resp.Capped
 			items = resp.Items
 		}
 		if resp.MovedTo != "" && resp.MovedTo != st.MovedTo {
@@ -431,6 +433,18 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, 
 		var saved newsdesk.FetchState
 		if saved, saveErr = s.Store.SaveFetch(st, items, src.Retention); saveErr == nil {
 			st = saved
+		} else if failed := storeFailed(src, before, saveErr); s.Store.SaveState(failed) == nil {
+			// The items are lost for now, but the failure is on record like
+			// any other, with its backoff, in a small transaction of its
+			// own: the next run, even another process, waits for it.
+			log.Error("could not store the fetched items", "error", saveErr, "failures", failed.Failures, "next_due", failed.NextDue.Format(time.RFC3339))
+			s.stored(src.ID)
+			out.State, out.Kind = failed, kindStore
+			out.Err = errors.Join(out.Err, saveErr)
+			if s.OnCommit != nil {
+				s.OnCommit(out)
+			}
+			return out
 		}
 	} else {
 		saveErr = s.Store.SaveState(st)
@@ -445,6 +459,12 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, 
 	}
 	s.stored(src.ID)
 	out.State = st
+	if st.Capped > 0 {
+		log.Warn("feed has more items than max_items_per_fetch: the oldest were not stored", "capped", st.Capped, "max_items_per_fetch", src.MaxItemsPerFetch)
+	}
+	if st.Skipped > 0 {
+		log.Warn("items could not be stored; the others were", "skipped", st.Skipped, "reason", st.SkipReason)
+	}
 	switch {
 	case st.Gone:
 		log.Error("source is gone (HTTP 410): it will not be fetched again until its url in feeds.yaml changes", "url", target.URL)
@@ -457,6 +477,26 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, 
 		s.OnCommit(out)
 	}
 	return out
+}
+
+// kindStore is the Outcome.Kind, and the history's error kind, of a fetch
+// whose items could not be stored.
+const kindStore = "store"
+
+// storeFailed is the state that records a fetch whose items could not be
+// stored, made from the state before the response was applied (before):
+// the validators stay those of the items that are stored, so the next
+// fetch gets the feed again rather than a 304; the failure counts and
+// backs off like any other.
+func storeFailed(src newsdesk.Source, before newsdesk.FetchState, err error) newsdesk.FetchState {
+	st := before
+	st.History = slices.Clone(before.History)
+	st.Result = newsdesk.ResultError
+	st.Error = "could not store the fetched items: " + err.Error()
+	st.Failures++
+	st.NextDue = NextDue(src, st, st.LastFetch)
+	st.Record(newsdesk.Attempt{At: st.LastFetch, Result: st.Result, Kind: kindStore})
+	return st
 }
 
 // fetchSafely turns a panic anywhere in fetching one source into that

@@ -100,3 +100,39 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*50)/b.Elapsed().Seconds(), "items/s")
 }
+
+// BenchmarkIngestBigFeed measures storing one first fetch of a big feed of
+// minimal items (the hostile case), with the default retention (which
+// drops all but 500 of them) and with none (which writes all of them). The
+// time per item should stay flat from 10,000 to 100,000 items.
+func BenchmarkIngestBigFeed(b *testing.B) {
+	for _, keep := range []struct {
+		name string
+		r    newsdesk.Retention
+	}{{"default-retention", newsdesk.DefaultRetention}, {"no-retention", newsdesk.Retention{}}} {
+		for _, n := range []int{10_000, 100_000} {
+			b.Run(fmt.Sprintf("%s/items=%d", keep.name, n), func(b *testing.B) {
+				items := make([]newsdesk.Item, n)
+				for i := range items {
+					items[i] = newsdesk.Item{ID: fmt.Sprint(i), Published: t0.Add(-time.Duration(i) * time.Second)}
+				}
+				for b.Loop() {
+					b.StopTimer()
+					db, err := store.Open(filepath.Join(b.TempDir(), "bench.db"), store.Options{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+					st, err := db.SaveFetch(newsdesk.FetchState{SourceID: "big", LastFetch: t0}, items, keep.r)
+					if err != nil || st.New != n {
+						b.Fatalf("SaveFetch: %d new, %v", st.New, err)
+					}
+					b.StopTimer()
+					db.Close()
+					b.StartTimer()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/item")
+			})
+		}
+	}
+}

@@ -62,6 +62,7 @@ type sourceDefaults struct {
 	schedule           string
 	ignoreCacheHeaders bool
 	maxBody            int64
+	maxItemsPerFetch   int
 	retention          newsdesk.Retention
 }
 
@@ -178,7 +179,7 @@ func parseConfigContext(ctx context.Context, name, dir string, data []byte) (*Co
 		UserAgentURL:      "https://github.com/newsdesk/newsdesk",
 		sourcePos:         map[string]Problem{},
 	}
-	defaults := sourceDefaults{interval: defaultInterval, timeout: defaultTimeout, retention: newsdesk.DefaultRetention}
+	defaults := sourceDefaults{interval: defaultInterval, timeout: defaultTimeout, maxItemsPerFetch: newsdesk.DefaultMaxItemsPerFetch, retention: newsdesk.DefaultRetention}
 	if len(doc.Content) == 0 {
 		p.at(&doc, "the file is empty: it needs at least a sources list and a sections list")
 		return nil, p.problems
@@ -249,6 +250,7 @@ func parseConfigContext(ctx context.Context, name, dir string, data []byte) (*Co
 				{"timeout", func(v *yaml.Node) { defaults.timeout = p.timeout(v) }},
 				{"honor_cache_headers", func(v *yaml.Node) { defaults.ignoreCacheHeaders = !p.bool(v) }},
 				{"max_body", func(v *yaml.Node) { defaults.maxBody = p.size(v) }},
+				{"max_items_per_fetch", func(v *yaml.Node) { defaults.maxItemsPerFetch = p.perFetch(v) }},
 				{"retention", func(v *yaml.Node) { defaults.retention = p.retention(v, defaults.retention) }},
 			})
 			if intervalNode != nil && scheduleNode != nil {
@@ -302,6 +304,7 @@ func (p *configParser) sources(seq, parent *yaml.Node, cfg *Config, d sourceDefa
 			Timeout:            d.timeout,
 			IgnoreCacheHeaders: d.ignoreCacheHeaders,
 			MaxBody:            d.maxBody,
+			MaxItemsPerFetch:   d.maxItemsPerFetch,
 			Retention:          d.retention,
 		}
 		var idNode, urlNode, intervalNode, scheduleNode *yaml.Node
@@ -314,6 +317,7 @@ func (p *configParser) sources(seq, parent *yaml.Node, cfg *Config, d sourceDefa
 			{"timeout", func(v *yaml.Node) { src.Timeout = p.timeout(v) }},
 			{"honor_cache_headers", func(v *yaml.Node) { src.IgnoreCacheHeaders = !p.bool(v) }},
 			{"max_body", func(v *yaml.Node) { src.MaxBody = p.size(v) }},
+			{"max_items_per_fetch", func(v *yaml.Node) { src.MaxItemsPerFetch = p.perFetch(v) }},
 			{"retention", func(v *yaml.Node) { src.Retention = p.retention(v, src.Retention) }},
 			{"tags", func(v *yaml.Node) {
 				for _, t := range p.strings(v, "tags") {
@@ -712,6 +716,16 @@ func (p *configParser) count(n *yaml.Node, what string) int {
 	v, ok := p.int(n)
 	if ok && v < 1 {
 		p.at(n, "%s %d: must be at least 1", what, v)
+	}
+	return v
+}
+
+// perFetch reads max_items_per_fetch: a whole number, 0 for no cap.
+func (p *configParser) perFetch(n *yaml.Node) int {
+	v, ok := p.int(n)
+	if ok && v < 0 {
+		p.at(n, "max_items_per_fetch %d: must not be negative (0 means no cap; the default is %d)", v, newsdesk.DefaultMaxItemsPerFetch)
+		return newsdesk.DefaultMaxItemsPerFetch
 	}
 	return v
 }

@@ -99,6 +99,7 @@ func TestScripts(t *testing.T) {
 			"damage":   cmdDamage,
 			"ttyexec":  cmdTTYExec,
 			"waitheld": cmdWaitHeld,
+			"fill":     cmdFill,
 		},
 	})
 }

@@ -86,6 +86,9 @@ type sourceStatus struct {
 	Stale       bool               `json:"stale"` // no success for 3x its interval
 	Gone        bool               `json:"gone,omitempty"`
 	MovedTo     string             `json:"moved_to,omitempty"`
+	Capped      int                `json:"capped,omitempty"`  // items of the feed, as last read, over max_items_per_fetch
+	Skipped     int                `json:"skipped,omitempty"` // items of the feed, as last read, that could not be stored
+	SkipReason  string             `json:"skip_reason,omitempty"`
 	Notes       []string           `json:"notes,omitempty"`
 	History     []newsdesk.Attempt `json:"history,omitempty"` // the last 48 fetches, oldest first
 
@@ -128,6 +131,7 @@ func collectStatus(cfg *Config, db interface {
 			s.Failures, s.Error = st.Failures, st.Error
 			if st.URL == src.URL {
 				s.Gone, s.MovedTo, s.History = st.Gone, st.MovedTo, st.History
+				s.Capped, s.Skipped, s.SkipReason = st.Capped, st.Skipped, st.SkipReason
 				s.Stale = st.Stale(fetcher.Interval(src, st.Hints), now)
 			}
 		}
@@ -191,6 +195,12 @@ func notes(src newsdesk.Source, st newsdesk.FetchState, found bool, now time.Tim
 	}
 	if st.MovedTo != "" {
 		out = append(out, "moved permanently to "+st.MovedTo+": update its url in feeds.yaml")
+	}
+	if st.Capped > 0 {
+		out = append(out, fmt.Sprintf("%d items over max_items_per_fetch (%d) not stored", st.Capped, src.MaxItemsPerFetch))
+	}
+	if st.Skipped > 0 {
+		out = append(out, fmt.Sprintf("%d items could not be stored (%s)", st.Skipped, st.SkipReason))
 	}
 	if st.Result == newsdesk.ResultError && st.Failures > 1 {
 		out = append(out, fmt.Sprintf("%d failures in a row", st.Failures))
