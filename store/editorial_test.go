@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,5 +78,34 @@ func TestPinnedStoryIsNotShownTwice(t *testing.T) {
 	got, _ = db.Section(newsdesk.Query{SectionID: "s", Sources: []string{"b"}, Limit: 10})
 	if s := fmt.Sprint(ids(got)); s != "[b/b1]" {
 		t.Errorf("without source a: %s, want b's copy and no lapsed pin", s)
+	}
+}
+
+// An id just under the items' key limit is stored as it is; a decision
+// about it, whose key adds the source id, must still be recorded and undone.
+func TestDecisionOnLongID(t *testing.T) {
+	db := openDB(t)
+	src := strings.Repeat("s", 60)
+	long := strings.Repeat("x", 32768-8) // the longest id stored unhashed: bbolt keys hold 32,768 bytes
+	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: src, LastFetch: t0}, []newsdesk.Item{item(src, long, t0)}, noLimit); err != nil {
+		t.Fatal(err)
+	}
+	ref := newsdesk.ItemRef{SourceID: src, ID: long}
+	if err := db.SetDecision("s", ref, newsdesk.Hide, t0); err != nil {
+		t.Fatalf("SetDecision(hide) on a %d-byte id: %v", len(long), err)
+	}
+	edits, err := db.Edits("s")
+	if err != nil || len(edits) != 1 || edits[0].Ref != ref || edits[0].Decision != newsdesk.Hide {
+		t.Fatalf("Edits() = %d edits, %v; want the hide of the long id", len(edits), err)
+	}
+	got, err := db.Section(newsdesk.Query{SectionID: "s", Sources: []string{src}, Limit: 5})
+	if err != nil || len(got) != 0 {
+		t.Errorf("Section() = %d items, %v; want the hidden item left out", len(got), err)
+	}
+	if err := db.SetDecision("s", ref, "", t0); err != nil {
+		t.Fatal(err)
+	}
+	if edits, err := db.Edits("s"); err != nil || len(edits) != 0 {
+		t.Errorf("Edits() after unhide = %d edits, %v; want none", len(edits), err)
 	}
 }

@@ -34,7 +34,9 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -495,7 +497,7 @@ func (db *DB) SetDecision(sectionID string, ref newsdesk.ItemRef, d newsdesk.Dec
 		if err != nil {
 			return err
 		}
-		key := []byte(ref.SourceID + "\x00" + ref.ID)
+		key := editKey(ref)
 		if d == "" {
 			return b.Delete(key)
 		}
@@ -505,6 +507,18 @@ func (db *DB) SetDecision(sectionID string, ref newsdesk.ItemRef, d newsdesk.Dec
 		return fmt.Errorf("record %s of %s in %s: %w", d, ref.Short(), sectionID, err)
 	}
 	return nil
+}
+
+// editKey is the key of a decision about ref: SOURCE 0 ID, with the id
+// hashed as storedID does when the whole would be too long for a bbolt key
+// (an id a little under the items' limit, with a long source id). The
+// decision itself, with the full ref, is the value.
+func editKey(ref newsdesk.ItemRef) []byte {
+	if k := ref.SourceID + "\x00" + ref.ID; len(k) <= bolt.MaxKeySize {
+		return []byte(k)
+	}
+	sum := sha256.Sum256([]byte(ref.ID))
+	return []byte(ref.SourceID + "\x00sha256:" + hex.EncodeToString(sum[:]))
 }
 
 // Edits returns the editorial decisions of a section, most recent first.
