@@ -136,8 +136,10 @@ func TestFetchContentLengthLies(t *testing.T) {
 			if got := ErrorKind(err); got != tt.wantKind {
 				t.Errorf("ErrorKind() = %q, want %q", got, tt.wantKind)
 			}
-			// The 10 MiB the publisher pushed never reached the heap.
-			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
+			// The 10 MiB the publisher pushed never reached the heap (reading
+			// up to a 1 MiB cap takes about 2 MiB of growing buffers, 4
+			// under -race).
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
 				t.Errorf("Fetch() allocated %d MiB; the cap is %d bytes, the declared length %d", alloc>>20, c.maxBody(), tt.declared)
 			}
 			<-written // the origin is done: its writes ended or failed
