@@ -77,7 +77,11 @@ func TestScripts(t *testing.T) {
 			return substitute(env.WorkDir, map[string]string{"${ORIGIN}": origin.URL, "${PORT}": port})
 		},
 		// [pty]: pseudo-terminals can be opened here (for ttyexec).
+		// [fsizelimit]: diskfull can simulate a full disk here.
 		Condition: func(cond string) (bool, error) {
+			if cond == "fsizelimit" {
+				return canLimitFileSize(), nil
+			}
 			if cond != "pty" {
 				return false, fmt.Errorf("unknown condition %q", cond)
 			}
@@ -100,6 +104,10 @@ func TestScripts(t *testing.T) {
 			"ttyexec":  cmdTTYExec,
 			"waitheld": cmdWaitHeld,
 			"fill":     cmdFill,
+			"killmid":  cmdKillMid,
+			"glob":     cmdGlob,
+			"mkfeed":   cmdMkFeed,
+			"diskfull": cmdDiskFull,
 		},
 	})
 }
