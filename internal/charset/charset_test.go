@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 )
@@ -15,26 +16,10 @@ func TestToUTF8(t *testing.T) {
 	const doc = `<?xml version="1.0" encoding="%s"?><rss><channel><title>Привет</title></channel></rss>`
 	decl := func(label string) string { return strings.Replace(doc, "%s", label, 1) }
 	noDecl := `<?xml version="1.0"?><rss><channel><title>Привет</title></channel></rss>`
-	win1251 := func(s string) []byte {
-		b, err := charmap.Windows1251.NewEncoder().Bytes([]byte(s))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	koi8r := func(s string) []byte {
-		b, err := charmap.KOI8R.NewEncoder().Bytes([]byte(s))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	win1251 := func(s string) []byte { return encode(t, charmap.Windows1251, s) }
+	koi8r := func(s string) []byte { return encode(t, charmap.KOI8R, s) }
 	utf16 := func(e unicode.Endianness, bom unicode.BOMPolicy, s string) []byte {
-		b, err := unicode.UTF16(e, bom).NewEncoder().Bytes([]byte(s))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
+		return encode(t, unicode.UTF16(e, bom), s)
 	}
 
 	tests := []struct {
@@ -84,6 +69,16 @@ func TestToUTF8(t *testing.T) {
 	}
 }
 
+// encode returns s in the charset e.
+func encode(t testing.TB, e encoding.Encoding, s string) []byte {
+	t.Helper()
+	b, err := e.NewEncoder().Bytes([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func TestHeaderCharset(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"", ""},
@@ -113,12 +108,8 @@ func TestCleanUTF8KeepsCleanInput(t *testing.T) {
 // TestNewReader decodes documents through encoding/xml, as OPML is read.
 func TestNewReader(t *testing.T) {
 	const doc = "<?xml version=\"1.0\" encoding=\"%s\"?>\n<t>Привет</t>"
-	encode := func(e *charmap.Charmap, label string) []byte {
-		b, err := e.NewEncoder().Bytes([]byte(strings.Replace(doc, "%s", label, 1)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
+	decl := func(e encoding.Encoding, label string) []byte {
+		return encode(t, e, strings.Replace(doc, "%s", label, 1))
 	}
 	tests := []struct {
 		name    string
@@ -126,12 +117,12 @@ func TestNewReader(t *testing.T) {
 		want    string
 		wantErr string
 	}{
-		{"windows-1251", encode(charmap.Windows1251, "windows-1251"), "Привет", ""},
-		{"koi8-r", encode(charmap.KOI8R, "koi8-r"), "Привет", ""},
-		{"python label", encode(charmap.Windows1251, "ms-cyrl"), "Привет", ""},
+		{"windows-1251", decl(charmap.Windows1251, "windows-1251"), "Привет", ""},
+		{"koi8-r", decl(charmap.KOI8R, "koi8-r"), "Привет", ""},
+		{"python label", decl(charmap.Windows1251, "ms-cyrl"), "Привет", ""},
 		{"utf-8 labelled latin-1", []byte(strings.Replace(doc, "%s", "ISO-8859-1", 1)), "Привет", ""},
 		{"latin-1", []byte("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><t>Caf\xe9</t>"), "Café", ""},
-		{"unknown label", encode(charmap.Windows1251, "x-martian"), "", `unsupported encoding "x-martian"`},
+		{"unknown label", decl(charmap.Windows1251, "x-martian"), "", `unsupported encoding "x-martian"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
