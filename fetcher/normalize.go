@@ -22,6 +22,7 @@ import (
 	xhtml "golang.org/x/net/html"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/internal/charset"
 )
 
 // feedParser is shared by every fetch. In gofeed v1.4.2 one Parser is safe
@@ -62,7 +63,7 @@ func parseWith(p *gofeed.Parser, body []byte, contentType, feedURL string, src n
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, errEmptyBody
 	}
-	text, err := toUTF8(body, contentType)
+	text, err := charset.ToUTF8(body, contentType)
 	if err != nil {
 		return nil, &fetchError{kindParse, err.Error(), err}
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/xml"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,10 +15,10 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/opml"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -37,11 +36,11 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	opml, err := os.ReadFile(file)
+	doc, err := os.ReadFile(file)
 	if err != nil {
 		return fmt.Errorf("read OPML: %w", err)
 	}
-	feeds, err := parseOPML(file, opml)
+	feeds, err := opml.Parse(file, doc)
 	if err != nil {
 		return err
 	}
@@ -179,126 +178,6 @@ func (e *env) refuse(path string, err error) error {
 	return errReported
 }
 
-// opmlFeed is one feed of an OPML subscription list.
-type opmlFeed struct {
-	Title   string   // the outline's title, else its text; may be empty
-	URL     string   // xmlUrl, trimmed
-	Type    string   // the type attribute, usually "rss" or empty
-	Folders []string // the names of the enclosing outlines, outermost first
-	Line    int      // the outline's line in the OPML file
-}
-
-// String names the feed in messages: its title and URL.
-func (f opmlFeed) String() string {
-	if f.Title == "" {
-		return strconv.Quote(f.URL)
-	}
-	return fmt.Sprintf("%q (%s)", f.Title, f.URL)
-}
-
-// parseOPML returns the feeds in an OPML file, in document order. Readers
-// disagree on the details, so it takes any outline with an xmlUrl
-// attribute (in any letter case) as a feed whatever its type, and any
-// other outline as a folder. name is the file name used in errors.
-func parseOPML(name string, data []byte) ([]opmlFeed, error) {
-	data, err := opmlUTF8(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	d := xml.NewDecoder(bytes.NewReader(data))
-	d.Entity = xml.HTMLEntity // &nbsp; and friends, which hand-edited exports have
-	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
-		return charsetReader(label, r, data)
-	}
-	type frame struct {
-		outline, feed bool
-		folder        string
-	}
-	var (
-		stack           []frame
-		feeds           []opmlFeed
-		sawRoot, inBody bool
-		sawBody         bool
-	)
-	for {
-		line, _ := d.InputPos() // where the next token starts
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var se *xml.SyntaxError
-			if errors.As(err, &se) {
-				line, err = se.Line, errors.New(se.Msg)
-			}
-			return nil, fmt.Errorf("%s:%d: malformed OPML: %v", name, line, err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			local := strings.ToLower(t.Name.Local)
-			if !sawRoot {
-				sawRoot = true
-				if local != "opml" {
-					return nil, fmt.Errorf("%s:%d: not an OPML file: the root element is <%s>, not <opml>", name, line, t.Name.Local)
-				}
-			}
-			if local == "body" && len(stack) == 1 {
-				inBody, sawBody = true, true
-			}
-			f := frame{}
-			if inBody && local == "outline" {
-				f.outline = true
-				u := attr(t, "xmlUrl")
-				if u != "" {
-					f.feed = true
-					feed := opmlFeed{Title: cleanTitle(attr(t, "title")), URL: u, Type: attr(t, "type"), Line: line}
-					if feed.Title == "" {
-						feed.Title = cleanTitle(attr(t, "text"))
-					}
-					for _, fr := range stack {
-						if fr.outline && !fr.feed && fr.folder != "" {
-							feed.Folders = append(feed.Folders, fr.folder)
-						}
-					}
-					feeds = append(feeds, feed)
-				} else {
-					// Folders: text is the required attribute; some
-					// readers put something else in title.
-					f.folder = cleanTitle(attr(t, "text"))
-					if f.folder == "" {
-						f.folder = cleanTitle(attr(t, "title"))
-					}
-				}
-			}
-			stack = append(stack, f)
-		case xml.EndElement:
-			stack = stack[:len(stack)-1]
-			if len(stack) == 1 {
-				inBody = false
-			}
-		}
-	}
-	if !sawRoot {
-		return nil, fmt.Errorf("%s: not an OPML file: it has no XML elements", name)
-	}
-	if !sawBody {
-		return nil, fmt.Errorf("%s: not an OPML subscription list: <opml> has no <body>", name)
-	}
-	return feeds, nil
-}
-
-// attr returns the value of the attribute named name in any letter case,
-// trimmed: exports have xmlUrl, xmlurl and XMLURL. Namespaced attributes
-// (FreshRSS's frss:...) are not OPML's own and are ignored.
-func attr(t xml.StartElement, name string) string {
-	for _, a := range t.Attr {
-		if a.Name.Space == "" && strings.EqualFold(a.Name.Local, name) {
-			return strings.TrimSpace(a.Value)
-		}
-	}
-	return ""
-}
-
 // cleanTitle collapses white space and drops invisible characters, so that
 // a title fits on one YAML line.
 func cleanTitle(s string) string {
@@ -309,72 +188,6 @@ func cleanTitle(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// opmlUTF8 turns a UTF-16 file (with a byte order mark) into UTF-8 and
-// drops a UTF-8 byte order mark; encoding/xml reads neither.
-func opmlUTF8(data []byte) ([]byte, error) {
-	var order func([]byte) uint16
-	switch {
-	case bytes.HasPrefix(data, []byte("\xef\xbb\xbf")):
-		return data[3:], nil
-	case bytes.HasPrefix(data, []byte("\xff\xfe")):
-		order = func(b []byte) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }
-	case bytes.HasPrefix(data, []byte("\xfe\xff")):
-		order = func(b []byte) uint16 { return uint16(b[1]) | uint16(b[0])<<8 }
-	default:
-		return data, nil
-	}
-	body := data[2:]
-	if len(body)%2 != 0 {
-		return nil, errors.New("malformed OPML: a UTF-16 file with an odd number of bytes")
-	}
-	units := make([]uint16, len(body)/2)
-	for i := range units {
-		units[i] = order(body[2*i:])
-	}
-	return []byte(string(utf16.Decode(units))), nil
-}
-
-// charsetReader decodes the encodings OPML exports are seen in. Files that
-// are valid UTF-8 are read as UTF-8 whatever they declare: old exporters
-// (NetNewsWire among them) label UTF-8 or plain ASCII as ISO-8859-1.
-func charsetReader(label string, r io.Reader, whole []byte) (io.Reader, error) {
-	label = strings.ToLower(strings.TrimSpace(label))
-	if utf8.Valid(whole) || strings.HasPrefix(label, "utf-16") {
-		return r, nil // utf-16 was decoded by opmlUTF8 already
-	}
-	var table *[256]rune
-	switch label {
-	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii":
-		table = &latin1
-	case "windows-1252", "cp1252":
-		table = &cp1252
-	default:
-		return nil, fmt.Errorf("encoding %q is not supported: convert the file to UTF-8 (e.g. iconv -f %s -t utf-8) and import that", label, label)
-	}
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return nil, err
-	}
-	var out strings.Builder
-	for _, c := range b {
-		out.WriteRune(table[c])
-	}
-	return strings.NewReader(out.String()), nil
-}
-
-var latin1, cp1252 [256]rune
-
-func init() {
-	for i := range latin1 {
-		latin1[i], cp1252[i] = rune(i), rune(i)
-	}
-	// Windows-1252 differs from Latin-1 in 0x80-0x9F; the unassigned five
-	// stay as the C1 controls, as browsers do.
-	for i, r := range []rune("€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ") {
-		cp1252[0x80+i] = r
-	}
 }
 
 // sourcesList is where the top-level sources list of feeds.yaml ends, how
@@ -639,7 +452,7 @@ type importPlan struct {
 // planImport decides which feeds become sources, with which ids and tags.
 // A feed listed in several folders (Feedly and Inoreader export it once per
 // folder) becomes one source with all the folders' tags.
-func planImport(feeds []opmlFeed, l *sourcesList) importPlan {
+func planImport(feeds []opml.Feed, l *sourcesList) importPlan {
 	var p importPlan
 	taken := maps.Clone(l.ids)
 	seen := map[string]int{} // normalized url -> index in p.add

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/newsdesk/newsdesk/opml"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -104,160 +106,8 @@ func TestImportNormalizeURL(t *testing.T) {
 	}
 }
 
-// TestImportParseOPML reads exports shaped like those of five readers.
-func TestImportParseOPML(t *testing.T) {
-	type feed struct {
-		title, url string
-		folders    []string
-	}
-	tests := map[string][]feed{
-		"miniflux.opml": { // title and text, everything in a folder ("All" by default)
-			{"Ars Technica - All content", "https://feeds.arstechnica.com/arstechnica/index", []string{"All"}},
-			{"Miniflux", "https://miniflux.app/feed.xml", []string{"All"}},
-			{"The Moscow Times - Independent News From Russia", "https://www.themoscowtimes.com/rss/news", []string{"All"}},
-			{"The Go Blog", "https://go.dev/blog/feed.atom", []string{"Go"}},
-			{"research!rsc", "https://research.swtch.com/feed.atom?format=atom&full=1", []string{"Go"}},
-		},
-		"freshrss.opml": { // text only, frss: attributes, a scraped page
-			{"FreshRSS releases", "https://github.com/FreshRSS/FreshRSS/releases.atom", []string{"Sans catégorie"}},
-			{"Le Monde.fr - Actualités et Infos en France et dans le monde", "https://www.lemonde.fr/rss/une.xml", []string{"Presse"}},
-			{"Süddeutsche Zeitung", "https://rss.sueddeutsche.de/rss/Topthemen", []string{"Presse"}},
-			{"Hacker News: jobs", "https://news.ycombinator.com/jobs", []string{"Presse"}},
-		},
-		"feedly.opml": { // a feed in two folders is listed twice
-			{"The Verge", "https://www.theverge.com/rss/index.xml", []string{"Tech"}},
-			{"Hacker News", "https://news.ycombinator.com/rss", []string{"Tech"}},
-			{"The Verge", "https://www.theverge.com/rss/index.xml", []string{"Must Read"}},
-			{"The Moscow Times", "https://www.themoscowtimes.com/rss/news/", []string{"Must Read"}},
-			{"BBC News - World", "http://feeds.bbci.co.uk/news/world/rss.xml", []string{"📰 News"}},
-			{"🚀 Space.com", "https://www.space.com/feeds/all", []string{"📰 News"}},
-		},
-		"inoreader.opml": {
-			{"Медуза", "https://meduza.io/rss/all", []string{"Новости"}},
-			{"Новая газета Европа", "https://novayagazeta.eu/feed/rss", []string{"Новости"}},
-			{"Українська правда", "https://www.pravda.com.ua/rss/", []string{"Новости"}},
-			{"日本経済新聞", "https://assets.wor.jp/rss/rdf/nikkei/news.rdf", []string{"日本"}},
-			{"Kottke", "http://feeds.kottke.org/main", nil},
-		},
-		"netnewswire.opml": { // OPML 1.1, top-level feeds
-			{"Daring Fireball", "https://daringfireball.net/feeds/main", nil},
-			{"NetNewsWire News", "https://netnewswire.blog/feed.xml", nil},
-			{"Six Colors", "https://feedpress.me/sixcolors", []string{"Apple"}},
-			{"inessential", "feed://inessential.com/xml/rss.xml", []string{"Apple"}},
-		},
-		"variants.opml": { // xmlurl, XMLURL, no type, no title, &nbsp;, nesting
-			{"Go blog", "https://blog.golang.org/feed.atom", []string{"Blogs"}},
-			{"Notes by Mike", "https://example.org/~mike/index.rss", []string{"Blogs", "Friends"}},
-			{"", "https://untitled.example.net/feed", nil},
-			{"Birdsite search", "|~/fetch_tweets.py", nil},
-			{"Local file", "tests/data/feed.atom", nil},
-		},
-	}
-	for name, want := range tests {
-		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join("testdata", "opml", name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			feeds, err := parseOPML(name, data)
-			if err != nil {
-				t.Fatalf("parseOPML() error = %v", err)
-			}
-			var got []feed
-			for _, f := range feeds {
-				got = append(got, feed{f.Title, f.URL, f.Folders})
-			}
-			if !slices.EqualFunc(got, want, func(a, b feed) bool {
-				return a.title == b.title && a.url == b.url && slices.Equal(a.folders, b.folders)
-			}) {
-				t.Errorf("parseOPML() =\n%q\nwant\n%q", got, want)
-			}
-		})
-	}
-}
-
-func TestImportParseOPMLLines(t *testing.T) {
-	data, err := os.ReadFile("testdata/opml/feedly.opml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	feeds, err := parseOPML("feedly.opml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines []int
-	for _, f := range feeds {
-		lines = append(lines, f.Line)
-	}
-	if want := []int{9, 10, 13, 14, 17, 18}; !slices.Equal(lines, want) {
-		t.Errorf("parseOPML() lines = %v, want %v", lines, want)
-	}
-}
-
-func TestImportParseOPMLEncodings(t *testing.T) {
-	tests := []struct {
-		name, data, want string
-	}{
-		{"latin-1", "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<opml version=\"1.1\"><body><outline text=\"Caf\xe9 \xab Soci\xe9t\xe9 \xbb\" xmlUrl=\"https://cafe.example/rss\"/></body></opml>", "Café « Société »"},
-		{"windows-1252", "<?xml version=\"1.0\" encoding=\"windows-1252\"?>\n<opml><body><outline text=\"\x93Quoted\x94 \x80\" xmlUrl=\"https://q.example/rss\"/></body></opml>", "“Quoted” €"},
-		{"UTF-8 labelled latin-1", "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<opml><body><outline text=\"Médias\" xmlUrl=\"https://m.example/rss\"/></body></opml>", "Médias"},
-		{"UTF-8 byte order mark", "\xef\xbb\xbf<?xml version=\"1.0\"?><opml><body><outline text=\"Médias\" xmlUrl=\"https://m.example/rss\"/></body></opml>", "Médias"},
-		{"UTF-16LE", utf16LE("<?xml version=\"1.0\" encoding=\"UTF-16\"?><opml><body><outline text=\"Медуза\" xmlUrl=\"https://meduza.io/rss/all\"/></body></opml>"), "Медуза"},
-		{"HTML entity", "<opml><body><outline text=\"A&nbsp;&amp;&#160;B\" xmlUrl=\"https://ab.example/rss\"/></body></opml>", "A & B"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			feeds, err := parseOPML("x.opml", []byte(tt.data))
-			if err != nil {
-				t.Fatalf("parseOPML() error = %v", err)
-			}
-			if len(feeds) != 1 || feeds[0].Title != tt.want {
-				t.Errorf("parseOPML() = %+v, want one feed titled %q", feeds, tt.want)
-			}
-		})
-	}
-}
-
-func utf16LE(s string) string {
-	b := []byte{0xff, 0xfe}
-	for _, r := range s {
-		if r > 0xffff {
-			panic("BMP only")
-		}
-		b = append(b, byte(r), byte(r>>8))
-	}
-	return string(b)
-}
-
-func TestImportParseOPMLErrors(t *testing.T) {
-	broken, err := os.ReadFile("testdata/opml/broken.opml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name, data, want string
-	}{
-		{"mismatched tag", string(broken), "x.opml:7: malformed OPML: element <outline> closed by </body>"},
-		{"unquoted attribute", "<opml>\n<body>\n<outline text=Tech/>\n</body></opml>", "x.opml:3: malformed OPML: unquoted or missing attribute value in element"},
-		{"truncated", "<opml>\n<body>\n<outline text=\"Tech\">\n", "x.opml:4: malformed OPML: unexpected EOF"},
-		{"RSS, not OPML", "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel/></rss>", "x.opml:2: not an OPML file: the root element is <rss>, not <opml>"},
-		{"HTML page", "<!DOCTYPE html>\n<html><head><meta charset=utf-8>", "x.opml:2: not an OPML file: the root element is <html>, not <opml>"},
-		{"no body", "<opml version=\"1.0\"><head><title>t</title></head></opml>", "x.opml: not an OPML subscription list: <opml> has no <body>"},
-		{"empty", "", "x.opml: not an OPML file: it has no XML elements"},
-		{"windows-1251", "<?xml version=\"1.0\" encoding=\"windows-1251\"?><opml><body><outline text=\"\xcc\xe5\xe4\xf3\xe7\xe0\" xmlUrl=\"https://meduza.io/rss/all\"/></body></opml>", `encoding "windows-1251" is not supported: convert the file to UTF-8`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			feeds, err := parseOPML("x.opml", []byte(tt.data))
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("parseOPML() = %v, %v; want error containing %q", feeds, err, tt.want)
-			}
-		})
-	}
-}
-
 // insertFeeds is what cmdImport does to the text of feeds.yaml.
-func insertFeeds(t testing.TB, config string, feeds []opmlFeed) (string, importPlan) {
+func insertFeeds(t testing.TB, config string, feeds []opml.Feed) (string, importPlan) {
 	t.Helper()
 	l, err := findSources([]byte(config))
 	if err != nil {
@@ -282,7 +132,7 @@ func checkOnlyInserted(t testing.TB, old, got string) {
 }
 
 func TestImportFindSources(t *testing.T) {
-	feeds := []opmlFeed{{Title: "New", URL: "https://new.example/feed", Folders: []string{"Tech"}}}
+	feeds := []opml.Feed{{Title: "New", URL: "https://new.example/feed", Folders: []string{"Tech"}}}
 	added := "# Imported from x.opml by newsdesk import.\n- id: new\n  title: New\n  url: https://new.example/feed\n  tags: [tech]\n"
 	indent := func(n int, s string) string {
 		lines := strings.SplitAfter(s, "\n")
@@ -371,7 +221,7 @@ func TestImportFindSourcesRefuses(t *testing.T) {
 
 func TestImportPlan(t *testing.T) {
 	config := "sources:\n  - id: moscow-times\n    url: https://www.TheMoscowTimes.com/rss/news\n  - id: hacker-news\n    url: https://hn.example/other\nsections:\n  - id: s\n    sources: [moscow-times]\n"
-	feeds := []opmlFeed{
+	feeds := []opml.Feed{
 		{Title: "The Moscow Times", URL: "https://www.themoscowtimes.com/rss/news/", Line: 3},
 		{Title: "The Moscow Times", URL: "https://www.themoscowtimes.com/rss/news", Folders: []string{"Again"}, Line: 4},
 		{Title: "Hacker News", URL: "https://news.ycombinator.com/rss", Folders: []string{"Tech"}, Line: 5},
@@ -676,7 +526,7 @@ func TestImportCorpora(t *testing.T) {
 			return nil
 		}
 		n++
-		feeds, err := parseOPML(path, data)
+		feeds, err := opml.Parse(path, data)
 		if err != nil {
 			t.Logf("%v", err) // some are broken on purpose
 			return nil
@@ -699,27 +549,6 @@ func TestImportCorpora(t *testing.T) {
 	}
 }
 
-func FuzzImportOPML(f *testing.F) {
-	files, _ := filepath.Glob("testdata/opml/*.opml")
-	for _, name := range files {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		feeds, err := parseOPML("fuzz.opml", data)
-		if err != nil || len(feeds) == 0 {
-			return
-		}
-		got, _ := insertFeeds(t, importCorpusConfig, feeds)
-		if _, err := parseConfig("feeds.yaml", ".", []byte(got)); err != nil {
-			t.Fatalf("importing gives an invalid config: %v\n%s", err, got)
-		}
-	})
-}
-
 // FuzzImportFindSources checks that whatever a valid feeds.yaml looks
 // like, importing into it only inserts lines and keeps it valid, with the
 // new source in the sources list.
@@ -740,7 +569,7 @@ func FuzzImportFindSources(f *testing.F) {
 		if err != nil {
 			return
 		}
-		feeds := []opmlFeed{{Title: "Fuzz", URL: "https://fuzz.example/feed", Folders: []string{"Tech"}}}
+		feeds := []opml.Feed{{Title: "Fuzz", URL: "https://fuzz.example/feed", Folders: []string{"Tech"}}}
 		plan := planImport(feeds, l)
 		got := config[:l.insertAt] + string(l.render(plan.add, "x.opml")) + config[l.insertAt:]
 		checkOnlyInserted(t, config, got)

@@ -1,8 +1,17 @@
-package fetcher
+// Package charset turns the documents newsdesk reads from outside (feeds,
+// OPML subscription lists) into clean UTF-8, whatever charset they arrived
+// in: it is the one place that sniffs byte order marks, reads an XML
+// declaration's or a Content-Type's charset label and transcodes with
+// golang.org/x/text.
+//
+// It must not parse the documents beyond their XML declaration, nor know
+// HTTP or any feed format: its callers hand it bytes and a label.
+package charset
 
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"mime"
 	"regexp"
 	"strings"
@@ -15,22 +24,32 @@ import (
 	"golang.org/x/text/encoding/unicode/utf32"
 )
 
-// toUTF8 returns body as clean UTF-8 for gofeed, whatever it arrived in.
+// UnsupportedError is the error for a document in a charset that
+// newsdesk cannot decode.
+type UnsupportedError struct {
+	Label string // the charset label the document gave
+}
+
+func (e *UnsupportedError) Error() string { return fmt.Sprintf("unsupported encoding %q", e.Label) }
+
+// ToUTF8 returns body as clean UTF-8, whatever it arrived in; contentType
+// is the HTTP Content-Type the body came with, or "".
 //
-// gofeed honours only the XML declaration, so a charset named only in the
-// HTTP header, a UTF-16 body or an unknown label ("windows_1251") fails the
-// whole feed. toUTF8 decodes the body itself, once, in this order of trust:
-// a byte order mark (or the zero-byte pattern of UTF-16/32), the XML
-// declaration, the Content-Type charset, UTF-8. Whenever it decodes, it
-// rewrites the declaration to encoding="utf-8" so that gofeed does not
-// decode a second time. A body that is already valid UTF-8 is never
-// transcoded from a single-byte charset: real windows-1251 or latin-1 text
-// is practically never valid UTF-8, while feeds that are UTF-8 but labelled
-// otherwise are common.
+// gofeed and encoding/xml honour only the XML declaration, so a charset
+// named only in the HTTP header, a UTF-16 body or an unknown label
+// ("windows_1251") fails the whole document. ToUTF8 decodes the body
+// itself, once, in this order of trust: a byte order mark (or the
+// zero-byte pattern of UTF-16/32), the XML declaration, the Content-Type
+// charset, UTF-8. Whenever it decodes, it rewrites the declaration to
+// encoding="utf-8" so that an XML parser does not decode a second time. A
+// body that is already valid UTF-8 is never transcoded from a single-byte
+// charset: real windows-1251 or latin-1 text is practically never valid
+// UTF-8, while documents that are UTF-8 but labelled otherwise are common.
 //
 // Finally invalid UTF-8 becomes U+FFFD and the C0 control characters that
-// XML forbids are dropped, so that one bad byte does not fail the feed.
-func toUTF8(body []byte, contentType string) ([]byte, error) {
+// XML forbids are dropped, so that one bad byte does not fail the
+// document. Line breaks are kept, so line numbers stay right.
+func ToUTF8(body []byte, contentType string) ([]byte, error) {
 	if enc, bom := sniffUnicode(body); enc != nil {
 		out, err := enc.NewDecoder().Bytes(body[bom:])
 		if err != nil {
@@ -40,36 +59,66 @@ func toUTF8(body []byte, contentType string) ([]byte, error) {
 	}
 	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 
-	if label := declaredEncoding(body); label != "" && !isUTF8Label(label) {
-		if utf8.Valid(body) || isUnicodeLabel(label) {
-			// Mislabelled UTF-8, plain ASCII, or a "utf-16" declaration on a
-			// body whose bytes are plainly not UTF-16: read it as UTF-8.
-			return cleanUTF8(declareUTF8(body)), nil
-		}
-		enc := lookupEncoding(label)
-		if enc == nil {
-			enc = lookupEncoding(headerCharset(contentType))
-		}
-		if enc == nil {
-			return nil, fmt.Errorf("unsupported encoding %q", label)
-		}
-		out, err := enc.NewDecoder().Bytes(body)
+	if label := declaredEncoding(body); label != "" {
+		out, err := decode(body, label, headerCharset(contentType))
 		if err != nil {
-			return nil, fmt.Errorf("decode %s body: %w", label, err)
+			return nil, err
 		}
-		return cleanUTF8(declareUTF8(out)), nil
-	} else if label == "" {
-		if cs := headerCharset(contentType); cs != "" && !isUTF8Label(cs) && !utf8.Valid(body) {
-			if enc := lookupEncoding(cs); enc != nil && !isUnicodeLabel(cs) {
-				out, err := enc.NewDecoder().Bytes(body)
-				if err != nil {
-					return nil, fmt.Errorf("decode %s body: %w", cs, err)
-				}
-				return cleanUTF8(out), nil
+		if !isUTF8Label(label) {
+			out = declareUTF8(out)
+		}
+		return cleanUTF8(out), nil
+	}
+	if cs := headerCharset(contentType); cs != "" && !isUTF8Label(cs) && !utf8.Valid(body) {
+		if enc := lookupEncoding(cs); enc != nil && !isUnicodeLabel(cs) {
+			out, err := enc.NewDecoder().Bytes(body)
+			if err != nil {
+				return nil, fmt.Errorf("decode %s body: %w", cs, err)
 			}
+			return cleanUTF8(out), nil
 		}
 	}
 	return cleanUTF8(body), nil
+}
+
+// NewReader returns the rest of an XML document whose declaration names
+// the charset label, as clean UTF-8; it is an xml.Decoder's CharsetReader.
+// It decodes by the rules of ToUTF8: a document that is valid UTF-8 stays
+// as it is whatever it declares, and an unknown label is an
+// *UnsupportedError.
+func NewReader(label string, input io.Reader) (io.Reader, error) {
+	body, err := io.ReadAll(input)
+	if err != nil {
+		return nil, err
+	}
+	out, err := decode(body, label, "")
+	if err != nil {
+		return nil, err
+	}
+	return bytes.NewReader(cleanUTF8(out)), nil
+}
+
+// decode returns body, which its XML declaration says is in the charset
+// label, as UTF-8; when x/text does not know label, fallback (the
+// Content-Type's charset) is tried. Mislabelled UTF-8, plain ASCII and a
+// "utf-16" declaration on a body whose bytes are plainly not UTF-16 (which
+// sniffUnicode would have caught) are read as UTF-8.
+func decode(body []byte, label, fallback string) ([]byte, error) {
+	if isUTF8Label(label) || utf8.Valid(body) || isUnicodeLabel(label) {
+		return body, nil
+	}
+	enc := lookupEncoding(label)
+	if enc == nil {
+		enc = lookupEncoding(fallback)
+	}
+	if enc == nil {
+		return nil, &UnsupportedError{Label: label}
+	}
+	out, err := enc.NewDecoder().Bytes(body)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s body: %w", label, err)
+	}
+	return out, nil
 }
 
 // sniffUnicode recognises UTF-16 and UTF-32 bodies by their byte order mark
@@ -267,9 +316,10 @@ func forbiddenRune(r rune) bool {
 	return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0xFFFE || r == 0xFFFF
 }
 
-// stripControls drops the characters XML forbids from a string; for fields
-// that gofeed decoded from escapes (a JSON "\u0001", an XML "&#1;").
-func stripControls(s string) string {
+// StripControls drops the characters XML forbids from a string and makes
+// it valid UTF-8; for text decoded from escapes (a JSON "\u0001", an XML
+// "&#1;"), which ToUTF8 never saw.
+func StripControls(s string) string {
 	if !strings.ContainsFunc(s, forbiddenRune) && utf8.ValidString(s) {
 		return s
 	}

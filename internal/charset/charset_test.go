@@ -1,37 +1,25 @@
-package fetcher
+package charset
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
-	"regexp"
-	"strconv"
+	"encoding/xml"
+	"errors"
 	"strings"
 	"testing"
 
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
-
-	"github.com/newsdesk/newsdesk"
 )
 
 func TestToUTF8(t *testing.T) {
 	const doc = `<?xml version="1.0" encoding="%s"?><rss><channel><title>Привет</title></channel></rss>`
 	decl := func(label string) string { return strings.Replace(doc, "%s", label, 1) }
 	noDecl := `<?xml version="1.0"?><rss><channel><title>Привет</title></channel></rss>`
-	win1251 := func(s string) []byte {
-		b, err := charmap.Windows1251.NewEncoder().Bytes([]byte(s))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	win1251 := func(s string) []byte { return encode(t, charmap.Windows1251, s) }
+	koi8r := func(s string) []byte { return encode(t, charmap.KOI8R, s) }
 	utf16 := func(e unicode.Endianness, bom unicode.BOMPolicy, s string) []byte {
-		b, err := unicode.UTF16(e, bom).NewEncoder().Bytes([]byte(s))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
+		return encode(t, unicode.UTF16(e, bom), s)
 	}
 
 	tests := []struct {
@@ -44,6 +32,7 @@ func TestToUTF8(t *testing.T) {
 		{"utf-8 untouched", []byte(noDecl), "", noDecl, ""},
 		{"utf-8 bom stripped", append([]byte("\xef\xbb\xbf"), noDecl...), "", noDecl, ""},
 		{"prolog windows-1251", win1251(decl("windows-1251")), "", decl("utf-8"), ""},
+		{"prolog koi8-r", koi8r(decl("KOI8-R")), "", decl("utf-8"), ""},
 		{"prolog wins over header", win1251(decl("windows-1251")), "text/xml; charset=koi8-r", decl("utf-8"), ""},
 		{"prolog label with underscore", win1251(decl("windows_1251")), "", decl("utf-8"), ""},
 		{"python label", win1251(decl("ms-cyrl")), "", decl("utf-8"), ""},
@@ -63,21 +52,31 @@ func TestToUTF8(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := toUTF8(tt.body, tt.contentType)
+			got, err := ToUTF8(tt.body, tt.contentType)
 			if tt.wantErr != "" {
 				if err == nil || err.Error() != tt.wantErr {
-					t.Errorf("toUTF8() error = %v, want %s", err, tt.wantErr)
+					t.Errorf("ToUTF8() error = %v, want %s", err, tt.wantErr)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("toUTF8() error = %v", err)
+				t.Fatalf("ToUTF8() error = %v", err)
 			}
 			if string(got) != tt.want {
-				t.Errorf("toUTF8() = %q, want %q", got, tt.want)
+				t.Errorf("ToUTF8() = %q, want %q", got, tt.want)
 			}
 		})
 	}
+}
+
+// encode returns s in the charset e.
+func encode(t testing.TB, e encoding.Encoding, s string) []byte {
+	t.Helper()
+	b, err := e.NewEncoder().Bytes([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func TestHeaderCharset(t *testing.T) {
@@ -96,63 +95,6 @@ func TestHeaderCharset(t *testing.T) {
 	}
 }
 
-var (
-	feedparserExpectTitle = regexp.MustCompile(`(?m)^Expect:\s*not bozo and feed\['title'\] == u?'((?:[^'\\]|\\.)*)'\s*$`)
-	feedparserHeader      = regexp.MustCompile(`(?mi)^Header:\s*Content-type:\s*(.*?)\s*$`)
-	pythonByteEscape      = regexp.MustCompile(`\\x([0-9a-fA-F]{2})`)
-)
-
-// TestCorporaFeedparserEncoding checks decoded text against the expected
-// titles of the Universal Feed Parser's encoding tests: a charset newsdesk
-// cannot decode must be an error, never a wrong title.
-func TestCorporaFeedparserEncoding(t *testing.T) {
-	root, _ := filepath.Abs(filepath.Join("..", "..", "shared", "corpora", "feedparser"))
-	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
-		t.Skip("../shared/corpora not found: conformance corpus absent (it ships only beside the project checkout)")
-	}
-	var files []string
-	for _, dir := range []string{"historical-encoding", filepath.Join("tests", "encoding")} {
-		m, _ := filepath.Glob(filepath.Join(root, dir, "*.xml"))
-		files = append(files, m...)
-	}
-	var checked, decoded, unsupported int
-	for _, path := range files {
-		body, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := feedparserExpectTitle.FindSubmatch(body)
-		if m == nil {
-			continue
-		}
-		checked++
-		want, err := strconv.Unquote(`"` + pythonByteEscape.ReplaceAllString(strings.ReplaceAll(string(m[1]), `"`, `\"`), `\u00$1`) + `"`)
-		if err != nil {
-			t.Fatalf("%s: expected title %q: %v", path, m[1], err)
-		}
-		contentType := ""
-		if h := feedparserHeader.FindSubmatch(body); h != nil {
-			contentType = string(h[1])
-		}
-		rel, _ := filepath.Rel(root, path)
-		resp, err := parse(body, contentType, "http://127.0.0.1/", newsdesk.Source{}, fetchNow)
-		switch {
-		case err != nil && strings.HasPrefix(err.Error(), "unsupported encoding"):
-			unsupported++
-		case err != nil:
-			t.Errorf("%s: parse() error = %v", rel, err)
-		case resp.FeedTitle != collapseSpace(want):
-			t.Errorf("%s: FeedTitle = %q, want %q", rel, resp.FeedTitle, want)
-		default:
-			decoded++
-		}
-	}
-	if checked == 0 {
-		t.Fatal("no feedparser encoding tests found")
-	}
-	t.Logf("feedparser encoding tests: %d checked, %d decoded right, %d unsupported charsets", checked, decoded, unsupported)
-}
-
 func TestCleanUTF8KeepsCleanInput(t *testing.T) {
 	in := []byte("<rss>clean – текст</rss>")
 	if got := cleanUTF8(in); &got[0] != &in[0] {
@@ -160,5 +102,44 @@ func TestCleanUTF8KeepsCleanInput(t *testing.T) {
 	}
 	if got := cleanUTF8(bytes.Repeat([]byte{0x01}, 3)); len(got) != 0 {
 		t.Errorf("cleanUTF8(controls) = %q, want empty", got)
+	}
+}
+
+// TestNewReader decodes documents through encoding/xml, as OPML is read.
+func TestNewReader(t *testing.T) {
+	const doc = "<?xml version=\"1.0\" encoding=\"%s\"?>\n<t>Привет</t>"
+	decl := func(e encoding.Encoding, label string) []byte {
+		return encode(t, e, strings.Replace(doc, "%s", label, 1))
+	}
+	tests := []struct {
+		name    string
+		body    []byte
+		want    string
+		wantErr string
+	}{
+		{"windows-1251", decl(charmap.Windows1251, "windows-1251"), "Привет", ""},
+		{"koi8-r", decl(charmap.KOI8R, "koi8-r"), "Привет", ""},
+		{"python label", decl(charmap.Windows1251, "ms-cyrl"), "Привет", ""},
+		{"utf-8 labelled latin-1", []byte(strings.Replace(doc, "%s", "ISO-8859-1", 1)), "Привет", ""},
+		{"latin-1", []byte("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><t>Caf\xe9</t>"), "Café", ""},
+		{"unknown label", decl(charmap.Windows1251, "x-martian"), "", `unsupported encoding "x-martian"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := xml.NewDecoder(bytes.NewReader(tt.body))
+			d.CharsetReader = NewReader
+			var got string
+			err := d.Decode(&got)
+			if tt.wantErr != "" {
+				var ue *UnsupportedError
+				if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("Decode() error = %v, want an *UnsupportedError %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("Decode() = %q, %v; want %q", got, err, tt.want)
+			}
+		})
 	}
 }
