@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"os"
@@ -9,7 +9,7 @@ import (
 // TestREADMEConfigIsValid keeps the README's feeds.yaml reference true: the
 // example must pass the same checks as a real file.
 func TestREADMEConfigIsValid(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +23,7 @@ func TestREADMEConfigIsValid(t *testing.T) {
 		t.Fatal("README's feeds.yaml reference has no yaml block")
 	}
 	t.Setenv("NEWSROOM_TOKEN", "0123456789abcdef0123")
-	cfg, err := parseConfig("README.md", t.TempDir(), []byte(example))
+	cfg, err := Parse("README.md", t.TempDir(), []byte(example))
 	if err != nil {
 		t.Fatalf("the README's feeds.yaml example is invalid:\n%v", err)
 	}

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"context"
@@ -41,11 +41,11 @@ func TestSyntaxProblemLinear(t *testing.T) {
 		best := time.Duration(1<<63 - 1)
 		for range 3 {
 			start := time.Now()
-			_, err := parseConfig("feeds.yaml", t.TempDir(), data)
+			_, err := Parse("feeds.yaml", t.TempDir(), data)
 			best = min(best, time.Since(start))
 			want := fmt.Sprintf("feeds.yaml:%d:1: YAML syntax: did not find expected '-' indicator", line)
 			if err == nil || err.Error() != want {
-				t.Fatalf("parseConfig(%d sources) = %v, want %s", n, err, want)
+				t.Fatalf("Parse(%d sources) = %v, want %s", n, err, want)
 			}
 		}
 		return best
@@ -82,9 +82,9 @@ func TestLoadConfigCancelled(t *testing.T) {
 	for _, at := range []int64{0, 100, 15000} { // before, in the first pass, in the search for the line
 		ctx := &countdownContext{Context: context.Background()}
 		ctx.left.Store(at)
-		_, err := parseConfigContext(ctx, "feeds.yaml", t.TempDir(), data)
+		_, err := parse(ctx, "feeds.yaml", t.TempDir(), data)
 		if !errors.Is(err, context.Canceled) {
-			t.Errorf("parseConfigContext(cancelled after %d checks) = %v, want context.Canceled", at, err)
+			t.Errorf("parse(cancelled after %d checks) = %v, want context.Canceled", at, err)
 		}
 		// It stopped: a handful of checks past the cancellation, not a parse
 		// of the rest of the file (20,000 lines).
