@@ -1,26 +1,36 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"testing"
 )
 
-// TestREADMEConfigIsValid keeps the README's feeds.yaml reference true: the
-// example must pass the same checks as a real file.
-func TestREADMEConfigIsValid(t *testing.T) {
+// readmeExample is the feeds.yaml example of the README's reference.
+func readmeExample() (string, error) {
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	_, rest, ok := strings.Cut(string(readme), "## feeds.yaml reference")
 	if !ok {
-		t.Fatal("README has no feeds.yaml reference section")
+		return "", errors.New("README has no feeds.yaml reference section")
 	}
 	_, rest, ok = strings.Cut(rest, "```yaml\n")
 	example, _, ok2 := strings.Cut(rest, "```")
 	if !ok || !ok2 {
-		t.Fatal("README's feeds.yaml reference has no yaml block")
+		return "", errors.New("README's feeds.yaml reference has no yaml block")
+	}
+	return example, nil
+}
+
+// TestREADMEConfigIsValid keeps the README's feeds.yaml reference true: the
+// example must pass the same checks as a real file.
+func TestREADMEConfigIsValid(t *testing.T) {
+	example, err := readmeExample()
+	if err != nil {
+		t.Fatal(err)
 	}
 	t.Setenv("NEWSROOM_TOKEN", "0123456789abcdef0123")
 	cfg, err := Parse("README.md", t.TempDir(), []byte(example))

@@ -49,24 +49,9 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	}
 
 	path := *configPath
-	data, err := os.ReadFile(path)
+	data, dir, list, err := e.readSources(path)
 	if err != nil {
-		return fmt.Errorf("read config: %w (give another file with -config PATH)", err)
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return fmt.Errorf("read config: %w", err)
-	}
-	dir := filepath.Dir(abs)
-
-	list, err := config.FindSources(data)
-	if err != nil {
-		// A file the YAML library cannot read: config.Parse says where,
-		// with the same words as 'newsdesk check'.
-		if _, perr := config.Parse(path, dir, data); perr != nil {
-			return e.refuse(path, perr)
-		}
-		return fmt.Errorf("%s: %w", path, err)
+		return err
 	}
 
 	plan := planImport(feeds, list)
@@ -121,6 +106,29 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintln(e.stdout, summary)
 	fmt.Fprint(e.stdout, unpublishedNote(cfg, plan.add))
 	return nil
+}
+
+// readSources reads feeds.yaml at path as text, with the folder its paths
+// are relative to and where its sources list ends. A file the YAML library
+// cannot read is refused with the same words as 'newsdesk check'.
+func (e *env) readSources(path string) (data []byte, dir string, list *config.SourcesList, err error) {
+	data, err = os.ReadFile(path)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("read config: %w (give another file with -config PATH)", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("read config: %w", err)
+	}
+	dir = filepath.Dir(abs)
+	list, err = config.FindSources(data)
+	if err != nil {
+		if _, perr := config.Parse(path, dir, data); perr != nil {
+			return nil, "", nil, e.refuse(path, perr)
+		}
+		return nil, "", nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return data, dir, list, nil
 }
 
 // parseOneArg parses a command's flags and its one positional argument,
