@@ -9,7 +9,9 @@
 //   - store: bbolt; the only package that touches the database file.
 //   - publisher: gorilla/feeds; renders sections as RSS, Atom and JSON Feed,
 //     serves them over HTTP and writes the static export.
-//   - cmd/newsdesk: reads feeds.yaml and wires the others together.
+//   - config: go.yaml.in/yaml and the cron library; reads and checks
+//     feeds.yaml, and inserts sources into it.
+//   - cmd/newsdesk: wires the others together.
 package newsdesk
 
 import (
@@ -36,9 +38,10 @@ type Source struct {
 	// or schedule; otherwise the feed's own hints (ttl, sy:updatePeriod,
 	// skipHours, skipDays) may lengthen the default interval.
 	IntervalSet bool
-	// Schedule is a cron expression ("*/10 6-23 * * *") used instead of
-	// Interval when set.
-	Schedule string
+	// Schedule, when set, is when the source is polled instead of every
+	// Interval: config builds it from a cron expression in feeds.yaml
+	// ("*/10 6-23 * * *").
+	Schedule Schedule
 	Timeout  time.Duration
 	// IgnoreCacheHeaders lets the source be polled more often than its
 	// Cache-Control max-age or Expires asks (honor_cache_headers: false).
@@ -54,9 +57,15 @@ type Source struct {
 	Retention        Retention
 }
 
-// DefaultMaxItemsPerFetch is max_items_per_fetch when feeds.yaml gives none:
-// far more than any real feed carries, far less than a hostile one can.
-const DefaultMaxItemsPerFetch = 5000
+// Schedule is a polling schedule. config builds it, with the cron library,
+// once per feeds.yaml; fetcher only asks it for the next time.
+type Schedule interface {
+	// Next is the first time after t that the schedule fires, in t's
+	// location unless the schedule names its own; zero when it never does.
+	Next(t time.Time) time.Time
+	// String is the schedule as feeds.yaml gives it, for status.
+	String() string
+}
 
 // Retention bounds how many of a source's items are kept. After each fetch,
 // items older than MaxAge (counted back from the source's newest item, so a
@@ -68,9 +77,6 @@ type Retention struct {
 	MaxItems int
 	MinItems int
 }
-
-// DefaultRetention is the retention when feeds.yaml gives none.
-var DefaultRetention = Retention{MaxAge: 720 * time.Hour, MaxItems: 500, MinItems: 20}
 
 // Result is the outcome kind of one fetch.
 type Result string

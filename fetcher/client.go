@@ -28,13 +28,8 @@ import (
 )
 
 const (
-	// defaultMaxBody caps a response body after decompression.
-	defaultMaxBody = 10 << 20
-	// defaultTimeout bounds a fetch whose source sets no timeout, so that a
-	// server trickling a byte a second cannot hold a fetch forever.
-	defaultTimeout = 30 * time.Second
-	maxRedirects   = 5
-	accept         = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
+	maxRedirects = 5
+	accept       = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
 )
 
 // Client fetches feeds. Its zero value is not usable: build it with
@@ -68,7 +63,7 @@ func NewClient(userAgent string) *Client {
 			CheckRedirect: checkRedirect,
 		},
 		UserAgent: userAgent,
-		MaxBody:   defaultMaxBody,
+		MaxBody:   newsdesk.DefaultMaxBody,
 		Now:       time.Now,
 	}
 }
@@ -190,7 +185,7 @@ func ErrorKind(err error) string {
 func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.FetchState) (*Response, error) {
 	timeout := src.Timeout
 	if timeout <= 0 {
-		timeout = defaultTimeout
+		timeout = newsdesk.DefaultTimeout
 	}
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
 		timeout = max(time.Until(d), 0)
@@ -276,7 +271,7 @@ func (c *Client) maxBody() int64 {
 	if c.MaxBody > 0 {
 		return c.MaxBody
 	}
-	return defaultMaxBody
+	return newsdesk.DefaultMaxBody
 }
 
 func (c *Client) now() time.Time {

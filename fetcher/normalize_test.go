@@ -552,7 +552,7 @@ func TestCorpora(t *testing.T) {
 		if err != nil {
 			return outcome{path: path, bad: err.Error()}
 		}
-		body, err = readBody(strings.NewReader(string(body)), defaultMaxBody)
+		body, err = readBody(strings.NewReader(string(body)), newsdesk.DefaultMaxBody)
 		if err != nil {
 			return outcome{path: path, err: err}
 		}

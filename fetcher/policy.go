@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/robfig/cron/v3"
 )
 
 // The polling policy: pure functions of a source's configuration, its
@@ -22,52 +21,7 @@ const (
 	// minTooManyRequests is the least a 429 without Retry-After waits: the
 	// publisher said "too often", so back off in hours, not seconds.
 	minTooManyRequests = time.Hour
-	defaultInterval    = 15 * time.Minute
-	// MinInterval is the shortest time between two polls of a source,
-	// whatever feeds.yaml says: check rejects shorter intervals and
-	// schedules, and NextDue never returns an earlier time.
-	MinInterval = time.Minute
 )
-
-// scheduleSamples is how many consecutive fire times ShortestGap compares:
-// eight hours of an every-minute schedule, a year of a daily one (about
-// 0.6 ms).
-const scheduleSamples = 500
-
-// ShortestGap checks a cron expression as feeds.yaml's `schedule` takes it
-// (five fields: minute hour day-of-month month day-of-week, no seconds; or
-// a descriptor such as @hourly or @every 10m; in local time unless it
-// starts with CRON_TZ=Zone) and returns the shortest time between two of
-// its consecutive fire times, over its next scheduleSamples fire times from
-// a fixed start, so that check gives the same answer on every run. @every
-// durations are their own gap; a five-field expression fires at most once a
-// minute except around a daylight-saving change. A schedule that never
-// fires (0 0 30 2 *) is an error.
-func ShortestGap(expr string) (time.Duration, error) {
-	sched, err := cron.ParseStandard(expr)
-	if err != nil {
-		return 0, err
-	}
-	t := sched.Next(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
-	if t.IsZero() {
-		return 0, errors.New("it never fires (no such date)")
-	}
-	shortest := time.Duration(-1)
-	for range scheduleSamples {
-		next := sched.Next(t)
-		if next.IsZero() {
-			break
-		}
-		if gap := next.Sub(t); shortest < 0 || gap < shortest {
-			shortest = gap
-		}
-		t = next
-	}
-	if shortest < 0 { // fires once in the five years cron looks ahead
-		shortest = 5 * 365 * 24 * time.Hour
-	}
-	return shortest, nil
-}
 
 // Due reports whether src may be fetched at now given its stored state (ok
 // is false when it was never fetched), and otherwise when it may. force
@@ -91,16 +45,16 @@ func Due(src newsdesk.Source, st newsdesk.FetchState, ok bool, now time.Time, fo
 // Interval is how often src is polled when all goes well: its configured
 // interval, lengthened by the feed's own ttl or sy:updatePeriod when
 // feeds.yaml gives the source no interval of its own, and never shorter than
-// MinInterval.
+// newsdesk.MinInterval.
 func Interval(src newsdesk.Source, hints newsdesk.FeedHints) time.Duration {
 	interval := src.Interval
 	if interval <= 0 {
-		interval = defaultInterval
+		interval = newsdesk.DefaultInterval
 	}
 	if !src.IntervalSet {
 		interval = max(interval, hints.Interval())
 	}
-	return max(interval, MinInterval)
+	return max(interval, newsdesk.MinInterval)
 }
 
 // NextDue is when src is fetched next after a fetch that ended at now and
@@ -114,8 +68,9 @@ func Interval(src newsdesk.Source, hints newsdesk.FeedHints) time.Duration {
 //   - after the n-th failure in a row: 2^n intervals with jitter, at most a
 //     day (at least an hour after a 429);
 //   - never before a Retry-After;
-//   - never less than MinInterval after now, whatever the source's interval
-//     or schedule says (check rejects those, this is the second line).
+//   - never less than newsdesk.MinInterval after now, whatever the
+//     source's interval or schedule says (config rejects those, this is the
+//     second line).
 func NextDue(src newsdesk.Source, st newsdesk.FetchState, now time.Time) time.Time {
 	interval := Interval(src, st.Hints)
 	var next time.Time
@@ -140,7 +95,7 @@ func NextDue(src newsdesk.Source, st newsdesk.FetchState, now time.Time) time.Ti
 	if st.RetryAfter.After(next) {
 		next = st.RetryAfter
 	}
-	if earliest := now.Add(MinInterval); next.Before(earliest) {
+	if earliest := now.Add(newsdesk.MinInterval); next.Before(earliest) {
 		next = earliest
 	}
 	return next
@@ -149,11 +104,9 @@ func NextDue(src newsdesk.Source, st newsdesk.FetchState, now time.Time) time.Ti
 // scheduled is the next regular poll after now: the cron schedule's next
 // time, or now + interval + up to 5% (at most a minute) of jitter.
 func scheduled(src newsdesk.Source, interval time.Duration, now time.Time) time.Time {
-	if src.Schedule != "" {
-		if sched, err := cron.ParseStandard(src.Schedule); err == nil {
-			if next := sched.Next(now.Local()); !next.IsZero() {
-				return next.UTC()
-			}
+	if src.Schedule != nil {
+		if next := src.Schedule.Next(now.Local()); !next.IsZero() {
+			return next.UTC()
 		}
 	}
 	spread := min(interval/20, time.Minute)

@@ -2,7 +2,6 @@ package fetcher
 
 import (
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -48,6 +47,30 @@ func TestDuePolicy(t *testing.T) {
 	}
 }
 
+// schedule is a newsdesk.Schedule made of a function; config builds the
+// real ones from cron expressions (config/TestScheduleNext).
+type schedule func(time.Time) time.Time
+
+func (f schedule) Next(t time.Time) time.Time { return f(t) }
+func (schedule) String() string               { return "test schedule" }
+
+// every fires on the multiples of d (since the zero time).
+func every(d time.Duration) schedule {
+	return func(t time.Time) time.Time { return t.Truncate(d).Add(d) }
+}
+
+// dailyAt fires every day at hour:00 UTC.
+func dailyAt(hour int) schedule {
+	return func(t time.Time) time.Time {
+		t = t.UTC()
+		next := time.Date(t.Year(), t.Month(), t.Day(), hour, 0, 0, 0, time.UTC)
+		if !next.After(t) {
+			next = next.AddDate(0, 0, 1)
+		}
+		return next
+	}
+}
+
 func TestNextDuePolicy(t *testing.T) {
 	interval := 10 * time.Minute
 	explicit := newsdesk.Source{ID: "a", Interval: interval, IntervalSet: true}
@@ -83,9 +106,10 @@ func TestNextDuePolicy(t *testing.T) {
 		{"many failures: a day ±10%", explicit, failed(40), 21*time.Hour + 36*time.Minute, 26*time.Hour + 24*time.Minute},
 		{"retry-after beats backoff", explicit, with(failed(1), func(s *newsdesk.FetchState) { s.RetryAfter = p0.Add(5 * time.Hour) }), 5 * time.Hour, 5 * time.Hour},
 		{"retry-after beats honor_cache_headers: false", newsdesk.Source{ID: "a", Interval: interval, IgnoreCacheHeaders: true}, with(failed(1), func(s *newsdesk.FetchState) { s.RetryAfter = p0.Add(5 * time.Hour) }), 5 * time.Hour, 5 * time.Hour},
-		// Thursday 12:00 local = UTC here; the next "*/10 6-23" time is 12:10.
-		{"cron schedule", newsdesk.Source{ID: "a", Schedule: "CRON_TZ=UTC */10 6-23 * * *", IntervalSet: true}, ok, 10 * time.Minute, 10 * time.Minute},
-		{"cron schedule overnight", newsdesk.Source{ID: "a", Schedule: "CRON_TZ=UTC 0 6 * * *", IntervalSet: true}, ok, 18 * time.Hour, 18 * time.Hour},
+		// p0 is Thursday 12:00 UTC: the schedule's next time, exactly.
+		{"schedule", newsdesk.Source{ID: "a", Schedule: every(10 * time.Minute), IntervalSet: true}, ok, 10 * time.Minute, 10 * time.Minute},
+		{"schedule overnight", newsdesk.Source{ID: "a", Schedule: dailyAt(6), IntervalSet: true}, ok, 18 * time.Hour, 18 * time.Hour},
+		{"schedule that never fires: the interval", newsdesk.Source{ID: "a", Interval: interval, Schedule: schedule(func(time.Time) time.Time { return time.Time{} }), IntervalSet: true}, ok, interval, interval + 30*time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,14 +166,14 @@ func TestAfterFailure(t *testing.T) {
 
 // TestNeverPollsMoreThanOnceAMinute: whatever the source says (a schedule
 // of @every 1s, an interval of 1s that did not come through feeds.yaml's
-// check), the next poll is at least MinInterval after the last one.
+// check), the next poll is at least newsdesk.MinInterval after the last one.
 func TestNeverPollsMoreThanOnceAMinute(t *testing.T) {
 	tests := []struct {
 		name string
 		src  newsdesk.Source
 		st   newsdesk.FetchState
 	}{
-		{"schedule @every 1s", newsdesk.Source{ID: "a", Schedule: "@every 1s", IntervalSet: true}, newsdesk.FetchState{Result: newsdesk.ResultOK}},
+		{"schedule every 1s", newsdesk.Source{ID: "a", Schedule: every(time.Second), IntervalSet: true}, newsdesk.FetchState{Result: newsdesk.ResultOK}},
 		{"interval 1s", newsdesk.Source{ID: "a", Interval: time.Second, IntervalSet: true}, newsdesk.FetchState{Result: newsdesk.ResultOK}},
 		{"interval 1s, failing", newsdesk.Source{ID: "a", Interval: time.Second, IntervalSet: true}, newsdesk.FetchState{Result: newsdesk.ResultError, Failures: 1}},
 		{"interval 1ns from the feed's default", newsdesk.Source{ID: "a", Interval: 1}, newsdesk.FetchState{Result: newsdesk.ResultNotModified}},
@@ -159,40 +183,11 @@ func TestNeverPollsMoreThanOnceAMinute(t *testing.T) {
 			now := p0
 			for range 100 {
 				next := NextDue(tt.src, tt.st, now)
-				if gap := next.Sub(now); gap < MinInterval {
-					t.Fatalf("NextDue(%s) = now + %s, want at least %s", tt.name, gap, MinInterval)
+				if gap := next.Sub(now); gap < newsdesk.MinInterval {
+					t.Fatalf("NextDue(%s) = now + %s, want at least %s", tt.name, gap, newsdesk.MinInterval)
 				}
 				now = next
 			}
 		})
-	}
-}
-
-func TestShortestGap(t *testing.T) {
-	tests := []struct {
-		expr    string
-		want    time.Duration
-		wantErr string
-	}{
-		{"@every 1s", time.Second, ""},
-		{"@every 90s", 90 * time.Second, ""},
-		{"* * * * *", time.Minute, ""},
-		{"*/10 6-23 * * *", 10 * time.Minute, ""},
-		{"0,1 9 * * *", time.Minute, ""},
-		{"@hourly", time.Hour, ""},
-		{"CRON_TZ=Europe/Moscow 0 9 * * 1-5", 24 * time.Hour, ""},
-		{"0 0 30 2 *", 0, "never fires"},
-		{"* * * * * *", 0, "expected exactly 5 fields"}, // no seconds field in feeds.yaml
-	}
-	for _, tt := range tests {
-		got, err := ShortestGap(tt.expr)
-		switch {
-		case tt.wantErr != "":
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("ShortestGap(%q) error = %v, want one containing %q", tt.expr, err, tt.wantErr)
-			}
-		case err != nil || got != tt.want:
-			t.Errorf("ShortestGap(%q) = %s, %v; want %s", tt.expr, got, err, tt.want)
-		}
 	}
 }

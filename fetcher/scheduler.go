@@ -36,8 +36,8 @@ type Scheduler struct {
 	Store       Store
 	Logger      *slog.Logger
 	Now         func() time.Time
-	Concurrency int // fetches in flight at once; 0 means DefaultConcurrency
-	PerHost     int // fetches in flight to one host at once; 0 means DefaultPerHost
+	Concurrency int // fetches in flight at once; 0 means newsdesk.DefaultConcurrency
+	PerHost     int // fetches in flight to one host at once; 0 means newsdesk.DefaultPerHost
 	// OnCommit, when set, is called after a source's results are committed,
 	// from the goroutine that fetched it.
 	OnCommit func(Outcome)
@@ -55,12 +55,6 @@ type Scheduler struct {
 // StoreRetry is how long Run waits to read a store that could not be read
 // again.
 const StoreRetry = time.Minute
-
-// Defaults for the concurrency limits.
-const (
-	DefaultConcurrency = 8 // fetches in flight at once
-	DefaultPerHost     = 1 // fetches in flight to one host at once
-)
 
 // NewScheduler returns a scheduler for the given sources.
 func NewScheduler(client *Client, st Store, sources []newsdesk.Source, logger *slog.Logger) *Scheduler {
@@ -235,12 +229,12 @@ func (s *Scheduler) now() time.Time {
 func (s *Scheduler) acquire(ctx context.Context, host string) (release func(), ok bool) {
 	s.mu.Lock()
 	if s.sem == nil {
-		s.sem = make(chan struct{}, cmp.Or(max(s.Concurrency, 0), DefaultConcurrency))
+		s.sem = make(chan struct{}, cmp.Or(max(s.Concurrency, 0), newsdesk.DefaultConcurrency))
 		s.hosts = map[string]chan struct{}{}
 	}
 	hs := s.hosts[host]
 	if hs == nil {
-		hs = make(chan struct{}, cmp.Or(max(s.PerHost, 0), DefaultPerHost))
+		hs = make(chan struct{}, cmp.Or(max(s.PerHost, 0), newsdesk.DefaultPerHost))
 		s.hosts[host] = hs
 	}
 	sem := s.sem

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/store"
 )
 
@@ -39,7 +40,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 // that moved. They do not make the config invalid. A database that does not
 // exist yet is not an error here; one that cannot be read is returned as
 // the error, for a note.
-func sourceWarnings(cfg *Config) ([]Problem, error) {
+func sourceWarnings(cfg *config.Config) ([]config.Problem, error) {
 	if _, err := os.Stat(cfg.DBPath); err != nil {
 		return nil, nil
 	}
@@ -48,7 +49,7 @@ func sourceWarnings(cfg *Config) ([]Problem, error) {
 		return nil, err
 	}
 	defer db.Close()
-	var out []Problem
+	var out []config.Problem
 	for _, src := range cfg.Sources {
 		st, err := db.State(src.ID)
 		if errors.Is(err, newsdesk.ErrNotFound) || err == nil && st.URL != src.URL {

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/metrics"
 	"github.com/newsdesk/newsdesk/store"
 )
@@ -32,9 +33,6 @@ import (
 // with JSON lines: zero or more stream frames ({"data":N} followed by N raw
 // bytes: the copy `backup` makes, which the client writes), then the reply
 // with stdout, stderr and the exit code.
-
-// socketPath is the control socket of the database at dbPath.
-func socketPath(dbPath string) string { return dbPath + ".sock" }
 
 // Limits of the control socket: a client that sends a huge request, says
 // nothing, or stops reading cannot take the holder's memory or hold up its
@@ -174,8 +172,8 @@ func forward(ctx context.Context, sock string, args []string, stdout, stderr io.
 // waits for the commands in flight (a backup being streamed) to finish, so
 // that a run that ends meanwhile does not cut them off; ctx, the run's,
 // still cancels them.
-func answerWhileRunning(ctx context.Context, cfg *Config, db *store.DB, log *slog.Logger) (stop func()) {
-	ln, err := listenControl(socketPath(cfg.DBPath))
+func answerWhileRunning(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logger) (stop func()) {
+	ln, err := listenControl(config.SocketPath(cfg.DBPath))
 	if err != nil {
 		log.Warn("other commands wait for this run: its control socket could not be bound", "error", err)
 		return func() {}

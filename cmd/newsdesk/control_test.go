@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/metrics"
 	"github.com/newsdesk/newsdesk/publisher"
 	"github.com/newsdesk/newsdesk/store"
@@ -34,7 +35,7 @@ func newTestDaemon(t *testing.T, yaml string) *daemon {
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := LoadConfig(path)
+	cfg, err := config.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func newTestDaemon(t *testing.T, yaml string) *daemon {
 // fails the test if shutdown hangs.
 func startControl(t *testing.T, d *daemon) (sock string, stop func()) {
 	t.Helper()
-	ln, err := listenControl(socketPath(d.db.Path()))
+	ln, err := listenControl(config.SocketPath(d.db.Path()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func startControl(t *testing.T, d *daemon) (sock string, stop func()) {
 		}
 	}
 	t.Cleanup(stop)
-	return socketPath(d.db.Path()), stop
+	return config.SocketPath(d.db.Path()), stop
 }
 
 func dialControl(t *testing.T, sock string) net.Conn {
@@ -238,7 +239,7 @@ func TestRunFinishesCommandsInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := answerWhileRunning(context.Background(), d.config(), d.db, d.log)
-	sock := socketPath(d.db.Path())
+	sock := config.SocketPath(d.db.Path())
 	stopped := make(chan struct{})
 	var copied bytes.Buffer
 	stream := writerFunc(func(p []byte) (int, error) {

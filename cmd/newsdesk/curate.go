@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/store"
 )
 
 // The editor's commands: preview and explain a section, pin and hide items.
 
-// section returns the configured section with the given id.
-func (c *Config) section(id string) (*newsdesk.Section, error) {
+// section returns the section of c with the given id.
+func section(c *config.Config, id string) (*newsdesk.Section, error) {
 	ids := make([]string, len(c.Sections))
 	for i := range c.Sections {
 		if c.Sections[i].ID == id {
@@ -25,12 +26,12 @@ func (c *Config) section(id string) (*newsdesk.Section, error) {
 		}
 		ids[i] = c.Sections[i].ID
 	}
-	return nil, usageError{fmt.Sprintf("no section %q in %s%s (sections: %s)", id, c.Path, suggest(id, ids), strings.Join(ids, ", "))}
+	return nil, usageError{fmt.Sprintf("no section %q in %s%s (sections: %s)", id, c.Path, config.Suggest(id, ids), strings.Join(ids, ", "))}
 }
 
 // sectionArgs parses `COMMAND [flags] SECTION [ITEM]` and opens what the
 // command needs.
-func (e *env) sectionArgs(name string, args []string, withItem bool) (*Config, *store.DB, *newsdesk.Section, string, error) {
+func (e *env) sectionArgs(name string, args []string, withItem bool) (*config.Config, *store.DB, *newsdesk.Section, string, error) {
 	fs, config := e.flags(name)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -49,7 +50,7 @@ func (e *env) sectionArgs(name string, args []string, withItem bool) (*Config, *
 	if err != nil {
 		return nil, nil, nil, "", err
 	}
-	sec, err := cfg.section(fs.Arg(0))
+	sec, err := section(cfg, fs.Arg(0))
 	if err != nil {
 		db.Close()
 		return nil, nil, nil, "", err
@@ -167,7 +168,7 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 	return tw.Flush()
 }
 
-func sourceTitle(cfg *Config, id string) string {
+func sourceTitle(cfg *config.Config, id string) string {
 	if src, ok := cfg.Source(id); ok && src.Title != "" {
 		return src.Title
 	}

@@ -7,19 +7,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/opml"
-	"go.yaml.in/yaml/v3"
 )
 
 // cmdImport adds the feeds of another reader's OPML export to feeds.yaml.
@@ -29,7 +26,7 @@ import (
 // comment and blank line the operator wrote stays as it was. The YAML tree
 // is only used to find where that list ends and how it is indented.
 func cmdImport(ctx context.Context, e *env, args []string) error {
-	fs, config := e.flags("import")
+	fs, configPath := e.flags("import")
 	dryRun := fs.Bool("dry-run", false, "print the YAML that would be added and what would be skipped, without changing feeds.yaml")
 	file, err := parseOneArg(fs, args, "FILE.opml")
 	if err != nil {
@@ -48,25 +45,10 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%s lists no feeds: none of its <outline> elements has an xmlUrl", file)
 	}
 
-	path := *config
-	data, err := os.ReadFile(path)
+	path := *configPath
+	data, dir, list, err := e.readSources(path)
 	if err != nil {
-		return fmt.Errorf("read config: %w (give another file with -config PATH)", err)
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return fmt.Errorf("read config: %w", err)
-	}
-	dir := filepath.Dir(abs)
-
-	list, err := findSources(data)
-	if err != nil {
-		// A file yaml.v3 cannot read: parseConfig says where, with the
-		// same words as 'newsdesk check'.
-		if _, perr := parseConfig(path, dir, data); perr != nil {
-			return e.refuse(path, perr)
-		}
-		return fmt.Errorf("%s: %w", path, err)
+		return err
 	}
 
 	plan := planImport(feeds, list)
@@ -74,18 +56,18 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "%s:%s\n", file, n)
 	}
 
-	insert := list.render(plan.add, filepath.Base(file))
-	out := slices.Concat(data[:list.insertAt], insert, data[list.insertAt:])
-	var cfg *Config
+	insert := list.Render(plan.add, filepath.Base(file))
+	out := list.Insert(data, insert)
+	var cfg *config.Config
 	if len(plan.add) > 0 {
-		cfg, err = parseConfig(path, dir, out)
+		cfg, err = config.Parse(path, dir, out)
 		if err != nil {
 			// Problems the file already had are the operator's to fix, at
 			// lines that are right in the file as it is.
-			if _, perr := parseConfig(path, dir, data); perr != nil {
+			if _, perr := config.Parse(path, dir, data); perr != nil {
 				return e.refuse(path, perr)
 			}
-			var ps Problems
+			var ps config.Problems
 			if !errors.As(err, &ps) {
 				return err
 			}
@@ -101,8 +83,8 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	if *dryRun {
 		e.stdout.Write(insert)
 		where := "at the end"
-		if list.afterLine > 0 {
-			where = fmt.Sprintf("after line %d", list.afterLine)
+		if list.AfterLine > 0 {
+			where = fmt.Sprintf("after line %d", list.AfterLine)
 		}
 		fmt.Fprintf(e.stderr, "dry run: would import %s, %s; nothing was written\n", plan.summary(path), where)
 		if cfg != nil {
@@ -121,6 +103,29 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintln(e.stdout, summary)
 	fmt.Fprint(e.stdout, unpublishedNote(cfg, plan.add))
 	return nil
+}
+
+// readSources reads feeds.yaml at path as text, with the folder its paths
+// are relative to and where its sources list ends. A file the YAML library
+// cannot read is refused with the same words as 'newsdesk check'.
+func (e *env) readSources(path string) (data []byte, dir string, list *config.SourcesList, err error) {
+	data, err = os.ReadFile(path)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("read config: %w (give another file with -config PATH)", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("read config: %w", err)
+	}
+	dir = filepath.Dir(abs)
+	list, err = config.FindSources(data)
+	if err != nil {
+		if _, perr := config.Parse(path, dir, data); perr != nil {
+			return nil, "", nil, e.refuse(path, perr)
+		}
+		return nil, "", nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return data, dir, list, nil
 }
 
 // parseOneArg parses a command's flags and its one positional argument,
@@ -167,7 +172,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 // refuse prints the problems feeds.yaml already has, one per line, and
 // fails the import.
 func (e *env) refuse(path string, err error) error {
-	var ps Problems
+	var ps config.Problems
 	if !errors.As(err, &ps) {
 		return err
 	}
@@ -178,273 +183,10 @@ func (e *env) refuse(path string, err error) error {
 	return errReported
 }
 
-// cleanTitle collapses white space and drops invisible characters, so that
-// a title fits on one YAML line.
-func cleanTitle(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	return strings.Map(func(r rune) rune {
-		if r != ' ' && !unicode.IsPrint(r) {
-			return -1
-		}
-		return r
-	}, s)
-}
-
-// sourcesList is where the top-level sources list of feeds.yaml ends, how
-// its items are indented, and what is in it.
-type sourcesList struct {
-	insertAt  int    // byte offset where new items go
-	afterLine int    // the line they go after; 0 means the end of the file
-	header    string // written before the items: "sources:" when the key is missing
-	newline   string // the file's line ending
-	dash, key int    // columns (from 0) of an item's "-" and of its keys
-
-	ids  map[string]bool   // source ids in use
-	urls map[string]string // normalized url -> source id
-}
-
-// findSources reads just enough of feeds.yaml to insert items into its
-// sources list. It needs a block-style list (or an empty sources: key).
-func findSources(data []byte) (*sourcesList, error) {
-	l := &sourcesList{dash: 2, key: 4, newline: "\n", ids: map[string]bool{}, urls: map[string]string{}}
-	lines := splitLines(data)
-	if len(lines) > 0 {
-		if nl := lineBreak(lines[0]); nl != "" {
-			l.newline = nl
-		}
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, err
-	}
-	var root *yaml.Node
-	if len(doc.Content) > 0 {
-		root = doc.Content[0]
-	}
-	if root != nil && (root.Kind != yaml.MappingNode || root.Style&yaml.FlowStyle != 0) {
-		return nil, errors.New("the top level is not a block mapping of keys (storage:, sources:, sections: ...), so newsdesk import cannot add to it")
-	}
-	var keyNode, seq, next *yaml.Node
-	if root != nil {
-		for i := 0; i+1 < len(root.Content); i += 2 {
-			if root.Content[i].Value == "sources" {
-				keyNode, seq = root.Content[i], root.Content[i+1]
-				if i+2 < len(root.Content) {
-					next = root.Content[i+2]
-				}
-				break
-			}
-		}
-	}
-	if keyNode == nil {
-		// No sources key: a new block at the end of the (first) document.
-		from := 0
-		if root != nil {
-			from = root.Line - 1
-		}
-		end := docEnd(lines, from)
-		for _, line := range lines[:end] {
-			l.insertAt += len(line)
-		}
-		l.header = "sources:" + l.newline
-		if end > 0 && lineBreak(lines[end-1]) == "" {
-			l.header = l.newline + l.header
-		}
-		if len(bytes.TrimSpace(data[:l.insertAt])) > 0 {
-			l.header = l.newline + l.header
-		}
-		return l, nil
-	}
-	switch {
-	case seq.Kind == yaml.SequenceNode && seq.Style&yaml.FlowStyle != 0:
-		return nil, fmt.Errorf("line %d: sources is a [...] list: write it as a block list (one \"- id: ...\" per source) to import into it", seq.Line)
-	case seq.Kind == yaml.SequenceNode:
-		if len(seq.Content) > 0 {
-			l.dash = seq.Column - 1
-			l.key = l.dash + 2
-			if first := seq.Content[0]; first.Kind == yaml.MappingNode && first.Column-1 > l.dash {
-				l.key = first.Column - 1
-			}
-		}
-		for _, item := range seq.Content {
-			l.remember(item)
-		}
-	case seq.Kind == yaml.ScalarNode && seq.Tag == "!!null":
-		l.dash, l.key = keyNode.Column-1+2, keyNode.Column-1+4
-	default:
-		return nil, fmt.Errorf("line %d: sources is not a list", seq.Line)
-	}
-
-	// The list ends at the last line, before the next top-level key, that
-	// is content or a comment indented under sources:. A comment at the
-	// key's own indentation belongs to what comes after.
-	end := docEnd(lines, keyNode.Line)
-	if next != nil {
-		end = next.Line - 1
-	}
-	last := keyNode.Line - 1
-	for i := end - 1; i >= keyNode.Line; i-- {
-		text := string(lines[i][:len(lines[i])-len(lineBreak(lines[i]))])
-		trimmed := strings.TrimLeft(text, " \t")
-		indent := len(text) - len(trimmed)
-		if trimmed == "" || strings.HasPrefix(trimmed, "#") && indent <= keyNode.Column-1 {
-			continue
-		}
-		last = i
-		break
-	}
-	for _, line := range lines[:last+1] {
-		l.insertAt += len(line)
-	}
-	l.afterLine = last + 1
-	if nl := lineBreak(lines[last]); nl != "" {
-		l.newline = nl
-	} else {
-		l.header = l.newline // the file ends without a line break
-	}
-	return l, nil
-}
-
-// splitLines splits YAML text after each line break, where yaml.v3 sees
-// them (and counts lines): CR LF, LF, CR, NEL, LS and PS.
-func splitLines(data []byte) [][]byte {
-	var lines [][]byte
-	for len(data) > 0 {
-		i := bytes.IndexFunc(data, isLineBreak)
-		if i < 0 {
-			lines = append(lines, data)
-			break
-		}
-		_, size := utf8.DecodeRune(data[i:])
-		if data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n' {
-			size = 2
-		}
-		lines = append(lines, data[:i+size])
-		data = data[i+size:]
-	}
-	return lines
-}
-
-func isLineBreak(r rune) bool {
-	return r == '\n' || r == '\r' || r == '\u0085' || r == '\u2028' || r == '\u2029'
-}
-
-// lineBreak returns the line break that ends line, or "".
-func lineBreak(line []byte) string {
-	if bytes.HasSuffix(line, []byte("\r\n")) {
-		return "\r\n"
-	}
-	r, size := utf8.DecodeLastRune(line)
-	if size > 0 && isLineBreak(r) {
-		return string(line[len(line)-size:])
-	}
-	return ""
-}
-
-// docEnd returns the index of the first line from from on that starts
-// another YAML document (--- or ...), or len(lines).
-func docEnd(lines [][]byte, from int) int {
-	for i := from; i < len(lines); i++ {
-		for _, marker := range []string{"---", "..."} {
-			rest, ok := bytes.CutPrefix(lines[i], []byte(marker))
-			if ok && (len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || lineBreak(rest) == string(rest)) {
-				return i
-			}
-		}
-	}
-	return len(lines)
-}
-
-// remember records an existing source's id and url.
-func (l *sourcesList) remember(item *yaml.Node) {
-	if item.Kind != yaml.MappingNode {
-		return
-	}
-	var id, u string
-	for i := 0; i+1 < len(item.Content); i += 2 {
-		switch k, v := item.Content[i], item.Content[i+1]; k.Value {
-		case "id":
-			id = v.Value
-		case "url":
-			u = v.Value
-		}
-	}
-	if id != "" {
-		l.ids[id] = true
-	}
-	if u != "" {
-		l.urls[normalizeURL(u)] = id
-	}
-}
-
-// newSource is a source to add to feeds.yaml.
-type newSource struct {
-	ID, Title, URL string
-	Tags           []string
-}
-
-// render returns the YAML text to insert for srcs, indented like the
-// existing items; nothing when there is nothing to add.
-func (l *sourcesList) render(srcs []newSource, from string) []byte {
-	if len(srcs) == 0 {
-		return nil
-	}
-	var b strings.Builder
-	nl := l.newline
-	dash := strings.Repeat(" ", l.dash)
-	key := strings.Repeat(" ", l.key)
-	b.WriteString(l.header)
-	fmt.Fprintf(&b, "%s# Imported from %s by newsdesk import.%s", dash, cleanTitle(from), nl)
-	for _, s := range srcs {
-		fmt.Fprintf(&b, "%s-%sid: %s%s", dash, strings.Repeat(" ", l.key-l.dash-1), yamlScalar(s.ID), nl)
-		if s.Title != "" {
-			fmt.Fprintf(&b, "%stitle: %s%s", key, yamlScalar(s.Title), nl)
-		}
-		fmt.Fprintf(&b, "%surl: %s%s", key, yamlScalar(s.URL), nl)
-		if len(s.Tags) > 0 {
-			tags := make([]string, len(s.Tags))
-			for i, t := range s.Tags {
-				tags[i] = yamlScalar(t)
-			}
-			fmt.Fprintf(&b, "%stags: [%s]%s", key, strings.Join(tags, ", "), nl)
-		}
-	}
-	return []byte(b.String())
-}
-
-// yamlScalar writes s as a plain YAML scalar when that reads back as the
-// same string, and double-quoted otherwise ("null", "no", "a: b", "#1").
-func yamlScalar(s string) string {
-	var n yaml.Node
-	if s != "" && !strings.ContainsAny(s, "\"\\\n\r\t") && yaml.Unmarshal([]byte("k: "+s), &n) == nil &&
-		len(n.Content) == 1 && len(n.Content[0].Content) == 2 {
-		if v := n.Content[0].Content[1]; v.Kind == yaml.ScalarNode && v.Tag == "!!str" && v.Style == 0 && v.Value == s {
-			return s
-		}
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r > 0xffff && !unicode.IsPrint(r):
-			fmt.Fprintf(&b, `\U%08x`, r)
-		case r < 0x20 || r == 0x7f || !unicode.IsPrint(r) && r != ' ':
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
 // importPlan is what an import does with each feed of the OPML file.
 type importPlan struct {
-	add   []newSource
-	notes []string // "LINE: message" for each feed skipped or merged, in file order
+	add   []newsdesk.Source // the sources to add: ID, Title, URL and Tags
+	notes []string          // "LINE: message" for each feed skipped or merged, in file order
 
 	present, notHTTP, notFeed int
 }
@@ -452,9 +194,18 @@ type importPlan struct {
 // planImport decides which feeds become sources, with which ids and tags.
 // A feed listed in several folders (Feedly and Inoreader export it once per
 // folder) becomes one source with all the folders' tags.
-func planImport(feeds []opml.Feed, l *sourcesList) importPlan {
+func planImport(feeds []opml.Feed, l *config.SourcesList) importPlan {
 	var p importPlan
-	taken := maps.Clone(l.ids)
+	taken := map[string]bool{}  // ids in use
+	have := map[string]string{} // normalized url -> the id of the source with it
+	for _, s := range l.Sources {
+		if s.ID != "" {
+			taken[s.ID] = true
+		}
+		if s.URL != "" {
+			have[normalizeURL(s.URL)] = s.ID
+		}
+	}
 	seen := map[string]int{} // normalized url -> index in p.add
 	firstLine := map[string]int{}
 	present := map[string]bool{}
@@ -474,7 +225,7 @@ func planImport(feeds []opml.Feed, l *sourcesList) importPlan {
 			continue
 		}
 		norm := normalizeURL(f.URL)
-		if id, ok := l.urls[norm]; ok {
+		if id, ok := have[norm]; ok {
 			if !present[norm] { // a feed listed in two folders counts once
 				p.present++
 			}
@@ -496,10 +247,10 @@ func planImport(feeds []opml.Feed, l *sourcesList) importPlan {
 			p.notes = append(p.notes, fmt.Sprintf("%d: %s is also at line %d: one source with the tags of both folders", f.Line, f, firstLine[norm]))
 			continue
 		}
-		id := makeID(f.Title, f.URL, taken)
+		id := config.MakeID(f.Title, f.URL, taken)
 		taken[id] = true
 		seen[norm], firstLine[norm] = len(p.add), f.Line
-		p.add = append(p.add, newSource{ID: id, Title: f.Title, URL: f.URL, Tags: tags})
+		p.add = append(p.add, newsdesk.Source{ID: id, Title: f.Title, URL: f.URL, Tags: tags})
 	}
 	return p
 }
@@ -509,7 +260,7 @@ func planImport(feeds []opml.Feed, l *sourcesList) importPlan {
 func folderTags(folders []string) []string {
 	var tags []string
 	for _, f := range folders {
-		if t := slug(f, maxIDLen); t != "" && !slices.Contains(tags, t) {
+		if t := config.Slug(f); t != "" && !slices.Contains(tags, t) {
 			tags = append(tags, t)
 		}
 	}
@@ -528,7 +279,7 @@ func (p importPlan) summary(path string) string {
 
 // unpublishedNote tells the operator which new sources no section
 // publishes yet: a section's tags may already take some of them in.
-func unpublishedNote(cfg *Config, added []newSource) string {
+func unpublishedNote(cfg *config.Config, added []newsdesk.Source) string {
 	published := map[string]bool{}
 	for _, sec := range cfg.Sections {
 		for _, id := range sec.Sources {
@@ -584,109 +335,6 @@ func normalizeURL(s string) string {
 	u.RawPath = strings.TrimRight(u.RawPath, "/")
 	u.Fragment, u.RawFragment = "", ""
 	return u.String()
-}
-
-const maxIDLen = 64
-
-// makeID returns an id for a new source that matches idPattern and is not
-// in taken: the title as a slug, else (a title in a script with no
-// transliteration here, or none at all) the url's host and path, with -2,
-// -3... when it is taken.
-func makeID(title, feedURL string, taken map[string]bool) string {
-	base := slug(title, maxIDLen)
-	if base == "" {
-		if u, err := url.Parse(feedURL); err == nil {
-			base = slug(strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")+u.Path, maxIDLen)
-		}
-	}
-	if base == "" {
-		base = "feed"
-	}
-	if !taken[base] {
-		return base
-	}
-	for n := 2; ; n++ {
-		suffix := "-" + strconv.Itoa(n)
-		id := cut(base, maxIDLen-len(suffix)) + suffix
-		if !taken[id] {
-			return id
-		}
-	}
-}
-
-// slug makes s a lower-case ASCII id of at most max bytes: Latin letters
-// lose their accents, Cyrillic is transliterated, apostrophes vanish
-// ("John's" -> johns), and every other run of characters becomes one "-".
-func slug(s string, max int) string {
-	var b strings.Builder
-	dash := false
-	write := func(t string) {
-		if dash && b.Len() > 0 {
-			b.WriteByte('-')
-		}
-		dash = false
-		b.WriteString(t)
-	}
-	for _, r := range strings.ToLower(s) {
-		switch {
-		case 'a' <= r && r <= 'z' || '0' <= r && r <= '9':
-			write(string(r))
-		case r == '\'' || r == '’' || r == 'ʼ' || unicode.Is(unicode.Mn, r):
-			// Apostrophes join words; combining accents just go.
-		default:
-			if t, ok := translit[r]; ok {
-				if t != "" {
-					write(t)
-				}
-				continue
-			}
-			dash = true
-		}
-	}
-	return cut(b.String(), max)
-}
-
-// cut shortens a slug to at most max bytes, at a "-" when there is one in
-// the second half, so that words stay whole.
-func cut(s string, max int) string {
-	if len(s) > max {
-		s = s[:max]
-		if i := strings.LastIndexByte(s, '-'); i > max/2 {
-			s = s[:i]
-		}
-	}
-	return strings.Trim(s, "-")
-}
-
-// translit maps lower-case letters to ASCII: Latin letters with accents
-// and ligatures, and Cyrillic (Russian, Ukrainian, Belarusian, Serbian,
-// Macedonian, Bulgarian) in the simple scheme news sites use for URLs.
-var translit = map[rune]string{}
-
-func init() {
-	for ascii, letters := range map[string]string{
-		"a": "àáâãäåāăąǎ", "ae": "æ", "c": "çćĉċč", "d": "ďđð", "e": "èéêëēĕėęě",
-		"g": "ĝğġģ", "h": "ĥħ", "i": "ìíîïĩīĭįı", "ij": "ĳ", "j": "ĵ", "k": "ķ",
-		"l": "ĺļľŀł", "n": "ñńņňŉ", "o": "òóôõöøōŏőǒ", "oe": "œ", "r": "ŕŗř",
-		"s": "śŝşšș", "ss": "ß", "t": "ţťŧț", "th": "þ", "u": "ùúûüũūŭůűųǔ",
-		"w": "ŵ", "y": "ýÿŷ", "z": "źżž",
-
-		"b": "б", "v": "в", "f": "ф", "m": "м", "p": "п", "zh": "ж", "kh": "х",
-		"ts": "ц", "ch": "ч", "sh": "ш", "shch": "щ", "yu": "ю", "ya": "я", "ye": "є",
-		"yi": "ї", "dj": "ђ", "lj": "љ", "nj": "њ", "dz": "џѕ", "gj": "ѓ", "kj": "ќ",
-	} {
-		for _, r := range letters {
-			translit[r] = ascii
-		}
-	}
-	// Cyrillic letters that share an ASCII letter with the ones above.
-	for r, ascii := range map[rune]string{
-		'а': "a", 'г': "g", 'ґ': "g", 'д': "d", 'е': "e", 'ё': "e", 'э': "e", 'з': "z",
-		'и': "i", 'і': "i", 'й': "y", 'ы': "y", 'к': "k", 'л': "l", 'н': "n", 'о': "o",
-		'р': "r", 'с': "s", 'т': "t", 'у': "u", 'ў': "u", 'ј': "j", 'ћ': "c", 'ъ': "", 'ь': "",
-	} {
-		translit[r] = ascii
-	}
 }
 
 // writeFileAtomic replaces the file at path, which held old, with data: a

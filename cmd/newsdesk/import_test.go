@@ -11,74 +11,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/opml"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-func TestImportMakeID(t *testing.T) {
-	long := strings.Repeat("Breaking news from everywhere ", 5)
-	tests := []struct {
-		name, title, url string
-		taken            []string
-		want             string
-	}{
-		{"plain", "The Moscow Times", "https://www.themoscowtimes.com/rss/news", nil, "the-moscow-times"},
-		{"punctuation", "Ars Technica - All content", "https://feeds.arstechnica.com/arstechnica/index", nil, "ars-technica-all-content"},
-		{"apostrophe", "John’s musings", "https://blogs.example.com/~john/posts.rss", nil, "johns-musings"},
-		{"accents", "Süddeutsche Zeitung", "https://rss.sueddeutsche.de/rss/Topthemen", nil, "suddeutsche-zeitung"},
-		{"french", "Le Monde.fr - Actualités", "https://www.lemonde.fr/rss/une.xml", nil, "le-monde-fr-actualites"},
-		{"dotted capital I", "İstanbul Haber", "https://istanbul.example/rss", nil, "istanbul-haber"},
-		{"cyrillic", "Медуза", "https://meduza.io/rss/all", nil, "meduza"},
-		{"cyrillic words", "Новая газета Европа", "https://novayagazeta.eu/feed/rss", nil, "novaya-gazeta-evropa"},
-		{"hard sign", "Коммерсантъ", "https://www.kommersant.ru/RSS/news.xml", nil, "kommersant"},
-		{"ukrainian", "Українська правда", "https://www.pravda.com.ua/rss/", nil, "ukrayinska-pravda"},
-		{"serbian", "Политика: Ђоковић", "https://www.politika.rs/rss", nil, "politika-djokovic"},
-		{"emoji around", "🚀 Space.com 🚀", "https://www.space.com/feeds/all", nil, "space-com"},
-		{"emoji only: url", "📰📰", "https://www.Example.com/Feeds/All.xml", nil, "example-com-feeds-all-xml"},
-		{"no transliteration: url", "日本経済新聞", "https://assets.wor.jp/rss/rdf/nikkei/news.rdf", nil, "assets-wor-jp-rss-rdf-nikkei-news-rdf"},
-		{"no title: url", "", "http://feeds.kottke.org/main", nil, "feeds-kottke-org-main"},
-		{"non-ASCII host", "★", "https://例え.jp/", nil, "jp"},
-		{"nothing usable", "★", "https://例え.テスト/", nil, "feed"},
-		{"long title cut at a word", long, "https://x.example/", nil, "breaking-news-from-everywhere-breaking-news-from-everywhere"},
-		{"long word cut hard", strings.Repeat("a", 100), "https://x.example/", nil, strings.Repeat("a", 64)},
-		{"taken", "Hacker News", "https://news.ycombinator.com/rss", []string{"hacker-news"}, "hacker-news-2"},
-		{"taken twice", "Hacker News", "https://news.ycombinator.com/rss", []string{"hacker-news", "hacker-news-2"}, "hacker-news-3"},
-		{"taken, long", strings.Repeat("b", 64), "https://x.example/", []string{strings.Repeat("b", 64)}, strings.Repeat("b", 62) + "-2"},
-		{"taken url fallback", "日本", "https://nhk.jp/", []string{"nhk-jp"}, "nhk-jp-2"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			taken := map[string]bool{}
-			for _, id := range tt.taken {
-				taken[id] = true
-			}
-			got := makeID(tt.title, tt.url, taken)
-			if got != tt.want {
-				t.Errorf("makeID(%q, %q) = %q, want %q", tt.title, tt.url, got, tt.want)
-			}
-			if !idPattern.MatchString(got) {
-				t.Errorf("makeID(%q, %q) = %q, which does not match %s", tt.title, tt.url, got, idPattern)
-			}
-		})
-	}
-}
-
-func FuzzImportMakeID(f *testing.F) {
-	f.Add("Медуза", "https://meduza.io/rss/all")
-	f.Add("🚀", "feed://x")
-	f.Add(strings.Repeat("ab-", 40), "https://x.example/"+strings.Repeat("c", 80))
-	f.Fuzz(func(t *testing.T, title, u string) {
-		taken := map[string]bool{}
-		for range 3 {
-			id := makeID(title, u, taken)
-			if !idPattern.MatchString(id) || taken[id] {
-				t.Fatalf("makeID(%q, %q) = %q: not a valid new id", title, u, id)
-			}
-			taken[id] = true
-		}
-	})
-}
 
 func TestImportNormalizeURL(t *testing.T) {
 	same := [][2]string{
@@ -107,14 +44,14 @@ func TestImportNormalizeURL(t *testing.T) {
 }
 
 // insertFeeds is what cmdImport does to the text of feeds.yaml.
-func insertFeeds(t testing.TB, config string, feeds []opml.Feed) (string, importPlan) {
+func insertFeeds(t testing.TB, cfg string, feeds []opml.Feed) (string, importPlan) {
 	t.Helper()
-	l, err := findSources([]byte(config))
+	l, err := config.FindSources([]byte(cfg))
 	if err != nil {
-		t.Fatalf("findSources() error = %v", err)
+		t.Fatalf("FindSources() error = %v", err)
 	}
 	plan := planImport(feeds, l)
-	return config[:l.insertAt] + string(l.render(plan.add, "x.opml")) + config[l.insertAt:], plan
+	return string(l.Insert([]byte(cfg), l.Render(plan.add, "x.opml"))), plan
 }
 
 // checkOnlyInserted fails unless got is old with whole lines inserted at
@@ -123,7 +60,7 @@ func checkOnlyInserted(t testing.TB, old, got string) {
 	t.Helper()
 	n := len(got) - len(old)
 	for i := 0; n >= 0 && i <= len(old); i++ {
-		atLine := i == 0 || i == len(old) || lineBreak([]byte(old[:i])) != "" && (old[i-1] != '\r' || old[i] != '\n')
+		atLine := i == 0 || i == len(old) || old[i-1] == '\n' || old[i-1] == '\r' && old[i] != '\n'
 		if atLine && got[:i] == old[:i] && got[i+n:] == old[i:] {
 			return
 		}
@@ -131,96 +68,8 @@ func checkOnlyInserted(t testing.TB, old, got string) {
 	t.Errorf("the import changed the file instead of inserting lines into it:\n--- before\n%s\n--- after\n%s", old, got)
 }
 
-func TestImportFindSources(t *testing.T) {
-	feeds := []opml.Feed{{Title: "New", URL: "https://new.example/feed", Folders: []string{"Tech"}}}
-	added := "# Imported from x.opml by newsdesk import.\n- id: new\n  title: New\n  url: https://new.example/feed\n  tags: [tech]\n"
-	indent := func(n int, s string) string {
-		lines := strings.SplitAfter(s, "\n")
-		for i, l := range lines {
-			if l != "" {
-				lines[i] = strings.Repeat(" ", n) + l
-			}
-		}
-		return strings.Join(lines, "")
-	}
-	tests := []struct {
-		name, config, want string
-	}{
-		{
-			"indented list, comments, blank line",
-			"sources:\n  - id: a   # first\n    url: https://a.example/\n\n# Sections publish sources.\nsections:\n  - id: s\n    sources: [a]\n",
-			"sources:\n  - id: a   # first\n    url: https://a.example/\n" + indent(2, added) + "\n# Sections publish sources.\nsections:\n  - id: s\n    sources: [a]\n",
-		},
-		{
-			"list at the key's indentation",
-			"sources:\n- id: a\n  url: https://a.example/\n# Sections follow.\nsections:\n- id: s\n  sources: [a]\n",
-			"sources:\n- id: a\n  url: https://a.example/\n" + added + "# Sections follow.\nsections:\n- id: s\n  sources: [a]\n",
-		},
-		{
-			"commented-out item stays with the list",
-			"sources:\n  - id: a\n    url: https://a.example/\n  # - id: b\n  #   url: https://b.example/\n\nsections:\n  - id: s\n    sources: [a]\n",
-			"sources:\n  - id: a\n    url: https://a.example/\n  # - id: b\n  #   url: https://b.example/\n" + indent(2, added) + "\nsections:\n  - id: s\n    sources: [a]\n",
-		},
-		{
-			"wide indentation",
-			"sources:\n    -   id: a\n        url: https://a.example/\nsections:\n    -   id: s\n        sources: [a]\n",
-			"sources:\n    -   id: a\n        url: https://a.example/\n    # Imported from x.opml by newsdesk import.\n    -   id: new\n        title: New\n        url: https://new.example/feed\n        tags: [tech]\nsections:\n    -   id: s\n        sources: [a]\n",
-		},
-		{
-			"sources last, no final newline",
-			"sections:\n  - id: s\n    tags: [tech]\nsources:\n  - id: a\n    url: https://a.example/\n    tags: [tech]",
-			"sections:\n  - id: s\n    tags: [tech]\nsources:\n  - id: a\n    url: https://a.example/\n    tags: [tech]\n" + indent(2, added),
-		},
-		{
-			"empty sources key with a comment",
-			"sources:   # none yet\n  # add feeds here\nsections:\n  - id: s\n    tags: [tech]\n",
-			"sources:   # none yet\n  # add feeds here\n" + indent(2, added) + "sections:\n  - id: s\n    tags: [tech]\n",
-		},
-		{
-			"no sources key",
-			"# Sections first.\nsections:\n  - id: s\n    tags: [tech]\n",
-			"# Sections first.\nsections:\n  - id: s\n    tags: [tech]\n\nsources:\n" + indent(2, added),
-		},
-		{
-			"CRLF line endings",
-			"sources:\r\n  - id: a\r\n    url: https://a.example/\r\nsections:\r\n  - id: s\r\n    sources: [a]\r\n",
-			"sources:\r\n  - id: a\r\n    url: https://a.example/\r\n" + strings.ReplaceAll(indent(2, added), "\n", "\r\n") + "sections:\r\n  - id: s\r\n    sources: [a]\r\n",
-		},
-		{
-			"block scalar in the last item",
-			"sources:\n  - id: a\n    url: https://a.example/\n    title: |\n      A title\n      # not a comment\n\nsections:\n  - id: s\n    sources: [a]\n",
-			"sources:\n  - id: a\n    url: https://a.example/\n    title: |\n      A title\n      # not a comment\n" + indent(2, added) + "\nsections:\n  - id: s\n    sources: [a]\n",
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, _ := insertFeeds(t, tt.config, feeds)
-			if got != tt.want {
-				t.Errorf("import into\n%s\ngot\n%s\nwant\n%s", tt.config, got, tt.want)
-			}
-			checkOnlyInserted(t, tt.config, got)
-			if _, err := parseConfig("feeds.yaml", t.TempDir(), []byte(got)); err != nil {
-				t.Errorf("the result is not a valid config: %v", err)
-			}
-		})
-	}
-}
-
-func TestImportFindSourcesRefuses(t *testing.T) {
-	for _, config := range []string{
-		"sources: []\nsections: []\n",
-		"sources: [{id: a, url: 'https://a.example/'}]\n",
-		"{sections: [], storage: {path: x.db}}\n",
-		"sources: a-string\n",
-	} {
-		if l, err := findSources([]byte(config)); err == nil {
-			t.Errorf("findSources(%q) = %+v, want an error", config, l)
-		}
-	}
-}
-
 func TestImportPlan(t *testing.T) {
-	config := "sources:\n  - id: moscow-times\n    url: https://www.TheMoscowTimes.com/rss/news\n  - id: hacker-news\n    url: https://hn.example/other\nsections:\n  - id: s\n    sources: [moscow-times]\n"
+	yml := "sources:\n  - id: moscow-times\n    url: https://www.TheMoscowTimes.com/rss/news\n  - id: hacker-news\n    url: https://hn.example/other\nsections:\n  - id: s\n    sources: [moscow-times]\n"
 	feeds := []opml.Feed{
 		{Title: "The Moscow Times", URL: "https://www.themoscowtimes.com/rss/news/", Line: 3},
 		{Title: "The Moscow Times", URL: "https://www.themoscowtimes.com/rss/news", Folders: []string{"Again"}, Line: 4},
@@ -231,17 +80,17 @@ func TestImportPlan(t *testing.T) {
 		{Title: "Jobs", URL: "https://news.ycombinator.com/jobs", Type: "HTML+XPath", Line: 9},
 		{Title: "null", URL: "https://null.example/", Folders: []string{"2024", "📰"}, Line: 10},
 	}
-	got, plan := insertFeeds(t, config, feeds)
-	want := config[:strings.Index(config, "sections:")] +
+	got, plan := insertFeeds(t, yml, feeds)
+	want := yml[:strings.Index(yml, "sections:")] +
 		"  # Imported from x.opml by newsdesk import.\n" +
 		"  - id: hacker-news-2\n    title: Hacker News\n    url: https://news.ycombinator.com/rss\n    tags: [tech, must-read]\n" +
 		"  - id: hacker-news-3\n    title: Hacker News\n    url: https://hn.example/mirror\n    tags: [tech]\n" +
 		"  - id: \"null\"\n    title: \"null\"\n    url: https://null.example/\n    tags: [\"2024\"]\n" +
-		config[strings.Index(config, "sections:"):]
+		yml[strings.Index(yml, "sections:"):]
 	if got != want {
 		t.Errorf("import got\n%s\nwant\n%s", got, want)
 	}
-	if _, err := parseConfig("feeds.yaml", t.TempDir(), []byte(got)); err != nil {
+	if _, err := config.Parse("feeds.yaml", t.TempDir(), []byte(got)); err != nil {
 		t.Errorf("the result is not a valid config: %v", err)
 	}
 	if s, want := plan.summary("feeds.yaml"), "3 sources (3 skipped: already present 1, not http(s) 1, not a feed 1) into feeds.yaml"; s != want {
@@ -257,32 +106,6 @@ func TestImportPlan(t *testing.T) {
 	}
 	if !slices.Equal(plan.notes, wantNotes) {
 		t.Errorf("notes =\n%s\nwant\n%s", strings.Join(plan.notes, "\n"), strings.Join(wantNotes, "\n"))
-	}
-}
-
-func TestImportYAMLScalar(t *testing.T) {
-	for s, want := range map[string]string{
-		"The Moscow Times":             "The Moscow Times",
-		"research!rsc":                 "research!rsc",
-		"https://x.example/a?b=1&c=#d": "https://x.example/a?b=1&c=#d",
-		"Медуза":                       "Медуза",
-		"null":                         `"null"`,
-		"yes":                          "yes", // a string in YAML 1.2, and to yaml.v3
-		"true":                         `"true"`,
-		"1843":                         `"1843"`,
-		"Hacker News: jobs":            `"Hacker News: jobs"`,
-		"C# in depth":                  "C# in depth",
-		"Tips #1":                      `"Tips #1"`,
-		"- dash":                       `"- dash"`,
-		"[bracket]":                    `"[bracket]"`,
-		"*star":                        `"*star"`,
-		`say "hi" \o/`:                 `"say \"hi\" \\o/"`,
-		"@home":                        `"@home"`,
-		"'quoted'":                     `"'quoted'"`,
-	} {
-		if got := yamlScalar(s); got != want {
-			t.Errorf("yamlScalar(%q) = %s, want %s", s, got, want)
-		}
 	}
 }
 
@@ -302,15 +125,15 @@ func TestImportGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	config := filepath.Join(t.TempDir(), "feeds.yaml")
-	if err := os.WriteFile(config, orig, 0o644); err != nil {
+	cfgFile := filepath.Join(t.TempDir(), "feeds.yaml")
+	if err := os.WriteFile(cfgFile, orig, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := runImport(t, "import", "-config", config, "testdata/opml/feedly.opml")
+	code, stdout, stderr := runImport(t, "import", "-config", cfgFile, "testdata/opml/feedly.opml")
 	if code != 0 {
 		t.Fatalf("newsdesk import: exit %d, stderr:\n%s", code, stderr)
 	}
-	got, err := os.ReadFile(config)
+	got, err := os.ReadFile(cfgFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,10 +151,10 @@ func TestImportGolden(t *testing.T) {
 		t.Errorf("feeds.yaml after the import =\n%s\nwant (%s; go test -run TestImportGolden -update rewrites it)\n%s", got, golden, want)
 	}
 	checkOnlyInserted(t, string(orig), string(got))
-	if _, err := LoadConfig(config); err != nil {
-		t.Errorf("LoadConfig() after the import: %v", err)
+	if _, err := config.Load(cfgFile); err != nil {
+		t.Errorf("config.Load() after the import: %v", err)
 	}
-	wantOut := "imported 4 sources (1 skipped: already present 1, not http(s) 0) into " + config + "\n" +
+	wantOut := "imported 4 sources (1 skipped: already present 1, not http(s) 0) into " + cfgFile + "\n" +
 		"they are in no section yet: add them to a section's sources or tags to publish them (their tags: must-read, news, tech)\n"
 	if stdout != wantOut {
 		t.Errorf("stdout =\n%s\nwant\n%s", stdout, wantOut)
@@ -345,25 +168,25 @@ func TestImportCommand(t *testing.T) {
 	}
 	feedly := "testdata/opml/feedly.opml"
 	setup := func(t *testing.T, content []byte, mode os.FileMode) string {
-		config := filepath.Join(t.TempDir(), "feeds.yaml")
-		if err := os.WriteFile(config, content, mode); err != nil {
+		cfgFile := filepath.Join(t.TempDir(), "feeds.yaml")
+		if err := os.WriteFile(cfgFile, content, mode); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Chmod(config, mode); err != nil { // past the umask
+		if err := os.Chmod(cfgFile, mode); err != nil { // past the umask
 			t.Fatal(err)
 		}
-		return config
+		return cfgFile
 	}
-	unchanged := func(t *testing.T, config string, want []byte) {
+	unchanged := func(t *testing.T, cfgFile string, want []byte) {
 		t.Helper()
-		got, err := os.ReadFile(config)
+		got, err := os.ReadFile(cfgFile)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("%s changed:\n%s", config, got)
+			t.Errorf("%s changed:\n%s", cfgFile, got)
 		}
-		entries, _ := os.ReadDir(filepath.Dir(config))
+		entries, _ := os.ReadDir(filepath.Dir(cfgFile))
 		for _, e := range entries {
 			if strings.Contains(e.Name(), ".import-") {
 				t.Errorf("temporary file %s left behind", e.Name())
@@ -372,34 +195,34 @@ func TestImportCommand(t *testing.T) {
 	}
 
 	t.Run("keeps the file mode and leaves no temporary file", func(t *testing.T) {
-		config := setup(t, shipped, 0o640)
-		if code, _, stderr := runImport(t, "import", "-config", config, feedly); code != 0 {
+		cfgFile := setup(t, shipped, 0o640)
+		if code, _, stderr := runImport(t, "import", "-config", cfgFile, feedly); code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
-		fi, err := os.Stat(config)
+		fi, err := os.Stat(cfgFile)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if fi.Mode().Perm() != 0o640 {
 			t.Errorf("mode after import = %v, want 0640", fi.Mode().Perm())
 		}
-		got, _ := os.ReadFile(config)
-		unchanged(t, config, got)
+		got, _ := os.ReadFile(cfgFile)
+		unchanged(t, cfgFile, got)
 	})
 
 	t.Run("flags after the file, dry run", func(t *testing.T) {
-		config := setup(t, shipped, 0o644)
-		code, stdout, stderr := runImport(t, "import", feedly, "-dry-run", "-config", config)
+		cfgFile := setup(t, shipped, 0o644)
+		code, stdout, stderr := runImport(t, "import", feedly, "-dry-run", "-config", cfgFile)
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
-		unchanged(t, config, shipped)
+		unchanged(t, cfgFile, shipped)
 		if !strings.HasPrefix(stdout, "  # Imported from feedly.opml by newsdesk import.\n  - id: the-verge\n") {
 			t.Errorf("dry run stdout =\n%s\nwant the YAML to insert", stdout)
 		}
 		for _, want := range []string{
 			`feedly.opml:14: skip "The Moscow Times" (https://www.themoscowtimes.com/rss/news/): already in feeds.yaml as source "moscow-times"`,
-			"dry run: would import 4 sources (1 skipped: already present 1, not http(s) 0) into " + config + ", after line 23; nothing was written",
+			"dry run: would import 4 sources (1 skipped: already present 1, not http(s) 0) into " + cfgFile + ", after line 23; nothing was written",
 		} {
 			if !strings.Contains(stderr, want) {
 				t.Errorf("dry run stderr =\n%s\nwant a line %q", stderr, want)
@@ -408,23 +231,23 @@ func TestImportCommand(t *testing.T) {
 	})
 
 	t.Run("second import changes nothing", func(t *testing.T) {
-		config := setup(t, shipped, 0o644)
-		runImport(t, "import", "-config", config, feedly)
-		once, _ := os.ReadFile(config)
-		code, stdout, _ := runImport(t, "import", "-config", config, feedly)
+		cfgFile := setup(t, shipped, 0o644)
+		runImport(t, "import", "-config", cfgFile, feedly)
+		once, _ := os.ReadFile(cfgFile)
+		code, stdout, _ := runImport(t, "import", "-config", cfgFile, feedly)
 		if code != 0 {
 			t.Fatalf("exit %d", code)
 		}
-		unchanged(t, config, once)
-		if want := "imported 0 sources (5 skipped: already present 5, not http(s) 0) into " + config + "; " + config + " is unchanged\n"; stdout != want {
+		unchanged(t, cfgFile, once)
+		if want := "imported 0 sources (5 skipped: already present 5, not http(s) 0) into " + cfgFile + "; " + cfgFile + " is unchanged\n"; stdout != want {
 			t.Errorf("stdout = %q, want %q", stdout, want)
 		}
 	})
 
 	t.Run("follows a symbolic link", func(t *testing.T) {
-		config := setup(t, shipped, 0o644)
+		cfgFile := setup(t, shipped, 0o644)
 		link := filepath.Join(t.TempDir(), "feeds.yaml")
-		if err := os.Symlink(config, link); err != nil {
+		if err := os.Symlink(cfgFile, link); err != nil {
 			t.Skip("no symbolic links here:", err)
 		}
 		if code, _, stderr := runImport(t, "import", "-config", link, feedly); code != 0 {
@@ -433,22 +256,22 @@ func TestImportCommand(t *testing.T) {
 		if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
 			t.Errorf("%s is no longer a symbolic link", link)
 		}
-		if got, _ := os.ReadFile(config); !bytes.Contains(got, []byte("id: the-verge")) {
+		if got, _ := os.ReadFile(cfgFile); !bytes.Contains(got, []byte("id: the-verge")) {
 			t.Errorf("the link's target was not imported into:\n%s", got)
 		}
 	})
 
 	t.Run("refuses a config that already has problems", func(t *testing.T) {
 		broken := []byte("sources:\n  - id: a\n    url: https://a.example/\nsections:\n  - id: s\n    sources: [b]\n")
-		config := setup(t, broken, 0o644)
-		code, stdout, stderr := runImport(t, "import", "-config", config, feedly)
+		cfgFile := setup(t, broken, 0o644)
+		code, stdout, stderr := runImport(t, "import", "-config", cfgFile, feedly)
 		if code != exitError {
 			t.Errorf("exit %d, want %d", code, exitError)
 		}
-		unchanged(t, config, broken)
+		unchanged(t, cfgFile, broken)
 		for _, want := range []string{
-			config + `:6:15: section "s": unknown source "b"`,
-			config + " has 1 problem; fix it and import again ('newsdesk check' lists them); nothing was written",
+			cfgFile + `:6:15: section "s": unknown source "b"`,
+			cfgFile + " has 1 problem; fix it and import again ('newsdesk check' lists them); nothing was written",
 		} {
 			if !strings.Contains(stderr, want) {
 				t.Errorf("stderr =\n%s\nwant %q", stderr, want)
@@ -461,16 +284,16 @@ func TestImportCommand(t *testing.T) {
 
 	t.Run("adds a sources list and publishes by tag", func(t *testing.T) {
 		orig := []byte("# Sections first; the sources come from an OPML file.\nsections:\n  - id: tech\n    tags: [tech]\n")
-		config := setup(t, orig, 0o644)
-		code, stdout, stderr := runImport(t, "import", "-config", config, feedly)
+		cfgFile := setup(t, orig, 0o644)
+		code, stdout, stderr := runImport(t, "import", "-config", cfgFile, feedly)
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
-		got, _ := os.ReadFile(config)
+		got, _ := os.ReadFile(cfgFile)
 		checkOnlyInserted(t, string(orig), string(got))
-		cfg, err := LoadConfig(config)
+		cfg, err := config.Load(cfgFile)
 		if err != nil {
-			t.Fatalf("LoadConfig() = %v", err)
+			t.Fatalf("config.Load() = %v", err)
 		}
 		if want := []string{"the-verge", "hacker-news"}; !slices.Equal(cfg.Sections[0].Sources, want) {
 			t.Errorf("section tech sources = %q, want %q", cfg.Sections[0].Sources, want)
@@ -481,12 +304,12 @@ func TestImportCommand(t *testing.T) {
 	})
 
 	t.Run("malformed OPML", func(t *testing.T) {
-		config := setup(t, shipped, 0o644)
-		code, _, stderr := runImport(t, "import", "-config", config, "testdata/opml/broken.opml")
+		cfgFile := setup(t, shipped, 0o644)
+		code, _, stderr := runImport(t, "import", "-config", cfgFile, "testdata/opml/broken.opml")
 		if code != exitError || !strings.Contains(stderr, "newsdesk import: testdata/opml/broken.opml:7: malformed OPML: element <outline> closed by </body>") {
 			t.Errorf("exit %d, stderr %q; want 1 and the file and line", code, stderr)
 		}
-		unchanged(t, config, shipped)
+		unchanged(t, cfgFile, shipped)
 	})
 
 	t.Run("usage", func(t *testing.T) {
@@ -535,7 +358,7 @@ func TestImportCorpora(t *testing.T) {
 			return nil
 		}
 		got, plan := insertFeeds(t, importCorpusConfig, feeds)
-		if _, err := parseConfig(path, ".", []byte(got)); err != nil {
+		if _, err := config.Parse(path, ".", []byte(got)); err != nil {
 			t.Errorf("%s: importing it gives an invalid config: %v\n%s", path, err, got)
 		}
 		t.Logf("%s: %s", path, plan.summary("feeds.yaml"))
@@ -547,38 +370,4 @@ func TestImportCorpora(t *testing.T) {
 	if n == 0 {
 		t.Errorf("no OPML files found under %s", root)
 	}
-}
-
-// FuzzImportFindSources checks that whatever a valid feeds.yaml looks
-// like, importing into it only inserts lines and keeps it valid, with the
-// new source in the sources list.
-func FuzzImportFindSources(f *testing.F) {
-	shipped, err := os.ReadFile("testdata/opml/feeds.yaml")
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(string(shipped))
-	f.Add(importCorpusConfig)
-	f.Add("sections:\n- id: s\n  tags: [tech]\n# end\n")
-	f.Add("sources:\n- id: a\n  url: http://a.example/\n  title: |+\n    x\n\n# c\nsections:\n")
-	f.Fuzz(func(t *testing.T, config string) {
-		if _, err := parseConfig("feeds.yaml", ".", []byte(config)); err != nil {
-			return
-		}
-		l, err := findSources([]byte(config))
-		if err != nil {
-			return
-		}
-		feeds := []opml.Feed{{Title: "Fuzz", URL: "https://fuzz.example/feed", Folders: []string{"Tech"}}}
-		plan := planImport(feeds, l)
-		got := config[:l.insertAt] + string(l.render(plan.add, "x.opml")) + config[l.insertAt:]
-		checkOnlyInserted(t, config, got)
-		cfg, err := parseConfig("feeds.yaml", ".", []byte(got))
-		if err != nil {
-			t.Fatalf("importing into\n%s\ngives an invalid config: %v\n%s", config, err, got)
-		}
-		if _, ok := cfg.Source(plan.add[0].ID); !ok {
-			t.Fatalf("importing into\n%s\ngives\n%s\nwithout source %q", config, got, plan.add[0].ID)
-		}
-	})
 }

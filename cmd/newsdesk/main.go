@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/fetcher"
 	"github.com/newsdesk/newsdesk/publisher"
 	"github.com/newsdesk/newsdesk/store"
@@ -243,17 +244,17 @@ func parse(fs *flag.FlagSet, args []string) error {
 
 // loadConfig reads feeds.yaml; problems are printed one per line and the
 // command fails.
-func (e *env) loadConfig(path string) (*Config, error) {
+func (e *env) loadConfig(path string) (*config.Config, error) {
 	return e.loadConfigContext(context.Background(), path)
 }
 
 // loadConfigContext is loadConfig that gives up once ctx is done.
-func (e *env) loadConfigContext(ctx context.Context, path string) (*Config, error) {
+func (e *env) loadConfigContext(ctx context.Context, path string) (*config.Config, error) {
 	if e.dir != "" && !filepath.IsAbs(path) {
 		path = filepath.Join(e.dir, path)
 	}
-	cfg, err := LoadConfigContext(ctx, path)
-	var ps Problems
+	cfg, err := config.LoadContext(ctx, path)
+	var ps config.Problems
 	if errors.As(err, &ps) {
 		for _, p := range ps {
 			fmt.Fprintln(e.stderr, p)
@@ -300,7 +301,7 @@ func (e *env) logger(defaultLevel slog.Level) *slog.Logger {
 }
 
 // open loads the config and opens its database; the caller closes it.
-func (e *env) open(configPath string) (*Config, *store.DB, error) {
+func (e *env) open(configPath string) (*config.Config, *store.DB, error) {
 	cfg, err := e.loadConfig(configPath)
 	if err != nil {
 		return nil, nil, err
@@ -316,7 +317,7 @@ func (e *env) open(configPath string) (*Config, *store.DB, error) {
 // process to release it. Inside `newsdesk serve` it lends the daemon's open
 // database; outside, when the file is held by a `newsdesk serve` that
 // listens on its control socket, the command is handed to it (errForward).
-func (e *env) openStore(cfg *Config, wait time.Duration) (*store.DB, error) {
+func (e *env) openStore(cfg *config.Config, wait time.Duration) (*store.DB, error) {
 	if e.daemon != nil {
 		if cfg.DBPath != e.daemon.db.Path() {
 			return nil, fmt.Errorf("this newsdesk serve uses %s, not %s: run the command with the config serve was started with", e.daemon.db.Path(), cfg.DBPath)
@@ -337,7 +338,7 @@ func (e *env) openStore(cfg *Config, wait time.Duration) (*store.DB, error) {
 		// Held: by a serve (now, or once it has started listening), whose
 		// control socket takes the command, by a run that answers the
 		// commands that read, or by another run to wait for.
-		if sock := socketPath(cfg.DBPath); daemonTakes(sock, e.command) {
+		if sock := config.SocketPath(cfg.DBPath); daemonTakes(sock, e.command) {
 			return nil, errForward{socket: sock}
 		}
 		if !time.Now().Before(deadline) {
@@ -346,17 +347,17 @@ func (e *env) openStore(cfg *Config, wait time.Duration) (*store.DB, error) {
 	}
 }
 
-func userAgent(cfg *Config) string {
+func userAgent(cfg *config.Config) string {
 	return "newsdesk/" + newsdesk.Version + " (+" + cfg.UserAgentURL + ")"
 }
 
 // newScheduler builds the fetch scheduler for the configured sources.
-func newScheduler(cfg *Config, db *store.DB, log *slog.Logger) *fetcher.Scheduler {
+func newScheduler(cfg *config.Config, db *store.DB, log *slog.Logger) *fetcher.Scheduler {
 	s := fetcher.NewScheduler(fetcher.NewClient(userAgent(cfg)), db, cfg.Sources, log)
 	s.Concurrency, s.PerHost = cfg.Concurrency, cfg.PerHost
 	return s
 }
 
-func publisherConfig(cfg *Config) publisher.Config {
+func publisherConfig(cfg *config.Config) publisher.Config {
 	return publisher.Config{BaseURL: cfg.BaseURL, Title: "newsdesk", Sources: cfg.Sources, Sections: cfg.Sections}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/store"
 )
 
@@ -61,7 +62,7 @@ func cmdPurge(ctx context.Context, e *env, args []string) error {
 // configuredIDs are the ids of the configured sources; inside serve, those
 // of serve's own configuration, so that a client's stale copy of
 // feeds.yaml cannot make serve purge a source it still fetches.
-func (e *env) configuredIDs(cfg *Config) []string {
+func (e *env) configuredIDs(cfg *config.Config) []string {
 	if e.daemon != nil {
 		cfg = e.daemon.config()
 	}
@@ -81,7 +82,7 @@ func removedSince(o store.Orphan) string {
 // feeds.yaml no longer lists and purges those removed longer than
 // storage.purge_removed_after ago. A failure is logged: fetching and
 // serving go on.
-func purgeRemoved(cfg *Config, db *store.DB, log *slog.Logger, now time.Time) {
+func purgeRemoved(cfg *config.Config, db *store.DB, log *slog.Logger, now time.Time) {
 	purged, _, err := db.PurgeExpired(cfg.SourceIDs(), now, cfg.PurgeRemovedAfter)
 	for _, o := range purged {
 		log.Info("purged a source removed from feeds.yaml", "source", o.SourceID, "items", o.Items,
@@ -111,7 +112,7 @@ func (d *daemon) purgeLoop(ctx context.Context) {
 // removedSources is serve's part of a reload: the grace period of the
 // sources it removed starts now (before the reload counts as applied), and
 // purgeLoop looks for expired ones.
-func (d *daemon) removedSources(cfg *Config) {
+func (d *daemon) removedSources(cfg *config.Config) {
 	if _, err := d.db.MarkOrphans(cfg.SourceIDs(), time.Now()); err != nil {
 		d.log.Error("could not mark the sources removed from feeds.yaml", "error", err)
 	}
@@ -122,7 +123,7 @@ func (d *daemon) removedSources(cfg *Config) {
 }
 
 // orphanStatus is status's row for a source removed from feeds.yaml.
-func orphanStatus(cfg *Config, o store.Orphan, st newsdesk.FetchState, found bool) sourceStatus {
+func orphanStatus(cfg *config.Config, o store.Orphan, st newsdesk.FetchState, found bool) sourceStatus {
 	s := sourceStatus{ID: o.SourceID, Title: st.FeedTitle, URL: st.URL, Result: resultValue(st, found), Summary: "orphaned: not in feeds.yaml",
 		Items: o.Items, Orphaned: true, LastFetch: timePtr(st.LastFetch), LastSuccess: timePtr(st.LastSuccess)}
 	note := "removed from feeds.yaml"

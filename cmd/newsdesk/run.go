@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/fetcher"
 	"github.com/newsdesk/newsdesk/publisher"
 	"github.com/newsdesk/newsdesk/store"
@@ -115,7 +116,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 }
 
 // chooseSources returns the sources named with -source, or all of them.
-func chooseSources(cfg *Config, only []string) ([]newsdesk.Source, error) {
+func chooseSources(cfg *config.Config, only []string) ([]newsdesk.Source, error) {
 	if len(only) == 0 {
 		return cfg.Sources, nil
 	}
@@ -127,7 +128,7 @@ func chooseSources(cfg *Config, only []string) ([]newsdesk.Source, error) {
 	for _, id := range only {
 		src, ok := cfg.Source(id)
 		if !ok {
-			return nil, usageError{fmt.Sprintf("-source %s: no such source in %s%s", id, cfg.Path, suggest(id, ids))}
+			return nil, usageError{fmt.Sprintf("-source %s: no such source in %s%s", id, cfg.Path, config.Suggest(id, ids))}
 		}
 		out = append(out, src)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/fetcher"
 	"github.com/newsdesk/newsdesk/metrics"
 	"github.com/newsdesk/newsdesk/publisher"
@@ -27,20 +28,20 @@ import (
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
-	fs, config := e.flags("serve")
+	fs, configPath := e.flags("serve")
 	listen := fs.String("listen", "", "listen on `ADDR` (host:port) instead of server.listen from the config")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *listen != "" {
-		if err := checkListen(*listen); err != nil {
+		if err := config.CheckListen(*listen); err != nil {
 			return usageError{fmt.Sprintf("-listen %q: %v", *listen, err)}
 		}
 	}
 	if e.daemon != nil { // a client of the control socket; refused there too
 		return fmt.Errorf("newsdesk serve already runs on %s: stop it first, or give this one another storage.path", e.daemon.db.Path())
 	}
-	cfg, err := e.loadConfigContext(ctx, *config)
+	cfg, err := e.loadConfigContext(ctx, *configPath)
 	if err != nil {
 		return err
 	}
@@ -66,12 +67,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			os.Remove(cfg.DBPath) // created by this serve, which could not start
 		}
 	}()
-	ctrl, err := listenControl(socketPath(cfg.DBPath))
+	ctrl, err := listenControl(config.SocketPath(cfg.DBPath))
 	if err != nil {
 		return err
 	}
 	defer ctrl.Close()
-	d := &daemon{path: *config, db: db, log: e.logger(slog.LevelInfo), metrics: metrics.New(), listenFlag: *listen, purge: make(chan struct{}, 1)}
+	d := &daemon{path: *configPath, db: db, log: e.logger(slog.LevelInfo), metrics: metrics.New(), listenFlag: *listen, purge: make(chan struct{}, 1)}
 	d.cfg.Store(cfg)
 	d.site = publisher.NewServer(db, serverConfig(cfg), d.log)
 	// A store that cannot be read now leaves serve up but not ready
@@ -117,7 +118,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// Every listener is bound: ready, and the log says so.
 	started = true
 	d.ready.Store(true)
-	d.log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "base_url", cfg.BaseURL, "sources", len(cfg.Sources), "sections", len(cfg.Sections), "db", cfg.DBPath, "config", d.path, "control_socket", socketPath(cfg.DBPath))
+	d.log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "base_url", cfg.BaseURL, "sources", len(cfg.Sources), "sections", len(cfg.Sections), "db", cfg.DBPath, "config", d.path, "control_socket", config.SocketPath(cfg.DBPath))
 
 	var runErr error
 	select {
@@ -149,7 +150,7 @@ type daemon struct {
 	metrics    *metrics.Metrics
 	site       *publisher.Server
 	sched      *fetcher.Scheduler
-	cfg        atomic.Pointer[Config]
+	cfg        atomic.Pointer[config.Config]
 	ready      atomic.Bool // every listener is up, and not stopping
 	stopping   atomic.Bool
 	rendered   atomic.Bool   // the site has been rendered at least once
@@ -162,7 +163,7 @@ type daemon struct {
 	renderErr error    // the last render's failure to read the store; nil after a success
 }
 
-func (d *daemon) config() *Config { return d.cfg.Load() }
+func (d *daemon) config() *config.Config { return d.cfg.Load() }
 
 // holder names the command that holds the database: "serve" or "run".
 func (d *daemon) holder() string {
@@ -218,7 +219,7 @@ func (d *daemon) handler() http.Handler {
 
 // serverConfig is the publisher's configuration in serve, which has the
 // status page that a section without items links to.
-func serverConfig(cfg *Config) publisher.Config {
+func serverConfig(cfg *config.Config) publisher.Config {
 	pc := publisherConfig(cfg)
 	pc.StatusPath = "status"
 	return pc
@@ -505,8 +506,8 @@ func (d *daemon) watch(ctx context.Context, cw *configWatch) {
 // lines and shown by /healthz, /status and /metrics. Shutdown (ctx done)
 // stops a reload that is still reading the file.
 func (d *daemon) reload(ctx context.Context, trigger string) {
-	cfg, err := LoadConfigContext(ctx, d.path)
-	var ps Problems
+	cfg, err := config.LoadContext(ctx, d.path)
+	var ps config.Problems
 	switch {
 	case ctx.Err() != nil:
 		d.log.Info("configuration not reloaded: stopping", "config", d.path)

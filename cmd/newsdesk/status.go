@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/fetcher"
 	"github.com/newsdesk/newsdesk/store"
 )
@@ -101,7 +102,7 @@ type sourceStatus struct {
 // collectStatus gathers every configured source's status, stale sources
 // first, then in config order, and after them the sources removed from
 // feeds.yaml whose items are still stored.
-func collectStatus(cfg *Config, db interface {
+func collectStatus(cfg *config.Config, db interface {
 	State(string) (newsdesk.FetchState, error)
 	CountItems(string) (int, error)
 	Orphans([]string) ([]store.Orphan, error)
@@ -218,8 +219,8 @@ func notes(src newsdesk.Source, st newsdesk.FetchState, found bool, now time.Tim
 	if st.CacheUntil.After(now) && !src.IgnoreCacheHeaders {
 		out = append(out, "cached until "+st.CacheUntil.Local().Format("15:04:05")+" (max-age)")
 	}
-	if src.Schedule != "" {
-		out = append(out, "schedule "+src.Schedule)
+	if src.Schedule != nil {
+		out = append(out, "schedule "+src.Schedule.String())
 	}
 	if h := hintsText(st.Hints); h != "" {
 		if src.IntervalSet {

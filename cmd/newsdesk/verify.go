@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/store"
 )
 
@@ -29,7 +30,7 @@ func cmdVerify(ctx context.Context, e *env, args []string) error {
 		}
 		return json.NewEncoder(e.stdout).Encode(report)
 	}
-	fs, config := e.flags("verify")
+	fs, configPath := e.flags("verify")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -37,7 +38,7 @@ func cmdVerify(ctx context.Context, e *env, args []string) error {
 	var path string
 	switch len(pos) {
 	case 0:
-		cfg, err := e.loadConfig(*config)
+		cfg, err := e.loadConfig(*configPath)
 		if err != nil {
 			return err
 		}
@@ -58,8 +59,8 @@ func cmdVerify(ctx context.Context, e *env, args []string) error {
 		report, err = verifyHeld(ctx, e.daemon.db, e.daemon.holder())
 	} else {
 		report, err = verifyInChild(ctx, path)
-		if errors.As(err, new(busyError)) && e.daemon == nil && daemonTakes(socketPath(path), "verify") {
-			return errForward{socket: socketPath(path)}
+		if errors.As(err, new(busyError)) && e.daemon == nil && daemonTakes(config.SocketPath(path), "verify") {
+			return errForward{socket: config.SocketPath(path)}
 		}
 	}
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 // in defaults and per source, 0 turns the cap off, and a negative or
 // non-numeric value is a problem at its line and column.
 func TestConfigMaxItemsPerFetch(t *testing.T) {
-	cfg, err := parseConfig("feeds.yaml", "/etc/newsdesk", []byte(`
+	cfg, err := Parse("feeds.yaml", "/etc/newsdesk", []byte(`
 defaults:
   max_items_per_fetch: 200
 sources:
@@ -36,7 +36,7 @@ sections:
 		t.Errorf("max_items_per_fetch = %v, want [200 50 0]", got)
 	}
 
-	cfg, err = parseConfig("feeds.yaml", "/etc/newsdesk", []byte(`
+	cfg, err = Parse("feeds.yaml", "/etc/newsdesk", []byte(`
 sources:
   - id: a
     url: https://a.example/rss
@@ -51,7 +51,7 @@ sections:
 		t.Errorf("default max_items_per_fetch = %d, want 5000", n)
 	}
 
-	_, err = parseConfig("feeds.yaml", "/etc/newsdesk", []byte(`defaults:
+	_, err = Parse("feeds.yaml", "/etc/newsdesk", []byte(`defaults:
   max_items_per_fetch: -1
 sources:
   - id: a

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 )
 
 func TestShippedConfigIsValid(t *testing.T) {
-	cfg, err := LoadConfig("../../feeds.yaml")
+	cfg, err := Load("../feeds.yaml")
 	if err != nil {
 		t.Fatalf("shipped feeds.yaml: %v", err)
 	}
@@ -180,10 +180,10 @@ sections:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := parseConfig("feeds.yaml", "/etc/newsdesk", []byte(tt.yaml))
+			_, err := Parse("feeds.yaml", "/etc/newsdesk", []byte(tt.yaml))
 			var ps Problems
 			if !errors.As(err, &ps) {
-				t.Fatalf("parseConfig() error = %v, want Problems", err)
+				t.Fatalf("Parse() error = %v, want Problems", err)
 			}
 			got := strings.Split(ps.Error(), "\n")
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
@@ -195,7 +195,7 @@ sections:
 
 func TestConfigResolvesPathsAndDefaults(t *testing.T) {
 	t.Setenv("NEWSDESK_TEST_TOKEN", "s3cr3t-0123456789abcdef")
-	cfg, err := parseConfig("feeds.yaml", "/etc/newsdesk", []byte(`
+	cfg, err := Parse("feeds.yaml", "/etc/newsdesk", []byte(`
 server:
   base_url: https://news.example.org/feeds
 publish:
