@@ -7,7 +7,7 @@ import (
 	"os"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
 func cmdCheck(ctx context.Context, e *env, args []string) error {
@@ -43,7 +43,7 @@ func sourceWarnings(cfg *Config) ([]Problem, error) {
 	if _, err := os.Stat(cfg.DBPath); err != nil {
 		return nil, nil
 	}
-	db, err := store.Open(cfg.DBPath, store.Options{ReadOnly: true})
+	db, err := bolt.Open(cfg.DBPath, bolt.Options{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}

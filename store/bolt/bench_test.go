@@ -1,4 +1,4 @@
-package store_test
+package bolt_test
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
 // benchItem is an item of a typical size: a headline, a link, a two-line
@@ -27,7 +27,7 @@ func benchItem(src string, n int, published time.Time) newsdesk.Item {
 
 // fill stores perSource items for each of sources sources, interleaved in
 // time, in transactions of 5,000 items.
-func fill(b *testing.B, db *store.DB, sources, perSource int) {
+func fill(b *testing.B, db *bolt.DB, sources, perSource int) {
 	b.Helper()
 	const batch = 5000
 	for s := range sources {
@@ -52,7 +52,7 @@ func BenchmarkSection(b *testing.B) {
 		b.Run(fmt.Sprintf("stored=%d", total), func(b *testing.B) {
 			dir := b.TempDir()
 			path := filepath.Join(dir, "bench.db")
-			db, err := store.Open(path, store.Options{})
+			db, err := bolt.Open(path, bolt.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -79,7 +79,7 @@ func BenchmarkSection(b *testing.B) {
 // BenchmarkIngest measures storing one fetch of 50 new items (one
 // transaction) into a store that already holds 100,000 items.
 func BenchmarkIngest(b *testing.B) {
-	db, err := store.Open(filepath.Join(b.TempDir(), "bench.db"), store.Options{})
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), bolt.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func BenchmarkIngestBigFeed(b *testing.B) {
 				}
 				for b.Loop() {
 					b.StopTimer()
-					db, err := store.Open(filepath.Join(b.TempDir(), "bench.db"), store.Options{})
+					db, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), bolt.Options{})
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -1,4 +1,4 @@
-package store_test
+package bolt_test
 
 import (
 	"path/filepath"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
 // TestSectionVersions records versions in a real file: a database without
@@ -15,7 +15,7 @@ import (
 // and everything survives closing and reopening, read-only too.
 func TestSectionVersions(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "newsdesk.db")
-	db, err := store.Open(path, store.Options{})
+	db, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func TestSectionVersions(t *testing.T) {
 		t.Fatalf("SectionVersions() of a new database = %v, %v; want none", got, err)
 	}
 
-	record := func(db *store.DB, hashes map[string]string, now time.Time) map[string]newsdesk.SectionVersion {
+	record := func(db *bolt.DB, hashes map[string]string, now time.Time) map[string]newsdesk.SectionVersion {
 		t.Helper()
 		out, err := db.RecordSectionVersions(hashes, now)
 		if err != nil {
@@ -53,7 +53,7 @@ func TestSectionVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db, err = store.Open(path, store.Options{ReadOnly: true})
+	db, err = bolt.Open(path, bolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

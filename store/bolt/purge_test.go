@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 )
 
 var p0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -30,7 +30,7 @@ func mentions(t *testing.T, db *DB, src string) []string {
 	t.Helper()
 	var out []string
 	named := []byte("\x00" + src + "\x00")
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.bdb.View(func(tx *bbolt.Tx) error {
 		for _, name := range [][]byte{bucketItems, bucketByTime, bucketSeen} {
 			if tx.Bucket(name).Bucket([]byte(src)) != nil {
 				out = append(out, string(name)+"/"+src)
@@ -150,7 +150,7 @@ func TestPurgeRemovedSource(t *testing.T) {
 	if err != nil || len(items) != 3 || items[0].ID != "a-00001" {
 		t.Errorf("section of a = %d items (first %v), %v; want all 3, the pinned a-00001 first", len(items), items, err)
 	}
-	err = db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.bdb.View(func(tx *bbolt.Tx) error {
 		if v := tx.Bucket(bucketMeta).Get(keyRemoved); v != nil {
 			t.Errorf("meta removed = %s after the last orphan was purged, want it gone", v)
 		}

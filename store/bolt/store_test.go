@@ -1,4 +1,4 @@
-package store_test
+package bolt_test
 
 import (
 	"errors"
@@ -9,16 +9,17 @@ import (
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
-func openDB(t testing.TB) *store.DB {
+func openDB(t testing.TB) *bolt.DB {
 	t.Helper()
 	return openDBAt(t, filepath.Join(t.TempDir(), "sub", "newsdesk.db"))
 }
 
-func openDBAt(t testing.TB, path string) *store.DB {
+func openDBAt(t testing.TB, path string) *bolt.DB {
 	t.Helper()
-	db, err := store.Open(path, store.Options{})
+	db, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +165,7 @@ func TestRecentFollowsChangedDate(t *testing.T) {
 
 func TestStateNotFoundAndLocked(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "newsdesk.db")
-	db, err := store.Open(path, store.Options{})
+	db, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,14 +173,14 @@ func TestStateNotFoundAndLocked(t *testing.T) {
 	if _, err := db.State("nope"); !errors.Is(err, newsdesk.ErrNotFound) {
 		t.Errorf("State(nope) error = %v, want ErrNotFound", err)
 	}
-	if _, err := store.Open(path, store.Options{}); !errors.Is(err, store.ErrLocked) {
+	if _, err := bolt.Open(path, bolt.Options{}); !errors.Is(err, store.ErrLocked) {
 		t.Errorf("second Open error = %v, want ErrLocked", err)
 	}
 }
 
 func TestReopenKeepsData(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "newsdesk.db")
-	db, err := store.Open(path, store.Options{})
+	db, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +190,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err = store.Open(path, store.Options{ReadOnly: true})
+	db, err = bolt.Open(path, bolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 )
 
 // SaveFetch stores one fetch of st.SourceID in one transaction: its items,
@@ -42,7 +42,7 @@ func (db *DB) SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep news
 		return st, errors.New("save fetch: empty source id")
 	}
 	now := st.LastFetch.UTC()
-	err := db.update(func(tx *bolt.Tx) error {
+	err := db.update(func(tx *bbolt.Tx) error {
 		src, err := openSource(tx, st.SourceID)
 		if err != nil {
 			return err
@@ -72,7 +72,7 @@ func (db *DB) SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep news
 // maxIDKey is the longest item id used as a key as it is: the longest key
 // that holds nothing but an id is its time-index key, 8 bytes of time and
 // the id.
-const maxIDKey = bolt.MaxKeySize - 8
+const maxIDKey = bbolt.MaxKeySize - 8
 
 // storedID is the id under which an item is stored: its own id, unless
 // that is too long for a bbolt key; then "sha256:" and the hex SHA-256 of
@@ -89,7 +89,7 @@ func storedID(id string) string {
 // fits reports whether k can be a bbolt key. Index entries (links, titles)
 // whose key cannot are left out: such an item is only not found as another
 // source's duplicate by its link or title, which takes an absurd link.
-func fits(k []byte) bool { return len(k) <= bolt.MaxKeySize }
+func fits(k []byte) bool { return len(k) <= bbolt.MaxKeySize }
 
 // incoming is an item of the fetch that is new or changed: written unless
 // retention drops it.
@@ -224,7 +224,7 @@ func (b *batch) encode() {
 			continue
 		}
 		data, err := json.Marshal(in.rec)
-		if err == nil && int64(len(data)) > bolt.MaxValueSize {
+		if err == nil && int64(len(data)) > bbolt.MaxValueSize {
 			err = fmt.Errorf("%d bytes: more than a bbolt value holds", len(data))
 		}
 		if err == nil {
@@ -400,7 +400,7 @@ func (s *source) write(b *batch, now time.Time) error {
 		seen[i] = entry{id, stamp}
 	}
 	for _, w := range []struct {
-		b       *bolt.Bucket
+		b       *bbolt.Bucket
 		entries []entry
 	}{{s.items, ids}, {s.bytime, times}, {s.links, links}, {s.titles, titles}, {s.seen, seen}} {
 		if err := putSorted(w.b, w.entries); err != nil {
@@ -415,7 +415,7 @@ func (s *source) write(b *batch, now time.Time) error {
 type entry struct{ k, v []byte }
 
 // putSorted puts entries in key order.
-func putSorted(b *bolt.Bucket, entries []entry) error {
+func putSorted(b *bbolt.Bucket, entries []entry) error {
 	slices.SortFunc(entries, func(x, y entry) int { return bytes.Compare(x.k, y.k) })
 	for _, e := range entries {
 		if err := b.Put(e.k, e.v); err != nil {
