@@ -3,6 +3,7 @@ package bolt_test
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/store"
 	"github.com/newsdesk/newsdesk/store/bolt"
+	"github.com/newsdesk/newsdesk/store/storetest"
 )
 
 func openDB(t testing.TB) *bolt.DB {
@@ -27,152 +29,24 @@ func openDBAt(t testing.TB, path string) *bolt.DB {
 	return db
 }
 
-var t0 = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+// openStore is storetest.Open for bbolt: a new file in its own folder.
+func openStore(tb testing.TB) store.Store { return openDB(tb) }
 
-func item(src, id string, published time.Time) newsdesk.Item {
-	return newsdesk.Item{SourceID: src, ID: id, Title: "Title " + id, Link: "https://example.com/" + id, Published: published}
-}
+// TestConformance runs the store conformance suite on real bbolt files.
+func TestConformance(t *testing.T) { storetest.Run(t, openStore) }
 
-func ids(items []newsdesk.Item) []string {
-	var out []string
-	for _, it := range items {
-		out = append(out, it.SourceID+"/"+it.ID)
-	}
-	return out
-}
+// The suite's helpers, for the engine tests here.
+var (
+	t0      = storetest.T0
+	item    = storetest.Item
+	ids     = storetest.IDs
+	noLimit = storetest.NoLimit
+)
 
-func TestSaveFetchNewUnchangedUpdated(t *testing.T) {
-	db := openDB(t)
-	items := []newsdesk.Item{item("a", "1", t0), item("a", "2", t0.Add(time.Hour))}
-	st, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", ETag: `W/"x"`, LastFetch: t0.Add(2 * time.Hour), Result: newsdesk.ResultOK}, items, noLimit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.New != 2 || st.Updated != 0 {
-		t.Errorf("first save: new=%d updated=%d, want 2 0", st.New, st.Updated)
-	}
-	st, err = db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: t0.Add(3 * time.Hour)}, items, noLimit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.New != 0 || st.Updated != 0 {
-		t.Errorf("same items again: new=%d updated=%d, want 0 0", st.New, st.Updated)
-	}
-	items[0].Title = "Changed"
-	fetched := t0.Add(4 * time.Hour)
-	st, err = db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: fetched}, items, noLimit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.New != 0 || st.Updated != 1 {
-		t.Errorf("changed title: new=%d updated=%d, want 0 1", st.New, st.Updated)
-	}
-	got, err := db.Item("a", "1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Title != "Changed" || !got.Updated.Equal(fetched) || !got.FirstSeen.Equal(t0.Add(2*time.Hour)) || !got.Published.Equal(t0) {
-		t.Errorf("updated item = %+v; want title Changed, updated %v, first seen %v, published %v", got, fetched, t0.Add(2*time.Hour), t0)
-	}
-	if n, _ := db.CountItems("a"); n != 2 {
-		t.Errorf("CountItems = %d, want 2", n)
-	}
-	state, err := db.State("a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if state.Updated != 1 || !state.LastFetch.Equal(fetched) {
-		t.Errorf("State = %+v, want Updated 1 and LastFetch %v", state, fetched)
-	}
-}
-
-func TestUndatedItemKeepsFirstSeenDate(t *testing.T) {
-	db := openDB(t)
-	undated := []newsdesk.Item{item("a", "u", time.Time{})}
-	for i := range 3 {
-		st, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: t0.Add(time.Duration(i) * time.Hour)}, undated, noLimit)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i > 0 && (st.New != 0 || st.Updated != 0) {
-			t.Fatalf("fetch %d of an unchanged undated item: new=%d updated=%d, want 0 0", i, st.New, st.Updated)
-		}
-	}
-	got, err := db.Item("a", "u")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !got.Published.Equal(t0) {
-		t.Errorf("undated item published = %v, want first seen %v", got.Published, t0)
-	}
-}
-
-func TestRecentMergesNewestFirst(t *testing.T) {
-	db := openDB(t)
-	pre1970 := time.Date(1969, 7, 20, 20, 17, 0, 0, time.UTC)
-	save := func(src string, items ...newsdesk.Item) {
-		t.Helper()
-		if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: src, LastFetch: t0}, items, noLimit); err != nil {
-			t.Fatal(err)
-		}
-	}
-	save("a", item("a", "old", pre1970), item("a", "a1", t0.Add(1*time.Minute)), item("a", "a3", t0.Add(3*time.Minute)))
-	save("b", item("b", "b2", t0.Add(2*time.Minute)), item("b", "b3", t0.Add(3*time.Minute)))
-	save("c", item("c", "c9", t0.Add(9*time.Minute)))
-
-	tests := []struct {
-		name    string
-		sources []string
-		keep    func(*newsdesk.Item) bool
-		limit   int
-		want    string
-	}{
-		{"all of a and b", []string{"a", "b"}, nil, 10, "[a/a3 b/b3 b/b2 a/a1 a/old]"},
-		{"limit", []string{"b", "a"}, nil, 2, "[a/a3 b/b3]"},
-		{"filter", []string{"a", "b", "c"}, func(it *newsdesk.Item) bool { return it.ID != "b3" }, 3, "[c/c9 a/a3 b/b2]"},
-		{"unknown source", []string{"zz"}, nil, 5, "[]"},
-		{"zero limit", []string{"a"}, nil, 0, "[]"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := db.Section(newsdesk.Query{Sources: tt.sources, Keep: tt.keep, Limit: tt.limit})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if s := fmt.Sprint(ids(got)); s != tt.want {
-				t.Errorf("Recent() = %s, want %s", s, tt.want)
-			}
-		})
-	}
-}
-
-func TestRecentFollowsChangedDate(t *testing.T) {
-	db := openDB(t)
-	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: t0}, []newsdesk.Item{item("a", "1", t0), item("a", "2", t0.Add(time.Minute))}, noLimit); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: t0}, []newsdesk.Item{item("a", "1", t0.Add(time.Hour))}, noLimit); err != nil {
-		t.Fatal(err)
-	}
-	got, err := db.Section(newsdesk.Query{Sources: []string{"a"}, Limit: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s := fmt.Sprint(ids(got)); s != "[a/1 a/2]" {
-		t.Errorf("Recent() after re-dating = %s, want [a/1 a/2] with no stale index entry", s)
-	}
-}
-
-func TestStateNotFoundAndLocked(t *testing.T) {
+// TestOpenLocked: a file another open holds is refused with ErrLocked.
+func TestOpenLocked(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "newsdesk.db")
-	db, err := bolt.Open(path, bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.State("nope"); !errors.Is(err, newsdesk.ErrNotFound) {
-		t.Errorf("State(nope) error = %v, want ErrNotFound", err)
-	}
+	openDBAt(t, path)
 	if _, err := bolt.Open(path, bolt.Options{}); !errors.Is(err, store.ErrLocked) {
 		t.Errorf("second Open error = %v, want ErrLocked", err)
 	}
@@ -207,4 +81,39 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 }
 
-var noLimit = newsdesk.Retention{}
+// TestTombstonesAreBounded: once the feed stops carrying a pruned item, its
+// tombstone is forgotten after 30 days, so the file does not grow forever.
+func TestTombstonesAreBounded(t *testing.T) {
+	dir := t.TempDir()
+	db := openDBAt(t, dir+"/newsdesk.db")
+	keep := newsdesk.Retention{MaxItems: 10}
+	// A busy source: 100 new items a day for 200 days, the feed carrying the
+	// latest 50.
+	var sizes []int64
+	for day := range 200 {
+		now := t0.AddDate(0, 0, day)
+		items := make([]newsdesk.Item, 50)
+		for i := range items {
+			n := day*100 + 99 - i
+			items[i] = item("a", fmt.Sprintf("a-%06d", n), now.Add(-time.Duration(i)*time.Minute))
+		}
+		if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: now}, items, keep); err != nil {
+			t.Fatal(err)
+		}
+		if day%50 == 49 {
+			fi, err := os.Stat(dir + "/newsdesk.db")
+			if err != nil {
+				t.Fatal(err)
+			}
+			sizes = append(sizes, fi.Size())
+		}
+	}
+	if n, _ := db.CountItems("a"); n != 10 {
+		t.Errorf("CountItems = %d, want 10", n)
+	}
+	// Tombstones: 40 a day for 30 days at most; the file stops growing.
+	t.Logf("file size after 50, 100, 150, 200 days: %v", sizes)
+	if sizes[3] > sizes[1] {
+		t.Errorf("file size after 100, 150, 200 days: %v; want it bounded", sizes[1:])
+	}
+}

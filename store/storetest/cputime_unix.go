@@ -1,6 +1,6 @@
 //go:build unix
 
-package bolt_test
+package storetest
 
 import (
 	"syscall"
