@@ -84,20 +84,40 @@ func Verify(path string) (*store.Report, error) {
 	return r, nil
 }
 
-// invariants checks what newsdesk relies on beyond bbolt's structure.
+// invariants checks what newsdesk relies on beyond bbolt's structure:
+// the schema and its buckets, then each part of the data in turn.
 func invariants(tx *bbolt.Tx, r *store.Report) error {
+	if !checkSchema(tx, r) {
+		return nil
+	}
+	sources := map[string]bool{}
+	checkStates(tx, r, sources)
+	tx.Bucket(bucketItems).ForEachBucket(func(src []byte) error {
+		sources[string(src)] = true
+		checkSource(tx, r, src)
+		return nil
+	})
+	r.Sources = len(sources)
+	checkIndexes(tx, r)
+	checkEdits(tx, r)
+	return nil
+}
+
+// checkSchema records the file's schema version and checks that its
+// buckets are there; false when the data cannot be checked further.
+func checkSchema(tx *bbolt.Tx, r *store.Report) bool {
 	db := &DB{path: r.Path}
 	version, found, err := db.schemaOf(tx)
 	switch {
 	case err != nil:
 		r.Fault("%v", err)
-		return nil
+		return false
 	case !found:
 		r.Fault("no schema version: this is not a newsdesk database, or its meta bucket is lost")
-		return nil
+		return false
 	case version > schemaVersion:
 		r.Notes = append(r.Notes, fmt.Sprintf("schema %d is newer than this newsdesk's %d: only bbolt's structure was checked", version, schemaVersion))
-		return nil
+		return false
 	case version < schemaVersion:
 		r.Notes = append(r.Notes, fmt.Sprintf("schema %d: the next newsdesk command that writes migrates it to %d", version, schemaVersion))
 	}
@@ -111,10 +131,12 @@ func invariants(tx *bbolt.Tx, r *store.Report) error {
 			r.Fault("bucket %q is missing", name)
 		}
 	}
-	if len(r.Faults) > 0 {
-		return nil
-	}
-	sources := map[string]bool{}
+	return len(r.Faults) == 0
+}
+
+// checkStates checks that every fetch state decodes, and adds its source
+// to sources.
+func checkStates(tx *bbolt.Tx, r *store.Report, sources map[string]bool) {
 	tx.Bucket(bucketState).ForEach(func(k, v []byte) error {
 		sources[string(k)] = true
 		var st newsdesk.FetchState
@@ -123,50 +145,56 @@ func invariants(tx *bbolt.Tx, r *store.Report) error {
 		}
 		return nil
 	})
-	items, bytime := tx.Bucket(bucketItems), tx.Bucket(bucketByTime)
-	items.ForEachBucket(func(src []byte) error {
-		sources[string(src)] = true
-		ib, tb := items.Bucket(src), bytime.Bucket(src)
-		n := 0
-		ib.ForEach(func(k, v []byte) error {
-			n++
-			var it storedItem
-			if err := json.Unmarshal(v, &it); err != nil {
-				r.Fault("item %q of %s does not decode: %v", k, src, err)
-			}
-			return nil
-		})
-		r.Items += n
-		var stored uint64
-		if v := tx.Bucket(bucketCounts).Get(src); len(v) == 8 {
-			stored = binary.BigEndian.Uint64(v)
-		}
-		if stored != uint64(n) {
-			r.Fault("source %s: its item count says %d, %d items are stored", src, stored, n)
-		}
-		if tb == nil {
-			if n > 0 {
-				r.Fault("source %s: %d items and no time index", src, n)
-			}
-			return nil
-		}
-		indexed := 0
-		tb.ForEach(func(k, _ []byte) error {
-			indexed++
-			if len(k) < 8 || ib.Get(k[8:]) == nil {
-				r.Fault("source %s: the time index points at item %q, which is not stored", src, safeKey(k, 8))
-			}
-			return nil
-		})
-		if indexed != n {
-			r.Fault("source %s: %d items, %d time index entries", src, n, indexed)
-		}
-		if sb := tx.Bucket(bucketSeen).Bucket(src); sb != nil {
-			r.Tombstones += sb.Stats().KeyN
+}
+
+// checkSource checks one source's items: that they decode, that its count
+// is theirs, that its time index points at them and only them; and counts
+// its items and tombstones.
+func checkSource(tx *bbolt.Tx, r *store.Report, src []byte) {
+	ib, tb := tx.Bucket(bucketItems).Bucket(src), tx.Bucket(bucketByTime).Bucket(src)
+	n := 0
+	ib.ForEach(func(k, v []byte) error {
+		n++
+		var it storedItem
+		if err := json.Unmarshal(v, &it); err != nil {
+			r.Fault("item %q of %s does not decode: %v", k, src, err)
 		}
 		return nil
 	})
-	r.Sources = len(sources)
+	r.Items += n
+	var stored uint64
+	if v := tx.Bucket(bucketCounts).Get(src); len(v) == 8 {
+		stored = binary.BigEndian.Uint64(v)
+	}
+	if stored != uint64(n) {
+		r.Fault("source %s: its item count says %d, %d items are stored", src, stored, n)
+	}
+	if tb == nil {
+		if n > 0 {
+			r.Fault("source %s: %d items and no time index", src, n)
+		}
+		return
+	}
+	indexed := 0
+	tb.ForEach(func(k, _ []byte) error {
+		indexed++
+		if len(k) < 8 || ib.Get(k[8:]) == nil {
+			r.Fault("source %s: the time index points at item %q, which is not stored", src, safeKey(k, 8))
+		}
+		return nil
+	})
+	if indexed != n {
+		r.Fault("source %s: %d items, %d time index entries", src, n, indexed)
+	}
+	if sb := tx.Bucket(bucketSeen).Bucket(src); sb != nil {
+		r.Tombstones += sb.Stats().KeyN
+	}
+}
+
+// checkIndexes checks that the link and title index entries are well
+// formed and point at stored items.
+func checkIndexes(tx *bbolt.Tx, r *store.Report) {
+	items := tx.Bucket(bucketItems)
 	for _, idx := range []struct {
 		name   string
 		bucket []byte
@@ -186,6 +214,10 @@ func invariants(tx *bbolt.Tx, r *store.Report) error {
 			return nil
 		})
 	}
+}
+
+// checkEdits checks that every editorial decision decodes, and counts them.
+func checkEdits(tx *bbolt.Tx, r *store.Report) {
 	edits := tx.Bucket(bucketEdits)
 	edits.ForEachBucket(func(section []byte) error {
 		return edits.Bucket(section).ForEach(func(k, v []byte) error {
@@ -197,7 +229,6 @@ func invariants(tx *bbolt.Tx, r *store.Report) error {
 			return nil
 		})
 	})
-	return nil
 }
 
 func safeKey(k []byte, from int) []byte {
