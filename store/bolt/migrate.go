@@ -56,9 +56,9 @@ var baseBuckets = [][]byte{bucketMeta, bucketState, bucketCounts, bucketItems, b
 // slow, and the copy must also fit on the disk.
 var migrateCopyLimit int64 = 1 << 30
 
-// MigrateEnv is the environment variable that, set to 1, lets Open migrate
+// migrateEnv is the environment variable that, set to 1, lets Open migrate
 // a database too big to copy first, once the operator has backed it up.
-const MigrateEnv = "NEWSDESK_MIGRATE"
+const migrateEnv = "NEWSDESK_MIGRATE"
 
 // Notices returns what Open did to the file that the operator should
 // hear about (a migration, temporary files removed), one line each.
@@ -140,7 +140,7 @@ func (db *DB) migrate(from int) error {
 	if copied != "" {
 		note += "; the file as it was is at " + copied + " (delete it once this version has run well)"
 	} else {
-		note += fmt.Sprintf(" without a copy (%s=1)", MigrateEnv)
+		note += fmt.Sprintf(" without a copy (%s=1)", migrateEnv)
 	}
 	db.notices = append(db.notices, note)
 	return nil
@@ -172,12 +172,12 @@ func (db *DB) copyBeforeMigrating(from int) (string, error) {
 		}
 		return dst, nil
 	}
-	if os.Getenv(MigrateEnv) == "1" {
+	if os.Getenv(migrateEnv) == "1" {
 		return "", nil
 	}
 	return "", fmt.Errorf("database %s has schema version %d and this newsdesk needs %d; it migrates the file when it opens it, after copying it, but the file is too big to copy without asking (%s; it copies up to %s, with twice the file's size free, and %s is free in %s): "+
 		"back the file up first (`newsdesk backup FILE` reads it without changing it, or copy it while no newsdesk runs), then run this command again with %s=1 to migrate it in place: %w",
-		db.path, from, schemaVersion, mib(size), mib(migrateCopyLimit), mib(free), dir, MigrateEnv, store.ErrSchema)
+		db.path, from, schemaVersion, mib(size), mib(migrateCopyLimit), mib(free), dir, migrateEnv, store.ErrSchema)
 }
 
 // copyTo writes a consistent copy of the database to dst.

@@ -131,7 +131,7 @@ func TestMigrateSchema2(t *testing.T) {
 func TestMigrateTooBigToCopy(t *testing.T) {
 	defer bolt.SetMigrateCopyLimit(1024)()
 	path := schema2(t)
-	t.Setenv(bolt.MigrateEnv, "")
+	t.Setenv("NEWSDESK_MIGRATE", "")
 	_, err := bolt.Open(path, bolt.Options{})
 	if !errors.Is(err, store.ErrSchema) {
 		t.Fatalf("Open(too big to copy) error = %v, want ErrSchema", err)
@@ -141,10 +141,10 @@ func TestMigrateTooBigToCopy(t *testing.T) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
-	t.Setenv(bolt.MigrateEnv, "1")
+	t.Setenv("NEWSDESK_MIGRATE", "1")
 	db, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
-		t.Fatalf("Open() with %s=1 error = %v", bolt.MigrateEnv, err)
+		t.Fatalf("Open() with NEWSDESK_MIGRATE=1 error = %v", err)
 	}
 	defer db.Close()
 	if n := db.Notices(); len(n) != 1 || !strings.Contains(n[0], "without a copy") {
