@@ -9,6 +9,9 @@ import (
 	"github.com/newsdesk/newsdesk"
 )
 
+// testPinnedFirstHiddenNever: pinned items come first (latest pin first)
+// whatever the rules say, hidden ones never, only in their section, and
+// re-fetches do not undo decisions.
 func testPinnedFirstHiddenNever(t *testing.T, open Open) {
 	db := open(t)
 	items := Feed("a", 10, T0) // a-000 newest ... a-009 oldest
@@ -53,7 +56,7 @@ func testPinnedFirstHiddenNever(t *testing.T, open Open) {
 	}
 }
 
-// TestPinnedStoryIsNotShownTwice: pinning one source's copy of a story keeps
+// testPinnedStoryIsNotShownTwice: pinning one source's copy of a story keeps
 // the other sources' copies out; a pin whose source left the section lapses.
 func testPinnedStoryIsNotShownTwice(t *testing.T, open Open) {
 	db := open(t)
@@ -81,7 +84,7 @@ func testPinnedStoryIsNotShownTwice(t *testing.T, open Open) {
 	}
 }
 
-// An id just under the items' key limit is stored as it is; a decision
+// testDecisionOnLongID: an id just under bbolt's key limit is stored as it is; a decision
 // about it, whose key adds the source id, must still be recorded and undone.
 func testDecisionOnLongID(t *testing.T, open Open) {
 	db := open(t)

@@ -9,6 +9,8 @@ import (
 	"github.com/newsdesk/newsdesk"
 )
 
+// testSaveFetchNewUnchangedUpdated: a fetch counts new and changed items;
+// a changed item is updated in place, keeping its first-seen time.
 func testSaveFetchNewUnchangedUpdated(t *testing.T, open Open) {
 	db := open(t)
 	items := []newsdesk.Item{Item("a", "1", T0), Item("a", "2", T0.Add(time.Hour))}
@@ -54,6 +56,8 @@ func testSaveFetchNewUnchangedUpdated(t *testing.T, open Open) {
 	}
 }
 
+// testUndatedItemKeepsFirstSeenDate: an item without a date is dated by
+// when it was first seen, and is not changed by later fetches.
 func testUndatedItemKeepsFirstSeenDate(t *testing.T, open Open) {
 	db := open(t)
 	undated := []newsdesk.Item{Item("a", "u", time.Time{})}
@@ -75,6 +79,8 @@ func testUndatedItemKeepsFirstSeenDate(t *testing.T, open Open) {
 	}
 }
 
+// testRecentMergesNewestFirst: a section merges its sources newest first,
+// dates before 1970 included, with rules and limits applied.
 func testRecentMergesNewestFirst(t *testing.T, open Open) {
 	db := open(t)
 	pre1970 := time.Date(1969, 7, 20, 20, 17, 0, 0, time.UTC)
@@ -114,6 +120,8 @@ func testRecentMergesNewestFirst(t *testing.T, open Open) {
 	}
 }
 
+// testRecentFollowsChangedDate: an item whose date changed is listed at
+// its new date only.
 func testRecentFollowsChangedDate(t *testing.T, open Open) {
 	db := open(t)
 	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: T0}, []newsdesk.Item{Item("a", "1", T0), Item("a", "2", T0.Add(time.Minute))}, NoLimit); err != nil {
@@ -131,6 +139,8 @@ func testRecentFollowsChangedDate(t *testing.T, open Open) {
 	}
 }
 
+// testStateNotFound: what was never stored reads as newsdesk.ErrNotFound
+// or zero, and a new store answers Ping.
 func testStateNotFound(t *testing.T, open Open) {
 	db := open(t)
 	if _, err := db.State("nope"); !errors.Is(err, newsdesk.ErrNotFound) {

@@ -44,7 +44,7 @@ func saveTime(t *testing.T, open Open, items []newsdesk.Item, keep newsdesk.Rete
 	return cpu, wall
 }
 
-// TestSaveFetchIsLinear: storing one fetch of 100,000 items takes about ten
+// testSaveFetchIsLinear: storing one fetch of 100,000 items takes about ten
 // times the CPU time of one of 10,000, with retention pruning most of them
 // and with everything kept. It was quadratic (100x to 140x here): a write
 // transaction held the lock for 51 s for 100,000 items, 5 minutes for
@@ -77,7 +77,7 @@ func testSaveFetchIsLinear(t *testing.T, open Open) {
 	}
 }
 
-// TestRetentionAppliesToStoredAndIncoming: retention counts the items
+// testRetentionAppliesToStoredAndIncoming: retention counts the items
 // already stored and the fetch's together; an incoming item it drops is
 // never written, but remembered, so it does not come back as new.
 func testRetentionAppliesToStoredAndIncoming(t *testing.T, open Open) {
@@ -132,7 +132,7 @@ func testRetentionAppliesToStoredAndIncoming(t *testing.T, open Open) {
 	}
 }
 
-// TestOversizeItemKeepsSiblings: an id, link or title longer than a bbolt
+// testOversizeItemKeepsSiblings: an id, link or title longer than a bbolt
 // key (32 KiB) used to fail the whole fetch with "key too large", losing
 // every other item of the feed, on every fetch.
 func testOversizeItemKeepsSiblings(t *testing.T, open Open) {

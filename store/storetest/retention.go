@@ -7,6 +7,8 @@ import (
 	"github.com/newsdesk/newsdesk"
 )
 
+// testRetentionPrunes: max_items, max_age (counted from the newest item)
+// and min_items decide what a source keeps.
 func testRetentionPrunes(t *testing.T, open Open) {
 	tests := []struct {
 		name      string
@@ -43,7 +45,7 @@ func testRetentionPrunes(t *testing.T, open Open) {
 	}
 }
 
-// TestPrunedItemsNeverReturnAsNew: the feed still carries items that
+// testPrunedItemsNeverReturnAsNew: the feed still carries items that
 // retention pruned; fetching it again stores nothing new, for as long as
 // the feed carries them.
 func testPrunedItemsNeverReturnAsNew(t *testing.T, open Open) {

@@ -8,6 +8,9 @@ import (
 	"github.com/newsdesk/newsdesk"
 )
 
+// testDuplicatesAcrossSources: a story several sources carry (the same
+// link) is listed once, as the copy seen first among those the section
+// shows, with the others as its Duplicates.
 func testDuplicatesAcrossSources(t *testing.T, open Open) {
 	db := open(t)
 	story := "https://example.com/2026/11/26/story"
@@ -57,6 +60,8 @@ func testDuplicatesAcrossSources(t *testing.T, open Open) {
 	}
 }
 
+// testDuplicateTitles: with DedupeTitles, near-identical titles from other
+// sources within 48 hours are one story.
 func testDuplicateTitles(t *testing.T, open Open) {
 	db := open(t)
 	a := Item("a", "1", T0)
