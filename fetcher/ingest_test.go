@@ -15,12 +15,12 @@ import (
 	"github.com/mmcdole/gofeed"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
 // fullDisk is the real store, except that storing a fetch's items fails,
 // as it does when the disk is full; a state alone still fits.
-type fullDisk struct{ *store.DB }
+type fullDisk struct{ *bolt.DB }
 
 func (fullDisk) SaveFetch(st newsdesk.FetchState, _ []newsdesk.Item, _ newsdesk.Retention) (newsdesk.FetchState, error) {
 	return st, fmt.Errorf("save fetch of %s: %w", st.SourceID, errors.New("write newsdesk.db: no space left on device"))

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
 func serveFeed(w http.ResponseWriter, r *http.Request) {
@@ -99,7 +99,7 @@ func TestPermanentRedirectIsRemembered(t *testing.T) {
 	if last := reqs[len(reqs)-1]; last.Header.Get("If-None-Match") != `W/"v1"` {
 		t.Errorf("last request for %s sent If-None-Match %q, want the stored ETag", last.Path, last.Header.Get("If-None-Match"))
 	}
-	st, _ := s.Store.(*store.DB).State("moved")
+	st, _ := s.Store.(*bolt.DB).State("moved")
 	if st.MovedTo != o.url("/new") {
 		t.Errorf("MovedTo = %q, want %q", st.MovedTo, o.url("/new"))
 	}
@@ -179,7 +179,7 @@ func (m *memOrigin) requests(host string) int {
 
 func newMemScheduler(t *testing.T, m *memOrigin, sources ...newsdesk.Source) *Scheduler {
 	m.inflight, m.peak, m.count = map[string]int{}, map[string]int{}, map[string]int{}
-	db, err := store.Open(filepath.Join(t.TempDir(), "newsdesk.db"), store.Options{})
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "newsdesk.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +264,7 @@ func TestPerHostLimit(t *testing.T) {
 }
 
 // brokenStore is a store whose writes fail (a full disk).
-type brokenStore struct{ *store.DB }
+type brokenStore struct{ *bolt.DB }
 
 func (brokenStore) SaveFetch(newsdesk.FetchState, []newsdesk.Item, newsdesk.Retention) (newsdesk.FetchState, error) {
 	return newsdesk.FetchState{}, errors.New("disk full")
@@ -284,7 +284,7 @@ func TestUnstorableResultIsNotRefetchedAtOnce(t *testing.T) {
 		m.limit, m.exceeded = 20, cancel
 		src := newsdesk.Source{ID: "a", URL: "http://a.example/rss", Interval: 10 * time.Minute}
 		s := newMemScheduler(t, m, src)
-		s.Store = brokenStore{s.Store.(*store.DB)}
+		s.Store = brokenStore{s.Store.(*bolt.DB)}
 		done := make(chan error)
 		go func() { done <- s.Run(ctx) }()
 		synctest.Wait()

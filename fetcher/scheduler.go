@@ -15,7 +15,7 @@ import (
 	"github.com/newsdesk/newsdesk"
 )
 
-// Store is what the scheduler needs from the database; *store.DB satisfies
+// Store is what the scheduler needs from the database; every store.Store satisfies
 // it. SaveFetch writes a fetch's items, prunes by retention and writes the
 // source's state in one transaction; SaveState writes the state alone (a
 // 304, a failure).

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -26,9 +26,9 @@ const feedXML = `<?xml version="1.0" encoding="UTF-8"?>
 <item><title>Two</title><link>https://example.com/2</link><guid>https://example.com/2</guid><pubDate>Thu, 26 Nov 2026 11:00:00 +0000</pubDate></item>
 </channel></rss>`
 
-func newScheduler(t *testing.T, clock *time.Time, sources ...newsdesk.Source) (*Scheduler, *store.DB) {
+func newScheduler(t *testing.T, clock *time.Time, sources ...newsdesk.Source) (*Scheduler, *bolt.DB) {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "newsdesk.db"), store.Options{})
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "newsdesk.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

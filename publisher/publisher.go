@@ -47,7 +47,7 @@ import (
 	"github.com/newsdesk/newsdesk"
 )
 
-// Store is what the publisher needs from the database; *store.DB satisfies it.
+// Store is what the publisher needs from the database; every store.Store satisfies it.
 type Store interface {
 	// Section returns the items a section query selects, newest first by
 	// Item.Published (ties broken by SourceID then ID, deterministic), with

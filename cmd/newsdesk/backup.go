@@ -5,8 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/newsdesk/newsdesk/store"
 )
 
 // cmdBackup writes a consistent copy of the database to FILE. While serve
@@ -38,8 +41,7 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer db.Close()
-		_, err = db.Backup(e.stream)
-		return err
+		return backupTo(db, e.stream)
 	}
 	file := fs.Arg(0)
 	if err := notLiveDatabase(file, cfg.DBPath); err != nil {
@@ -81,11 +83,22 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	if _, err := db.Backup(out); err != nil {
+	if err := backupTo(db, out); err != nil {
 		out.discard()
 		return err
 	}
 	return done()
+}
+
+// backupTo writes a consistent copy of db to w: an engine that copies
+// itself (store.Backuper) does; of another, the engine's own tools do.
+func backupTo(db store.Store, w io.Writer) error {
+	b, ok := db.(store.Backuper)
+	if !ok {
+		return fmt.Errorf("backup: the store %s cannot copy itself: back it up with its engine's own tools", db.Path())
+	}
+	_, err := b.Backup(w)
+	return err
 }
 
 // notLiveDatabase refuses a backup FILE that is the database itself.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/config"
-	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
 func cmdCheck(ctx context.Context, e *env, args []string) error {
@@ -44,7 +44,7 @@ func sourceWarnings(cfg *config.Config) ([]config.Problem, error) {
 	if _, err := os.Stat(cfg.DBPath); err != nil {
 		return nil, nil
 	}
-	db, err := store.Open(cfg.DBPath, store.Options{ReadOnly: true})
+	db, err := bolt.Open(cfg.DBPath, bolt.Options{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
 func cmdCompact(ctx context.Context, e *env, args []string) error {
@@ -19,7 +19,7 @@ func cmdCompact(ctx context.Context, e *env, args []string) error {
 	if e.daemon != nil {
 		return fmt.Errorf("refusing while newsdesk serve holds %s: stop it first (compaction needs the file to itself)", cfg.DBPath)
 	}
-	before, after, err := store.Compact(cfg.DBPath)
+	before, after, err := bolt.Compact(cfg.DBPath)
 	if err != nil {
 		return err
 	}

@@ -172,7 +172,7 @@ func forward(ctx context.Context, sock string, args []string, stdout, stderr io.
 // waits for the commands in flight (a backup being streamed) to finish, so
 // that a run that ends meanwhile does not cut them off; ctx, the run's,
 // still cancels them.
-func answerWhileRunning(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logger) (stop func()) {
+func answerWhileRunning(ctx context.Context, cfg *config.Config, db store.Store, log *slog.Logger) (stop func()) {
 	ln, err := listenControl(config.SocketPath(cfg.DBPath))
 	if err != nil {
 		log.Warn("other commands wait for this run: its control socket could not be bound", "error", err)

@@ -23,7 +23,7 @@ import (
 	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/metrics"
 	"github.com/newsdesk/newsdesk/publisher"
-	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
 // newTestDaemon wires a daemon as serve does, on a real database in a
@@ -39,7 +39,7 @@ func newTestDaemon(t *testing.T, yaml string) *daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(cfg.DBPath, store.Options{})
+	db, err := bolt.Open(cfg.DBPath, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

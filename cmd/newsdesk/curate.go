@@ -31,7 +31,7 @@ func section(c *config.Config, id string) (*newsdesk.Section, error) {
 
 // sectionArgs parses `COMMAND [flags] SECTION [ITEM]` and opens what the
 // command needs.
-func (e *env) sectionArgs(name string, args []string, withItem bool) (*config.Config, *store.DB, *newsdesk.Section, string, error) {
+func (e *env) sectionArgs(name string, args []string, withItem bool) (*config.Config, store.Store, *newsdesk.Section, string, error) {
 	fs, config := e.flags(name)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -60,7 +60,7 @@ func (e *env) sectionArgs(name string, args []string, withItem bool) (*config.Co
 
 // sectionItem is sectionArgs for `COMMAND SECTION ITEM`, with the item
 // resolved; the caller closes the database.
-func (e *env) sectionItem(name string, args []string) (*store.DB, *newsdesk.Section, newsdesk.Item, error) {
+func (e *env) sectionItem(name string, args []string) (store.Store, *newsdesk.Section, newsdesk.Item, error) {
 	_, db, sec, arg, err := e.sectionArgs(name, args, true)
 	if err != nil {
 		return nil, nil, newsdesk.Item{}, err
@@ -81,7 +81,7 @@ func commandArgs(name string) string {
 // SOURCE:HASH (as preview shows it, a prefix of at least 6 hex digits), the
 // HASH prefix alone (looked up in every source of the section), the item's
 // urn:newsdesk: id from a feed, SOURCE/ID, or the item's own id or link.
-func resolveItem(db *store.DB, sec *newsdesk.Section, arg string) (newsdesk.Item, error) {
+func resolveItem(db store.Store, sec *newsdesk.Section, arg string) (newsdesk.Item, error) {
 	arg = strings.TrimSpace(arg)
 	src, rest, hasSrc := strings.Cut(strings.TrimPrefix(arg, "urn:newsdesk:"), ":")
 	if !hasSrc {

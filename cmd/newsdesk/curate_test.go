@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
 // TestResolveBareHash: a prefix of 6+ hex digits of an item's hash, as the
@@ -27,7 +27,7 @@ func TestResolveBareHash(t *testing.T) {
 		}
 		first[h] = id
 	}
-	db, err := store.Open(filepath.Join(t.TempDir(), "newsdesk.db"), store.Options{})
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "newsdesk.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
 // TestHealthTable checks every row of the README's health table on a
@@ -108,7 +108,7 @@ func TestHealthTable(t *testing.T) {
 func TestHealthKeepsPrivateSectionsOut(t *testing.T) {
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "newsdesk.db")
-	db, err := store.Open(dbPath, store.Options{})
+	db, err := bolt.Open(dbPath, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

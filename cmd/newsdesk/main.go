@@ -24,6 +24,7 @@ import (
 	"github.com/newsdesk/newsdesk/fetcher"
 	"github.com/newsdesk/newsdesk/publisher"
 	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 	"golang.org/x/term"
 )
 
@@ -301,7 +302,7 @@ func (e *env) logger(defaultLevel slog.Level) *slog.Logger {
 }
 
 // open loads the config and opens its database; the caller closes it.
-func (e *env) open(configPath string) (*config.Config, *store.DB, error) {
+func (e *env) open(configPath string) (*config.Config, store.Store, error) {
 	cfg, err := e.loadConfig(configPath)
 	if err != nil {
 		return nil, nil, err
@@ -317,7 +318,7 @@ func (e *env) open(configPath string) (*config.Config, *store.DB, error) {
 // process to release it. Inside `newsdesk serve` it lends the daemon's open
 // database; outside, when the file is held by a `newsdesk serve` that
 // listens on its control socket, the command is handed to it (errForward).
-func (e *env) openStore(cfg *config.Config, wait time.Duration) (*store.DB, error) {
+func (e *env) openStore(cfg *config.Config, wait time.Duration) (store.Store, error) {
 	if e.daemon != nil {
 		if cfg.DBPath != e.daemon.db.Path() {
 			return nil, fmt.Errorf("this newsdesk serve uses %s, not %s: run the command with the config serve was started with", e.daemon.db.Path(), cfg.DBPath)
@@ -326,14 +327,15 @@ func (e *env) openStore(cfg *config.Config, wait time.Duration) (*store.DB, erro
 	}
 	deadline := time.Now().Add(wait)
 	for {
-		db, err := store.Open(cfg.DBPath, store.Options{LockTimeout: min(time.Until(deadline), time.Second)})
-		if !errors.Is(err, store.ErrLocked) {
-			if err == nil {
-				for _, n := range db.Notices() { // a migration, leftovers removed
-					fmt.Fprintf(e.stderr, "newsdesk: %s\n", n)
-				}
+		db, err := bolt.Open(cfg.DBPath, bolt.Options{LockTimeout: min(time.Until(deadline), time.Second)})
+		if err == nil {
+			for _, n := range db.Notices() { // a migration, leftovers removed
+				fmt.Fprintf(e.stderr, "newsdesk: %s\n", n)
 			}
-			return db, err
+			return db, nil
+		}
+		if !errors.Is(err, store.ErrLocked) {
+			return nil, err
 		}
 		// Held: by a serve (now, or once it has started listening), whose
 		// control socket takes the command, by a run that answers the
@@ -352,7 +354,7 @@ func userAgent(cfg *config.Config) string {
 }
 
 // newScheduler builds the fetch scheduler for the configured sources.
-func newScheduler(cfg *config.Config, db *store.DB, log *slog.Logger) *fetcher.Scheduler {
+func newScheduler(cfg *config.Config, db store.Store, log *slog.Logger) *fetcher.Scheduler {
 	s := fetcher.NewScheduler(fetcher.NewClient(userAgent(cfg)), db, cfg.Sources, log)
 	s.Concurrency, s.PerHost = cfg.Concurrency, cfg.PerHost
 	return s

@@ -82,7 +82,7 @@ func removedSince(o store.Orphan) string {
 // feeds.yaml no longer lists and purges those removed longer than
 // storage.purge_removed_after ago. A failure is logged: fetching and
 // serving go on.
-func purgeRemoved(cfg *config.Config, db *store.DB, log *slog.Logger, now time.Time) {
+func purgeRemoved(cfg *config.Config, db store.Store, log *slog.Logger, now time.Time) {
 	purged, _, err := db.PurgeExpired(cfg.SourceIDs(), now, cfg.PurgeRemovedAfter)
 	for _, o := range purged {
 		log.Info("purged a source removed from feeds.yaml", "source", o.SourceID, "items", o.Items,

@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -423,7 +423,7 @@ func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
 	if !ok {
 		ts.Fatalf("unknown signal %s", args[0])
 	}
-	pid, _ := store.LockHolder(ts.MkAbs(args[1]))
+	pid, _ := bolt.LockHolder(ts.MkAbs(args[1]))
 	if pid == 0 {
 		ts.Fatalf("no process holds %s", args[1])
 	}
@@ -439,7 +439,7 @@ func cmdWaitLock(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
-		if pid, _ := store.LockHolder(ts.MkAbs(args[0])); (pid != 0) != neg {
+		if pid, _ := bolt.LockHolder(ts.MkAbs(args[0])); (pid != 0) != neg {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -458,7 +458,7 @@ func cmdMkDB(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	n, err := strconv.Atoi(args[1])
 	ts.Check(err)
-	db, err := store.Open(ts.MkAbs(args[0]), store.Options{})
+	db, err := bolt.Open(ts.MkAbs(args[0]), bolt.Options{})
 	ts.Check(err)
 	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	for _, src := range []string{"moscow-times"} {

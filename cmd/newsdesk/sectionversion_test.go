@@ -7,7 +7,7 @@ import (
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/publisher"
-	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
 // TestSectionVersionStore renders from a real database with a clock the
@@ -16,7 +16,7 @@ import (
 // closing and reopening the database, as a restart does, keeps it.
 func TestSectionVersionStore(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "newsdesk.db")
-	db, err := store.Open(path, store.Options{})
+	db, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestSectionVersionStore(t *testing.T) {
 		Sections: []newsdesk.Section{{ID: "s", Sources: []string{"src"}}},
 		Now:      func() time.Time { return now },
 	}
-	lastModified := func(db *store.DB) time.Time {
+	lastModified := func(db *bolt.DB) time.Time {
 		t.Helper()
 		site, err := publisher.Render(db, cfg)
 		if err != nil {
@@ -68,7 +68,7 @@ func TestSectionVersionStore(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db, err = store.Open(path, store.Options{})
+	db, err = bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/newsdesk/newsdesk/metrics"
 	"github.com/newsdesk/newsdesk/publisher"
 	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
@@ -145,7 +146,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 type daemon struct {
 	path       string // feeds.yaml
 	listenFlag string // -listen, which overrides server.listen
-	db         *store.DB
+	db         store.Store
 	log        *slog.Logger
 	metrics    *metrics.Metrics
 	site       *publisher.Server
@@ -308,7 +309,7 @@ func (d *daemon) storeHealth(full bool) string {
 		problem = "store " + d.db.Path() + " does not answer: " + err.Error()
 	case renderErr != nil:
 		why := renderErr.Error()
-		if damaged, ok := errors.AsType[*store.DamagedError](renderErr); ok && !full {
+		if damaged, ok := errors.AsType[*bolt.DamagedError](renderErr); ok && !full {
 			why = damaged.Error()
 		} else if !full && slices.ContainsFunc(d.config().Sections, func(s newsdesk.Section) bool { return s.Token != "" }) {
 			why = "the log says why"

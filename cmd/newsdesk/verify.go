@@ -13,10 +13,11 @@ import (
 
 	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
 // verifyChildFlag makes `newsdesk verify` the child that runs the check
-// (store.Verify) and prints its report as JSON. bbolt's consistency check
+// (bolt.Verify) and prints its report as JSON. bbolt's consistency check
 // reads the file in a goroutine of its own, where a memory fault on a
 // damaged page cannot be recovered: in a child, the crash is reported as
 // damage instead of ending the command, or serve.
@@ -24,7 +25,7 @@ const verifyChildFlag = "-internal-verify-child"
 
 func cmdVerify(ctx context.Context, e *env, args []string) error {
 	if len(args) == 2 && args[0] == verifyChildFlag {
-		report, err := store.Verify(args[1])
+		report, err := bolt.Verify(args[1])
 		if err != nil {
 			return err
 		}
@@ -88,21 +89,25 @@ func cmdVerify(ctx context.Context, e *env, args []string) error {
 
 // verifyHeld verifies the database serve holds: its meta pages in place,
 // the rest in a consistent copy beside it, checked by a child process.
-func verifyHeld(ctx context.Context, db *store.DB, holder string) (*store.Report, error) {
-	fault, notes, err := store.CheckFile(db.Path())
+func verifyHeld(ctx context.Context, db store.Store, holder string) (*store.Report, error) {
+	held, ok := db.(interface{ Snapshot() (string, error) })
+	if !ok {
+		return nil, fmt.Errorf("verify: the store %s is not a file this command can check", db.Path())
+	}
+	fault, notes, err := bolt.CheckFile(db.Path())
 	if err != nil {
 		return nil, err
 	}
 	if fault != "" {
 		return &store.Report{Path: db.Path(), Faults: []string{fault}}, nil
 	}
-	snapshot, err := db.Snapshot()
+	snapshot, err := held.Snapshot()
 	if err != nil {
 		return nil, err
 	}
 	defer os.Remove(snapshot)
 	report, err := verifyInChild(ctx, snapshot)
-	var damaged *store.DamagedError
+	var damaged *bolt.DamagedError
 	if errors.As(err, &damaged) {
 		damaged.Path = db.Path()
 	}
@@ -114,7 +119,7 @@ func verifyHeld(ctx context.Context, db *store.DB, holder string) (*store.Report
 	return report, nil
 }
 
-// verifyInChild runs store.Verify on path in a child process (this binary
+// verifyInChild runs bolt.Verify on path in a child process (this binary
 // with verifyChildFlag) and returns its report. A child that crashes was
 // reading a damaged file: that is a DamagedError.
 func verifyInChild(ctx context.Context, path string) (*store.Report, error) {
@@ -148,7 +153,7 @@ func verifyInChild(ctx context.Context, path string) (*store.Report, error) {
 	}
 	// Killed by a signal, or a Go runtime crash (exit 2): a fault bbolt's
 	// check could not survive.
-	return nil, &store.DamagedError{Path: path, Fault: "bbolt's consistency check crashed reading it (" + crashLine(stderr.String(), exit) + ")"}
+	return nil, &bolt.DamagedError{Path: path, Fault: "bbolt's consistency check crashed reading it (" + crashLine(stderr.String(), exit) + ")"}
 }
 
 // crashLine picks the line of a crashed process's output that says why.

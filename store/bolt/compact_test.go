@@ -1,4 +1,4 @@
-package store_test
+package bolt_test
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
 func TestCompactShrinksAndKeepsData(t *testing.T) {
@@ -30,12 +31,12 @@ func TestCompactShrinksAndKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Refused while the file is held.
-	if _, _, err := store.Compact(path); err == nil || !strings.Contains(err.Error(), "refusing while the file is in use") {
+	if _, _, err := bolt.Compact(path); err == nil || !strings.Contains(err.Error(), "refusing while the file is in use") {
 		t.Errorf("Compact while open: %v, want a refusal", err)
 	}
 	db.Close()
 
-	before, after, err := store.Compact(path)
+	before, after, err := bolt.Compact(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func TestCompactShrinksAndKeepsData(t *testing.T) {
 	if err != nil || len(got) != 3 || got[0].ID != "b19-499" {
 		t.Errorf("Section after compact = %v, %v; want the newest items", ids(got), err)
 	}
-	if _, _, err := store.Compact(filepath.Join(t.TempDir(), "missing.db")); err == nil || errors.Is(err, store.ErrLocked) {
+	if _, _, err := bolt.Compact(filepath.Join(t.TempDir(), "missing.db")); err == nil || errors.Is(err, store.ErrLocked) {
 		t.Errorf("Compact of a missing file: %v, want a not-found error", err)
 	}
 }

@@ -1,9 +1,8 @@
-package store
+package bolt
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +10,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 )
 
 // SaveFetch stores one fetch of st.SourceID in one transaction: its items,
@@ -42,7 +41,7 @@ func (db *DB) SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep news
 		return st, errors.New("save fetch: empty source id")
 	}
 	now := st.LastFetch.UTC()
-	err := db.update(func(tx *bolt.Tx) error {
+	err := db.update(func(tx *bbolt.Tx) error {
 		src, err := openSource(tx, st.SourceID)
 		if err != nil {
 			return err
@@ -68,28 +67,6 @@ func (db *DB) SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep news
 	}
 	return st, nil
 }
-
-// maxIDKey is the longest item id used as a key as it is: the longest key
-// that holds nothing but an id is its time-index key, 8 bytes of time and
-// the id.
-const maxIDKey = bolt.MaxKeySize - 8
-
-// storedID is the id under which an item is stored: its own id, unless
-// that is too long for a bbolt key; then "sha256:" and the hex SHA-256 of
-// it. The form depends on the id alone, so the same item gets the same key
-// on every fetch, and no id that fitted before is ever re-keyed.
-func storedID(id string) string {
-	if len(id) <= maxIDKey {
-		return id
-	}
-	sum := sha256.Sum256([]byte(id))
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-// fits reports whether k can be a bbolt key. Index entries (links, titles)
-// whose key cannot are left out: such an item is only not found as another
-// source's duplicate by its link or title, which takes an absurd link.
-func fits(k []byte) bool { return len(k) <= bolt.MaxKeySize }
 
 // incoming is an item of the fetch that is new or changed: written unless
 // retention drops it.
@@ -224,7 +201,7 @@ func (b *batch) encode() {
 			continue
 		}
 		data, err := json.Marshal(in.rec)
-		if err == nil && int64(len(data)) > bolt.MaxValueSize {
+		if err == nil && int64(len(data)) > bbolt.MaxValueSize {
 			err = fmt.Errorf("%d bytes: more than a bbolt value holds", len(data))
 		}
 		if err == nil {
@@ -400,7 +377,7 @@ func (s *source) write(b *batch, now time.Time) error {
 		seen[i] = entry{id, stamp}
 	}
 	for _, w := range []struct {
-		b       *bolt.Bucket
+		b       *bbolt.Bucket
 		entries []entry
 	}{{s.items, ids}, {s.bytime, times}, {s.links, links}, {s.titles, titles}, {s.seen, seen}} {
 		if err := putSorted(w.b, w.entries); err != nil {
@@ -415,7 +392,7 @@ func (s *source) write(b *batch, now time.Time) error {
 type entry struct{ k, v []byte }
 
 // putSorted puts entries in key order.
-func putSorted(b *bolt.Bucket, entries []entry) error {
+func putSorted(b *bbolt.Bucket, entries []entry) error {
 	slices.SortFunc(entries, func(x, y entry) int { return bytes.Compare(x.k, y.k) })
 	for _, e := range entries {
 		if err := b.Put(e.k, e.v); err != nil {
@@ -459,6 +436,58 @@ func (s *source) expireTombstones(now time.Time) error {
 			continue
 		}
 		k, v = c.Next()
+	}
+	return nil
+}
+
+// tombstoneTTL is how long a pruned item's id is remembered after the feed
+// last carried it. Feeds drop old items; one that has been gone from its feed
+// for this long does not come back.
+const tombstoneTTL = 30 * 24 * time.Hour
+
+// source is one source's buckets inside a write transaction.
+type source struct {
+	id                    string
+	items, bytime, seen   *bbolt.Bucket
+	counts, links, titles *bbolt.Bucket
+	count                 uint64
+}
+
+func openSource(tx *bbolt.Tx, id string) (*source, error) {
+	s := &source{id: id, counts: tx.Bucket(bucketCounts), links: tx.Bucket(bucketLinks), titles: tx.Bucket(bucketTitles)}
+	var err error
+	if s.items, err = tx.Bucket(bucketItems).CreateBucketIfNotExists([]byte(id)); err != nil {
+		return nil, err
+	}
+	if s.bytime, err = tx.Bucket(bucketByTime).CreateBucketIfNotExists([]byte(id)); err != nil {
+		return nil, err
+	}
+	if s.seen, err = tx.Bucket(bucketSeen).CreateBucketIfNotExists([]byte(id)); err != nil {
+		return nil, err
+	}
+	// Items arrive mostly newest-last: time keys are appended at the end of
+	// bytime, and ids often grow too, so pages are filled before they split
+	// rather than split in half (bbolt's default), which left the file 60%
+	// empty in the benchmark.
+	s.bytime.FillPercent = 0.9
+	s.items.FillPercent = 0.8
+	if v := s.counts.Get([]byte(id)); len(v) == 8 {
+		s.count = binary.BigEndian.Uint64(v)
+	}
+	return s, nil
+}
+
+func (s *source) saveCount() error {
+	return s.counts.Put([]byte(s.id), binary.BigEndian.AppendUint64(nil, s.count))
+}
+
+// SaveState stores a source's fetch state alone: a 304 or a failed fetch.
+func (db *DB) SaveState(st newsdesk.FetchState) error {
+	err := db.update(func(tx *bbolt.Tx) error {
+		return putJSON(tx.Bucket(bucketState), []byte(st.SourceID), st)
+	})
+	if err != nil {
+		return fmt.Errorf("save state of %s: %w", st.SourceID, err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package store_test
+package storetest
 
 import (
 	"fmt"
@@ -9,10 +9,13 @@ import (
 	"github.com/newsdesk/newsdesk"
 )
 
-func TestPinnedFirstHiddenNever(t *testing.T) {
-	db := openDB(t)
-	items := feed("a", 10, t0) // a-000 newest ... a-009 oldest
-	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: t0}, items, noLimit); err != nil {
+// testPinnedFirstHiddenNever: pinned items come first (latest pin first)
+// whatever the rules say, hidden ones never, only in their section, and
+// re-fetches do not undo decisions.
+func testPinnedFirstHiddenNever(t *testing.T, open Open) {
+	db := open(t)
+	items := Feed("a", 10, T0) // a-000 newest ... a-009 oldest
+	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: T0}, items, NoLimit); err != nil {
 		t.Fatal(err)
 	}
 	ref := func(id string) newsdesk.ItemRef { return newsdesk.ItemRef{SourceID: "a", ID: id} }
@@ -23,75 +26,75 @@ func TestPinnedFirstHiddenNever(t *testing.T) {
 		id string
 		d  newsdesk.Decision
 	}{{"a-009", newsdesk.Pin}, {"a-005", newsdesk.Pin}, {"a-002", newsdesk.Hide}} {
-		if err := db.SetDecision("s", ref(d.id), d.d, t0.Add(time.Duration(len(d.id))*time.Minute)); err != nil {
+		if err := db.SetDecision("s", ref(d.id), d.d, T0.Add(time.Duration(len(d.id))*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := db.SetDecision("s", ref("a-005"), newsdesk.Pin, t0.Add(time.Hour)); err != nil { // pinned again later
+	if err := db.SetDecision("s", ref("a-005"), newsdesk.Pin, T0.Add(time.Hour)); err != nil { // pinned again later
 		t.Fatal(err)
 	}
 	got, err := db.Section(q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := fmt.Sprint(ids(got)); s != "[a/a-005 a/a-009 a/a-000 a/a-004]" {
+	if s := fmt.Sprint(IDs(got)); s != "[a/a-005 a/a-009 a/a-000 a/a-004]" {
 		t.Errorf("Section() = %s, want the pinned (latest pin first), then the kept, without the hidden a-002", s)
 	}
 	// Another section is not affected; a re-fetch does not undo decisions.
-	if got, _ := db.Section(newsdesk.Query{SectionID: "other", Sources: []string{"a"}, Keep: even, Limit: 2}); fmt.Sprint(ids(got)) != "[a/a-000 a/a-002]" {
-		t.Errorf("other section = %v, want no decisions applied", ids(got))
+	if got, _ := db.Section(newsdesk.Query{SectionID: "other", Sources: []string{"a"}, Keep: even, Limit: 2}); fmt.Sprint(IDs(got)) != "[a/a-000 a/a-002]" {
+		t.Errorf("other section = %v, want no decisions applied", IDs(got))
 	}
-	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: t0.Add(time.Hour)}, items, noLimit); err != nil {
+	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: T0.Add(time.Hour)}, items, NoLimit); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetDecision("s", ref("a-009"), "", t0); err != nil {
+	if err := db.SetDecision("s", ref("a-009"), "", T0); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = db.Section(q)
-	if s := fmt.Sprint(ids(got)); s != "[a/a-005 a/a-000 a/a-004 a/a-006]" {
+	if s := fmt.Sprint(IDs(got)); s != "[a/a-005 a/a-000 a/a-004 a/a-006]" {
 		t.Errorf("after unpinning a-009: %s", s)
 	}
 }
 
-// TestPinnedStoryIsNotShownTwice: pinning one source's copy of a story keeps
+// testPinnedStoryIsNotShownTwice: pinning one source's copy of a story keeps
 // the other sources' copies out; a pin whose source left the section lapses.
-func TestPinnedStoryIsNotShownTwice(t *testing.T) {
-	db := openDB(t)
-	a := item("a", "a1", t0)
-	b := item("b", "b1", t0.Add(time.Hour))
+func testPinnedStoryIsNotShownTwice(t *testing.T, open Open) {
+	db := open(t)
+	a := Item("a", "a1", T0)
+	b := Item("b", "b1", T0.Add(time.Hour))
 	a.Link, b.Link = "https://example.com/story", "https://example.com/story"
 	for i, it := range []newsdesk.Item{b, a} { // b seen first
-		if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: it.SourceID, LastFetch: t0.Add(time.Duration(i) * time.Minute)}, []newsdesk.Item{it}, noLimit); err != nil {
+		if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: it.SourceID, LastFetch: T0.Add(time.Duration(i) * time.Minute)}, []newsdesk.Item{it}, NoLimit); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := db.SetDecision("s", newsdesk.ItemRef{SourceID: "a", ID: "a1"}, newsdesk.Pin, t0); err != nil {
+	if err := db.SetDecision("s", newsdesk.ItemRef{SourceID: "a", ID: "a1"}, newsdesk.Pin, T0); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.Section(newsdesk.Query{SectionID: "s", Sources: []string{"a", "b"}, Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := fmt.Sprint(ids(got)); s != "[a/a1]" {
+	if s := fmt.Sprint(IDs(got)); s != "[a/a1]" {
 		t.Errorf("Section() = %s, want only the pinned copy", s)
 	}
 	got, _ = db.Section(newsdesk.Query{SectionID: "s", Sources: []string{"b"}, Limit: 10})
-	if s := fmt.Sprint(ids(got)); s != "[b/b1]" {
+	if s := fmt.Sprint(IDs(got)); s != "[b/b1]" {
 		t.Errorf("without source a: %s, want b's copy and no lapsed pin", s)
 	}
 }
 
-// An id just under the items' key limit is stored as it is; a decision
+// testDecisionOnLongID: an id just under bbolt's key limit is stored as it is; a decision
 // about it, whose key adds the source id, must still be recorded and undone.
-func TestDecisionOnLongID(t *testing.T) {
-	db := openDB(t)
+func testDecisionOnLongID(t *testing.T, open Open) {
+	db := open(t)
 	src := strings.Repeat("s", 60)
 	long := strings.Repeat("x", 32768-8) // the longest id stored unhashed: bbolt keys hold 32,768 bytes
-	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: src, LastFetch: t0}, []newsdesk.Item{item(src, long, t0)}, noLimit); err != nil {
+	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: src, LastFetch: T0}, []newsdesk.Item{Item(src, long, T0)}, NoLimit); err != nil {
 		t.Fatal(err)
 	}
 	ref := newsdesk.ItemRef{SourceID: src, ID: long}
-	if err := db.SetDecision("s", ref, newsdesk.Hide, t0); err != nil {
+	if err := db.SetDecision("s", ref, newsdesk.Hide, T0); err != nil {
 		t.Fatalf("SetDecision(hide) on a %d-byte id: %v", len(long), err)
 	}
 	edits, err := db.Edits("s")
@@ -102,7 +105,7 @@ func TestDecisionOnLongID(t *testing.T) {
 	if err != nil || len(got) != 0 {
 		t.Errorf("Section() = %d items, %v; want the hidden item left out", len(got), err)
 	}
-	if err := db.SetDecision("s", ref, "", t0); err != nil {
+	if err := db.SetDecision("s", ref, "", T0); err != nil {
 		t.Fatal(err)
 	}
 	if edits, err := db.Edits("s"); err != nil || len(edits) != 0 {

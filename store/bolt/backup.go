@@ -1,10 +1,10 @@
-package store
+package bolt
 
 import (
 	"fmt"
 	"io"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 )
 
 // Backup writes a consistent copy of the database to w while the database
@@ -24,7 +24,7 @@ func (db *DB) Backup(w io.Writer) (int64, error) {
 // transaction: for Backup, and for the copies verify and migrations make
 // beside the file (copyTemp).
 func (db *DB) writeTo(w io.Writer) (n int64, err error) {
-	err = db.view(func(tx *bolt.Tx) error {
+	err = db.view(func(tx *bbolt.Tx) error {
 		n, err = tx.WriteTo(w)
 		return err
 	})

@@ -1,4 +1,4 @@
-package store_test
+package bolt_test
 
 import (
 	"errors"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
 // bigDB makes a real database of a few MB: sources with items, tombstones
@@ -19,7 +20,7 @@ import (
 func bigDB(t testing.TB, sources, items int) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "newsdesk.db")
-	db, err := store.Open(path, store.Options{})
+	db, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,14 +97,14 @@ func TestOpenRefusesTruncatedFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, ro := range []bool{false, true} {
-			db, err := store.Open(path, store.Options{ReadOnly: ro})
+			db, err := bolt.Open(path, bolt.Options{ReadOnly: ro})
 			if err == nil {
 				db.Close()
 			}
 			wantDamaged(t, fmt.Sprintf("Open(truncated to %d, read-only %v)", size, ro), err, path)
 		}
 	}
-	_, _, err = store.Compact(path)
+	_, _, err = bolt.Compact(path)
 	wantDamaged(t, "Compact(truncated)", err, path)
 }
 
@@ -114,13 +115,13 @@ func TestOpenRefusesEmptyFile(t *testing.T) {
 	if err := os.WriteFile(path, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := store.Open(path, store.Options{})
+	_, err := bolt.Open(path, bolt.Options{})
 	wantDamaged(t, "Open(empty file)", err, path)
 	if fi, err := os.Stat(path); err != nil || fi.Size() != 0 {
 		t.Errorf("the empty file was changed: %v, %v", fi, err)
 	}
 	// A file that does not exist is still a new database.
-	db, err := store.Open(filepath.Join(t.TempDir(), "new.db"), store.Options{})
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "new.db"), bolt.Options{})
 	if err != nil {
 		t.Fatalf("Open(new file) error = %v", err)
 	}
@@ -138,7 +139,7 @@ func TestOpenRefusesBrokenMetaPages(t *testing.T) {
 	f.WriteAt(junk, 0)
 	f.WriteAt(junk, 4096)
 	f.Close()
-	_, err = store.Open(path, store.Options{})
+	_, err = bolt.Open(path, bolt.Options{})
 	wantDamaged(t, "Open(both meta pages overwritten)", err, path)
 	if !strings.Contains(err.Error(), "neither meta page is valid") {
 		t.Errorf("error %q does not say what is wrong", err)
@@ -154,7 +155,7 @@ func TestOpenRefusesBrokenMetaPages(t *testing.T) {
 func TestDamagedPagesAreErrorsNotPanics(t *testing.T) {
 	path := bigDB(t, 3, 1000)
 	garble(t, path, 0.5, 4096) // a branch page of src1's items
-	db, err := store.Open(path, store.Options{})
+	db, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatalf("Open() error = %v; the damage is past the pages Open reads", err)
 	}
@@ -186,7 +187,7 @@ func TestDamagedPagesAreErrorsNotPanics(t *testing.T) {
 		t.Errorf("a borrowed handle's Ping() = %v, want ErrDamaged", err)
 	}
 	db.Close() // returns: a panic must not leave bbolt's locks held
-	_, _, err = store.Compact(path)
+	_, _, err = bolt.Compact(path)
 	wantDamaged(t, "Compact(garbled)", err, path)
 }
 
@@ -196,7 +197,7 @@ func TestDamagedPagesAreErrorsNotPanics(t *testing.T) {
 // process, tested in cmd/newsdesk/testdata/script/damage.txtar.)
 func TestVerify(t *testing.T) {
 	path := bigDB(t, 2, 100)
-	r, err := store.Verify(path)
+	r, err := bolt.Verify(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func TestVerify(t *testing.T) {
 	if err := os.Truncate(path, fi.Size()/2); err != nil {
 		t.Fatal(err)
 	}
-	r, err = store.Verify(path)
+	r, err = bolt.Verify(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,11 +224,11 @@ func TestVerifyFindsBrokenIndex(t *testing.T) {
 	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: t0}, []newsdesk.Item{item("a", "1", t0), item("a", "2", t0)}, noLimit); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.BreakCount(db, "a", 5); err != nil {
+	if err := bolt.BreakCount(db, "a", 5); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	r, err := store.Verify(path)
+	r, err := bolt.Verify(path)
 	if err != nil {
 		t.Fatal(err)
 	}

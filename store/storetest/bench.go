@@ -1,9 +1,8 @@
-package store_test
+package storetest
 
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -27,7 +26,7 @@ func benchItem(src string, n int, published time.Time) newsdesk.Item {
 
 // fill stores perSource items for each of sources sources, interleaved in
 // time, in transactions of 5,000 items.
-func fill(b *testing.B, db *store.DB, sources, perSource int) {
+func fill(b *testing.B, db store.Store, sources, perSource int) {
 	b.Helper()
 	const batch = 5000
 	for s := range sources {
@@ -35,28 +34,22 @@ func fill(b *testing.B, db *store.DB, sources, perSource int) {
 		for start := 0; start < perSource; start += batch {
 			items := make([]newsdesk.Item, 0, batch)
 			for n := start; n < min(start+batch, perSource); n++ {
-				items = append(items, benchItem(src, n, t0.Add(time.Duration(n*sources+s)*time.Second)))
+				items = append(items, benchItem(src, n, T0.Add(time.Duration(n*sources+s)*time.Second)))
 			}
-			if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: src, LastFetch: t0}, items, noLimit); err != nil {
+			if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: src, LastFetch: T0}, items, NoLimit); err != nil {
 				b.Fatal(err)
 			}
 		}
 	}
 }
 
-// BenchmarkSection measures the newest-50 query of a 3-source section (with
+// BenchSection measures the newest-50 query of a 3-source section (with
 // a rule that keeps half the items) as the store grows from 10,000 to
 // 1,000,000 items in 10 sources. It should not grow with the store.
-func BenchmarkSection(b *testing.B) {
+func BenchSection(b *testing.B, open Open) {
 	for _, total := range []int{10_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("stored=%d", total), func(b *testing.B) {
-			dir := b.TempDir()
-			path := filepath.Join(dir, "bench.db")
-			db, err := store.Open(path, store.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
+			db := open(b)
 			fill(b, db, 10, total/10)
 			q := newsdesk.Query{
 				Sources: []string{"src01", "src04", "src07"},
@@ -69,31 +62,27 @@ func BenchmarkSection(b *testing.B) {
 					b.Fatalf("Section: %d items, %v", len(items), err)
 				}
 			}
-			if fi, err := os.Stat(path); err == nil {
+			if fi, err := os.Stat(db.Path()); err == nil { // a file engine's size
 				b.ReportMetric(float64(fi.Size())/float64(total)*100_000/(1<<20), "MiB/100k-items")
 			}
 		})
 	}
 }
 
-// BenchmarkIngest measures storing one fetch of 50 new items (one
+// BenchIngest measures storing one fetch of 50 new items (one
 // transaction) into a store that already holds 100,000 items.
-func BenchmarkIngest(b *testing.B) {
-	db, err := store.Open(filepath.Join(b.TempDir(), "bench.db"), store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+func BenchIngest(b *testing.B, open Open) {
+	db := open(b)
 	fill(b, db, 10, 10_000)
 	n := 1_000_000
 	keep := newsdesk.Retention{MaxItems: 1_000_000}
 	for b.Loop() {
 		items := make([]newsdesk.Item, 50)
 		for i := range items {
-			items[i] = benchItem("src00", n, t0.Add(time.Duration(n)*time.Second))
+			items[i] = benchItem("src00", n, T0.Add(time.Duration(n)*time.Second))
 			n++
 		}
-		st, err := db.SaveFetch(newsdesk.FetchState{SourceID: "src00", LastFetch: t0}, items, keep)
+		st, err := db.SaveFetch(newsdesk.FetchState{SourceID: "src00", LastFetch: T0}, items, keep)
 		if err != nil || st.New != 50 {
 			b.Fatalf("SaveFetch: %d new, %v", st.New, err)
 		}
@@ -101,11 +90,11 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportMetric(float64(b.N*50)/b.Elapsed().Seconds(), "items/s")
 }
 
-// BenchmarkIngestBigFeed measures storing one first fetch of a big feed of
+// BenchIngestBigFeed measures storing one first fetch of a big feed of
 // minimal items (the hostile case), with the default retention (which
 // drops all but 500 of them) and with none (which writes all of them). The
 // time per item should stay flat from 10,000 to 100,000 items.
-func BenchmarkIngestBigFeed(b *testing.B) {
+func BenchIngestBigFeed(b *testing.B, open Open) {
 	for _, keep := range []struct {
 		name string
 		r    newsdesk.Retention
@@ -114,16 +103,13 @@ func BenchmarkIngestBigFeed(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/items=%d", keep.name, n), func(b *testing.B) {
 				items := make([]newsdesk.Item, n)
 				for i := range items {
-					items[i] = newsdesk.Item{ID: fmt.Sprint(i), Published: t0.Add(-time.Duration(i) * time.Second)}
+					items[i] = newsdesk.Item{ID: fmt.Sprint(i), Published: T0.Add(-time.Duration(i) * time.Second)}
 				}
 				for b.Loop() {
 					b.StopTimer()
-					db, err := store.Open(filepath.Join(b.TempDir(), "bench.db"), store.Options{})
-					if err != nil {
-						b.Fatal(err)
-					}
+					db := open(b)
 					b.StartTimer()
-					st, err := db.SaveFetch(newsdesk.FetchState{SourceID: "big", LastFetch: t0}, items, keep.r)
+					st, err := db.SaveFetch(newsdesk.FetchState{SourceID: "big", LastFetch: T0}, items, keep.r)
 					if err != nil || st.New != n {
 						b.Fatalf("SaveFetch: %d new, %v", st.New, err)
 					}

@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"bytes"
@@ -9,7 +9,8 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/newsdesk/newsdesk/store"
+	bbolt "go.etcd.io/bbolt"
 )
 
 // Sources removed from feeds.yaml ("orphans") keep their items until they
@@ -27,19 +28,10 @@ var keyRemoved = []byte("removed")
 // purge of a big source never holds the write lock for long.
 const purgeBatch = 5000
 
-// Orphan is a stored source that feeds.yaml no longer lists.
-type Orphan struct {
-	SourceID string
-	Items    int
-	// RemovedAt is when it was first seen missing from feeds.yaml; zero
-	// until MarkOrphans has seen it.
-	RemovedAt time.Time
-}
-
 // Orphans returns the stored sources that are not in configured, by id.
-func (db *DB) Orphans(configured []string) ([]Orphan, error) {
-	var out []Orphan
-	err := db.view(func(tx *bolt.Tx) error {
+func (db *DB) Orphans(configured []string) ([]store.Orphan, error) {
+	var out []store.Orphan
+	err := db.view(func(tx *bbolt.Tx) error {
 		removed, err := removedMarks(tx)
 		if err != nil {
 			return err
@@ -57,9 +49,9 @@ func (db *DB) Orphans(configured []string) ([]Orphan, error) {
 // configured was first seen missing, unless it has a time already, and
 // forgets the mark of sources that are configured again or no longer
 // stored. It returns the orphans.
-func (db *DB) MarkOrphans(configured []string, now time.Time) ([]Orphan, error) {
-	var out []Orphan
-	err := db.update(func(tx *bolt.Tx) error {
+func (db *DB) MarkOrphans(configured []string, now time.Time) ([]store.Orphan, error) {
+	var out []store.Orphan
+	err := db.update(func(tx *bbolt.Tx) error {
 		removed, err := removedMarks(tx)
 		if err != nil {
 			return err
@@ -104,7 +96,7 @@ func (db *DB) Purge(sourceID string) (int, error) {
 // purgeSome removes up to purgeBatch items of the source in one
 // transaction, or, when none are left, the rest of what is stored about it.
 func (db *DB) purgeSome(sourceID string) (n int, done bool, err error) {
-	err = db.update(func(tx *bolt.Tx) error {
+	err = db.update(func(tx *bbolt.Tx) error {
 		marks, err := removedMarks(tx)
 		if err != nil {
 			return err
@@ -164,7 +156,7 @@ func (db *DB) purgeSome(sourceID string) (n int, done bool, err error) {
 
 // deleteEdits removes the editorial decisions about a source's items from
 // every section.
-func deleteEdits(tx *bolt.Tx, sourceID string) error {
+func deleteEdits(tx *bbolt.Tx, sourceID string) error {
 	prefix := []byte(sourceID + "\x00")
 	return tx.Bucket(bucketEdits).ForEachBucket(func(section []byte) error {
 		b := tx.Bucket(bucketEdits).Bucket(section)
@@ -180,7 +172,7 @@ func deleteEdits(tx *bolt.Tx, sourceID string) error {
 
 // orphans lists the stored sources (with a state, items or a count) that
 // are not configured, with their marks.
-func orphans(tx *bolt.Tx, configured []string, removed map[string]time.Time) []Orphan {
+func orphans(tx *bbolt.Tx, configured []string, removed map[string]time.Time) []store.Orphan {
 	ids := map[string]bool{}
 	add := func(k, _ []byte) error {
 		if !slices.Contains(configured, string(k)) {
@@ -193,19 +185,19 @@ func orphans(tx *bolt.Tx, configured []string, removed map[string]time.Time) []O
 			b.ForEach(add)
 		}
 	}
-	out := make([]Orphan, 0, len(ids))
+	out := make([]store.Orphan, 0, len(ids))
 	for id := range ids {
-		o := Orphan{SourceID: id, RemovedAt: removed[id]}
+		o := store.Orphan{SourceID: id, RemovedAt: removed[id]}
 		if v := tx.Bucket(bucketCounts).Get([]byte(id)); len(v) == 8 { // there when ids is not empty
 			o.Items = int(binary.BigEndian.Uint64(v))
 		}
 		out = append(out, o)
 	}
-	slices.SortFunc(out, func(a, b Orphan) int { return strings.Compare(a.SourceID, b.SourceID) })
+	slices.SortFunc(out, func(a, b store.Orphan) int { return strings.Compare(a.SourceID, b.SourceID) })
 	return out
 }
 
-func removedMarks(tx *bolt.Tx) (map[string]time.Time, error) {
+func removedMarks(tx *bbolt.Tx) (map[string]time.Time, error) {
 	marks := map[string]time.Time{}
 	if meta := tx.Bucket(bucketMeta); meta != nil {
 		v := meta.Get(keyRemoved)
@@ -219,7 +211,7 @@ func removedMarks(tx *bolt.Tx) (map[string]time.Time, error) {
 	return marks, nil
 }
 
-func putRemovedMarks(tx *bolt.Tx, marks map[string]time.Time) error {
+func putRemovedMarks(tx *bbolt.Tx, marks map[string]time.Time) error {
 	if len(marks) == 0 {
 		return tx.Bucket(bucketMeta).Delete(keyRemoved)
 	}
@@ -229,7 +221,7 @@ func putRemovedMarks(tx *bolt.Tx, marks map[string]time.Time) error {
 // PurgeExpired marks the orphans of configured (MarkOrphans) and purges
 // those first seen missing at least grace before now. A grace of 0 purges
 // nothing. It returns the orphans purged and those kept.
-func (db *DB) PurgeExpired(configured []string, now time.Time, grace time.Duration) (purged, kept []Orphan, err error) {
+func (db *DB) PurgeExpired(configured []string, now time.Time, grace time.Duration) (purged, kept []store.Orphan, err error) {
 	orphans, err := db.MarkOrphans(configured, now)
 	if err != nil {
 		return nil, nil, err

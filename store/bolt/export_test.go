@@ -1,14 +1,14 @@
-package store
+package bolt
 
 import (
 	"encoding/binary"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 )
 
 // BreakCount stores a wrong item count for a source, for tests of Verify.
 func BreakCount(db *DB, source string, n uint64) error {
-	return db.update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketCounts).Put([]byte(source), binary.BigEndian.AppendUint64(nil, n))
 	})
 }
@@ -23,5 +23,5 @@ func SetMigrateCopyLimit(n int64) (restore func()) {
 
 // SetSchema stores a schema version, for tests of what Open refuses.
 func SetSchema(db *DB, v string) error {
-	return db.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySchema, []byte(v)) })
+	return db.update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySchema, []byte(v)) })
 }

@@ -1,14 +1,14 @@
-package store
+package bolt
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"syscall"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/newsdesk/newsdesk/store"
+	bbolt "go.etcd.io/bbolt"
 )
 
 // Schema migrations: stored data changes from one release to the next, and
@@ -33,7 +33,7 @@ import (
 type migration struct {
 	from int
 	what string
-	run  func(tx *bolt.Tx) error
+	run  func(tx *bbolt.Tx) error
 }
 
 // schema3Sections is the bucket schema 3 adds: SECTION_ID -> the section's
@@ -41,7 +41,7 @@ type migration struct {
 const schema3Sections = "sections"
 
 var migrations = []migration{
-	{2, "add the sections bucket (each section's version: content hash and when it changed)", func(tx *bolt.Tx) error {
+	{2, "add the sections bucket (each section's version: content hash and when it changed)", func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists([]byte(schema3Sections))
 		return err
 	}},
@@ -56,14 +56,9 @@ var baseBuckets = [][]byte{bucketMeta, bucketState, bucketCounts, bucketItems, b
 // slow, and the copy must also fit on the disk.
 var migrateCopyLimit int64 = 1 << 30
 
-// MigrateEnv is the environment variable that, set to 1, lets Open migrate
+// migrateEnv is the environment variable that, set to 1, lets Open migrate
 // a database too big to copy first, once the operator has backed it up.
-const MigrateEnv = "NEWSDESK_MIGRATE"
-
-// ErrSchema matches, with errors.Is, a database Open will not migrate: of
-// a newer schema, of one too old, or too big to copy first without
-// NEWSDESK_MIGRATE=1.
-var ErrSchema = errors.New("database schema not supported")
+const migrateEnv = "NEWSDESK_MIGRATE"
 
 // Notices returns what Open did to the file that the operator should
 // hear about (a migration, temporary files removed), one line each.
@@ -73,7 +68,7 @@ func (db *DB) Notices() []string { return db.notices }
 // cannot read, after openBolt.
 func (db *DB) prepare(opts Options) error {
 	have, found := 0, false
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		var err error
 		have, found, err = db.schemaOf(tx)
 		return err
@@ -83,21 +78,21 @@ func (db *DB) prepare(opts Options) error {
 		return err
 	case found && have > schemaVersion:
 		return fmt.Errorf("database %s has schema version %d, newer than this newsdesk's %d: it was written by a newer newsdesk; run that version (going back is not supported: to return to this version, restore a backup made before the upgrade, such as %s): %w",
-			db.path, have, schemaVersion, backupName(db.path, schemaVersion), ErrSchema)
+			db.path, have, schemaVersion, backupName(db.path, schemaVersion), store.ErrSchema)
 	case found && have < migrations[0].from:
 		return fmt.Errorf("database %s has schema version %d, older than this newsdesk can migrate (from %d): open it once with the newsdesk release before this one, which migrates it, then with this one: %w",
-			db.path, have, migrations[0].from, ErrSchema)
+			db.path, have, migrations[0].from, store.ErrSchema)
 	case opts.ReadOnly:
 		return nil
 	case !found:
-		return db.update(func(tx *bolt.Tx) error { return db.migrateTx(tx, 0) })
+		return db.update(func(tx *bbolt.Tx) error { return db.migrateTx(tx, 0) })
 	case have < schemaVersion:
 		return db.migrate(have)
 	}
 	return nil
 }
 
-func (db *DB) schemaOf(tx *bolt.Tx) (version int, found bool, err error) {
+func (db *DB) schemaOf(tx *bbolt.Tx) (version int, found bool, err error) {
 	meta := tx.Bucket(bucketMeta)
 	if meta == nil {
 		return 0, false, nil
@@ -115,7 +110,7 @@ func (db *DB) schemaOf(tx *bolt.Tx) (version int, found bool, err error) {
 
 // migrateTx brings the file from schema version from (0: a new file) to
 // schemaVersion inside tx.
-func (db *DB) migrateTx(tx *bolt.Tx, from int) error {
+func (db *DB) migrateTx(tx *bbolt.Tx, from int) error {
 	if from == 0 {
 		for _, name := range baseBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -138,14 +133,14 @@ func (db *DB) migrate(from int) error {
 	if err != nil {
 		return err
 	}
-	if err := db.update(func(tx *bolt.Tx) error { return db.migrateTx(tx, from) }); err != nil {
+	if err := db.update(func(tx *bbolt.Tx) error { return db.migrateTx(tx, from) }); err != nil {
 		return fmt.Errorf("migrate database %s from schema %d to %d (the file is unchanged): %w", db.path, from, schemaVersion, err)
 	}
 	note := fmt.Sprintf("migrated database %s from schema %d to %d", db.path, from, schemaVersion)
 	if copied != "" {
 		note += "; the file as it was is at " + copied + " (delete it once this version has run well)"
 	} else {
-		note += fmt.Sprintf(" without a copy (%s=1)", MigrateEnv)
+		note += fmt.Sprintf(" without a copy (%s=1)", migrateEnv)
 	}
 	db.notices = append(db.notices, note)
 	return nil
@@ -177,12 +172,12 @@ func (db *DB) copyBeforeMigrating(from int) (string, error) {
 		}
 		return dst, nil
 	}
-	if os.Getenv(MigrateEnv) == "1" {
+	if os.Getenv(migrateEnv) == "1" {
 		return "", nil
 	}
 	return "", fmt.Errorf("database %s has schema version %d and this newsdesk needs %d; it migrates the file when it opens it, after copying it, but the file is too big to copy without asking (%s; it copies up to %s, with twice the file's size free, and %s is free in %s): "+
 		"back the file up first (`newsdesk backup FILE` reads it without changing it, or copy it while no newsdesk runs), then run this command again with %s=1 to migrate it in place: %w",
-		db.path, from, schemaVersion, mib(size), mib(migrateCopyLimit), mib(free), dir, MigrateEnv, ErrSchema)
+		db.path, from, schemaVersion, mib(size), mib(migrateCopyLimit), mib(free), dir, migrateEnv, store.ErrSchema)
 }
 
 // copyTo writes a consistent copy of the database to dst.

@@ -1,4 +1,4 @@
-package store_test
+package bolt_test
 
 import (
 	"errors"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
 // schema2 copies testdata/schema-2.db, a database made by newsdesk when its
@@ -30,7 +31,7 @@ func schema2(t *testing.T) string {
 }
 
 // contents is everything the fixture holds, as the store API reads it.
-func contents(t *testing.T, db *store.DB) string {
+func contents(t *testing.T, db *bolt.DB) string {
 	t.Helper()
 	var b strings.Builder
 	states, err := db.States()
@@ -66,7 +67,7 @@ func contents(t *testing.T, db *store.DB) string {
 // Open refused it ("schema version 2, this newsdesk reads 3").
 func TestMigrateSchema2(t *testing.T) {
 	path := schema2(t)
-	ro, err := store.Open(path, store.Options{ReadOnly: true})
+	ro, err := bolt.Open(path, bolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatalf("read-only Open(schema 2) error = %v, want it read as it is", err)
 	}
@@ -82,7 +83,7 @@ func TestMigrateSchema2(t *testing.T) {
 	}
 	orig, _ := os.ReadFile(path)
 
-	db, err := store.Open(path, store.Options{})
+	db, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatalf("Open(schema 2) error = %v, want it migrated", err)
 	}
@@ -105,16 +106,16 @@ func TestMigrateSchema2(t *testing.T) {
 	if len(bak) == 0 || len(bak) > len(orig) {
 		t.Errorf("copy is %d bytes, the original %d", len(bak), len(orig))
 	}
-	r, err := store.Verify(path + ".schema-2.bak")
+	r, err := bolt.Verify(path + ".schema-2.bak")
 	if err != nil || len(r.Faults) > 0 || r.Items != 6 || !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, "schema 2") }) {
 		t.Errorf("Verify(copy) = %+v, %v; want a sound schema-2 file with 6 items", r, err)
 	}
-	r, err = store.Verify(path)
+	r, err = bolt.Verify(path)
 	if err != nil || len(r.Faults) > 0 || r.Schema != 3 {
 		t.Errorf("Verify(migrated) = %+v, %v; want a sound schema-3 file", r, err)
 	}
 	// Opened again: nothing more to do.
-	db, err = store.Open(path, store.Options{})
+	db, err = bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,10 +129,10 @@ func TestMigrateSchema2(t *testing.T) {
 // until the operator says it is backed up (NEWSDESK_MIGRATE=1); the message
 // says how.
 func TestMigrateTooBigToCopy(t *testing.T) {
-	defer store.SetMigrateCopyLimit(1024)()
+	defer bolt.SetMigrateCopyLimit(1024)()
 	path := schema2(t)
-	t.Setenv(store.MigrateEnv, "")
-	_, err := store.Open(path, store.Options{})
+	t.Setenv("NEWSDESK_MIGRATE", "")
+	_, err := bolt.Open(path, bolt.Options{})
 	if !errors.Is(err, store.ErrSchema) {
 		t.Fatalf("Open(too big to copy) error = %v, want ErrSchema", err)
 	}
@@ -140,10 +141,10 @@ func TestMigrateTooBigToCopy(t *testing.T) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
-	t.Setenv(store.MigrateEnv, "1")
-	db, err := store.Open(path, store.Options{})
+	t.Setenv("NEWSDESK_MIGRATE", "1")
+	db, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
-		t.Fatalf("Open() with %s=1 error = %v", store.MigrateEnv, err)
+		t.Fatalf("Open() with NEWSDESK_MIGRATE=1 error = %v", err)
 	}
 	defer db.Close()
 	if n := db.Notices(); len(n) != 1 || !strings.Contains(n[0], "without a copy") {
@@ -158,12 +159,12 @@ func TestMigrateTooBigToCopy(t *testing.T) {
 func TestNewerSchemaRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "newsdesk.db")
 	db := openDBAt(t, path)
-	if err := store.SetSchema(db, "4"); err != nil {
+	if err := bolt.SetSchema(db, "4"); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
 	for _, ro := range []bool{false, true} {
-		_, err := store.Open(path, store.Options{ReadOnly: ro})
+		_, err := bolt.Open(path, bolt.Options{ReadOnly: ro})
 		if !errors.Is(err, store.ErrSchema) || !strings.Contains(err.Error(), "schema version 4, newer than this newsdesk's 3") {
 			t.Errorf("Open(schema 4, read-only %v) error = %v, want a refusal naming both versions", ro, err)
 		}
@@ -185,7 +186,7 @@ func TestStaleTemporariesRemoved(t *testing.T) {
 		}
 	}
 	// Read-only opens take a shared lock: a compact could be running.
-	ro, err := store.Open(path, store.Options{ReadOnly: true})
+	ro, err := bolt.Open(path, bolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +221,7 @@ func TestCompactRemovesStaleTemporaries(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := store.Compact(path); err != nil {
+	if _, _, err := bolt.Compact(path); err != nil {
 		t.Fatal(err)
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, "newsdesk.db.compact-*")); len(m) > 0 {

@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"encoding/binary"
@@ -12,7 +12,8 @@ import (
 	"syscall"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/newsdesk/newsdesk/store"
+	bbolt "go.etcd.io/bbolt"
 )
 
 // A damaged file must give an error, never a crash. bbolt trusts the file:
@@ -28,9 +29,6 @@ import (
 //     panic or a memory fault into a DamagedError. A store that panicked
 //     stops: every later transaction, and Ping, fail fast with that error.
 
-// ErrDamaged matches, with errors.Is, every error about a damaged database.
-var ErrDamaged = errors.New("database is damaged")
-
 // DamagedError is a database file that cannot be read safely.
 type DamagedError struct {
 	Path  string
@@ -41,7 +39,7 @@ func (e *DamagedError) Error() string {
 	return fmt.Sprintf("database %s is damaged: %s; restore a backup (made with `newsdesk backup FILE`) over it, or run `newsdesk verify` for details", e.Path, e.Fault)
 }
 
-func (e *DamagedError) Is(target error) bool { return target == ErrDamaged }
+func (e *DamagedError) Is(target error) bool { return target == store.ErrDamaged }
 
 // bbolt's on-disk layout (go.etcd.io/bbolt/internal/common, version 2),
 // in the machine's byte order: a page header, and in meta pages the meta
@@ -229,7 +227,7 @@ func lockFile(f *os.File, exclusive bool, timeout time.Duration) error {
 			return err
 		}
 		if time.Now().After(deadline) {
-			return bolt.ErrTimeout
+			return bbolt.ErrTimeout
 		}
 		time.Sleep(50 * time.Millisecond) // bbolt's own retry interval
 	}
@@ -267,13 +265,13 @@ func (db *DB) Damaged() error {
 }
 
 // update runs a write transaction; a panic in it marks the store damaged.
-func (db *DB) update(fn func(*bolt.Tx) error) error {
+func (db *DB) update(fn func(*bbolt.Tx) error) error {
 	if err := db.Damaged(); err != nil {
 		return err
 	}
-	var tx *bolt.Tx
+	var tx *bbolt.Tx
 	err := guarded(db.path, func() error {
-		return db.bolt.Update(func(t *bolt.Tx) error {
+		return db.bdb.Update(func(t *bbolt.Tx) error {
 			tx = t
 			return fn(t)
 		})
@@ -287,11 +285,11 @@ func (db *DB) update(fn func(*bolt.Tx) error) error {
 }
 
 // view runs a read transaction; a panic in it marks the store damaged.
-func (db *DB) view(fn func(*bolt.Tx) error) error {
+func (db *DB) view(fn func(*bbolt.Tx) error) error {
 	if err := db.Damaged(); err != nil {
 		return err
 	}
-	err := guarded(db.path, func() error { return db.bolt.View(fn) })
+	err := guarded(db.path, func() error { return db.bdb.View(fn) })
 	if d, ok := errors.AsType[*DamagedError](err); ok {
 		db.markDamaged(d, false)
 	}

@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"errors"
@@ -6,13 +6,14 @@ import (
 	"os"
 	"path/filepath"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/newsdesk/newsdesk/store"
+	bbolt "go.etcd.io/bbolt"
 )
 
 // Compact rewrites the database at path into a new file without the free
 // pages bbolt keeps after deletes (the file never shrinks by itself), then
 // renames it over the old one. It holds the database's lock throughout and
-// refuses with ErrLocked while another process has it open. It returns the
+// refuses with store.ErrLocked while another process has it open. It returns the
 // file sizes before and after.
 func Compact(path string) (before, after int64, err error) {
 	// The caller says "compact"; these errors say what about the file.
@@ -24,7 +25,7 @@ func Compact(path string) (before, after int64, err error) {
 	}
 	src, _, err := openBolt(path, Options{})
 	if err != nil {
-		if errors.Is(err, ErrLocked) {
+		if errors.Is(err, store.ErrLocked) {
 			return 0, 0, fmt.Errorf("refusing while the file is in use: %w; stop `newsdesk serve` (or wait for `newsdesk run`) first", err)
 		}
 		return 0, 0, err
@@ -38,12 +39,12 @@ func Compact(path string) (before, after int64, err error) {
 	tmpPath := tmp.Name()
 	tmp.Close()
 	defer os.Remove(tmpPath) // a no-op once renamed
-	dst, err := bolt.Open(tmpPath, 0o600, nil)
+	dst, err := bbolt.Open(tmpPath, 0o600, nil)
 	if err != nil {
 		return 0, 0, fmt.Errorf("rewrite %s: %w", path, err)
 	}
 	// A damaged page makes bbolt panic or fault while it walks the file.
-	if err := guarded(path, func() error { return bolt.Compact(dst, src, 64<<20) }); err != nil {
+	if err := guarded(path, func() error { return bbolt.Compact(dst, src, 64<<20) }); err != nil {
 		dst.Close()
 		return 0, 0, fmt.Errorf("rewrite %s: %w", path, err)
 	}

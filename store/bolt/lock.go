@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"bufio"
@@ -7,7 +7,22 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/newsdesk/newsdesk/store"
 )
+
+// lockedError is the error of Open when another process holds the
+// database; it matches store.ErrLocked with errors.Is.
+type lockedError struct {
+	path   string
+	holder string // "process 1234 (newsdesk serve)", when it can be told
+}
+
+func (e *lockedError) Error() string {
+	return fmt.Sprintf("database %s is in use by %s", e.path, e.holder)
+}
+
+func (e *lockedError) Is(target error) bool { return target == store.ErrLocked }
 
 // LockHolder finds the process that holds a lock on the file at path, from
 // /proc/locks (Linux): its pid and a description such as "process 1234

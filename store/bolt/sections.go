@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"encoding/json"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 )
 
 // bucketSections holds each section's version:
@@ -21,7 +21,7 @@ var bucketSections = []byte("sections")
 // by section id.
 func (db *DB) SectionVersions() (map[string]newsdesk.SectionVersion, error) {
 	out := map[string]newsdesk.SectionVersion{}
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketSections)
 		if b == nil {
 			return nil
@@ -55,7 +55,7 @@ func (db *DB) RecordSectionVersions(hashes map[string]string, now time.Time) (ma
 		return out, nil
 	}
 	var out map[string]newsdesk.SectionVersion
-	err = db.update(func(tx *bolt.Tx) error {
+	err = db.update(func(tx *bbolt.Tx) error {
 		// Read again inside the transaction: another render may have
 		// recorded a version since, and a version never goes back.
 		b, err := tx.CreateBucketIfNotExists(bucketSections)

@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"bytes"
@@ -10,36 +10,9 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	bolt "go.etcd.io/bbolt"
+	"github.com/newsdesk/newsdesk/store"
+	bbolt "go.etcd.io/bbolt"
 )
-
-// Report is what Verify found in a database file.
-type Report struct {
-	Path       string   `json:"path"`
-	Size       int64    `json:"size"`
-	PageSize   int      `json:"page_size"`
-	Pages      uint64   `json:"pages"`
-	Txid       uint64   `json:"transaction"`
-	Schema     int      `json:"schema"`
-	Sources    int      `json:"sources"`
-	Items      int      `json:"items"`
-	Tombstones int      `json:"tombstones"`
-	Decisions  int      `json:"decisions"`
-	Notes      []string `json:"notes,omitempty"`
-	Faults     []string `json:"faults,omitempty"`
-	More       int      `json:"more_faults,omitempty"` // faults found beyond those listed
-}
-
-// maxFaults is how many faults a Report lists.
-const maxFaults = 20
-
-func (r *Report) fault(format string, args ...any) {
-	if len(r.Faults) < maxFaults {
-		r.Faults = append(r.Faults, fmt.Sprintf(format, args...))
-	} else {
-		r.More++
-	}
-}
 
 // CheckFile checks the meta pages of the bbolt file at path with plain
 // reads, as Open does before bbolt maps a file, without taking its lock:
@@ -60,14 +33,14 @@ func CheckFile(path string) (fault string, notes []string, err error) {
 // newsdesk's own invariants (the schema, each source's item count, the
 // indexes pointing at stored items, records that decode). What it finds
 // wrong is in the report's Faults; an error means it could not check
-// (ErrLocked while another process writes the file).
+// (store.ErrLocked while another process writes the file).
 //
 // Tx.Check reads the file in a goroutine of its own, where a memory fault
 // on a badly damaged page cannot be recovered and ends the process: run
 // Verify in a child process and treat its crash as damage, as `newsdesk
 // verify` does.
-func Verify(path string) (*Report, error) {
-	r := &Report{Path: path}
+func Verify(path string) (*store.Report, error) {
+	r := &store.Report{Path: path}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
@@ -75,7 +48,7 @@ func Verify(path string) (*Report, error) {
 	defer f.Close()
 	if err := lockFile(f, false, 50*time.Millisecond); err != nil {
 		_, holder := LockHolder(path)
-		return nil, &LockedError{Path: path, Holder: holder}
+		return nil, &lockedError{path: path, holder: holder}
 	}
 	info, err := checkFile(f)
 	if err != nil {
@@ -86,45 +59,65 @@ func Verify(path string) (*Report, error) {
 		r.Pages, r.Txid = info.meta.pgid, info.meta.txid
 	}
 	if info.fault != "" {
-		r.fault("%s", info.fault)
+		r.Fault("%s", info.fault)
 		return r, nil
 	}
 	b, file, err := openBolt(path, Options{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{bolt: b, path: path, health: &health{file: file}}
+	db := &DB{bdb: b, path: path, health: &health{file: file}}
 	defer db.Close()
-	err = db.view(func(tx *bolt.Tx) error {
+	err = db.view(func(tx *bbolt.Tx) error {
 		for err := range tx.Check() {
-			r.fault("bbolt: %v", err)
+			r.Fault("bbolt: %v", err)
 		}
 		return nil
 	})
 	if err != nil {
-		r.fault("%v", err)
+		r.Fault("%v", err)
 		return r, nil
 	}
-	if err := db.view(r.invariants); err != nil {
-		r.fault("%v", err)
+	if err := db.view(func(tx *bbolt.Tx) error { return invariants(tx, r) }); err != nil {
+		r.Fault("%v", err)
 	}
 	return r, nil
 }
 
-// invariants checks what newsdesk relies on beyond bbolt's structure.
-func (r *Report) invariants(tx *bolt.Tx) error {
+// invariants checks what newsdesk relies on beyond bbolt's structure:
+// the schema and its buckets, then each part of the data in turn.
+func invariants(tx *bbolt.Tx, r *store.Report) error {
+	if !checkSchema(tx, r) {
+		return nil
+	}
+	sources := map[string]bool{}
+	checkStates(tx, r, sources)
+	tx.Bucket(bucketItems).ForEachBucket(func(src []byte) error {
+		sources[string(src)] = true
+		checkSource(tx, r, src)
+		return nil
+	})
+	r.Sources = len(sources)
+	checkIndexes(tx, r)
+	checkEdits(tx, r)
+	return nil
+}
+
+// checkSchema records the file's schema version and checks that its
+// buckets are there; false when the data cannot be checked further.
+func checkSchema(tx *bbolt.Tx, r *store.Report) bool {
 	db := &DB{path: r.Path}
 	version, found, err := db.schemaOf(tx)
 	switch {
 	case err != nil:
-		r.fault("%v", err)
-		return nil
+		r.Fault("%v", err)
+		return false
 	case !found:
-		r.fault("no schema version: this is not a newsdesk database, or its meta bucket is lost")
-		return nil
+		r.Fault("no schema version: this is not a newsdesk database, or its meta bucket is lost")
+		return false
 	case version > schemaVersion:
 		r.Notes = append(r.Notes, fmt.Sprintf("schema %d is newer than this newsdesk's %d: only bbolt's structure was checked", version, schemaVersion))
-		return nil
+		return false
 	case version < schemaVersion:
 		r.Notes = append(r.Notes, fmt.Sprintf("schema %d: the next newsdesk command that writes migrates it to %d", version, schemaVersion))
 	}
@@ -135,65 +128,73 @@ func (r *Report) invariants(tx *bolt.Tx) error {
 	}
 	for _, name := range want {
 		if tx.Bucket(name) == nil {
-			r.fault("bucket %q is missing", name)
+			r.Fault("bucket %q is missing", name)
 		}
 	}
-	if len(r.Faults) > 0 {
-		return nil
-	}
-	sources := map[string]bool{}
+	return len(r.Faults) == 0
+}
+
+// checkStates checks that every fetch state decodes, and adds its source
+// to sources.
+func checkStates(tx *bbolt.Tx, r *store.Report, sources map[string]bool) {
 	tx.Bucket(bucketState).ForEach(func(k, v []byte) error {
 		sources[string(k)] = true
 		var st newsdesk.FetchState
 		if err := json.Unmarshal(v, &st); err != nil {
-			r.fault("fetch state of %s does not decode: %v", k, err)
+			r.Fault("fetch state of %s does not decode: %v", k, err)
 		}
 		return nil
 	})
-	items, bytime := tx.Bucket(bucketItems), tx.Bucket(bucketByTime)
-	items.ForEachBucket(func(src []byte) error {
-		sources[string(src)] = true
-		ib, tb := items.Bucket(src), bytime.Bucket(src)
-		n := 0
-		ib.ForEach(func(k, v []byte) error {
-			n++
-			var it storedItem
-			if err := json.Unmarshal(v, &it); err != nil {
-				r.fault("item %q of %s does not decode: %v", k, src, err)
-			}
-			return nil
-		})
-		r.Items += n
-		var stored uint64
-		if v := tx.Bucket(bucketCounts).Get(src); len(v) == 8 {
-			stored = binary.BigEndian.Uint64(v)
-		}
-		if stored != uint64(n) {
-			r.fault("source %s: its item count says %d, %d items are stored", src, stored, n)
-		}
-		if tb == nil {
-			if n > 0 {
-				r.fault("source %s: %d items and no time index", src, n)
-			}
-			return nil
-		}
-		indexed := 0
-		tb.ForEach(func(k, _ []byte) error {
-			indexed++
-			if len(k) < 8 || ib.Get(k[8:]) == nil {
-				r.fault("source %s: the time index points at item %q, which is not stored", src, safeKey(k, 8))
-			}
-			return nil
-		})
-		if indexed != n {
-			r.fault("source %s: %d items, %d time index entries", src, n, indexed)
-		}
-		if sb := tx.Bucket(bucketSeen).Bucket(src); sb != nil {
-			r.Tombstones += sb.Stats().KeyN
+}
+
+// checkSource checks one source's items: that they decode, that its count
+// is theirs, that its time index points at them and only them; and counts
+// its items and tombstones.
+func checkSource(tx *bbolt.Tx, r *store.Report, src []byte) {
+	ib, tb := tx.Bucket(bucketItems).Bucket(src), tx.Bucket(bucketByTime).Bucket(src)
+	n := 0
+	ib.ForEach(func(k, v []byte) error {
+		n++
+		var it storedItem
+		if err := json.Unmarshal(v, &it); err != nil {
+			r.Fault("item %q of %s does not decode: %v", k, src, err)
 		}
 		return nil
 	})
-	r.Sources = len(sources)
+	r.Items += n
+	var stored uint64
+	if v := tx.Bucket(bucketCounts).Get(src); len(v) == 8 {
+		stored = binary.BigEndian.Uint64(v)
+	}
+	if stored != uint64(n) {
+		r.Fault("source %s: its item count says %d, %d items are stored", src, stored, n)
+	}
+	if tb == nil {
+		if n > 0 {
+			r.Fault("source %s: %d items and no time index", src, n)
+		}
+		return
+	}
+	indexed := 0
+	tb.ForEach(func(k, _ []byte) error {
+		indexed++
+		if len(k) < 8 || ib.Get(k[8:]) == nil {
+			r.Fault("source %s: the time index points at item %q, which is not stored", src, safeKey(k, 8))
+		}
+		return nil
+	})
+	if indexed != n {
+		r.Fault("source %s: %d items, %d time index entries", src, n, indexed)
+	}
+	if sb := tx.Bucket(bucketSeen).Bucket(src); sb != nil {
+		r.Tombstones += sb.Stats().KeyN
+	}
+}
+
+// checkIndexes checks that the link and title index entries are well
+// formed and point at stored items.
+func checkIndexes(tx *bbolt.Tx, r *store.Report) {
+	items := tx.Bucket(bucketItems)
 	for _, idx := range []struct {
 		name   string
 		bucket []byte
@@ -202,29 +203,32 @@ func (r *Report) invariants(tx *bolt.Tx) error {
 			// TEXT 0 TIME SOURCE 0 ITEM
 			i := bytes.IndexByte(k, 0)
 			if i < 0 || len(k) < i+1+8 {
-				r.fault("%s index entry %q is malformed", idx.name, k)
+				r.Fault("%s index entry %q is malformed", idx.name, k)
 				return nil
 			}
 			src, id, ok := bytes.Cut(k[i+1+8:], []byte{0})
 			ib := items.Bucket(src)
 			if !ok || ib == nil || ib.Get(id) == nil {
-				r.fault("the %s index points at item %q of %s, which is not stored", idx.name, id, src)
+				r.Fault("the %s index points at item %q of %s, which is not stored", idx.name, id, src)
 			}
 			return nil
 		})
 	}
+}
+
+// checkEdits checks that every editorial decision decodes, and counts them.
+func checkEdits(tx *bbolt.Tx, r *store.Report) {
 	edits := tx.Bucket(bucketEdits)
 	edits.ForEachBucket(func(section []byte) error {
 		return edits.Bucket(section).ForEach(func(k, v []byte) error {
 			r.Decisions++
-			var e Edit
+			var e store.Edit
 			if err := json.Unmarshal(v, &e); err != nil {
-				r.fault("editorial decision %q in section %s does not decode: %v", k, section, err)
+				r.Fault("editorial decision %q in section %s does not decode: %v", k, section, err)
 			}
 			return nil
 		})
 	})
-	return nil
 }
 
 func safeKey(k []byte, from int) []byte {

@@ -1,0 +1,15 @@
+package bolt_test
+
+import (
+	"testing"
+
+	"github.com/newsdesk/newsdesk/store/storetest"
+)
+
+// The store benchmarks (store/storetest) on bbolt files:
+//
+//	go test ./store/bolt -run '^$' -bench 'Section|Ingest' -benchmem
+
+func BenchmarkSection(b *testing.B)       { storetest.BenchSection(b, openStore) }
+func BenchmarkIngest(b *testing.B)        { storetest.BenchIngest(b, openStore) }
+func BenchmarkIngestBigFeed(b *testing.B) { storetest.BenchIngestBigFeed(b, openStore) }

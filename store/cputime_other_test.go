@@ -1,9 +1,0 @@
-//go:build !unix
-
-package store_test
-
-import "time"
-
-// cpuTime is the wall clock where the CPU time of the process is not at
-// hand.
-func cpuTime() time.Duration { return time.Duration(time.Now().UnixNano()) }
