@@ -7,7 +7,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	"mime"
 	"net/http"
@@ -448,59 +447,12 @@ func blankControl(r rune) rune {
 	return r
 }
 
-// plainText makes a title plain text: tags stripped, HTML entities decoded
-// once, whitespace collapsed.
+// plainText makes a title plain text (newsdesk.HTMLText): tags stripped,
+// HTML entities decoded once, whitespace collapsed, control characters
+// dropped.
 func plainText(s string) string {
-	s = stripControls(s)
-	if strings.ContainsRune(s, '<') {
-		s = stripTags(s)
-	} else {
-		s = html.UnescapeString(s)
-	}
-	// After decoding: "&#1;" is a control character too.
-	return collapseSpace(stripControls(s))
-}
-
-// stripTags returns the text of an HTML fragment, entities decoded; the
-// contents of script and style elements are not text. Tags other than
-// inline ones separate words: "<p>a</p><p>b</p>" is "a b", "<b>a</b>b" is "ab".
-func stripTags(s string) string {
-	var b strings.Builder
-	z := xhtml.NewTokenizer(strings.NewReader(s))
-	skip := 0
-	for {
-		tt := z.Next()
-		switch tt {
-		case xhtml.ErrorToken:
-			return b.String()
-		case xhtml.TextToken:
-			if skip == 0 {
-				b.Write(z.Text())
-			}
-		case xhtml.StartTagToken, xhtml.EndTagToken, xhtml.SelfClosingTagToken:
-			name, _ := z.TagName()
-			tag := string(name)
-			if tag == "script" || tag == "style" {
-				if tt == xhtml.StartTagToken {
-					skip++
-				} else if tt == xhtml.EndTagToken && skip > 0 {
-					skip--
-				}
-			}
-			if !inlineTags[tag] {
-				b.WriteByte(' ')
-			}
-		}
-	}
-}
-
-// inlineTags are the HTML elements that do not break a word.
-var inlineTags = map[string]bool{
-	"a": true, "abbr": true, "b": true, "bdi": true, "bdo": true, "cite": true,
-	"code": true, "data": true, "dfn": true, "em": true, "font": true, "i": true,
-	"kbd": true, "mark": true, "q": true, "s": true, "samp": true, "small": true,
-	"span": true, "strike": true, "strong": true, "sub": true, "sup": true,
-	"time": true, "tt": true, "u": true, "var": true, "wbr": true,
+	// After decoding too: "&#1;" is a control character.
+	return collapseSpace(stripControls(newsdesk.HTMLText(stripControls(s))))
 }
 
 func collapseSpace(s string) string {

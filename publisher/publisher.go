@@ -29,7 +29,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"io/fs"
 	"maps"
 	"net/http"
@@ -906,29 +905,10 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-var tagPattern = regexp.MustCompile(`<(/?)([a-zA-Z0-9]*)[^>]*>`)
-
-// inlineTags are the elements whose tags stand for no white space: the
-// text of "<em>cheered</em>." is "cheered.", not "cheered .".
-var inlineTags = map[string]bool{
-	"a": true, "abbr": true, "b": true, "bdi": true, "bdo": true, "cite": true, "code": true,
-	"data": true, "dfn": true, "em": true, "i": true, "kbd": true, "mark": true, "q": true,
-	"s": true, "samp": true, "small": true, "span": true, "strong": true, "sub": true,
-	"sup": true, "time": true, "u": true, "var": true,
-}
-
-// htmlToText is the text of an HTML fragment on one line. It is rough (no
-// parser; a ">" inside an attribute ends the tag early) but it only feeds
-// stand-in titles, snippets and JSON Feed's plain-text summary.
-func htmlToText(s string) string {
-	s = tagPattern.ReplaceAllStringFunc(s, func(tag string) string {
-		if m := tagPattern.FindStringSubmatch(tag); inlineTags[strings.ToLower(m[2])] {
-			return ""
-		}
-		return " "
-	})
-	return clean(oneLine(html.UnescapeString(s)))
-}
+// htmlToText is the text of an HTML fragment on one line
+// (newsdesk.HTMLText), fit for XML and JSON: it feeds stand-in titles,
+// snippets and JSON Feed's plain-text summary.
+func htmlToText(s string) string { return clean(newsdesk.HTMLText(s)) }
 
 // snippet is the start of the text of the first fragment that has any, at
 // most max characters (cut at a space when one is near), or else fallback.
