@@ -23,7 +23,6 @@ package publisher
 import (
 	"bytes"
 	"compress/gzip"
-	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -703,7 +702,7 @@ func (v *sectionView) PageHref(ext string) string {
 func (v *sectionView) HomeURL() string { return v.URL(".html") }
 
 type itemView struct {
-	ID         string // urn:newsdesk:SOURCE:SHA1(Item.ID): stable, unique across sources
+	ID         string // newsdesk.ItemRef.URN: stable, unique across sources
 	Permalink  bool   // the item's own id is its link, an absolute http(s) URL
 	Title      string
 	Link       string
@@ -788,7 +787,7 @@ func newSectionView(r *renderer, sec *newsdesk.Section) (*sectionView, error) {
 
 func newItemView(it *newsdesk.Item, src source, base string) itemView {
 	v := itemView{
-		ID:         itemURN(it.SourceID, it.ID),
+		ID:         it.Ref().URN(),
 		Title:      clean(oneLine(it.Title)),
 		Link:       newsdesk.HTTPURL(clean(it.Link)),
 		Summary:    clean(it.Summary),
@@ -846,14 +845,6 @@ func newItemView(it *newsdesk.Item, src source, base string) itemView {
 		v.Updated = v.Published
 	}
 	return v
-}
-
-// itemURN is the id of an item in every format newsdesk publishes. It hashes
-// the item's own id, which may be any string, and keeps the source id in
-// view; it never changes while the item's source and id don't.
-func itemURN(sourceID, itemID string) string {
-	sum := sha1.Sum([]byte(itemID))
-	return "urn:newsdesk:" + url.PathEscape(sourceID) + ":" + hex.EncodeToString(sum[:])
 }
 
 func firstNonZero(ts ...time.Time) time.Time {

@@ -440,10 +440,10 @@ func TestParseBack(t *testing.T) {
 				if att.GUID != "https://acme.example/2025/11/att-merger" {
 					t.Errorf("permalink guid = %q", att.GUID)
 				}
-			} else if att.GUID != itemURN("acme", "https://acme.example/2025/11/att-merger") {
+			} else if att.GUID != urn("acme", "https://acme.example/2025/11/att-merger") {
 				t.Errorf("id = %q, want the item's urn", att.GUID)
 			}
-			if want := itemURN("radio", "episode-42"); ep.GUID != want {
+			if want := urn("radio", "episode-42"); ep.GUID != want {
 				t.Errorf("non-URL guid = %q, want %q", ep.GUID, want)
 			}
 			if len(ep.Enclosures) != 1 || ep.Enclosures[0].URL != "https://radio.example/42.mp3" ||
@@ -490,7 +490,7 @@ func TestAttribution(t *testing.T) {
 		`<source url="https://acme.example/feed.xml">Acme News</source>`,
 		`<source url="https://radio.example/podcast.rss">Radio Example</source>`,
 		`<source url="https://blog.example/atom.xml">blog</source>`,
-		`<guid isPermaLink="false">` + itemURN("radio", "episode-42") + `</guid>`,
+		`<guid isPermaLink="false">` + urn("radio", "episode-42") + `</guid>`,
 		`<dc:creator>Jane Roe</dc:creator>`,
 		`<dc:creator>host@radio.example</dc:creator>`,
 	} {
@@ -660,7 +660,7 @@ func TestRSSGuidOncePerLink(t *testing.T) {
 	if n := strings.Count(rss, "<guid>https://acme.example/2025/11/att-merger</guid>"); n != 1 {
 		t.Errorf("permalink guid occurs %d times, want once", n)
 	}
-	if !strings.Contains(rss, `<guid isPermaLink="false">`+itemURN("radio", dup.ID)+`</guid>`) {
+	if !strings.Contains(rss, `<guid isPermaLink="false">`+urn("radio", dup.ID)+`</guid>`) {
 		t.Errorf("second copy lacks its urn guid")
 	}
 }
@@ -1069,3 +1069,6 @@ func TestWriteDirRemovesStaleTemporaries(t *testing.T) {
 		}
 	}
 }
+
+// urn is the published id of the item id of source src.
+func urn(src, id string) string { return newsdesk.ItemRef{SourceID: src, ID: id}.URN() }

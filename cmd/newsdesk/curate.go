@@ -82,7 +82,7 @@ func commandArgs(name string) string {
 // urn:newsdesk: id from a feed, SOURCE/ID, or the item's own id or link.
 func resolveItem(db *store.DB, sec *newsdesk.Section, arg string) (newsdesk.Item, error) {
 	arg = strings.TrimSpace(arg)
-	src, rest, hasSrc := strings.Cut(strings.TrimPrefix(arg, "urn:newsdesk:"), ":")
+	src, rest, hasSrc := newsdesk.ParseItemID(arg)
 	if !hasSrc {
 		src, rest = "", strings.ToLower(arg) // a bare hash: any source
 	}
