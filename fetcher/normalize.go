@@ -390,7 +390,7 @@ func baseURL(feedURL, feedLink string) *url.URL {
 		} else {
 			lu, err = url.Parse(feedLink)
 		}
-		if err == nil && (lu.Scheme == "http" || lu.Scheme == "https") && lu.Host != "" {
+		if err == nil && newsdesk.IsHTTPURL(lu.String()) {
 			return lu
 		}
 	}

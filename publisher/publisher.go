@@ -34,7 +34,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -89,27 +88,6 @@ const (
 // defaultMaxAge is the Cache-Control max-age of the index, the OPML list and
 // of a section none of whose sources has an interval.
 const defaultMaxAge = 300 * time.Second
-
-// sectionIDPattern is the allow-list for section ids: they become file names
-// and URL path segments, so nothing that could climb out of sections/ passes.
-// validID is the same rule without a regexp, for the request path.
-var sectionIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-
-func validID(id string) bool {
-	if len(id) == 0 || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch {
-		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
-		case (c == '_' || c == '-') && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
 
 // sectionExts are the extensions of a section's files: its three feeds and
 // its HTML page.
@@ -295,8 +273,8 @@ func renderSite(st Store, cfg *Config) (*Site, error) {
 	all := make([]int, len(cfg.Sections))
 	for i := range cfg.Sections {
 		sec := &cfg.Sections[i]
-		if !sectionIDPattern.MatchString(sec.ID) {
-			return nil, fmt.Errorf("render: section %q: id must match %s to be published", sec.ID, sectionIDPattern)
+		if !newsdesk.ValidID(sec.ID) {
+			return nil, fmt.Errorf("render: section %q: id must be %s to be published", sec.ID, newsdesk.IDRule)
 		}
 		if seen[sec.ID] {
 			return nil, fmt.Errorf("render: section %q: defined twice", sec.ID)
@@ -525,9 +503,8 @@ func tokenQuery(token string) string {
 // parseBaseURL checks that the base URL is absolute and makes it end with a
 // slash, so that "sections/x.atom" can be appended to it.
 func parseBaseURL(raw string) (string, error) {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("render: base url %q: must be an absolute http(s) URL such as http://localhost:8080/", raw)
+	if err := newsdesk.CheckHTTPURL(raw); err != nil {
+		return "", fmt.Errorf("render: base url %q %v: give an absolute http(s) URL such as http://localhost:8080/", raw, err)
 	}
 	if !strings.HasSuffix(raw, "/") {
 		raw += "/"

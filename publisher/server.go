@@ -422,11 +422,11 @@ func sitePath(urlPath string) (string, bool) {
 		return "", false
 	}
 	for _, ext := range sectionExts {
-		if id, ok := strings.CutSuffix(name, ext); ok && validID(id) {
+		if id, ok := strings.CutSuffix(name, ext); ok && newsdesk.ValidID(id) {
 			return urlPath[1:], true
 		}
 	}
-	if validID(name) {
+	if newsdesk.ValidID(name) {
 		return "sections/" + name + ".html", true
 	}
 	return "", false

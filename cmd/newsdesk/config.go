@@ -117,8 +117,6 @@ func (ps Problems) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-
 const (
 	defaultInterval = 15 * time.Minute
 	defaultTimeout  = 30 * time.Second
@@ -321,7 +319,7 @@ func (p *configParser) sources(seq, parent *yaml.Node, cfg *Config, d sourceDefa
 			{"retention", func(v *yaml.Node) { src.Retention = p.retention(v, src.Retention) }},
 			{"tags", func(v *yaml.Node) {
 				for _, t := range p.strings(v, "tags") {
-					if !idPattern.MatchString(t.Value) {
+					if !newsdesk.ValidID(t.Value) {
 						p.at(t, "tag %q: use lower-case letters, digits, - and _", t.Value)
 					}
 					src.Tags = append(src.Tags, t.Value)
@@ -468,8 +466,8 @@ func (p *configParser) checkID(n, idNode *yaml.Node, kind string, seen map[strin
 	switch {
 	case idNode == nil:
 		p.at(n, "%s has no id: add id: with lower-case letters, digits, - and _", kind)
-	case !idPattern.MatchString(idNode.Value):
-		p.at(idNode, "%s id %q: use 1 to 64 lower-case letters, digits, - and _, starting with a letter or digit", kind, idNode.Value)
+	case !newsdesk.ValidID(idNode.Value):
+		p.at(idNode, "%s id %q: use %s", kind, idNode.Value, newsdesk.IDRule)
 	case seen[idNode.Value]:
 		p.at(idNode, "duplicate %s id %q: each %s needs its own id", kind, idNode.Value, kind)
 	}

@@ -560,7 +560,7 @@ func (l *sourcesList) remember(item *yaml.Node) {
 		l.ids[id] = true
 	}
 	if u != "" {
-		l.urls[normalizeURL(u)] = id
+		l.urls[newsdesk.URLKey(u)] = id
 	}
 }
 
@@ -660,7 +660,7 @@ func planImport(feeds []opmlFeed, l *sourcesList) importPlan {
 			p.notes = append(p.notes, fmt.Sprintf("%d: skip %sxmlUrl %q %v", f.Line, title, f.URL, err))
 			continue
 		}
-		norm := normalizeURL(f.URL)
+		norm := newsdesk.URLKey(f.URL)
 		if id, ok := l.urls[norm]; ok {
 			if !present[norm] { // a feed listed in two folders counts once
 				p.present++
@@ -753,29 +753,9 @@ func unpublishedNote(cfg *Config, added []newSource) string {
 	return note + "\n"
 }
 
-// normalizeURL is the form in which two feed URLs count as the same:
-// scheme and host in lower case, no default port, no fragment, and a
-// trailing slash does not matter.
-func normalizeURL(s string) string {
-	s = strings.TrimSpace(s)
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return s
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	u.Host = strings.ToLower(u.Host)
-	if port := u.Port(); port == "80" && u.Scheme == "http" || port == "443" && u.Scheme == "https" {
-		u.Host = strings.TrimSuffix(u.Host, ":"+port)
-	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = strings.TrimRight(u.RawPath, "/")
-	u.Fragment, u.RawFragment = "", ""
-	return u.String()
-}
+const maxIDLen = newsdesk.MaxIDLen
 
-const maxIDLen = 64
-
-// makeID returns an id for a new source that matches idPattern and is not
+// makeID returns an id for a new source that is newsdesk.ValidID and is not
 // in taken: the title as a slug, else (a title in a script with no
 // transliteration here, or none at all) the url's host and path, with -2,
 // -3... when it is taken.

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/newsdesk/newsdesk"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -55,8 +57,8 @@ func TestImportMakeID(t *testing.T) {
 			if got != tt.want {
 				t.Errorf("makeID(%q, %q) = %q, want %q", tt.title, tt.url, got, tt.want)
 			}
-			if !idPattern.MatchString(got) {
-				t.Errorf("makeID(%q, %q) = %q, which does not match %s", tt.title, tt.url, got, idPattern)
+			if !newsdesk.ValidID(got) {
+				t.Errorf("makeID(%q, %q) = %q, which is not %s", tt.title, tt.url, got, newsdesk.IDRule)
 			}
 		})
 	}
@@ -70,7 +72,7 @@ func FuzzImportMakeID(f *testing.F) {
 		taken := map[string]bool{}
 		for range 3 {
 			id := makeID(title, u, taken)
-			if !idPattern.MatchString(id) || taken[id] {
+			if !newsdesk.ValidID(id) || taken[id] {
 				t.Fatalf("makeID(%q, %q) = %q: not a valid new id", title, u, id)
 			}
 			taken[id] = true
@@ -87,8 +89,8 @@ func TestImportNormalizeURL(t *testing.T) {
 		{" https://example.com/rss ", "https://example.com/rss"},
 	}
 	for _, p := range same {
-		if a, b := normalizeURL(p[0]), normalizeURL(p[1]); a != b {
-			t.Errorf("normalizeURL(%q) = %q, normalizeURL(%q) = %q, want equal", p[0], a, p[1], b)
+		if a, b := newsdesk.URLKey(p[0]), newsdesk.URLKey(p[1]); a != b {
+			t.Errorf("newsdesk.URLKey(%q) = %q, newsdesk.URLKey(%q) = %q, want equal", p[0], a, p[1], b)
 		}
 	}
 	different := [][2]string{
@@ -98,8 +100,8 @@ func TestImportNormalizeURL(t *testing.T) {
 		{"https://example.com:8080/feed", "https://example.com/feed"},
 	}
 	for _, p := range different {
-		if a, b := normalizeURL(p[0]), normalizeURL(p[1]); a == b {
-			t.Errorf("normalizeURL(%q) = normalizeURL(%q) = %q, want different", p[0], p[1], a)
+		if a, b := newsdesk.URLKey(p[0]), newsdesk.URLKey(p[1]); a == b {
+			t.Errorf("newsdesk.URLKey(%q) = newsdesk.URLKey(%q) = %q, want different", p[0], p[1], a)
 		}
 	}
 }
