@@ -5,9 +5,15 @@
 // Retry-After read), gofeed parsing of the body whatever its charset,
 // with the feed's own polling hints, and normalization into newsdesk.Item.
 //
-// It must not touch the store, decide when a source is due, or judge which
-// items are new: Fetch reports what one request saw and the caller decides.
-// It does not sanitize HTML either; that happens before republishing.
+// Item HTML is made fit to republish here, once: parsed as a browser would,
+// relative URLs resolved, sanitized through an allow-list (bluemonday), so
+// the store holds only clean HTML and the publisher need not clean it again.
+//
+// The Client must not touch the store, decide when a source is due, or
+// judge which items are new: Fetch reports what one request saw and the
+// caller decides. The Scheduler decides when (the pure policy: Due,
+// nextDue) and commits each fetch to its Store with the state update
+// applyResult computes.
 package fetcher
 
 import (
@@ -124,9 +130,9 @@ func (e *StatusError) Error() string {
 	return msg
 }
 
-// IsGone reports whether err is a 410 Gone: the publisher removed the feed
+// isGone reports whether err is a 410 Gone: the publisher removed the feed
 // and it should not be fetched again from that URL.
-func IsGone(err error) bool {
+func isGone(err error) bool {
 	var se *StatusError
 	return errors.As(err, &se) && se.Code == http.StatusGone
 }

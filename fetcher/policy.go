@@ -25,7 +25,7 @@ const (
 	defaultInterval    = 15 * time.Minute
 	// MinInterval is the shortest time between two polls of a source,
 	// whatever feeds.yaml says: check rejects shorter intervals and
-	// schedules, and NextDue never returns an earlier time.
+	// schedules, and nextDue never returns an earlier time.
 	MinInterval = time.Minute
 )
 
@@ -103,7 +103,7 @@ func Interval(src newsdesk.Source, hints newsdesk.FeedHints) time.Duration {
 	return max(interval, MinInterval)
 }
 
-// NextDue is when src is fetched next after a fetch that ended at now and
+// nextDue is when src is fetched next after a fetch that ended at now and
 // left state st:
 //
 //   - after a success: now + the interval (or the next time of the cron
@@ -116,7 +116,7 @@ func Interval(src newsdesk.Source, hints newsdesk.FeedHints) time.Duration {
 //   - never before a Retry-After;
 //   - never less than MinInterval after now, whatever the source's interval
 //     or schedule says (check rejects those, this is the second line).
-func NextDue(src newsdesk.Source, st newsdesk.FetchState, now time.Time) time.Time {
+func nextDue(src newsdesk.Source, st newsdesk.FetchState, now time.Time) time.Time {
 	interval := Interval(src, st.Hints)
 	var next time.Time
 	if st.Result == newsdesk.ResultError && st.Failures > 0 {
