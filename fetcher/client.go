@@ -206,24 +206,11 @@ func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.F
 	rs := &redirects{}
 	ctx = context.WithValue(ctx, redirectsKey{}, rs)
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src.URL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("bad url %q: %w", src.URL, err)
-	}
-	req.Header.Set("User-Agent", c.UserAgent)
-	req.Header.Set("Accept", accept)
-	// Go's transport asks for gzip and decompresses by itself as long as
-	// Accept-Encoding is left alone.
 	conditional := prev.URL == src.URL
-	if conditional {
-		if prev.ETag != "" {
-			req.Header.Set("If-None-Match", prev.ETag)
-		}
-		if prev.LastModified != "" {
-			req.Header.Set("If-Modified-Since", prev.LastModified)
-		}
+	req, err := c.newRequest(ctx, src.URL, prev, conditional)
+	if err != nil {
+		return nil, err
 	}
-
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		return nil, describe(ctx, err, timeout, req.URL.Host)
@@ -276,6 +263,27 @@ func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.F
 	out.Capped = parsed.Capped
 	out.Bytes = int64(len(body))
 	return out, nil
+}
+
+// newRequest is the GET of rawURL, with prev's validators when conditional.
+func (c *Client) newRequest(ctx context.Context, rawURL string, prev newsdesk.FetchState, conditional bool) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("bad url %q: %w", rawURL, err)
+	}
+	req.Header.Set("User-Agent", c.UserAgent)
+	req.Header.Set("Accept", accept)
+	// Go's transport asks for gzip and decompresses by itself as long as
+	// Accept-Encoding is left alone.
+	if conditional {
+		if prev.ETag != "" {
+			req.Header.Set("If-None-Match", prev.ETag)
+		}
+		if prev.LastModified != "" {
+			req.Header.Set("If-Modified-Since", prev.LastModified)
+		}
+	}
+	return req, nil
 }
 
 func (c *Client) maxBody() int64 {

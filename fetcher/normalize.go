@@ -291,31 +291,46 @@ func normalizeItem(sourceID string, base *url.URL, gi *gofeed.Item, now time.Tim
 	}
 
 	it.Authors = persons(gi.Authors, nil)
-	for _, c := range gi.Categories {
+	it.Categories = categories(gi.Categories)
+	it.Enclosures = enclosures(base, gi.Enclosures)
+	return it
+}
+
+// categories are an item's categories cleaned, without duplicates.
+func categories(cs []string) []string {
+	var out []string
+	for _, c := range cs {
 		c = collapseSpace(stripControls(c))
-		if c != "" && !contains(it.Categories, c) {
-			it.Categories = append(it.Categories, c)
+		if c != "" && !contains(out, c) {
+			out = append(out, c)
 		}
 	}
-	for _, e := range gi.Enclosures {
+	return out
+}
+
+// enclosures are an item's enclosures with absolute http(s) URLs, each URL
+// once, with a length that is a number or else 0.
+func enclosures(base *url.URL, es []*gofeed.Enclosure) []newsdesk.Enclosure {
+	var out []newsdesk.Enclosure
+	for _, e := range es {
 		if e == nil {
 			continue
 		}
 		u := newsdesk.HTTPURL(absURL(base, e.URL))
-		if u == "" || containsEnclosure(it.Enclosures, u) {
+		if u == "" || containsEnclosure(out, u) {
 			continue
 		}
 		n, err := strconv.ParseInt(strings.TrimSpace(e.Length), 10, 64)
 		if err != nil || n < 0 {
 			n = 0
 		}
-		it.Enclosures = append(it.Enclosures, newsdesk.Enclosure{
+		out = append(out, newsdesk.Enclosure{
 			URL:    u,
 			Type:   collapseSpace(stripControls(e.Type)),
 			Length: n,
 		})
 	}
-	return it
+	return out
 }
 
 // rawDate is the item's date as the feed wrote it, for hashing: the raw
