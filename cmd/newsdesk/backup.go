@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,13 +15,11 @@ import (
 // FILE is relative to the operator's folder.
 func cmdBackup(ctx context.Context, e *env, args []string) error {
 	fs, config := e.flags("backup")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		return usageError{"want FILE, the file to write the copy to (see 'newsdesk backup -h')"}
 	}
 	cfg, err := e.loadConfig(*config)
@@ -41,7 +38,7 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 		_, err = db.Backup(e.stream)
 		return err
 	}
-	file := fs.Arg(0)
+	file := pos[0]
 	if err := notLiveDatabase(file, cfg.DBPath); err != nil {
 		return err
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"slices"
 	"strings"
@@ -32,29 +30,31 @@ func (c *Config) section(id string) (*newsdesk.Section, error) {
 // command needs.
 func (e *env) sectionArgs(name string, args []string, withItem bool) (*Config, *store.DB, *newsdesk.Section, string, error) {
 	fs, config := e.flags(name)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, nil, nil, "", err
-		}
-		return nil, nil, nil, "", usageError{err.Error()}
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return nil, nil, nil, "", err
 	}
 	want := 1
 	if withItem {
 		want = 2
 	}
-	if fs.NArg() != want {
+	if len(pos) != want {
 		return nil, nil, nil, "", usageError{fmt.Sprintf("want %s (see 'newsdesk %s -h')", commandArgs(name), name)}
 	}
 	cfg, db, err := e.open(*config)
 	if err != nil {
 		return nil, nil, nil, "", err
 	}
-	sec, err := cfg.section(fs.Arg(0))
+	sec, err := cfg.section(pos[0])
 	if err != nil {
 		db.Close()
 		return nil, nil, nil, "", err
 	}
-	return cfg, db, sec, fs.Arg(1), nil
+	item := ""
+	if withItem {
+		item = pos[1]
+	}
+	return cfg, db, sec, item, nil
 }
 
 // sectionItem is sectionArgs for `COMMAND SECTION ITEM`, with the item

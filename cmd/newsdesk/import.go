@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -122,47 +121,6 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintln(e.stdout, summary)
 	fmt.Fprint(e.stdout, unpublishedNote(cfg, plan.add))
 	return nil
-}
-
-// parseOneArg parses a command's flags and its one positional argument,
-// which may come before, between or after the flags.
-func parseOneArg(fs *flag.FlagSet, args []string, what string) (string, error) {
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return "", err
-	}
-	name := strings.TrimPrefix(fs.Name(), "newsdesk ")
-	switch len(pos) {
-	case 0:
-		return "", usageError{fmt.Sprintf("give the %s to import (see 'newsdesk %s -h')", what, name)}
-	case 1:
-		return pos[0], nil
-	}
-	return "", usageError{fmt.Sprintf("unexpected argument %q: give one %s (see 'newsdesk %s -h')", pos[1], what, name)}
-}
-
-// parseArgs parses a command's flags and returns its positional
-// arguments, which may come before, between or after the flags.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fs.SetOutput(io.Discard)
-				return nil, err
-			}
-			return nil, usageError{err.Error()}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if err := parse(fs, nil); err != nil { // the checks every command's flags get
-		return nil, err
-	}
-	return pos, nil
 }
 
 // refuse prints the problems feeds.yaml already has, one per line, and
