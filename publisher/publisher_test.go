@@ -236,7 +236,7 @@ func render(t *testing.T) *Site {
 
 func body(t *testing.T, site *Site, path string) []byte {
 	t.Helper()
-	f, ok := site.File(path)
+	f, ok := site.fileAt(path)
 	if !ok {
 		t.Fatalf("site has no %s; paths = %q", path, site.Paths())
 	}
@@ -288,8 +288,8 @@ func TestGolden(t *testing.T) {
 func TestDeterministic(t *testing.T) {
 	a, b := render(t), render(t)
 	for _, path := range allPaths(a) {
-		fa, _ := a.File(path)
-		fb, _ := b.File(path)
+		fa, _ := a.fileAt(path)
+		fb, _ := b.fileAt(path)
 		if !bytes.Equal(fa.Body, fb.Body) || fa.ETag != fb.ETag || !bytes.Equal(fa.Gzip, fb.Gzip) || fa.GzipETag != fb.GzipETag {
 			t.Errorf("%s: two renders differ (ETag %s vs %s)", path, fa.ETag, fb.ETag)
 		}
@@ -316,7 +316,7 @@ func TestFileMetadata(t *testing.T) {
 		{"sections/secret.rss", "application/rss+xml; charset=utf-8", date("2025-11-22T00:00:00Z"), 30 * time.Minute},
 	}
 	for _, tt := range tests {
-		f, ok := site.File(tt.path)
+		f, ok := site.fileAt(tt.path)
 		if !ok {
 			t.Fatalf("no file %s", tt.path)
 		}
@@ -704,7 +704,7 @@ func TestWriteDir(t *testing.T) {
 		t.Errorf("files = %q, want %q (each with its .gz, no private section, no temporary files left)", got, want)
 	}
 	for _, p := range site.Paths() {
-		f, _ := site.File(p)
+		f, _ := site.fileAt(p)
 		gz, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)+".gz"))
 		if err != nil {
 			t.Fatal(err)
