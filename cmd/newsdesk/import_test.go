@@ -80,32 +80,6 @@ func FuzzImportMakeID(f *testing.F) {
 	})
 }
 
-func TestImportNormalizeURL(t *testing.T) {
-	same := [][2]string{
-		{"https://Example.COM/feed", "https://example.com/feed/"},
-		{"HTTPS://example.com", "https://example.com/"},
-		{"http://example.com:80/rss", "http://example.com/rss"},
-		{"https://example.com:443/rss#top", "https://example.com/rss"},
-		{" https://example.com/rss ", "https://example.com/rss"},
-	}
-	for _, p := range same {
-		if a, b := newsdesk.URLKey(p[0]), newsdesk.URLKey(p[1]); a != b {
-			t.Errorf("newsdesk.URLKey(%q) = %q, newsdesk.URLKey(%q) = %q, want equal", p[0], a, p[1], b)
-		}
-	}
-	different := [][2]string{
-		{"https://example.com/Feed", "https://example.com/feed"}, // paths are case-sensitive
-		{"http://example.com/feed", "https://example.com/feed"},
-		{"https://example.com/feed?a=1", "https://example.com/feed?a=2"},
-		{"https://example.com:8080/feed", "https://example.com/feed"},
-	}
-	for _, p := range different {
-		if a, b := newsdesk.URLKey(p[0]), newsdesk.URLKey(p[1]); a == b {
-			t.Errorf("newsdesk.URLKey(%q) = newsdesk.URLKey(%q) = %q, want different", p[0], p[1], a)
-		}
-	}
-}
-
 // TestImportParseOPML reads exports shaped like those of five readers.
 func TestImportParseOPML(t *testing.T) {
 	type feed struct {
