@@ -79,10 +79,13 @@ func readMarkup(s string) (name string, end int, sep bool) {
 	case c == '!' || c == '?':
 		return "", closeAt(s, 2), false
 	case c == '/':
-		if len(s) > 2 && s[2] == '>' { // "</>" is dropped
+		if len(s) == 2 { // "</" at the end is text
+			return "", 0, false
+		}
+		if s[2] == '>' { // "</>" is dropped
 			return "", 3, false
 		}
-		if len(s) < 3 || !isLetter(s[2]) {
+		if !isLetter(s[2]) {
 			return "", closeAt(s, 2), false // a bogus comment
 		}
 		n, end := readTag(s, 2)
@@ -104,33 +107,55 @@ func closeAt(s string, from int) int {
 }
 
 // readTag reads a tag whose name starts at s[from]: its name in lower case
-// and its end, skipping quoted attribute values.
+// and its end. It follows the attribute states of the HTML tokenizer: a
+// value follows "=" after an attribute's name, and a quoted value may hold
+// ">"; an "=" or a quote where a name is expected is part of the name.
 func readTag(s string, from int) (string, int) {
 	i := from
 	for i < len(s) && !isSpace(s[i]) && s[i] != '/' && s[i] != '>' {
 		i++
 	}
 	name := strings.ToLower(s[from:i])
+	const (
+		beforeName = iota
+		inName
+		afterName
+		beforeValue
+	)
+	state := beforeName
 	for i < len(s) {
-		switch s[i] {
-		case '>':
+		c := s[i]
+		switch {
+		case c == '>':
 			return name, i + 1
-		case '=':
-			i++
-			for i < len(s) && isSpace(s[i]) {
-				i++
+		case isSpace(c):
+			if state == inName {
+				state = afterName
 			}
-			if i < len(s) && (s[i] == '"' || s[i] == '\'') {
-				q := strings.IndexByte(s[i+1:], s[i])
+			i++
+		case state == beforeValue:
+			if c == '"' || c == '\'' {
+				q := strings.IndexByte(s[i+1:], c)
 				if q < 0 {
 					return name, len(s)
 				}
 				i += q + 2
-				continue
+			} else {
+				for i < len(s) && !isSpace(s[i]) && s[i] != '>' {
+					i++
+				}
 			}
-			continue
+			state = beforeName
+		case c == '/':
+			state = beforeName
+			i++
+		case c == '=' && (state == inName || state == afterName):
+			state = beforeValue
+			i++
+		default:
+			state = inName
+			i++
 		}
-		i++
 	}
 	return name, len(s)
 }

@@ -1,6 +1,7 @@
 package newsdesk_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/newsdesk/newsdesk"
@@ -26,6 +27,10 @@ func TestHTMLText(t *testing.T) {
 		{"end tag without name", "a</>b", "ab"},
 		{"bogus end tag", "a</ 3>b", "ab"},
 		{"non-breaking space collapses", "a\u00a0 b", "a b"},
+		{"= where a name is expected is a name", `<p ="x>y`, "y"},
+		{"unquoted value", `<img src=a>b c`, "b c"},
+		{"</ at the end is text", "a</", "a</"},
+		{"< at the end is text", "a <", "a <"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,4 +55,21 @@ func TestRuleMatchesWhatReadersSee(t *testing.T) {
 			t.Errorf("rule %q does not match %q (text %q)", rule, it.Summary, newsdesk.HTMLText(it.Summary))
 		}
 	}
+}
+
+// FuzzHTMLText: any input gives one line of text without markup
+// characters it did not decode, and never panics.
+func FuzzHTMLText(f *testing.F) {
+	for _, s := range []string{"<em>cheer</em>ed", "a < b", `<img alt="a>b">x`, "a<!-- x -->b", "<script>x</script>", "&lt;b&gt;", "</", "<p =\">x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := newsdesk.HTMLText(s)
+		if strings.ContainsAny(got, "\n\t\r") || strings.Contains(got, "  ") || got != strings.TrimSpace(got) {
+			t.Errorf("HTMLText(%q) = %q, want one line, single spaces, trimmed", s, got)
+		}
+		if again := newsdesk.HTMLText(got); !strings.ContainsAny(got, "<&") && again != got {
+			t.Errorf("HTMLText(HTMLText(%q)) = %q, want %q: text without markup is kept", s, again, got)
+		}
+	})
 }
