@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -46,11 +47,37 @@ func (r ItemRef) Hash() string {
 	return hex.EncodeToString(sum[:])
 }
 
-// URN is the item's id in published feeds: urn:newsdesk:SOURCE:HASH.
-func (r ItemRef) URN() string { return "urn:newsdesk:" + url.PathEscape(r.SourceID) + ":" + r.Hash() }
+// urnPrefix starts every item's id in published feeds (ItemRef.URN).
+const urnPrefix = "urn:newsdesk:"
+
+// URN is the item's id in every format newsdesk publishes:
+// urn:newsdesk:SOURCE:HASH. It hashes the item's own id, which may be any
+// string, and keeps the source id in view; it never changes while the
+// item's source and id don't. The ids an editor pastes into pin and hide
+// are read back by ParseItemID.
+func (r ItemRef) URN() string { return urnPrefix + url.PathEscape(r.SourceID) + ":" + r.Hash() }
 
 // Short is how the command line shows an item: SOURCE:first 12 of HASH.
 func (r ItemRef) Short() string { return r.SourceID + ":" + r.Hash()[:12] }
+
+// ParseItemID reads an item id as newsdesk writes it, URN or Short:
+// urn:newsdesk:SOURCE:HASH or SOURCE:HASH, where HASH may be cut short. It
+// returns the source id and the hash in lower case; ok is false when s has
+// no source part. Whether the hash is hex is the caller's question.
+func ParseItemID(s string) (sourceID, hash string, ok bool) {
+	s = strings.TrimSpace(s)
+	if len(s) >= len(urnPrefix) && strings.EqualFold(s[:len(urnPrefix)], urnPrefix) {
+		s = s[len(urnPrefix):]
+	}
+	src, hash, ok := strings.Cut(s, ":")
+	if !ok || src == "" {
+		return "", "", false
+	}
+	if u, err := url.PathUnescape(src); err == nil {
+		src = u
+	}
+	return src, strings.ToLower(hash), true
+}
 
 // Ref is the item's ItemRef.
 func (it *Item) Ref() ItemRef { return ItemRef{SourceID: it.SourceID, ID: it.ID} }

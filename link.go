@@ -72,6 +72,21 @@ func CanonicalLink(s string) string {
 	return u.String()
 }
 
+// URLKey is the form in which two URLs count as the same feed (import
+// skips a feed whose URL feeds.yaml already has): CanonicalLink, where a
+// trailing slash of the path does not count either. It is for comparing
+// only; what newsdesk stores and fetches is the URL as written.
+func URLKey(s string) string {
+	c := CanonicalLink(strings.TrimSpace(s))
+	u, err := url.Parse(c)
+	if err != nil || u.Host == "" {
+		return c
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = strings.TrimRight(u.RawPath, "/")
+	return u.String()
+}
+
 func isTracking(name string) bool {
 	if trackingParams[name] {
 		return true

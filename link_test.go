@@ -92,3 +92,34 @@ func TestIsFeedID(t *testing.T) {
 		}
 	}
 }
+
+// TestURLKey: the one normalization for "the same feed URL", which import
+// uses to skip feeds feeds.yaml already has. It is CanonicalLink's, so a
+// feed URL that differs only by tracking parameters is the same feed too.
+func TestURLKey(t *testing.T) {
+	same := [][2]string{
+		{"https://Example.COM/feed", "https://example.com/feed/"},
+		{"HTTPS://example.com", "https://example.com/"},
+		{"http://example.com:80/rss", "http://example.com/rss"},
+		{"https://example.com:443/rss#top", "https://example.com/rss"},
+		{" https://example.com/rss ", "https://example.com/rss"},
+		{"https://example.com/rss?utm_source=feedly", "https://example.com/rss"},
+		{"http://[::1]:80/rss", "http://[::1]/rss"},
+	}
+	for _, p := range same {
+		if a, b := newsdesk.URLKey(p[0]), newsdesk.URLKey(p[1]); a != b {
+			t.Errorf("URLKey(%q) = %q, URLKey(%q) = %q, want equal", p[0], a, p[1], b)
+		}
+	}
+	different := [][2]string{
+		{"https://example.com/Feed", "https://example.com/feed"},
+		{"http://example.com/feed", "https://example.com/feed"},
+		{"https://example.com/feed?a=1", "https://example.com/feed?a=2"},
+		{"https://example.com:8080/feed", "https://example.com/feed"},
+	}
+	for _, p := range different {
+		if a, b := newsdesk.URLKey(p[0]), newsdesk.URLKey(p[1]); a == b {
+			t.Errorf("URLKey(%q) = URLKey(%q) = %q, want different", p[0], p[1], a)
+		}
+	}
+}

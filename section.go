@@ -2,7 +2,6 @@ package newsdesk
 
 import (
 	"fmt"
-	"html"
 	"regexp"
 	"regexp/syntax"
 	"strings"
@@ -170,9 +169,9 @@ func (r Rule) fields(it *Item) []string {
 	case "title":
 		return []string{it.Title}
 	case "summary":
-		return []string{htmlText(it.Summary)}
+		return []string{HTMLText(it.Summary)}
 	case "content":
-		return []string{htmlText(it.Content)}
+		return []string{HTMLText(it.Content)}
 	case "category":
 		return it.Categories
 	case "author":
@@ -184,16 +183,5 @@ func (r Rule) fields(it *Item) []string {
 	case "link":
 		return []string{it.Link}
 	}
-	return append([]string{it.Title, htmlText(it.Summary), htmlText(it.Content)}, it.Categories...)
-}
-
-var tag = regexp.MustCompile(`<[^>]*>`)
-
-// htmlText is the text of an HTML fragment, so that rules match what a
-// reader sees and not attribute values such as image file names.
-func htmlText(s string) string {
-	if !strings.ContainsAny(s, "<&") {
-		return s
-	}
-	return html.UnescapeString(tag.ReplaceAllString(s, " "))
+	return append([]string{it.Title, HTMLText(it.Summary), HTMLText(it.Content)}, it.Categories...)
 }

@@ -34,7 +34,7 @@ func TestRuleMatch(t *testing.T) {
 		{"москва", true},          // Cyrillic, any case
 		{"/(?i)SANCTION/", true},  // regexp
 		{"/^Kremlin's/", true},    // anchored regexp on the title
-		{"/^Talks/", false},       // ^ is the start of a field, and summary text starts with a space
+		{"/^Talks/", true},        // ^ is the start of a field: the summary's text starts with its first word
 		{"title:Pyongyang", true}, // scoped
 		{"title:sanctions", false},
 		{"category:politics", true},

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"testing"
+
+	"github.com/newsdesk/newsdesk"
 )
 
 // FuzzConfig: whatever bytes feeds.yaml holds, Parse returns a config or
@@ -71,13 +73,13 @@ func checkConsistent(t *testing.T, cfg *Config) {
 	t.Helper()
 	ids := map[string]bool{}
 	for _, s := range cfg.Sources {
-		if !idPattern.MatchString(s.ID) || ids[s.ID] {
+		if !newsdesk.ValidID(s.ID) || ids[s.ID] {
 			t.Fatalf("accepted source id %q: invalid or repeated", s.ID)
 		}
 		ids[s.ID] = true
 	}
 	for _, sec := range cfg.Sections {
-		if !idPattern.MatchString(sec.ID) {
+		if !newsdesk.ValidID(sec.ID) {
 			t.Fatalf("accepted section id %q", sec.ID)
 		}
 		for _, id := range sec.Sources {

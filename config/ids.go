@@ -5,13 +5,12 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/newsdesk/newsdesk"
 )
 
 // The ids `newsdesk import` gives new sources, and the tags it makes of
 // folder names.
-
-// maxIDLen is the longest id or tag idPattern takes.
-const maxIDLen = 64
 
 // MakeID returns an id for a new source that is a valid feeds.yaml id and
 // is not in taken: the title as a slug, else (a title in a script with no
@@ -32,7 +31,7 @@ func MakeID(title, feedURL string, taken map[string]bool) string {
 	}
 	for n := 2; ; n++ {
 		suffix := "-" + strconv.Itoa(n)
-		id := cut(base, maxIDLen-len(suffix)) + suffix
+		id := cut(base, newsdesk.MaxIDLen-len(suffix)) + suffix
 		if !taken[id] {
 			return id
 		}
@@ -70,7 +69,7 @@ func Slug(s string) string {
 			dash = true
 		}
 	}
-	return cut(b.String(), maxIDLen)
+	return cut(b.String(), newsdesk.MaxIDLen)
 }
 
 // cut shortens a slug to at most max bytes, at a "-" when there is one in

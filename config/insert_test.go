@@ -49,8 +49,8 @@ func TestMakeID(t *testing.T) {
 			if got != tt.want {
 				t.Errorf("MakeID(%q, %q) = %q, want %q", tt.title, tt.url, got, tt.want)
 			}
-			if !idPattern.MatchString(got) {
-				t.Errorf("MakeID(%q, %q) = %q, which does not match %s", tt.title, tt.url, got, idPattern)
+			if !newsdesk.ValidID(got) {
+				t.Errorf("MakeID(%q, %q) = %q, which is not %s", tt.title, tt.url, got, newsdesk.IDRule)
 			}
 		})
 	}
@@ -64,7 +64,7 @@ func FuzzMakeID(f *testing.F) {
 		taken := map[string]bool{}
 		for range 3 {
 			id := MakeID(title, u, taken)
-			if !idPattern.MatchString(id) || taken[id] {
+			if !newsdesk.ValidID(id) || taken[id] {
 				t.Fatalf("MakeID(%q, %q) = %q: not a valid new id", title, u, id)
 			}
 			taken[id] = true

@@ -54,7 +54,7 @@ func (p *parser) sourceFields(src *newsdesk.Source, at *sourceNodes) []field {
 		{"retention", func(v *yaml.Node) { src.Retention = p.retention(v, src.Retention) }},
 		{"tags", func(v *yaml.Node) {
 			for _, t := range p.strings(v, "tags") {
-				if !idPattern.MatchString(t.Value) {
+				if !newsdesk.ValidID(t.Value) {
 					p.at(t, "tag %q: use lower-case letters, digits, - and _", t.Value)
 				}
 				src.Tags = append(src.Tags, t.Value)
@@ -88,8 +88,8 @@ func (p *parser) checkID(n, idNode *yaml.Node, kind string, seen map[string]bool
 	switch {
 	case idNode == nil:
 		p.at(n, "%s has no id: add id: with lower-case letters, digits, - and _", kind)
-	case !idPattern.MatchString(idNode.Value):
-		p.at(idNode, "%s id %q: use 1 to 64 lower-case letters, digits, - and _, starting with a letter or digit", kind, idNode.Value)
+	case !newsdesk.ValidID(idNode.Value):
+		p.at(idNode, "%s id %q: use %s", kind, idNode.Value, newsdesk.IDRule)
 	case seen[idNode.Value]:
 		p.at(idNode, "duplicate %s id %q: each %s needs its own id", kind, idNode.Value, kind)
 	}

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -22,9 +21,6 @@ type field struct {
 	key string
 	set func(v *yaml.Node)
 }
-
-// idPattern is what source, section and tag ids look like.
-var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
 func (p *parser) at(n *yaml.Node, format string, args ...any) {
 	line, col := max(n.Line, 1), max(n.Column, 1)

@@ -5,9 +5,15 @@
 // Retry-After read), gofeed parsing of the body whatever its charset,
 // with the feed's own polling hints, and normalization into newsdesk.Item.
 //
-// It must not touch the store, decide when a source is due, or judge which
-// items are new: Fetch reports what one request saw and the caller decides.
-// It does not sanitize HTML either; that happens before republishing.
+// Item HTML is made fit to republish here, once: parsed as a browser would,
+// relative URLs resolved, sanitized through an allow-list (bluemonday), so
+// the store holds only clean HTML and the publisher need not clean it again.
+//
+// The Client must not touch the store, decide when a source is due, or
+// judge which items are new: Fetch reports what one request saw and the
+// caller decides. The Scheduler decides when (the pure policy: Due,
+// nextDue) and commits each fetch to its Store with the state update
+// applyResult computes.
 package fetcher
 
 import (
@@ -119,9 +125,9 @@ func (e *StatusError) Error() string {
 	return msg
 }
 
-// IsGone reports whether err is a 410 Gone: the publisher removed the feed
+// isGone reports whether err is a 410 Gone: the publisher removed the feed
 // and it should not be fetched again from that URL.
-func IsGone(err error) bool {
+func isGone(err error) bool {
 	var se *StatusError
 	return errors.As(err, &se) && se.Code == http.StatusGone
 }
@@ -195,24 +201,11 @@ func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.F
 	rs := &redirects{}
 	ctx = context.WithValue(ctx, redirectsKey{}, rs)
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src.URL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("bad url %q: %w", src.URL, err)
-	}
-	req.Header.Set("User-Agent", c.UserAgent)
-	req.Header.Set("Accept", accept)
-	// Go's transport asks for gzip and decompresses by itself as long as
-	// Accept-Encoding is left alone.
 	conditional := prev.URL == src.URL
-	if conditional {
-		if prev.ETag != "" {
-			req.Header.Set("If-None-Match", prev.ETag)
-		}
-		if prev.LastModified != "" {
-			req.Header.Set("If-Modified-Since", prev.LastModified)
-		}
+	req, err := c.newRequest(ctx, src.URL, prev, conditional)
+	if err != nil {
+		return nil, err
 	}
-
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		return nil, describe(ctx, err, timeout, req.URL.Host)
@@ -265,6 +258,27 @@ func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.F
 	out.Capped = parsed.Capped
 	out.Bytes = int64(len(body))
 	return out, nil
+}
+
+// newRequest is the GET of rawURL, with prev's validators when conditional.
+func (c *Client) newRequest(ctx context.Context, rawURL string, prev newsdesk.FetchState, conditional bool) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("bad url %q: %w", rawURL, err)
+	}
+	req.Header.Set("User-Agent", c.UserAgent)
+	req.Header.Set("Accept", accept)
+	// Go's transport asks for gzip and decompresses by itself as long as
+	// Accept-Encoding is left alone.
+	if conditional {
+		if prev.ETag != "" {
+			req.Header.Set("If-None-Match", prev.ETag)
+		}
+		if prev.LastModified != "" {
+			req.Header.Set("If-Modified-Since", prev.LastModified)
+		}
+	}
+	return req, nil
 }
 
 func (c *Client) maxBody() int64 {

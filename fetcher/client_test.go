@@ -246,8 +246,8 @@ func TestErrorKindWrapped(t *testing.T) {
 			t.Errorf("ErrorKind(%v) = %q, want %q", tt.err, got, tt.want)
 		}
 	}
-	if IsGone(fmt.Errorf("fetch x: %w", &StatusError{Code: 404})) || !IsGone(fmt.Errorf("fetch x: %w", &StatusError{Code: 410})) {
-		t.Error("IsGone() wrong for a wrapped 404 or 410")
+	if isGone(fmt.Errorf("fetch x: %w", &StatusError{Code: 404})) || !isGone(fmt.Errorf("fetch x: %w", &StatusError{Code: 410})) {
+		t.Error("isGone() wrong for a wrapped 404 or 410")
 	}
 }
 

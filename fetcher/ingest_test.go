@@ -44,7 +44,7 @@ func TestStoringFailureIsRecorded(t *testing.T) {
 		t.Helper()
 		s := NewScheduler(NewClient("newsdesk-test"), st, []newsdesk.Source{src}, slog.New(slog.DiscardHandler))
 		s.Now = func() time.Time { return clock }
-		out, err := s.RunOnce(context.Background(), []newsdesk.Source{src}, false)
+		out, err := s.RunOnce(context.Background(), []newsdesk.Source{src}, false, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +144,7 @@ func TestBigFeedIsCappedBeforeStoring(t *testing.T) {
 		Retention: newsdesk.Retention{MaxItems: 1000}}
 	clock := t0
 	s, db := newScheduler(t, &clock, src)
-	out, err := s.RunOnce(context.Background(), []newsdesk.Source{src}, false)
+	out, err := s.RunOnce(context.Background(), []newsdesk.Source{src}, false, nil, nil)
 	if err != nil || len(out) != 1 || out[0].Err != nil {
 		t.Fatalf("RunOnce = %+v, %v", out, err)
 	}

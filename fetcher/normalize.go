@@ -7,7 +7,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	"mime"
 	"net/http"
@@ -293,31 +292,46 @@ func normalizeItem(sourceID string, base *url.URL, gi *gofeed.Item, now time.Tim
 	}
 
 	it.Authors = persons(gi.Authors, nil)
-	for _, c := range gi.Categories {
+	it.Categories = categories(gi.Categories)
+	it.Enclosures = enclosures(base, gi.Enclosures)
+	return it
+}
+
+// categories are an item's categories cleaned, without duplicates.
+func categories(cs []string) []string {
+	var out []string
+	for _, c := range cs {
 		c = collapseSpace(stripControls(c))
-		if c != "" && !contains(it.Categories, c) {
-			it.Categories = append(it.Categories, c)
+		if c != "" && !contains(out, c) {
+			out = append(out, c)
 		}
 	}
-	for _, e := range gi.Enclosures {
+	return out
+}
+
+// enclosures are an item's enclosures with absolute http(s) URLs, each URL
+// once, with a length that is a number or else 0.
+func enclosures(base *url.URL, es []*gofeed.Enclosure) []newsdesk.Enclosure {
+	var out []newsdesk.Enclosure
+	for _, e := range es {
 		if e == nil {
 			continue
 		}
 		u := newsdesk.HTTPURL(absURL(base, e.URL))
-		if u == "" || containsEnclosure(it.Enclosures, u) {
+		if u == "" || containsEnclosure(out, u) {
 			continue
 		}
 		n, err := strconv.ParseInt(strings.TrimSpace(e.Length), 10, 64)
 		if err != nil || n < 0 {
 			n = 0
 		}
-		it.Enclosures = append(it.Enclosures, newsdesk.Enclosure{
+		out = append(out, newsdesk.Enclosure{
 			URL:    u,
 			Type:   collapseSpace(stripControls(e.Type)),
 			Length: n,
 		})
 	}
-	return it
+	return out
 }
 
 // rawDate is the item's date as the feed wrote it, for hashing: the raw
@@ -392,7 +406,7 @@ func baseURL(feedURL, feedLink string) *url.URL {
 		} else {
 			lu, err = url.Parse(feedLink)
 		}
-		if err == nil && (lu.Scheme == "http" || lu.Scheme == "https") && lu.Host != "" {
+		if err == nil && newsdesk.IsHTTPURL(lu.String()) {
 			return lu
 		}
 	}
@@ -449,59 +463,12 @@ func blankControl(r rune) rune {
 	return r
 }
 
-// plainText makes a title plain text: tags stripped, HTML entities decoded
-// once, whitespace collapsed.
+// plainText makes a title plain text (newsdesk.HTMLText): tags stripped,
+// HTML entities decoded once, whitespace collapsed, control characters
+// dropped.
 func plainText(s string) string {
-	s = stripControls(s)
-	if strings.ContainsRune(s, '<') {
-		s = stripTags(s)
-	} else {
-		s = html.UnescapeString(s)
-	}
-	// After decoding: "&#1;" is a control character too.
-	return collapseSpace(stripControls(s))
-}
-
-// stripTags returns the text of an HTML fragment, entities decoded; the
-// contents of script and style elements are not text. Tags other than
-// inline ones separate words: "<p>a</p><p>b</p>" is "a b", "<b>a</b>b" is "ab".
-func stripTags(s string) string {
-	var b strings.Builder
-	z := xhtml.NewTokenizer(strings.NewReader(s))
-	skip := 0
-	for {
-		tt := z.Next()
-		switch tt {
-		case xhtml.ErrorToken:
-			return b.String()
-		case xhtml.TextToken:
-			if skip == 0 {
-				b.Write(z.Text())
-			}
-		case xhtml.StartTagToken, xhtml.EndTagToken, xhtml.SelfClosingTagToken:
-			name, _ := z.TagName()
-			tag := string(name)
-			if tag == "script" || tag == "style" {
-				if tt == xhtml.StartTagToken {
-					skip++
-				} else if tt == xhtml.EndTagToken && skip > 0 {
-					skip--
-				}
-			}
-			if !inlineTags[tag] {
-				b.WriteByte(' ')
-			}
-		}
-	}
-}
-
-// inlineTags are the HTML elements that do not break a word.
-var inlineTags = map[string]bool{
-	"a": true, "abbr": true, "b": true, "bdi": true, "bdo": true, "cite": true,
-	"code": true, "data": true, "dfn": true, "em": true, "font": true, "i": true,
-	"kbd": true, "mark": true, "q": true, "s": true, "samp": true, "small": true,
-	"span": true, "strike": true, "strong": true, "sub": true, "sup": true,
-	"time": true, "tt": true, "u": true, "var": true, "wbr": true,
+	// After decoding too: "&#1;" is a control character.
+	return collapseSpace(stripControls(newsdesk.HTMLText(stripControls(s))))
 }
 
 func collapseSpace(s string) string {

@@ -382,8 +382,8 @@ func TestFetchStatusError(t *testing.T) {
 			if got := ErrorKind(err); got != tt.wantKind {
 				t.Errorf("ErrorKind() = %q, want %q", got, tt.wantKind)
 			}
-			if got, want := IsGone(err), tt.code == 410; got != want {
-				t.Errorf("IsGone() = %v, want %v", got, want)
+			if got, want := isGone(err), tt.code == 410; got != want {
+				t.Errorf("isGone() = %v, want %v", got, want)
 			}
 		})
 	}

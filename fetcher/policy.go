@@ -57,7 +57,7 @@ func Interval(src newsdesk.Source, hints newsdesk.FeedHints) time.Duration {
 	return max(interval, newsdesk.MinInterval)
 }
 
-// NextDue is when src is fetched next after a fetch that ended at now and
+// nextDue is when src is fetched next after a fetch that ended at now and
 // left state st:
 //
 //   - after a success: now + the interval (or the next time of the cron
@@ -71,7 +71,7 @@ func Interval(src newsdesk.Source, hints newsdesk.FeedHints) time.Duration {
 //   - never less than newsdesk.MinInterval after now, whatever the
 //     source's interval or schedule says (config rejects those, this is the
 //     second line).
-func NextDue(src newsdesk.Source, st newsdesk.FetchState, now time.Time) time.Time {
+func nextDue(src newsdesk.Source, st newsdesk.FetchState, now time.Time) time.Time {
 	interval := Interval(src, st.Hints)
 	var next time.Time
 	if st.Result == newsdesk.ResultError && st.Failures > 0 {

@@ -40,12 +40,12 @@ func TestGoneIsNeverFetchedAgain(t *testing.T) {
 	src := newsdesk.Source{ID: "a", URL: o.url("/gone"), Interval: 10 * time.Minute}
 	clock := t0
 	s, db := newScheduler(t, &clock, src)
-	out, _ := s.RunOnce(context.Background(), []newsdesk.Source{src}, false)
-	if !IsGone(out[0].Err) || !out[0].State.Gone || !strings.Contains(out[0].State.Error, "410") {
+	out, _ := s.RunOnce(context.Background(), []newsdesk.Source{src}, false, nil, nil)
+	if !isGone(out[0].Err) || !out[0].State.Gone || !strings.Contains(out[0].State.Error, "410") {
 		t.Fatalf("410 outcome = %+v, want the source marked gone", out[0])
 	}
 	clock = t0.Add(72 * time.Hour)
-	if out, _ := s.RunOnce(context.Background(), []newsdesk.Source{src}, true); len(out) != 0 {
+	if out, _ := s.RunOnce(context.Background(), []newsdesk.Source{src}, true, nil, nil); len(out) != 0 {
 		t.Errorf("run -force 3 days later fetched a gone source: %+v", out)
 	}
 	if n := countPath(o.received(), "/gone"); n != 1 {
@@ -53,7 +53,7 @@ func TestGoneIsNeverFetchedAgain(t *testing.T) {
 	}
 	// The operator changes the URL: fetched at once, no longer gone.
 	src.URL = o.url("/new")
-	out, _ = s.RunOnce(context.Background(), []newsdesk.Source{src}, false)
+	out, _ = s.RunOnce(context.Background(), []newsdesk.Source{src}, false, nil, nil)
 	if len(out) != 1 || out[0].Err != nil || out[0].State.Gone || out[0].State.New != 2 {
 		t.Fatalf("after a url change: %+v, want fetched with 2 new items", out)
 	}
@@ -72,7 +72,7 @@ func TestPermanentRedirectIsRemembered(t *testing.T) {
 	clock := t0
 	s, _ := newScheduler(t, &clock, moved, temp)
 	for range 3 {
-		out, err := s.RunOnce(context.Background(), []newsdesk.Source{moved, temp}, true)
+		out, err := s.RunOnce(context.Background(), []newsdesk.Source{moved, temp}, true, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +115,7 @@ func TestCacheControlDelaysNextFetch(t *testing.T) {
 	honour := newsdesk.Source{ID: "honour", URL: o.url("/cached"), Interval: 10 * time.Minute}
 	ignore := newsdesk.Source{ID: "ignore", URL: o.url("/cached"), Interval: 10 * time.Minute, IgnoreCacheHeaders: true}
 	s, _ := newScheduler(t, &clock, honour, ignore)
-	out, err := s.RunOnce(context.Background(), []newsdesk.Source{honour, ignore}, false)
+	out, err := s.RunOnce(context.Background(), []newsdesk.Source{honour, ignore}, false, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,17 +202,17 @@ func TestRetryAfterIsNeverRushed(t *testing.T) {
 		}}
 		src := newsdesk.Source{ID: "a", URL: "http://limited.example/rss", Interval: 10 * time.Minute}
 		s := newMemScheduler(t, m, src)
-		out, _ := s.RunOnce(context.Background(), []newsdesk.Source{src}, true)
+		out, _ := s.RunOnce(context.Background(), []newsdesk.Source{src}, true, nil, nil)
 		if len(out) != 1 || out[0].State.RetryAfter.IsZero() {
 			t.Fatalf("429 outcome = %+v, want a Retry-After recorded", out)
 		}
 		time.Sleep(59 * time.Minute)
-		if out, _ := s.RunOnce(context.Background(), []newsdesk.Source{src}, true); len(out) != 0 || m.requests("limited.example") != 1 {
+		if out, _ := s.RunOnce(context.Background(), []newsdesk.Source{src}, true, nil, nil); len(out) != 0 || m.requests("limited.example") != 1 {
 			t.Fatalf("run -force before Retry-After: %d outcomes, %d requests; want none sent", len(out), m.requests("limited.example"))
 		}
 		time.Sleep(2 * time.Minute)
 		limited = false
-		out, _ = s.RunOnce(context.Background(), []newsdesk.Source{src}, false)
+		out, _ = s.RunOnce(context.Background(), []newsdesk.Source{src}, false, nil, nil)
 		if len(out) != 1 || out[0].Err != nil || m.requests("limited.example") != 2 {
 			t.Fatalf("after Retry-After: %+v with %d requests, want one successful fetch", out, m.requests("limited.example"))
 		}
@@ -237,7 +237,7 @@ func TestPerHostLimit(t *testing.T) {
 		s := newMemScheduler(t, m, sources...)
 		done := make(chan []Outcome)
 		go func() {
-			out, _ := s.RunOnce(context.Background(), sources, false)
+			out, _ := s.RunOnce(context.Background(), sources, false, nil, nil)
 			done <- out
 		}()
 		for i := range len(sources) {
@@ -319,7 +319,7 @@ func TestRunOnceSkipsWhatRunIsFetching(t *testing.T) {
 		done := make(chan error)
 		go func() { done <- s.Run(ctx) }()
 		synctest.Wait() // Run's fetch waits at the gate
-		out, err := s.RunOnce(context.Background(), []newsdesk.Source{src}, true)
+		out, err := s.RunOnce(context.Background(), []newsdesk.Source{src}, true, nil, nil)
 		if err != nil || len(out) != 1 || out[0].Kind != KindBusy {
 			t.Errorf("RunOnce while Run fetches: %+v, %v; want the source left alone (busy)", out, err)
 		}
@@ -346,7 +346,7 @@ func TestRunWaitsForARunOnceFetch(t *testing.T) {
 		s.Store = counting
 		once := make(chan []Outcome)
 		go func() {
-			out, _ := s.RunOnce(context.Background(), []newsdesk.Source{src}, true)
+			out, _ := s.RunOnce(context.Background(), []newsdesk.Source{src}, true, nil, nil)
 			once <- out
 		}()
 		synctest.Wait() // RunOnce's fetch waits at the gate

@@ -9,6 +9,8 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 	xhtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/newsdesk/newsdesk"
 )
 
 // htmlPolicy is the allow-list item HTML is republished through: bluemonday's
@@ -79,7 +81,7 @@ func tidyHTML(s string, base *url.URL) string {
 	body := &xhtml.Node{Type: xhtml.ElementNode, Data: "body", DataAtom: atom.Body}
 	nodes, err := xhtml.ParseFragment(strings.NewReader(s), body)
 	if err != nil {
-		return html.EscapeString(stripTags(s))
+		return html.EscapeString(newsdesk.HTMLText(s))
 	}
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/8)
@@ -88,7 +90,7 @@ func tidyHTML(s string, base *url.URL) string {
 			resolveNode(n, base)
 		}
 		if err := xhtml.Render(&b, n); err != nil {
-			return html.EscapeString(stripTags(s))
+			return html.EscapeString(newsdesk.HTMLText(s))
 		}
 	}
 	return b.String()

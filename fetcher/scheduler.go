@@ -29,8 +29,9 @@ type Store interface {
 // Scheduler decides when each source is fetched, fetches it with Client and
 // commits each source's results as soon as its fetch finishes, so a pass cut
 // short keeps everything that finished. Scheduling decisions are pure
-// functions of the stored state and the clock (Due, NextDue); Run and
-// RunOnce are thin loops around them.
+// functions of the stored state and the clock (Due, nextDue); Run and
+// RunOnce are thin loops around them, and what a fetch does to a source's
+// state is the pure function applyResult.
 type Scheduler struct {
 	Client      *Client
 	Store       Store
@@ -39,7 +40,9 @@ type Scheduler struct {
 	Concurrency int // fetches in flight at once; 0 means newsdesk.DefaultConcurrency
 	PerHost     int // fetches in flight to one host at once; 0 means newsdesk.DefaultPerHost
 	// OnCommit, when set, is called after a source's results are committed,
-	// from the goroutine that fetched it.
+	// from the goroutine that fetched it, in Run and in every RunOnce. It is
+	// set once, before the scheduler runs; a pass's own hook is an argument
+	// of RunOnce.
 	OnCommit func(Outcome)
 
 	mu        sync.Mutex
@@ -52,9 +55,9 @@ type Scheduler struct {
 	saveFails map[string]int       // consecutive failures to store a source's result
 }
 
-// StoreRetry is how long Run waits to read a store that could not be read
+// storeRetry is how long Run waits to read a store that could not be read
 // again.
-const StoreRetry = time.Minute
+const storeRetry = time.Minute
 
 // NewScheduler returns a scheduler for the given sources.
 func NewScheduler(client *Client, st Store, sources []newsdesk.Source, logger *slog.Logger) *Scheduler {
@@ -84,8 +87,8 @@ func (s *Scheduler) SetSources(sources []newsdesk.Source) {
 	}
 }
 
-// Sources returns the configured sources.
-func (s *Scheduler) Sources() []newsdesk.Source {
+// configured returns the configured sources.
+func (s *Scheduler) configured() []newsdesk.Source {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sources
@@ -104,14 +107,16 @@ type Outcome struct {
 // when force is set) and commits each as it finishes. It returns when all
 // have finished or ctx is done. An error is returned only when the store
 // cannot be read; a source's failure is in its Outcome.
-func (s *Scheduler) RunOnce(ctx context.Context, sources []newsdesk.Source, force bool) ([]Outcome, error) {
-	return s.RunOnceLogged(ctx, sources, force, s.Logger)
-}
-
-// RunOnceLogged is RunOnce logging the pass's fetches to log instead of the
-// scheduler's logger: a `run` handed to `newsdesk serve` reports to the
-// command's caller, as a run of its own would.
-func (s *Scheduler) RunOnceLogged(ctx context.Context, sources []newsdesk.Source, force bool, log *slog.Logger) ([]Outcome, error) {
+//
+// log and onCommit belong to this pass alone: its fetches are logged to
+// log (nil: the scheduler's Logger), and onCommit, when set, is called
+// after each of its sources is committed, besides the scheduler's
+// OnCommit. A `run` handed to `newsdesk serve` passes its caller's logger
+// and progress bar here; the scheduler it shares with serve is not changed.
+func (s *Scheduler) RunOnce(ctx context.Context, sources []newsdesk.Source, force bool, log *slog.Logger, onCommit func(Outcome)) ([]Outcome, error) {
+	if log == nil {
+		log = s.Logger
+	}
 	states, err := s.states()
 	if err != nil {
 		return nil, err
@@ -127,7 +132,7 @@ func (s *Scheduler) RunOnceLogged(ctx context.Context, sources []newsdesk.Source
 	out := make([]Outcome, len(due))
 	var wg sync.WaitGroup
 	for i, src := range due {
-		wg.Go(func() { out[i] = s.fetch(ctx, src, force, log) })
+		wg.Go(func() { out[i] = s.fetch(ctx, src, force, log, onCommit) })
 	}
 	wg.Wait()
 	return out, nil
@@ -139,7 +144,7 @@ func (s *Scheduler) RunOnceLogged(ctx context.Context, sources []newsdesk.Source
 // time, a finished fetch, or a change of sources. A store that cannot be
 // read does not end it: serve goes on serving the feeds it rendered last
 // (the health table), so Run logs why, fetches nothing, and reads the
-// store again after StoreRetry or a change of sources.
+// store again after storeRetry or a change of sources.
 func (s *Scheduler) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.wake = make(chan struct{}, 1)
@@ -153,10 +158,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		next := now.Add(time.Hour)
 		states, err := s.states()
 		if err != nil {
-			s.Logger.Error("fetching paused: the store cannot be read", "error", err, "retry_in", StoreRetry)
-			next = now.Add(StoreRetry)
+			s.Logger.Error("fetching paused: the store cannot be read", "error", err, "retry_in", storeRetry)
+			next = now.Add(storeRetry)
 		}
-		for _, src := range s.Sources() {
+		for _, src := range s.configured() {
 			if err != nil {
 				break
 			}
@@ -176,7 +181,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 			inflight[src.ID] = true
 			wg.Go(func() {
-				s.fetch(ctx, src, false, s.Logger)
+				s.fetch(ctx, src, false, s.Logger, nil)
 				select {
 				case done <- src.ID:
 				case <-ctx.Done():
@@ -309,7 +314,7 @@ func (s *Scheduler) hold(src newsdesk.Source, now time.Time) time.Time {
 		s.held, s.saveFails = map[string]time.Time{}, map[string]int{}
 	}
 	s.saveFails[src.ID]++
-	t := NextDue(src, newsdesk.FetchState{Result: newsdesk.ResultError, Failures: s.saveFails[src.ID]}, now)
+	t := nextDue(src, newsdesk.FetchState{Result: newsdesk.ResultError, Failures: s.saveFails[src.ID]}, now)
 	s.held[src.ID] = t
 	return t
 }
@@ -330,9 +335,10 @@ func (s *Scheduler) heldUntil(id string) time.Time {
 
 func (s *Scheduler) isHeld(id string, now time.Time) bool { return now.Before(s.heldUntil(id)) }
 
-// fetch fetches one source and commits the result. A fetch cut short by ctx
+// fetch fetches one source and commits the result, then calls the
+// scheduler's OnCommit and the pass's onCommit. A fetch cut short by ctx
 // (shutdown) records nothing, so the source stays due.
-func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, logger *slog.Logger) (out Outcome) {
+func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, logger *slog.Logger, onCommit func(Outcome)) (out Outcome) {
 	out = Outcome{Source: src}
 	if !s.claim(src.ID) {
 		out.Kind = KindBusy
@@ -354,12 +360,7 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, 
 		return out
 	}
 	log := logger.With("source", src.ID)
-	st := prev
-	if st.URL != src.URL {
-		// A new URL in feeds.yaml: what was learnt about the old one
-		// (validators, a 410, a move, a Retry-After) no longer applies.
-		st = newsdesk.FetchState{SourceID: src.ID, URL: src.URL, FeedTitle: prev.FeedTitle, FeedLink: prev.FeedLink, LastSuccess: prev.LastSuccess}
-	}
+	st := forURL(src, prev)
 	target := src
 	target.URL = fetchURL(src, st)
 	host := target.URL
@@ -379,49 +380,36 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, 
 		out.Err = ctx.Err()
 		return out
 	}
-	st.SourceID = src.ID
-	st.LastFetch = s.now()
-	st.New, st.Updated, st.Error = 0, 0, ""
-	before := st // what is recorded if the fetched items cannot be stored
-	var items []newsdesk.Item
-	switch {
-	case err != nil:
-		st.Result = newsdesk.ResultError
-		st.Error = err.Error()
-		st.Failures++
-		st = afterFailure(st, err, st.LastFetch)
-		out.Err = err
-	default:
-		st.Result = resp.Result
-		st.Failures = 0
-		st.RetryAfter = time.Time{}
-		st.LastSuccess = st.LastFetch
-		st.CacheUntil = resp.CacheUntil
-		if resp.ETag != "" || resp.Result == newsdesk.ResultOK {
-			st.ETag = resp.ETag
-		}
-		if resp.LastModified != "" || resp.Result == newsdesk.ResultOK {
-			st.LastModified = resp.LastModified
-		}
-		if resp.Result == newsdesk.ResultOK {
-			st.FeedTitle, st.FeedLink, st.Hints = resp.FeedTitle, resp.FeedLink, resp.Hints
-			st.FeedID, st.FeedUpdated, st.FeedAuthors = resp.FeedID, resp.FeedUpdated, resp.FeedAuthors
-			st.Capped = resp.Capped
-			items = resp.Items
-		}
-		if resp.MovedTo != "" && resp.MovedTo != st.MovedTo {
-			st.MovedTo = resp.MovedTo
-			log.Warn("source moved permanently: update its url in feeds.yaml", "url", src.URL, "moved_to", resp.MovedTo)
-		}
-	}
-	st.NextDue = NextDue(src, st, st.LastFetch)
-	out.Kind = string(st.Result)
-	if err != nil {
-		out.Kind = ErrorKind(err)
-	} else {
+	before := started(src.ID, st, s.now()) // what is recorded if the fetched items cannot be stored
+	st, items, kind := applyResult(src, before, resp, err)
+	out.Kind, out.Err = kind, err
+	if err == nil {
 		out.Bytes = resp.Bytes
+		if st.MovedTo != before.MovedTo {
+			log.Warn("source moved permanently: update its url in feeds.yaml", "url", src.URL, "moved_to", st.MovedTo)
+		}
 	}
-	st.Record(newsdesk.Attempt{At: st.LastFetch, Result: st.Result, Kind: map[bool]string{true: out.Kind}[err != nil]})
+	if !s.commit(&out, src, before, st, items, log) {
+		return out
+	}
+	if out.Kind != kindStore { // a storing failure was logged where it happened
+		logFetch(log, src, out.State, err, target.URL)
+	}
+	if s.OnCommit != nil {
+		s.OnCommit(out)
+	}
+	if onCommit != nil {
+		onCommit(out)
+	}
+	return out
+}
+
+// commit stores the state st a fetch left, with the items of a 200, and
+// records in out what was stored. When the items cannot be stored, the
+// failure is recorded from before instead (storeFailed); when nothing can
+// be stored, the source is held back in memory and commit returns false:
+// nothing was committed.
+func (s *Scheduler) commit(out *Outcome, src newsdesk.Source, before, st newsdesk.FetchState, items []newsdesk.Item, log *slog.Logger) bool {
 	var saveErr error
 	if st.Result == newsdesk.ResultOK {
 		var saved newsdesk.FetchState
@@ -435,10 +423,7 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, 
 			s.stored(src.ID)
 			out.State, out.Kind = failed, kindStore
 			out.Err = errors.Join(out.Err, saveErr)
-			if s.OnCommit != nil {
-				s.OnCommit(out)
-			}
-			return out
+			return true
 		}
 	} else {
 		saveErr = s.Store.SaveState(st)
@@ -449,10 +434,16 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, 
 		next := s.hold(src, st.LastFetch)
 		log.Error("could not store fetch", "error", saveErr, "next_try", next.Format(time.RFC3339))
 		out.Err = errors.Join(out.Err, saveErr)
-		return out
+		return false
 	}
 	s.stored(src.ID)
 	out.State = st
+	return true
+}
+
+// logFetch logs a committed fetch of src that left the state st: fetched,
+// failed or gone, and the items it could not store.
+func logFetch(log *slog.Logger, src newsdesk.Source, st newsdesk.FetchState, err error, fetchedURL string) {
 	if st.Capped > 0 {
 		log.Warn("feed has more items than max_items_per_fetch: the oldest were not stored", "capped", st.Capped, "max_items_per_fetch", src.MaxItemsPerFetch)
 	}
@@ -461,37 +452,17 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, 
 	}
 	switch {
 	case st.Gone:
-		log.Error("source is gone (HTTP 410): it will not be fetched again until its url in feeds.yaml changes", "url", target.URL)
+		log.Error("source is gone (HTTP 410): it will not be fetched again until its url in feeds.yaml changes", "url", fetchedURL)
 	case st.Result == newsdesk.ResultError:
 		log.Warn("fetch failed", "error", st.Error, "kind", ErrorKind(err), "failures", st.Failures, "next_due", st.NextDue.Format(time.RFC3339))
 	default:
 		log.Info("fetched", "result", st.Summary(), "next_due", st.NextDue.Format(time.RFC3339))
 	}
-	if s.OnCommit != nil {
-		s.OnCommit(out)
-	}
-	return out
 }
 
 // kindStore is the Outcome.Kind, and the history's error kind, of a fetch
 // whose items could not be stored.
 const kindStore = "store"
-
-// storeFailed is the state that records a fetch whose items could not be
-// stored, made from the state before the response was applied (before):
-// the validators stay those of the items that are stored, so the next
-// fetch gets the feed again rather than a 304; the failure counts and
-// backs off like any other.
-func storeFailed(src newsdesk.Source, before newsdesk.FetchState, err error) newsdesk.FetchState {
-	st := before
-	st.History = slices.Clone(before.History)
-	st.Result = newsdesk.ResultError
-	st.Error = "could not store the fetched items: " + err.Error()
-	st.Failures++
-	st.NextDue = NextDue(src, st, st.LastFetch)
-	st.Record(newsdesk.Attempt{At: st.LastFetch, Result: st.Result, Kind: kindStore})
-	return st
-}
 
 // fetchSafely turns a panic anywhere in fetching one source into that
 // source's error, so one hostile feed cannot take the daemon down.

@@ -61,7 +61,7 @@ func TestRunOnceStoresConditionalAndBacksOff(t *testing.T) {
 	s, db := newScheduler(t, &clock, src)
 	ctx := context.Background()
 
-	out, err := s.RunOnce(ctx, []newsdesk.Source{src}, false)
+	out, err := s.RunOnce(ctx, []newsdesk.Source{src}, false, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,14 +74,14 @@ func TestRunOnceStoresConditionalAndBacksOff(t *testing.T) {
 
 	// Not due yet: no request at all.
 	clock = t0.Add(5 * time.Minute)
-	if out, _ = s.RunOnce(ctx, []newsdesk.Source{src}, false); len(out) != 0 || requests.Load() != 1 {
+	if out, _ = s.RunOnce(ctx, []newsdesk.Source{src}, false, nil, nil); len(out) != 0 || requests.Load() != 1 {
 		t.Errorf("pass before due: %d outcomes, %d requests; want 0 and 1", len(out), requests.Load())
 	}
 
 	// Due (after the 10m interval and up to 30s of jitter): a conditional
 	// request, answered 304, stores nothing new.
 	clock = t0.Add(11 * time.Minute)
-	out, _ = s.RunOnce(ctx, []newsdesk.Source{src}, false)
+	out, _ = s.RunOnce(ctx, []newsdesk.Source{src}, false, nil, nil)
 	if len(out) != 1 || out[0].State.Result != newsdesk.ResultNotModified || out[0].State.New != 0 {
 		t.Fatalf("due pass = %+v, want not modified", out)
 	}
@@ -92,7 +92,7 @@ func TestRunOnceStoresConditionalAndBacksOff(t *testing.T) {
 	// Failures are recorded and back off; a success resets them.
 	failing.Store(true)
 	for i, wantWait := range []time.Duration{20 * time.Minute, 40 * time.Minute} { // ±10% jitter
-		out, _ = s.RunOnce(ctx, []newsdesk.Source{src}, true)
+		out, _ = s.RunOnce(ctx, []newsdesk.Source{src}, true, nil, nil)
 		st := out[0].State
 		if out[0].Err == nil || st.Result != newsdesk.ResultError || st.Failures != i+1 || !strings.Contains(st.Error, "500") {
 			t.Fatalf("failing pass %d = %+v, want error with HTTP 500 and %d failures", i, st, i+1)
@@ -105,7 +105,7 @@ func TestRunOnceStoresConditionalAndBacksOff(t *testing.T) {
 		t.Errorf("stored items after failures = %d, want the 2 kept", n)
 	}
 	failing.Store(false)
-	out, _ = s.RunOnce(ctx, []newsdesk.Source{src}, true)
+	out, _ = s.RunOnce(ctx, []newsdesk.Source{src}, true, nil, nil)
 	var hist []string
 	for _, a := range out[0].State.History {
 		hist = append(hist, fmt.Sprintf("%s/%s/%d", a.Result, a.Kind, a.New))
@@ -153,7 +153,7 @@ func TestRunOnceCommitsEachSourceAsItFinishes(t *testing.T) {
 		}
 		once.Do(func() { release <- struct{}{} })
 	}
-	out, err := s.RunOnce(context.Background(), []newsdesk.Source{srcSlow, srcFast}, false)
+	out, err := s.RunOnce(context.Background(), []newsdesk.Source{srcSlow, srcFast}, false, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestPanicIsThatSourcesError(t *testing.T) {
 	src := newsdesk.Source{ID: "evil", URL: "http://evil.invalid/rss", Interval: time.Hour}
 	s, db := newScheduler(t, &clock, src)
 	s.Client.HTTP.Transport = panickingTransport{}
-	out, err := s.RunOnce(context.Background(), []newsdesk.Source{src}, false)
+	out, err := s.RunOnce(context.Background(), []newsdesk.Source{src}, false, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

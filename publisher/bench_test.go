@@ -84,7 +84,7 @@ func (w *discardWriter) Write(p []byte) (int, error) { w.n += len(p); return len
 // 50-item section.
 func BenchmarkServe(b *testing.B) {
 	s, _ := benchSite(b)
-	f, _ := s.site.Load().File("sections/bench.atom")
+	f, _ := s.site.Load().fileAt("sections/bench.atom")
 	for _, bc := range []struct {
 		name   string
 		header http.Header
@@ -118,7 +118,7 @@ func BenchmarkServe(b *testing.B) {
 // sends no ETag).
 func BenchmarkServeLoopback(b *testing.B) {
 	s, dir := benchSite(b)
-	f, _ := s.site.Load().File("sections/bench.atom")
+	f, _ := s.site.Load().fileAt("sections/bench.atom")
 	ours := httptest.NewServer(s)
 	defer ours.Close()
 	files := httptest.NewServer(http.FileServer(http.Dir(dir)))

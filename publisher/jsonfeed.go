@@ -111,7 +111,7 @@ func renderJSON(v *sectionView) ([]byte, error) {
 			ji.Authors = append(ji.Authors, a)
 		}
 		for _, d := range it.Duplicates {
-			ji.Newsdesk.Duplicates = append(ji.Newsdesk.Duplicates, jsonDuplicate{Source: d.SourceID, ID: itemURN(d.SourceID, d.ID)})
+			ji.Newsdesk.Duplicates = append(ji.Newsdesk.Duplicates, jsonDuplicate{Source: d.SourceID, ID: d.URN()})
 		}
 		for _, e := range it.Enclosures {
 			ji.Attachments = append(ji.Attachments, jsonAttachment{URL: e.URL, MIMEType: e.Type, Size: e.Length})

@@ -2,8 +2,6 @@ package publisher
 
 import (
 	"bytes"
-	"crypto/subtle"
-	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -107,11 +105,11 @@ func (s *Server) ItemCounts() map[string]int {
 	return out
 }
 
-// Versions returns the version of each section of the current site, by
+// versions returns the version of each section of the current site, by
 // section id: what its files' Last-Modified and updated dates say, and the
 // hash of their content, the same in every instance and export that
 // renders the same content. Empty before the first Rebuild.
-func (s *Server) Versions() map[string]newsdesk.SectionVersion {
+func (s *Server) versions() map[string]newsdesk.SectionVersion {
 	if site := s.site.Load(); site != nil {
 		return maps.Clone(site.versions)
 	}
@@ -144,19 +142,11 @@ func (s *Server) Outdated(st newsdesk.FetchState) bool {
 //	GET /sections/ID.rss   RSS 2.0
 //	GET /sections/ID.atom  Atom 1.0
 //	GET /sections/ID.json  JSON Feed 1.1
-//	GET /healthz           "ok" when the store answers
 //
 // A private section's files answer only with ?token=TOKEN, and are 404
 // otherwise; with it, / and /sections.opml list the section too. Anything
 // else is 404; methods other than GET and HEAD are 405.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/healthz" {
-		if !allowMethod(w, r) {
-			return
-		}
-		s.serveHealth(w)
-		return
-	}
 	path, ok := sitePath(r.URL.Path)
 	if !ok {
 		http.NotFound(w, r)
@@ -187,7 +177,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // lookup returns the file at path for the request, or nil: a private
 // section's file only when the request carries its token, and the index page
 // and OPML list that include the private sections of the token it carries.
-func (s *Site) lookup(path string, r *http.Request) *File {
+func (s *Site) lookup(path string, r *http.Request) *file {
 	f := s.files[path]
 	if f == nil {
 		return nil
@@ -204,13 +194,13 @@ func (s *Site) lookup(path string, r *http.Request) *File {
 	}
 	token := r.URL.Query().Get("token")
 	if f.token != "" {
-		if tokenEqual(token, f.token) {
+		if newsdesk.TokenEqual(token, f.token) {
 			return f
 		}
 		return nil
 	}
 	for _, l := range s.lists {
-		if tokenEqual(token, l.token) {
+		if newsdesk.TokenEqual(token, l.token) {
 			if path == "index.html" {
 				return l.index
 			}
@@ -218,12 +208,6 @@ func (s *Site) lookup(path string, r *http.Request) *File {
 		}
 	}
 	return f
-}
-
-// tokenEqual compares a token from a request with a section's in constant
-// time, so that the time taken does not tell how much of it was right.
-func tokenEqual(got, want string) bool {
-	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
 // Response header values shared by every response; never modified.
@@ -239,7 +223,7 @@ var (
 // 304 when a validator matches, else the body. The header map is filled
 // with values computed at render time (keys in canonical form), so neither
 // a 200 nor a 304 formats anything.
-func serveFile(w http.ResponseWriter, r *http.Request, f *File) {
+func serveFile(w http.ResponseWriter, r *http.Request, f *file) {
 	enc := &f.hdr.identity
 	if acceptsGzip(r.Header["Accept-Encoding"]) {
 		enc = &f.hdr.gzip
@@ -303,7 +287,7 @@ const (
 // matchETag compares the entity tags of If-None-Match header values with
 // f's, weakly (RFC 9110 8.8.3.2: a W/ prefix is ignored): which of f's
 // encodings one of them names, or matchNone. "*" matches.
-func matchETag(values []string, f *File) int {
+func matchETag(values []string, f *file) int {
 	for _, v := range values {
 		for {
 			v = textproto.TrimString(v)
@@ -343,7 +327,7 @@ func matchETag(values []string, f *File) int {
 // time is not a whole second changed in the same second as the version
 // before it (newsdesk.SectionVersion.Next): the header, which has seconds
 // only, cannot tell the two apart, so it is answered in full.
-func notModifiedSince(ims string, f *File) bool {
+func notModifiedSince(ims string, f *file) bool {
 	if f.hdr.lastModified == nil {
 		return false
 	}
@@ -422,11 +406,11 @@ func sitePath(urlPath string) (string, bool) {
 		return "", false
 	}
 	for _, ext := range sectionExts {
-		if id, ok := strings.CutSuffix(name, ext); ok && validID(id) {
+		if id, ok := strings.CutSuffix(name, ext); ok && newsdesk.ValidID(id) {
 			return urlPath[1:], true
 		}
 	}
-	if validID(name) {
+	if newsdesk.ValidID(name) {
 		return "sections/" + name + ".html", true
 	}
 	return "", false
@@ -439,17 +423,6 @@ func allowMethod(w http.ResponseWriter, r *http.Request) bool {
 	w.Header().Set("Allow", "GET, HEAD")
 	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 	return false
-}
-
-func (s *Server) serveHealth(w http.ResponseWriter) {
-	w.Header().Set("Cache-Control", "no-store")
-	if _, err := s.st.States(); err != nil {
-		s.logger.Warn("health check: store does not answer", "err", err)
-		http.Error(w, fmt.Sprintf("store: %v", err), http.StatusServiceUnavailable)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("ok"))
 }
 
 func maxAgeSeconds(d time.Duration) int64 {

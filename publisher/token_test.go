@@ -13,7 +13,7 @@ import (
 // is right but for one byte, a prefix of the token, the token with more
 // after it, or of another length: same status, headers and body, so that
 // nothing but the whole token tells that the section is there. The
-// comparison itself (tokenEqual) is crypto/subtle's constant-time one, so
+// comparison itself (newsdesk.TokenEqual) is crypto/subtle's constant-time one, so
 // that its duration does not tell how much of a guess was right either;
 // a test cannot measure that honestly, so it is not timed here.
 func TestWrongTokenLooksLikeNoSection(t *testing.T) {
@@ -52,25 +52,5 @@ func TestWrongTokenLooksLikeNoSection(t *testing.T) {
 	// wrong, not because the section cannot be reached.
 	if resp, _ := do(t, "GET", ts.URL+"/sections/secret.rss?token="+url.QueryEscape(testToken), nil); resp.StatusCode != http.StatusOK {
 		t.Errorf("GET /sections/secret.rss with its token = %d, want 200", resp.StatusCode)
-	}
-}
-
-// TestTokenEqual: the comparison private sections use accepts exactly the
-// token, and never an empty one.
-func TestTokenEqual(t *testing.T) {
-	for _, tt := range []struct {
-		got, want string
-		equal     bool
-	}{
-		{"open sesame", "open sesame", true},
-		{"open sesamE", "open sesame", false},
-		{"open sesam", "open sesame", false},
-		{"open sesame!", "open sesame", false},
-		{"", "open sesame", false},
-		{"", "", false},
-	} {
-		if got := tokenEqual(tt.got, tt.want); got != tt.equal {
-			t.Errorf("tokenEqual(%q, %q) = %v, want %v", tt.got, tt.want, got, tt.equal)
-		}
 	}
 }

@@ -89,12 +89,12 @@ func TestVersionsDateFiles(t *testing.T) {
 	}
 	ts := httptest.NewServer(s)
 	defer ts.Close()
-	v1 := s.Versions()["all"]
+	v1 := s.versions()["all"]
 	if v1.Hash == "" || !v1.ChangedAt.Equal(now) {
-		t.Fatalf("Versions()[all] = %+v, want a hash changed at %s", v1, now)
+		t.Fatalf("versions()[all] = %+v, want a hash changed at %s", v1, now)
 	}
 	for _, ext := range sectionExts {
-		if f, _ := s.site.Load().File("sections/all" + ext); !f.LastModified.Equal(v1.ChangedAt) {
+		if f, _ := s.site.Load().fileAt("sections/all" + ext); !f.LastModified.Equal(v1.ChangedAt) {
 			t.Errorf("all%s: LastModified %s, want the version's %s", ext, f.LastModified, v1.ChangedAt)
 		}
 	}
@@ -103,7 +103,7 @@ func TestVersionsDateFiles(t *testing.T) {
 	if err := s.Rebuild(); err != nil {
 		t.Fatal(err)
 	}
-	if v := s.Versions()["all"]; v != v1 {
+	if v := s.versions()["all"]; v != v1 {
 		t.Errorf("rebuilt without a change: version %+v, want %+v", v, v1)
 	}
 
@@ -114,7 +114,7 @@ func TestVersionsDateFiles(t *testing.T) {
 	if err := s.RebuildSections("all"); err != nil {
 		t.Fatal(err)
 	}
-	v2 := s.Versions()["all"]
+	v2 := s.versions()["all"]
 	if v2.Hash == v1.Hash || !v2.ChangedAt.Equal(now) {
 		t.Errorf("after a change: version %+v, want a new hash at %s", v2, now)
 	}

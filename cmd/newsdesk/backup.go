@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,13 +18,11 @@ import (
 // FILE is relative to the operator's folder.
 func cmdBackup(ctx context.Context, e *env, args []string) error {
 	fs, config := e.flags("backup")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		return usageError{"want FILE, the file to write the copy to (see 'newsdesk backup -h')"}
 	}
 	cfg, err := e.loadConfig(*config)
@@ -43,7 +40,7 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 		defer db.Close()
 		return backupTo(db, e.stream)
 	}
-	file := fs.Arg(0)
+	file := pos[0]
 	if err := notLiveDatabase(file, cfg.DBPath); err != nil {
 		return err
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"slices"
 	"strings"
@@ -33,29 +31,31 @@ func section(c *config.Config, id string) (*newsdesk.Section, error) {
 // command needs.
 func (e *env) sectionArgs(name string, args []string, withItem bool) (*config.Config, store.Store, *newsdesk.Section, string, error) {
 	fs, config := e.flags(name)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, nil, nil, "", err
-		}
-		return nil, nil, nil, "", usageError{err.Error()}
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return nil, nil, nil, "", err
 	}
 	want := 1
 	if withItem {
 		want = 2
 	}
-	if fs.NArg() != want {
+	if len(pos) != want {
 		return nil, nil, nil, "", usageError{fmt.Sprintf("want %s (see 'newsdesk %s -h')", commandArgs(name), name)}
 	}
 	cfg, db, err := e.open(*config)
 	if err != nil {
 		return nil, nil, nil, "", err
 	}
-	sec, err := section(cfg, fs.Arg(0))
+	sec, err := section(cfg, pos[0])
 	if err != nil {
 		db.Close()
 		return nil, nil, nil, "", err
 	}
-	return cfg, db, sec, fs.Arg(1), nil
+	item := ""
+	if withItem {
+		item = pos[1]
+	}
+	return cfg, db, sec, item, nil
 }
 
 // sectionItem is sectionArgs for `COMMAND SECTION ITEM`, with the item
@@ -83,7 +83,7 @@ func commandArgs(name string) string {
 // urn:newsdesk: id from a feed, SOURCE/ID, or the item's own id or link.
 func resolveItem(db store.Store, sec *newsdesk.Section, arg string) (newsdesk.Item, error) {
 	arg = strings.TrimSpace(arg)
-	src, rest, hasSrc := strings.Cut(strings.TrimPrefix(arg, "urn:newsdesk:"), ":")
+	src, rest, hasSrc := newsdesk.ParseItemID(arg)
 	if !hasSrc {
 		src, rest = "", strings.ToLower(arg) // a bare hash: any source
 	}

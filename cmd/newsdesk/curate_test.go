@@ -66,3 +66,27 @@ func TestResolveBareHash(t *testing.T) {
 		t.Errorf("resolveItem(5 hex digits) found an item; want too short to be a hash")
 	}
 }
+
+// TestResolvePublishedID: the id a published feed gives an item
+// (newsdesk.ItemRef.URN, what an editor copies from a reader) resolves to
+// that item, whichever case the reader shows it in.
+func TestResolvePublishedID(t *testing.T) {
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "newsdesk.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	items := []newsdesk.Item{{ID: "tag:one.example,2026:1", Title: "First", Published: at}, {ID: "tag:one.example,2026:2", Title: "Second", Published: at}}
+	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "one", URL: "https://one.example/", LastFetch: at, Result: newsdesk.ResultOK}, items, newsdesk.DefaultRetention); err != nil {
+		t.Fatal(err)
+	}
+	sec := &newsdesk.Section{ID: "news", Sources: []string{"one"}}
+	ref := newsdesk.ItemRef{SourceID: "one", ID: items[1].ID}
+	urn := ref.URN()
+	for _, arg := range []string{urn, "URN:NewsDesk:one:" + strings.ToUpper(ref.Hash()), " " + urn + " "} {
+		if it, err := resolveItem(db, sec, arg); err != nil || it.ID != items[1].ID {
+			t.Errorf("resolveItem(%q) = %q, %v; want %q", arg, it.ID, err, items[1].ID)
+		}
+	}
+}

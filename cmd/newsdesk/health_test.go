@@ -170,3 +170,27 @@ sections:
 		t.Errorf("GET /status with the admin token = %d, want the render error whole: %.2000q", rec.Code, rec.Body.String())
 	}
 }
+
+// TestHealthMethods: /healthz and /readyz, the daemon's (the publisher has
+// none of its own), answer GET and HEAD only, like every published file.
+func TestHealthMethods(t *testing.T) {
+	d := newTestDaemon(t, oneSource)
+	if err := d.render(); err != nil {
+		t.Fatal(err)
+	}
+	h := d.handler()
+	for _, path := range []string{"/healthz", "/readyz"} {
+		for _, method := range []string{"POST", "PUT", "DELETE"} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+			if rec.Code != http.StatusMethodNotAllowed || !strings.Contains(rec.Header().Get("Allow"), "GET") {
+				t.Errorf("%s %s = %d, Allow %q; want 405 allowing GET", method, path, rec.Code, rec.Header().Get("Allow"))
+			}
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("HEAD", path, nil))
+		if rec.Code == http.StatusMethodNotAllowed {
+			t.Errorf("HEAD %s = 405, want it answered", path)
+		}
+	}
+}

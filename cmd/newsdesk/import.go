@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -128,47 +125,6 @@ func (e *env) readSources(path string) (data []byte, dir string, list *config.So
 	return data, dir, list, nil
 }
 
-// parseOneArg parses a command's flags and its one positional argument,
-// which may come before, between or after the flags.
-func parseOneArg(fs *flag.FlagSet, args []string, what string) (string, error) {
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return "", err
-	}
-	name := strings.TrimPrefix(fs.Name(), "newsdesk ")
-	switch len(pos) {
-	case 0:
-		return "", usageError{fmt.Sprintf("give the %s to import (see 'newsdesk %s -h')", what, name)}
-	case 1:
-		return pos[0], nil
-	}
-	return "", usageError{fmt.Sprintf("unexpected argument %q: give one %s (see 'newsdesk %s -h')", pos[1], what, name)}
-}
-
-// parseArgs parses a command's flags and returns its positional
-// arguments, which may come before, between or after the flags.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fs.SetOutput(io.Discard)
-				return nil, err
-			}
-			return nil, usageError{err.Error()}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if err := parse(fs, nil); err != nil { // the checks every command's flags get
-		return nil, err
-	}
-	return pos, nil
-}
-
 // refuse prints the problems feeds.yaml already has, one per line, and
 // fails the import.
 func (e *env) refuse(path string, err error) error {
@@ -203,7 +159,7 @@ func planImport(feeds []opml.Feed, l *config.SourcesList) importPlan {
 			taken[s.ID] = true
 		}
 		if s.URL != "" {
-			have[normalizeURL(s.URL)] = s.ID
+			have[newsdesk.URLKey(s.URL)] = s.ID
 		}
 	}
 	seen := map[string]int{} // normalized url -> index in p.add
@@ -224,7 +180,7 @@ func planImport(feeds []opml.Feed, l *config.SourcesList) importPlan {
 			p.notes = append(p.notes, fmt.Sprintf("%d: skip %sxmlUrl %q %v", f.Line, title, f.URL, err))
 			continue
 		}
-		norm := normalizeURL(f.URL)
+		norm := newsdesk.URLKey(f.URL)
 		if id, ok := have[norm]; ok {
 			if !present[norm] { // a feed listed in two folders counts once
 				p.present++
@@ -315,26 +271,6 @@ func unpublishedNote(cfg *config.Config, added []newsdesk.Source) string {
 		note += " (their tags: " + strings.Join(tags, ", ") + ")"
 	}
 	return note + "\n"
-}
-
-// normalizeURL is the form in which two feed URLs count as the same:
-// scheme and host in lower case, no default port, no fragment, and a
-// trailing slash does not matter.
-func normalizeURL(s string) string {
-	s = strings.TrimSpace(s)
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return s
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	u.Host = strings.ToLower(u.Host)
-	if port := u.Port(); port == "80" && u.Scheme == "http" || port == "443" && u.Scheme == "https" {
-		u.Host = strings.TrimSuffix(u.Host, ":"+port)
-	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = strings.TrimRight(u.RawPath, "/")
-	u.Fragment, u.RawFragment = "", ""
-	return u.String()
 }
 
 // writeFileAtomic replaces the file at path, which held old, with data: a

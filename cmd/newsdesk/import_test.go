@@ -17,32 +17,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-func TestImportNormalizeURL(t *testing.T) {
-	same := [][2]string{
-		{"https://Example.COM/feed", "https://example.com/feed/"},
-		{"HTTPS://example.com", "https://example.com/"},
-		{"http://example.com:80/rss", "http://example.com/rss"},
-		{"https://example.com:443/rss#top", "https://example.com/rss"},
-		{" https://example.com/rss ", "https://example.com/rss"},
-	}
-	for _, p := range same {
-		if a, b := normalizeURL(p[0]), normalizeURL(p[1]); a != b {
-			t.Errorf("normalizeURL(%q) = %q, normalizeURL(%q) = %q, want equal", p[0], a, p[1], b)
-		}
-	}
-	different := [][2]string{
-		{"https://example.com/Feed", "https://example.com/feed"}, // paths are case-sensitive
-		{"http://example.com/feed", "https://example.com/feed"},
-		{"https://example.com/feed?a=1", "https://example.com/feed?a=2"},
-		{"https://example.com:8080/feed", "https://example.com/feed"},
-	}
-	for _, p := range different {
-		if a, b := normalizeURL(p[0]), normalizeURL(p[1]); a == b {
-			t.Errorf("normalizeURL(%q) = normalizeURL(%q) = %q, want different", p[0], p[1], a)
-		}
-	}
-}
-
 // insertFeeds is what cmdImport does to the text of feeds.yaml.
 func insertFeeds(t testing.TB, cfg string, feeds []opml.Feed) (string, importPlan) {
 	t.Helper()

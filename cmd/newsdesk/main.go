@@ -224,21 +224,15 @@ func (l *levelFlag) Set(s string) error { return (*slog.Level)(l).UnmarshalText(
 
 func capitalize(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
-// parse parses a command's flags; a flag error is a usage error (already
-// printed by the flag package with the usage).
+// parse parses the flags of a command that takes no positional argument
+// (parseArgs).
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(io.Discard)
-			return err
-		}
-		return usageError{err.Error()}
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
-	if f := fs.Lookup("log-format"); f != nil && f.Value.String() != "" && f.Value.String() != "text" && f.Value.String() != "json" {
-		return usageError{fmt.Sprintf("-log-format %q: use text or json", f.Value.String())}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q (see 'newsdesk %s -h')", fs.Arg(0), strings.TrimPrefix(fs.Name(), "newsdesk "))}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q (see 'newsdesk %s -h')", pos[0], strings.TrimPrefix(fs.Name(), "newsdesk "))}
 	}
 	return nil
 }

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/mmcdole/gofeed"
+
+	"github.com/newsdesk/newsdesk/internal/atomtest"
 )
 
 // TestFullPass runs `run` and `export` in-process against a local origin
@@ -101,24 +102,10 @@ func TestFullPass(t *testing.T) {
 	validateAtom(t, filepath.Join(dir, "public", "sections", "russia.atom"), filepath.Join(dir, "public", "sections", "north-korea.atom"))
 }
 
-// validateAtom checks files against the RFC 4287 RELAX NG schema with jing;
-// without jing or the schema (in ../shared, beside the checkout) it says so
-// and checks nothing more.
+// validateAtom checks files against the RFC 4287 RELAX NG schema with jing,
+// in a subtest of its own, which is skipped, saying so, where jing is not
+// installed (and fails under CI: atomtest.Validate).
 func validateAtom(t *testing.T, files ...string) {
 	t.Helper()
-	jing, err := exec.LookPath("jing")
-	if err != nil {
-		t.Log("not validating Atom against RFC 4287: jing is not on PATH (apt-get install jing)")
-		return
-	}
-	schema := filepath.Join("..", "..", "..", "shared", "schemas", "atom.rnc")
-	if _, err := os.Stat(schema); err != nil {
-		t.Logf("not validating Atom against RFC 4287: schema not found at %s (it ships in ../shared beside the checkout): %v", schema, err)
-		return
-	}
-	for _, f := range files {
-		if out, err := exec.Command(jing, "-c", schema, f).CombinedOutput(); err != nil {
-			t.Errorf("jing %s: %v\n%s", filepath.Base(f), err, out)
-		}
-	}
+	t.Run("RFC 4287 schema", func(t *testing.T) { atomtest.Validate(t, files...) })
 }

@@ -81,12 +81,14 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	}
 	start := time.Now()
 	var bar *progress
+	var onCommit func(fetcher.Outcome)
 	if isTerminal(e.stderr) {
 		// A person is watching: show progress, then clear it for the summary.
+		// The hook is this pass's own: serve's scheduler keeps its own.
 		bar = newProgress(e.stderr, len(sources))
-		sched.OnCommit = bar.committed
+		onCommit = bar.committed
 	}
-	outcomes, err := sched.RunOnceLogged(ctx, sources, *force, e.logger(level))
+	outcomes, err := sched.RunOnce(ctx, sources, *force, e.logger(level), onCommit)
 	if bar != nil {
 		bar.finish()
 	}

@@ -108,6 +108,7 @@ func TestScripts(t *testing.T) {
 			"glob":     cmdGlob,
 			"mkfeed":   cmdMkFeed,
 			"diskfull": cmdDiskFull,
+			"eachcmd":  cmdEachCmd,
 		},
 	})
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
@@ -37,15 +40,21 @@ func TestSectionVersionStore(t *testing.T) {
 	}
 	lastModified := func(db *bolt.DB) time.Time {
 		t.Helper()
-		site, err := publisher.Render(db, cfg)
-		if err != nil {
+		srv := publisher.NewServer(db, cfg, slog.New(slog.DiscardHandler))
+		if err := srv.Rebuild(); err != nil {
 			t.Fatal(err)
 		}
-		f, _ := site.File("sections/s.rss")
-		if v, _ := site.Version("s"); !v.ChangedAt.Equal(f.LastModified) {
-			t.Errorf("Version(s) = %+v, but s.rss Last-Modified %s", v, f.LastModified)
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, httptest.NewRequest("GET", "/sections/s.rss", nil))
+		lm, err := http.ParseTime(rec.Header().Get("Last-Modified"))
+		if rec.Code != http.StatusOK || err != nil {
+			t.Fatalf("GET /sections/s.rss = %d, Last-Modified %q (%v)", rec.Code, rec.Header().Get("Last-Modified"), err)
 		}
-		return f.LastModified
+		versions, err := db.SectionVersions()
+		if v := versions["s"]; err != nil || !v.ChangedAt.Equal(lm) {
+			t.Errorf("stored version of s = %+v (%v), but s.rss Last-Modified %s", v, err, lm)
+		}
+		return lm
 	}
 
 	first := lastModified(db)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -210,12 +209,26 @@ func (d *daemon) handler() http.Handler {
 		d.storeProblem() // the store's health, as of this scrape
 		d.metrics.Handler().ServeHTTP(w, r)
 	}))
-	mux.HandleFunc("GET /healthz", d.healthz)
-	mux.HandleFunc("GET /readyz", d.readyz)
+	// Without a method in the pattern: the site's "/" would take a POST
+	// and answer 404; these answer 405, as every published file does.
+	mux.HandleFunc("/healthz", getOnly(d.healthz))
+	mux.HandleFunc("/readyz", getOnly(d.readyz))
 	mux.HandleFunc("GET /status", d.serveStatus)
 	mux.HandleFunc("GET /status.json", d.serveStatus)
 	mux.Handle("/", d.site)
 	return d.metrics.Instrument(route, mux)
+}
+
+// getOnly answers methods other than GET and HEAD with 405.
+func getOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		h(w, r)
+	}
 }
 
 // serverConfig is the publisher's configuration in serve, which has the
@@ -350,7 +363,7 @@ func adminAuthorized(r *http.Request, token string) bool {
 	if h, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 		got = strings.TrimSpace(h)
 	}
-	return subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
+	return newsdesk.TokenEqual(got, token)
 }
 
 // committed is the scheduler's OnCommit: record the fetch, and re-render
