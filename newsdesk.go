@@ -3,15 +3,22 @@
 // rules that decide which item goes into which section.
 //
 // The root package imports only the standard library. Each subpackage wraps
-// one dependency and imports this one, never a sibling:
+// one dependency and imports this one (and internal helpers), never a
+// sibling; only cmd/newsdesk imports them all:
 //
-//   - fetcher: HTTP and gofeed; turns a source into normalized items.
-//   - store: bbolt; the only package that touches the database file.
-//   - publisher: gorilla/feeds; renders sections as RSS, Atom and JSON Feed,
-//     serves them over HTTP and writes the static export.
 //   - config: go.yaml.in/yaml and the cron library; reads and checks
 //     feeds.yaml, and inserts sources into it.
-//   - cmd/newsdesk: wires the others together.
+//   - opml: reads OPML subscription lists, in any charset.
+//   - fetcher: HTTP, gofeed and bluemonday; turns a source into clean,
+//     normalized items, and schedules the polling.
+//   - store: the storage contract, with store/storetest, the one
+//     conformance suite, and store/bolt, the bbolt engine (the only package
+//     that imports bbolt).
+//   - publisher: gorilla/feeds; renders sections as RSS, Atom and JSON Feed,
+//     serves them over HTTP and writes the static export.
+//   - metrics: the Prometheus client.
+//   - internal/charset: the one charset decoder (golang.org/x/text).
+//   - cmd/newsdesk: argument parsing, one file per command, and the daemon.
 package newsdesk
 
 import (

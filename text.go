@@ -3,6 +3,7 @@ package newsdesk
 import (
 	"html"
 	"strings"
+	"unicode"
 )
 
 // HTMLText is the text of an HTML fragment as a reader sees it, on one
@@ -200,4 +201,16 @@ func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
+}
+
+// OneLine makes s fit on one line of a hand-edited file (a feeds.yaml title
+// or comment): white space, line breaks included, collapsed to single
+// spaces, and invisible characters dropped.
+func OneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r != ' ' && !unicode.IsPrint(r) {
+			return -1
+		}
+		return r
+	}, strings.Join(strings.Fields(s), " "))
 }

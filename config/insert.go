@@ -245,7 +245,7 @@ func (l *SourcesList) Render(srcs []newsdesk.Source, from string) []byte {
 	dash := strings.Repeat(" ", l.dash)
 	key := strings.Repeat(" ", l.key)
 	b.WriteString(l.header)
-	fmt.Fprintf(&b, "%s# Imported from %s by newsdesk import.%s", dash, oneLine(from), nl)
+	fmt.Fprintf(&b, "%s# Imported from %s by newsdesk import.%s", dash, newsdesk.OneLine(from), nl)
 	for _, s := range srcs {
 		fmt.Fprintf(&b, "%s-%sid: %s%s", dash, strings.Repeat(" ", l.key-l.dash-1), yamlScalar(s.ID), nl)
 		if s.Title != "" {
@@ -290,15 +290,4 @@ func yamlScalar(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
-}
-
-// oneLine makes s fit in a YAML comment: white space collapsed, line
-// breaks and invisible characters dropped.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r != ' ' && !unicode.IsPrint(r) {
-			return -1
-		}
-		return r
-	}, strings.Join(strings.Fields(s), " "))
 }

@@ -19,8 +19,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 
+	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/internal/charset"
 )
 
@@ -142,7 +142,7 @@ func (p *parser) outline(t xml.StartElement, line int, folders []string) []strin
 	if u == "" {
 		// Folders: text is the required attribute; some readers put
 		// something else in title.
-		name := cmp.Or(cleanTitle(attr(t, "text")), cleanTitle(attr(t, "title")))
+		name := cmp.Or(newsdesk.OneLine(attr(t, "text")), newsdesk.OneLine(attr(t, "title")))
 		if name != "" {
 			// Clipped: append copies rather than write into spare room
 			// that the feeds of an enclosing folder hold.
@@ -150,7 +150,7 @@ func (p *parser) outline(t xml.StartElement, line int, folders []string) []strin
 		}
 		return folders
 	}
-	feed := Feed{Title: cmp.Or(cleanTitle(attr(t, "title")), cleanTitle(attr(t, "text"))), URL: u, Type: attr(t, "type"), Folders: slices.Clip(folders), Line: line}
+	feed := Feed{Title: cmp.Or(newsdesk.OneLine(attr(t, "title")), newsdesk.OneLine(attr(t, "text"))), URL: u, Type: attr(t, "type"), Folders: slices.Clip(folders), Line: line}
 	p.feeds = append(p.feeds, feed)
 	return folders
 }
@@ -174,16 +174,4 @@ func attr(t xml.StartElement, name string) string {
 		}
 	}
 	return ""
-}
-
-// cleanTitle collapses white space and drops invisible characters, so that
-// a title fits on one line of feeds.yaml.
-func cleanTitle(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	return strings.Map(func(r rune) rune {
-		if r != ' ' && !unicode.IsPrint(r) {
-			return -1
-		}
-		return r
-	}, s)
 }
