@@ -50,14 +50,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	db, err := e.openStore(cfg, *wait)
-	if errors.Is(err, store.ErrLocked) {
-		how := "wait for it with -wait DURATION, or run again later"
-		if *wait > 0 {
-			how = fmt.Sprintf("waited %s; run again later", *wait)
-		}
-		return busyError{fmt.Errorf("%w: %s (exit 75, EX_TEMPFAIL)", err, how)}
-	}
+	db, err := e.openForRun(cfg, *wait)
 	if err != nil {
 		return err
 	}
@@ -102,18 +95,43 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("interrupted: the sources that finished are stored, the rest will be fetched next run")
 	}
 	if cfg.PublishDir != "" {
-		site, err := publisher.Render(db, publisherConfig(cfg))
-		if err != nil {
+		if err := publish(cfg, db, e.logger(level)); err != nil {
 			return err
-		}
-		if err := site.WriteDir(cfg.PublishDir); err != nil {
-			return err
-		}
-		if sk := site.Skipped(); len(sk) > 0 {
-			e.logger(level).Warn("private sections are not exported: a static web server cannot check their tokens", "sections", strings.Join(sk, ", "))
 		}
 	}
 	fmt.Fprintln(e.stdout, runSummary(outcomes, len(sources), *force, time.Since(start), cfg.PublishDir))
+	return nil
+}
+
+// openForRun opens the database for a run, waiting up to wait for another
+// run that holds it; a file still held is exit 75 with how to go on.
+func (e *env) openForRun(cfg *config.Config, wait time.Duration) (store.Store, error) {
+	db, err := e.openStore(cfg, wait)
+	if errors.Is(err, store.ErrLocked) {
+		how := "wait for it with -wait DURATION, or run again later"
+		if wait > 0 {
+			how = fmt.Sprintf("waited %s; run again later", wait)
+		}
+		return nil, busyError{fmt.Errorf("%w: %s (exit 75, EX_TEMPFAIL)", err, how)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// publish writes the static export of what is stored to cfg.PublishDir.
+func publish(cfg *config.Config, db store.Store, log *slog.Logger) error {
+	site, err := publisher.Render(db, publisherConfig(cfg))
+	if err != nil {
+		return err
+	}
+	if err := site.WriteDir(cfg.PublishDir); err != nil {
+		return err
+	}
+	if sk := site.Skipped(); len(sk) > 0 {
+		log.Warn("private sections are not exported: a static web server cannot check their tokens", "sections", strings.Join(sk, ", "))
+	}
 	return nil
 }
 

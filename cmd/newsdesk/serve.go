@@ -72,7 +72,18 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer ctrl.Close()
-	d := &daemon{path: *configPath, db: db, log: e.logger(slog.LevelInfo), metrics: metrics.New(), listenFlag: *listen, purge: make(chan struct{}, 1)}
+	d := newDaemon(*configPath, cfg, db, e.logger(slog.LevelInfo), *listen)
+	watcher, err := d.watchConfig()
+	if err != nil {
+		return err
+	}
+	return d.run(ctx, ln, ctrl, watcher, func() { started = true })
+}
+
+// newDaemon makes the daemon of a serve on its open database: the first
+// render, the metrics of what is configured and stored, and the scheduler.
+func newDaemon(configPath string, cfg *config.Config, db store.Store, log *slog.Logger, listenFlag string) *daemon {
+	d := &daemon{path: configPath, db: db, log: log, metrics: metrics.New(), listenFlag: listenFlag, purge: make(chan struct{}, 1)}
 	d.cfg.Store(cfg)
 	d.site = publisher.NewServer(db, serverConfig(cfg), d.log)
 	// A store that cannot be read now leaves serve up but not ready
@@ -87,12 +98,17 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := d.observeSources(); err != nil {
 		d.log.Error("could not read the sources' state", "error", err)
 	}
-	watcher, err := d.watchConfig()
-	if err != nil {
-		return err
-	}
-	srv := newHTTPServer(d.handler(), d.log, serveTimeouts)
+	return d
+}
 
+// run serves until ctx is done or a listener fails: HTTP on ln, the
+// control socket on ctrl, the scheduler, the config watch and the hourly
+// chores. It calls started once every listener is up, when serve is
+// ready, and returns after an orderly shutdown: fetches in flight are
+// committed before it returns, so the caller may close the database.
+func (d *daemon) run(ctx context.Context, ln, ctrl net.Listener, watcher *configWatch, started func()) error {
+	cfg := d.config()
+	srv := newHTTPServer(d.handler(), d.log, serveTimeouts)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -116,7 +132,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	wg.Go(func() { d.ageSections(ctx) })
 	wg.Go(func() { d.purgeLoop(ctx) })
 	// Every listener is bound: ready, and the log says so.
-	started = true
+	started()
 	d.ready.Store(true)
 	d.log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "base_url", cfg.BaseURL, "sources", len(cfg.Sources), "sections", len(cfg.Sections), "db", cfg.DBPath, "config", d.path, "control_socket", config.SocketPath(cfg.DBPath))
 
