@@ -7,11 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
 
-	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/opml"
 )
@@ -48,15 +44,15 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	plan := planImport(feeds, list)
-	for _, n := range plan.notes {
+	plan := list.Plan(candidates(feeds))
+	for _, n := range plan.Notes {
 		fmt.Fprintf(e.stderr, "%s:%s\n", file, n)
 	}
 
-	insert := list.Render(plan.add, filepath.Base(file))
+	insert := list.Render(plan.Add, filepath.Base(file))
 	out := list.Insert(data, insert)
 	var cfg *config.Config
-	if len(plan.add) > 0 {
+	if len(plan.Add) > 0 {
 		cfg, err = config.Parse(path, dir, out)
 		if err != nil {
 			// Problems the file already had are the operator's to fix, at
@@ -83,14 +79,14 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		if list.AfterLine > 0 {
 			where = fmt.Sprintf("after line %d", list.AfterLine)
 		}
-		fmt.Fprintf(e.stderr, "dry run: would import %s, %s; nothing was written\n", plan.summary(path), where)
+		fmt.Fprintf(e.stderr, "dry run: would import %s, %s; nothing was written\n", plan.Summary(path), where)
 		if cfg != nil {
-			fmt.Fprint(e.stderr, unpublishedNote(cfg, plan.add))
+			fmt.Fprint(e.stderr, cfg.UnpublishedNote(plan.Add))
 		}
 		return nil
 	}
-	summary := "imported " + plan.summary(path)
-	if len(plan.add) == 0 {
+	summary := "imported " + plan.Summary(path)
+	if len(plan.Add) == 0 {
 		fmt.Fprintf(e.stdout, "%s; %s is unchanged\n", summary, path)
 		return nil
 	}
@@ -98,7 +94,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintln(e.stdout, summary)
-	fmt.Fprint(e.stdout, unpublishedNote(cfg, plan.add))
+	fmt.Fprint(e.stdout, cfg.UnpublishedNote(plan.Add))
 	return nil
 }
 
@@ -137,140 +133,6 @@ func (e *env) refuse(path string, err error) error {
 	}
 	fmt.Fprintf(e.stderr, "newsdesk: %s has %s; fix %s and import again ('newsdesk check' lists them); nothing was written\n", path, plural(len(ps), "problem"), pronoun(len(ps)))
 	return errReported
-}
-
-// importPlan is what an import does with each feed of the OPML file.
-type importPlan struct {
-	add   []newsdesk.Source // the sources to add: ID, Title, URL and Tags
-	notes []string          // "LINE: message" for each feed skipped or merged, in file order
-
-	present, notHTTP, notFeed int
-}
-
-// planImport decides which feeds become sources, with which ids and tags.
-// A feed listed in several folders (Feedly and Inoreader export it once per
-// folder) becomes one source with all the folders' tags.
-func planImport(feeds []opml.Feed, l *config.SourcesList) importPlan {
-	var p importPlan
-	taken := map[string]bool{}  // ids in use
-	have := map[string]string{} // normalized url -> the id of the source with it
-	for _, s := range l.Sources {
-		if s.ID != "" {
-			taken[s.ID] = true
-		}
-		if s.URL != "" {
-			have[newsdesk.URLKey(s.URL)] = s.ID
-		}
-	}
-	seen := map[string]int{} // normalized url -> index in p.add
-	firstLine := map[string]int{}
-	present := map[string]bool{}
-	for _, f := range feeds {
-		if t := strings.ToLower(f.Type); strings.Contains(t, "xpath") || strings.Contains(t, "dotnotation") {
-			p.notFeed++
-			p.notes = append(p.notes, fmt.Sprintf("%d: skip %s: type %q is a web page scraped by FreshRSS, not a feed", f.Line, f, f.Type))
-			continue
-		}
-		if err := newsdesk.CheckHTTPURL(f.URL); err != nil {
-			p.notHTTP++
-			title := ""
-			if f.Title != "" {
-				title = strconv.Quote(f.Title) + ": "
-			}
-			p.notes = append(p.notes, fmt.Sprintf("%d: skip %sxmlUrl %q %v", f.Line, title, f.URL, err))
-			continue
-		}
-		norm := newsdesk.URLKey(f.URL)
-		if id, ok := have[norm]; ok {
-			if !present[norm] { // a feed listed in two folders counts once
-				p.present++
-			}
-			present[norm] = true
-			as := ""
-			if id != "" {
-				as = fmt.Sprintf(" as source %q", id)
-			}
-			p.notes = append(p.notes, fmt.Sprintf("%d: skip %s: already in feeds.yaml%s", f.Line, f, as))
-			continue
-		}
-		tags := folderTags(f.Folders)
-		if i, ok := seen[norm]; ok {
-			for _, t := range tags {
-				if !slices.Contains(p.add[i].Tags, t) {
-					p.add[i].Tags = append(p.add[i].Tags, t)
-				}
-			}
-			p.notes = append(p.notes, fmt.Sprintf("%d: %s is also at line %d: one source with the tags of both folders", f.Line, f, firstLine[norm]))
-			continue
-		}
-		id := config.MakeID(f.Title, f.URL, taken)
-		taken[id] = true
-		seen[norm], firstLine[norm] = len(p.add), f.Line
-		p.add = append(p.add, newsdesk.Source{ID: id, Title: f.Title, URL: f.URL, Tags: tags})
-	}
-	return p
-}
-
-// folderTags turns folder names into tags; names with nothing to slug
-// (only emoji, say) give no tag.
-func folderTags(folders []string) []string {
-	var tags []string
-	for _, f := range folders {
-		if t := config.Slug(f); t != "" && !slices.Contains(tags, t) {
-			tags = append(tags, t)
-		}
-	}
-	return tags
-}
-
-// summary says what the import does, after "imported " or "would import ".
-func (p importPlan) summary(path string) string {
-	skipped := p.present + p.notHTTP + p.notFeed
-	s := fmt.Sprintf("%s (%d skipped: already present %d, not http(s) %d", plural(len(p.add), "source"), skipped, p.present, p.notHTTP)
-	if p.notFeed > 0 {
-		s += fmt.Sprintf(", not a feed %d", p.notFeed)
-	}
-	return s + ") into " + path
-}
-
-// unpublishedNote tells the operator which new sources no section
-// publishes yet: a section's tags may already take some of them in.
-func unpublishedNote(cfg *config.Config, added []newsdesk.Source) string {
-	published := map[string]bool{}
-	for _, sec := range cfg.Sections {
-		for _, id := range sec.Sources {
-			published[id] = true
-		}
-	}
-	var n int
-	var tags []string
-	for _, s := range added {
-		if published[s.ID] {
-			continue
-		}
-		n++
-		for _, t := range s.Tags {
-			if !slices.Contains(tags, t) {
-				tags = append(tags, t)
-			}
-		}
-	}
-	if len(added) == 0 || n == 0 {
-		return ""
-	}
-	who, them := "they are", "them"
-	switch {
-	case len(added) == 1:
-		who, them = "it is", "it"
-	case n < len(added):
-		who = fmt.Sprintf("%d of them are", n)
-	}
-	note := who + " in no section yet: add " + them + " to a section's sources or tags to publish " + them
-	if len(tags) > 0 {
-		slices.Sort(tags)
-		note += " (their tags: " + strings.Join(tags, ", ") + ")"
-	}
-	return note + "\n"
 }
 
 // writeFileAtomic replaces the file at path, which held old, with data: a
@@ -312,4 +174,13 @@ func writeFileAtomic(path string, old, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// candidates are the feeds of an OPML file as config plans an import.
+func candidates(feeds []opml.Feed) []config.Candidate {
+	out := make([]config.Candidate, len(feeds))
+	for i, f := range feeds {
+		out[i] = config.Candidate(f)
+	}
+	return out
 }

@@ -18,14 +18,14 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // insertFeeds is what cmdImport does to the text of feeds.yaml.
-func insertFeeds(t testing.TB, cfg string, feeds []opml.Feed) (string, importPlan) {
+func insertFeeds(t testing.TB, cfg string, feeds []opml.Feed) (string, config.Plan) {
 	t.Helper()
 	l, err := config.FindSources([]byte(cfg))
 	if err != nil {
 		t.Fatalf("FindSources() error = %v", err)
 	}
-	plan := planImport(feeds, l)
-	return string(l.Insert([]byte(cfg), l.Render(plan.add, "x.opml"))), plan
+	plan := l.Plan(candidates(feeds))
+	return string(l.Insert([]byte(cfg), l.Render(plan.Add, "x.opml"))), plan
 }
 
 // checkOnlyInserted fails unless got is old with whole lines inserted at
@@ -40,47 +40,6 @@ func checkOnlyInserted(t testing.TB, old, got string) {
 		}
 	}
 	t.Errorf("the import changed the file instead of inserting lines into it:\n--- before\n%s\n--- after\n%s", old, got)
-}
-
-func TestImportPlan(t *testing.T) {
-	yml := "sources:\n  - id: moscow-times\n    url: https://www.TheMoscowTimes.com/rss/news\n  - id: hacker-news\n    url: https://hn.example/other\nsections:\n  - id: s\n    sources: [moscow-times]\n"
-	feeds := []opml.Feed{
-		{Title: "The Moscow Times", URL: "https://www.themoscowtimes.com/rss/news/", Line: 3},
-		{Title: "The Moscow Times", URL: "https://www.themoscowtimes.com/rss/news", Folders: []string{"Again"}, Line: 4},
-		{Title: "Hacker News", URL: "https://news.ycombinator.com/rss", Folders: []string{"Tech"}, Line: 5},
-		{Title: "Hacker News", URL: "https://news.ycombinator.com/rss/", Folders: []string{"Must Read"}, Line: 6},
-		{Title: "Hacker News", URL: "https://hn.example/mirror", Folders: []string{"Tech"}, Line: 7},
-		{Title: "Birdsite", URL: "|~/bin/fetch", Line: 8},
-		{Title: "Jobs", URL: "https://news.ycombinator.com/jobs", Type: "HTML+XPath", Line: 9},
-		{Title: "null", URL: "https://null.example/", Folders: []string{"2024", "📰"}, Line: 10},
-	}
-	got, plan := insertFeeds(t, yml, feeds)
-	want := yml[:strings.Index(yml, "sections:")] +
-		"  # Imported from x.opml by newsdesk import.\n" +
-		"  - id: hacker-news-2\n    title: Hacker News\n    url: https://news.ycombinator.com/rss\n    tags: [tech, must-read]\n" +
-		"  - id: hacker-news-3\n    title: Hacker News\n    url: https://hn.example/mirror\n    tags: [tech]\n" +
-		"  - id: \"null\"\n    title: \"null\"\n    url: https://null.example/\n    tags: [\"2024\"]\n" +
-		yml[strings.Index(yml, "sections:"):]
-	if got != want {
-		t.Errorf("import got\n%s\nwant\n%s", got, want)
-	}
-	if _, err := config.Parse("feeds.yaml", t.TempDir(), []byte(got)); err != nil {
-		t.Errorf("the result is not a valid config: %v", err)
-	}
-	if s, want := plan.summary("feeds.yaml"), "3 sources (3 skipped: already present 1, not http(s) 1, not a feed 1) into feeds.yaml"; s != want {
-		// The Moscow Times is listed twice but counts once.
-		t.Errorf("summary() = %q, want %q", s, want)
-	}
-	wantNotes := []string{
-		`3: skip "The Moscow Times" (https://www.themoscowtimes.com/rss/news/): already in feeds.yaml as source "moscow-times"`,
-		`4: skip "The Moscow Times" (https://www.themoscowtimes.com/rss/news): already in feeds.yaml as source "moscow-times"`,
-		`6: "Hacker News" (https://news.ycombinator.com/rss/) is also at line 5: one source with the tags of both folders`,
-		`8: skip "Birdsite": xmlUrl "|~/bin/fetch" must start with http:// or https://`,
-		`9: skip "Jobs" (https://news.ycombinator.com/jobs): type "HTML+XPath" is a web page scraped by FreshRSS, not a feed`,
-	}
-	if !slices.Equal(plan.notes, wantNotes) {
-		t.Errorf("notes =\n%s\nwant\n%s", strings.Join(plan.notes, "\n"), strings.Join(wantNotes, "\n"))
-	}
 }
 
 // runImport runs the newsdesk command line in this process.
@@ -335,7 +294,7 @@ func TestImportCorpora(t *testing.T) {
 		if _, err := config.Parse(path, ".", []byte(got)); err != nil {
 			t.Errorf("%s: importing it gives an invalid config: %v\n%s", path, err, got)
 		}
-		t.Logf("%s: %s", path, plan.summary("feeds.yaml"))
+		t.Logf("%s: %s", path, plan.Summary("feeds.yaml"))
 		return nil
 	})
 	if err != nil {

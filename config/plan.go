@@ -1,0 +1,174 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/newsdesk/newsdesk"
+)
+
+// What `newsdesk import` does with the feeds of an OPML file: which become
+// sources, with which ids and tags, and which are skipped and why.
+
+// Candidate is a feed offered for import: an OPML outline with an xmlUrl.
+type Candidate struct {
+	Title   string   // may be empty
+	URL     string   // as written, trimmed
+	Type    string   // the outline's type attribute: rss, or xpath for a FreshRSS scraper
+	Folders []string // the enclosing folders, outermost first; read-only
+	Line    int      // where it is in its file
+}
+
+// String names the candidate in messages: its title and URL.
+func (c Candidate) String() string {
+	if c.Title == "" {
+		return strconv.Quote(c.URL)
+	}
+	return fmt.Sprintf("%q (%s)", c.Title, c.URL)
+}
+
+// Plan is what an import does with each candidate.
+type Plan struct {
+	Add   []newsdesk.Source // the sources to add: ID, Title, URL and Tags
+	Notes []string          // "LINE: message" for each candidate skipped or merged, in file order
+
+	present, notHTTP, notFeed int
+}
+
+// Plan decides which candidates become sources of the file l was found in,
+// with which ids and tags. A feed listed in several folders (Feedly and
+// Inoreader export it once per folder) becomes one source with all the
+// folders' tags; one already in the file, or not http(s), is skipped with
+// a note.
+func (l *SourcesList) Plan(feeds []Candidate) Plan {
+	var p Plan
+	taken := map[string]bool{}  // ids in use
+	have := map[string]string{} // normalized url -> the id of the source with it
+	for _, s := range l.Sources {
+		if s.ID != "" {
+			taken[s.ID] = true
+		}
+		if s.URL != "" {
+			have[newsdesk.URLKey(s.URL)] = s.ID
+		}
+	}
+	seen := map[string]int{} // normalized url -> index in p.Add
+	firstLine := map[string]int{}
+	present := map[string]bool{}
+	for _, f := range feeds {
+		if t := strings.ToLower(f.Type); strings.Contains(t, "xpath") || strings.Contains(t, "dotnotation") {
+			p.notFeed++
+			p.Notes = append(p.Notes, fmt.Sprintf("%d: skip %s: type %q is a web page scraped by FreshRSS, not a feed", f.Line, f, f.Type))
+			continue
+		}
+		if err := newsdesk.CheckHTTPURL(f.URL); err != nil {
+			p.notHTTP++
+			title := ""
+			if f.Title != "" {
+				title = strconv.Quote(f.Title) + ": "
+			}
+			p.Notes = append(p.Notes, fmt.Sprintf("%d: skip %sxmlUrl %q %v", f.Line, title, f.URL, err))
+			continue
+		}
+		norm := newsdesk.URLKey(f.URL)
+		if id, ok := have[norm]; ok {
+			if !present[norm] { // a feed listed in two folders counts once
+				p.present++
+			}
+			present[norm] = true
+			as := ""
+			if id != "" {
+				as = fmt.Sprintf(" as source %q", id)
+			}
+			p.Notes = append(p.Notes, fmt.Sprintf("%d: skip %s: already in feeds.yaml%s", f.Line, f, as))
+			continue
+		}
+		tags := folderTags(f.Folders)
+		if i, ok := seen[norm]; ok {
+			for _, t := range tags {
+				if !slices.Contains(p.Add[i].Tags, t) {
+					p.Add[i].Tags = append(p.Add[i].Tags, t)
+				}
+			}
+			p.Notes = append(p.Notes, fmt.Sprintf("%d: %s is also at line %d: one source with the tags of both folders", f.Line, f, firstLine[norm]))
+			continue
+		}
+		id := MakeID(f.Title, f.URL, taken)
+		taken[id] = true
+		seen[norm], firstLine[norm] = len(p.Add), f.Line
+		p.Add = append(p.Add, newsdesk.Source{ID: id, Title: f.Title, URL: f.URL, Tags: tags})
+	}
+	return p
+}
+
+// folderTags turns folder names into tags; names with nothing to slug
+// (only emoji, say) give no tag.
+func folderTags(folders []string) []string {
+	var tags []string
+	for _, f := range folders {
+		if t := Slug(f); t != "" && !slices.Contains(tags, t) {
+			tags = append(tags, t)
+		}
+	}
+	return tags
+}
+
+// Summary says what the import does, after "imported " or "would import ".
+func (p Plan) Summary(path string) string {
+	skipped := p.present + p.notHTTP + p.notFeed
+	s := fmt.Sprintf("%s (%d skipped: already present %d, not http(s) %d", sources(len(p.Add)), skipped, p.present, p.notHTTP)
+	if p.notFeed > 0 {
+		s += fmt.Sprintf(", not a feed %d", p.notFeed)
+	}
+	return s + ") into " + path
+}
+
+// UnpublishedNote tells the operator which of the added sources no section
+// of cfg publishes yet: a section's tags may already take some of them in.
+func (cfg *Config) UnpublishedNote(added []newsdesk.Source) string {
+	published := map[string]bool{}
+	for _, sec := range cfg.Sections {
+		for _, id := range sec.Sources {
+			published[id] = true
+		}
+	}
+	var n int
+	var tags []string
+	for _, s := range added {
+		if published[s.ID] {
+			continue
+		}
+		n++
+		for _, t := range s.Tags {
+			if !slices.Contains(tags, t) {
+				tags = append(tags, t)
+			}
+		}
+	}
+	if len(added) == 0 || n == 0 {
+		return ""
+	}
+	who, them := "they are", "them"
+	switch {
+	case len(added) == 1:
+		who, them = "it is", "it"
+	case n < len(added):
+		who = fmt.Sprintf("%d of them are", n)
+	}
+	note := who + " in no section yet: add " + them + " to a section's sources or tags to publish " + them
+	if len(tags) > 0 {
+		slices.Sort(tags)
+		note += " (their tags: " + strings.Join(tags, ", ") + ")"
+	}
+	return note + "\n"
+}
+
+// sources is "1 source" or "N sources".
+func sources(n int) string {
+	if n == 1 {
+		return "1 source"
+	}
+	return fmt.Sprintf("%d sources", n)
+}
