@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/store"
 )
@@ -120,24 +119,4 @@ func (d *daemon) removedSources(cfg *config.Config) {
 	case d.purge <- struct{}{}:
 	default: // a purge is due already
 	}
-}
-
-// orphanStatus is status's row for a source removed from feeds.yaml.
-func orphanStatus(cfg *config.Config, o store.Orphan, st newsdesk.FetchState, found bool) sourceStatus {
-	s := sourceStatus{ID: o.SourceID, Title: st.FeedTitle, URL: st.URL, Result: resultValue(st, found), Summary: "orphaned: not in feeds.yaml",
-		Items: o.Items, Orphaned: true, LastFetch: timePtr(st.LastFetch), LastSuccess: timePtr(st.LastSuccess)}
-	note := "removed from feeds.yaml"
-	switch {
-	case o.RemovedAt.IsZero():
-		note += "; the grace period starts at the next run or serve"
-	case cfg.PurgeRemovedAfter <= 0:
-		s.RemovedAt = timePtr(o.RemovedAt)
-		note += " on " + o.RemovedAt.Local().Format("2006-01-02") + "; kept (storage.purge_removed_after: 0)"
-	default:
-		s.RemovedAt = timePtr(o.RemovedAt)
-		s.PurgeAt = timePtr(o.RemovedAt.Add(cfg.PurgeRemovedAfter))
-		note += " on " + o.RemovedAt.Local().Format("2006-01-02") + "; its items are purged after " + s.PurgeAt.Local().Format("2006-01-02 15:04")
-	}
-	s.Notes = []string{note + " ('newsdesk purge' does it now; put it back in feeds.yaml to keep it)"}
-	return s
 }

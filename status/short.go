@@ -1,9 +1,6 @@
-package main
+package status
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -21,9 +18,9 @@ import (
 // defaultWidth is the width status fits when the terminal does not say.
 const defaultWidth = 100
 
-// terminalWidth is the width of the terminal w is, or 0 when w is not a
+// TerminalWidth is the width of the terminal w is, or 0 when w is not a
 // terminal.
-func terminalWidth(w io.Writer) int {
+func TerminalWidth(w io.Writer) int {
 	f, ok := w.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return 0
@@ -34,35 +31,15 @@ func terminalWidth(w io.Writer) int {
 	return defaultWidth
 }
 
-// statusThroughDaemon runs status -json in the serve that holds the
-// database and prints its answer in the short form.
-func statusThroughDaemon(ctx context.Context, e *env, socket string, args []string, width int) error {
-	var out bytes.Buffer
-	if code := forward(ctx, socket, append([]string{"status", "-json"}, args...), &out, e.stderr, e.logFormat, nil); code != exitOK {
-		return exitCode(code)
-	}
-	var list []sourceStatus
-	if err := json.Unmarshal(out.Bytes(), &list); err != nil {
-		return fmt.Errorf("newsdesk serve's status: %w", err)
-	}
-	return writeStatusShort(e.stdout, list, time.Now(), width)
-}
-
-// exitCode is the exit code of a command that already said why (a
-// forwarded one).
-type exitCode int
-
-func (c exitCode) Error() string { return "exit code " + strconv.Itoa(int(c)) }
-
 // shortID caps the SOURCE column of the short form; RESULT and NOTES share
 // what the other columns leave of the width.
 const shortID = 20
 
-// writeStatusShort writes the status table with every line at most width
-// columns wide.
-func writeStatusShort(w io.Writer, list []sourceStatus, now time.Time, width int) error {
-	rows := [][]string{{"SOURCE", "LAST", "ITEMS", "NEXT", "RESULT", "NOTES"}}
-	for _, s := range list {
+// WriteShort writes rows as the short table, every line at most width
+// columns wide (TerminalWidth).
+func WriteShort(w io.Writer, rows []Row, now time.Time, width int) error {
+	cells := [][]string{{"SOURCE", "LAST", "ITEMS", "NEXT", "RESULT", "NOTES"}}
+	for _, s := range rows {
 		last, next := "never", "now"
 		if s.LastFetch != nil {
 			last = shortAgo(now.Sub(*s.LastFetch)) + " ago"
@@ -73,10 +50,10 @@ func writeStatusShort(w io.Writer, list []sourceStatus, now time.Time, width int
 		case s.NextDue.After(now):
 			next = "in " + shortAgo(s.NextDue.Sub(now))
 		}
-		rows = append(rows, []string{truncate(s.ID, shortID), last, strconv.Itoa(s.Items), next, s.Summary, strings.Join(s.Notes, "; ")})
+		cells = append(cells, []string{truncate(s.ID, shortID), last, strconv.Itoa(s.Items), next, s.Summary, strings.Join(s.Notes, "; ")})
 	}
 	widths := make([]int, 5)
-	for _, r := range rows {
+	for _, r := range cells {
 		for i := range widths {
 			widths[i] = max(widths[i], len([]rune(r[i])))
 		}
@@ -90,16 +67,16 @@ func writeStatusShort(w io.Writer, list []sourceStatus, now time.Time, width int
 	notes := max(rest-widths[4]-2, 10)
 	cut := false
 	var b strings.Builder
-	for _, r := range rows {
-		cells := []string{r[0], r[1], r[2], r[3], truncate(r[4], widths[4]), truncate(r[5], notes)}
-		cut = cut || cells[4] != r[4] || cells[5] != r[5] || strings.HasSuffix(r[0], "…")
+	for _, r := range cells {
+		line := []string{r[0], r[1], r[2], r[3], truncate(r[4], widths[4]), truncate(r[5], notes)}
+		cut = cut || line[4] != r[4] || line[5] != r[5] || strings.HasSuffix(r[0], "…")
 		b.Reset()
 		// SOURCE LAST RESULT ITEMS NEXT NOTES, as in the full form.
 		for _, i := range []int{0, 1, 4, 2, 3} {
-			b.WriteString(cells[i])
-			b.WriteString(strings.Repeat(" ", widths[i]-len([]rune(cells[i]))+2))
+			b.WriteString(line[i])
+			b.WriteString(strings.Repeat(" ", widths[i]-len([]rune(line[i]))+2))
 		}
-		b.WriteString(cells[5])
+		b.WriteString(line[5])
 		if _, err := fmt.Fprintln(w, strings.TrimRight(b.String(), " ")); err != nil {
 			return err
 		}
@@ -127,4 +104,13 @@ func shortAgo(d time.Duration) string {
 		return fmt.Sprintf("%dh%dm", h, m)
 	}
 	return strconv.Itoa(int(d.Hours()/24)) + "d"
+}
+
+// truncate cuts s to n runes, the last of them "…".
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
