@@ -10,6 +10,7 @@ import (
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/config"
+	"github.com/newsdesk/newsdesk/curate"
 	"github.com/newsdesk/newsdesk/store"
 )
 
@@ -65,7 +66,7 @@ func (e *env) sectionItem(name string, args []string) (store.Store, *newsdesk.Se
 	if err != nil {
 		return nil, nil, newsdesk.Item{}, err
 	}
-	it, err := resolveItem(db, sec, arg)
+	it, err := curate.Resolve(db, sec, arg)
 	if err != nil {
 		db.Close()
 		return nil, nil, newsdesk.Item{}, err
@@ -76,57 +77,6 @@ func (e *env) sectionItem(name string, args []string) (store.Store, *newsdesk.Se
 func commandArgs(name string) string {
 	return commands[slices.IndexFunc(commands, func(c command) bool { return c.name == name })].args
 }
-
-// resolveItem finds the item an editor means among the section's sources:
-// SOURCE:HASH (as preview shows it, a prefix of at least 6 hex digits), the
-// HASH prefix alone (looked up in every source of the section), the item's
-// urn:newsdesk: id from a feed, SOURCE/ID, or the item's own id or link.
-func resolveItem(db store.Store, sec *newsdesk.Section, arg string) (newsdesk.Item, error) {
-	arg = strings.TrimSpace(arg)
-	src, rest, hasSrc := newsdesk.ParseItemID(arg)
-	if !hasSrc {
-		src, rest = "", strings.ToLower(arg) // a bare hash: any source
-	}
-	isHash := len(rest) >= 6 && strings.Trim(rest, "0123456789abcdef") == ""
-	var matches []newsdesk.Item
-	for _, id := range sec.Sources {
-		if isHash && src != "" && id != src {
-			continue
-		}
-		err := db.Items(id, func(it newsdesk.Item) bool {
-			ref := it.Ref()
-			if isHash && strings.HasPrefix(ref.Hash(), rest) ||
-				arg == id+"/"+it.ID || arg == it.ID || arg == it.Link {
-				matches = append(matches, it)
-			}
-			return len(matches) < maxMatches
-		})
-		if err != nil {
-			return newsdesk.Item{}, err
-		}
-		if len(matches) == maxMatches {
-			break
-		}
-	}
-	switch len(matches) {
-	case 0:
-		return newsdesk.Item{}, fmt.Errorf("no item %q among the items of section %q (see 'newsdesk preview %s' for ids)", arg, sec.ID, sec.ID)
-	case 1:
-		return matches[0], nil
-	}
-	var refs []string
-	for _, m := range matches {
-		refs = append(refs, fmt.Sprintf("%s %q", m.Ref().Short(), truncate(m.Title, 40)))
-	}
-	count := fmt.Sprint(len(matches))
-	if len(matches) == maxMatches {
-		count = "at least " + count
-	}
-	return newsdesk.Item{}, fmt.Errorf("%q matches %s items of section %q: %s; give more of the id, or SOURCE:HASH", arg, count, sec.ID, strings.Join(refs, ", "))
-}
-
-// maxMatches is how many candidates an ambiguous item reference lists.
-const maxMatches = 10
 
 func cmdPreview(ctx context.Context, e *env, args []string) error {
 	cfg, db, sec, _, err := e.sectionArgs("preview", args, false)
@@ -151,19 +101,8 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tPUBLISHED\tSOURCE\tTITLE\tWHY")
 	for _, it := range items {
-		why := "no rules: every item"
-		switch {
-		case pinned[it.Ref()]:
-			why = "pinned"
-		default:
-			if _, rule := sec.Keeps(&it, now); rule != "" {
-				why = rule
-			}
-		}
-		if len(it.Duplicates) > 0 {
-			why += fmt.Sprintf(" (+%d duplicate", len(it.Duplicates)) + map[bool]string{true: "s", false: ""}[len(it.Duplicates) > 1] + ")"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", it.Ref().Short(), it.Published.Local().Format("2006-01-02 15:04"), sourceTitle(cfg, it.SourceID), truncate(it.Title, 70), why)
+		why := curate.Why(sec, &it, pinned[it.Ref()], now)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", it.Ref().Short(), it.Published.Local().Format("2006-01-02 15:04"), sourceTitle(cfg, it.SourceID), curate.Truncate(it.Title, 70), why)
 	}
 	return tw.Flush()
 }
@@ -175,14 +114,6 @@ func sourceTitle(cfg *config.Config, id string) string {
 	return id
 }
 
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
-
 func cmdExplain(ctx context.Context, e *env, args []string) error {
 	db, sec, it, err := e.sectionItem("explain", args)
 	if err != nil {
@@ -190,56 +121,22 @@ func cmdExplain(ctx context.Context, e *env, args []string) error {
 	}
 	defer db.Close()
 	now := time.Now()
-	ref := it.Ref()
-	fmt.Fprintf(e.stdout, "%s %q (%s, published %s)\n", ref.Short(), it.Title, it.SourceID, it.Published.Local().Format("2006-01-02 15:04"))
 	edits, err := db.Edits(sec.ID)
 	if err != nil {
 		return err
 	}
+	var decided *curate.Decision
 	for _, ed := range edits {
-		if ed.Ref != ref {
-			continue
+		if ed.Ref == it.Ref() {
+			decided = &curate.Decision{Decision: ed.Decision, At: ed.At}
+			break
 		}
-		switch ed.Decision {
-		case newsdesk.Hide:
-			fmt.Fprintf(e.stdout, "dropped: hidden by an editor on %s ('newsdesk unhide %s %s' shows it again)\n", ed.At.Local().Format("2006-01-02 15:04"), sec.ID, ref.Short())
-		case newsdesk.Pin:
-			fmt.Fprintf(e.stdout, "kept: pinned by an editor on %s, shown first whatever the rules say\n", ed.At.Local().Format("2006-01-02 15:04"))
-		}
-		return nil
 	}
-	kept, rule := sec.Keeps(&it, now)
-	switch {
-	case !kept:
-		if rule == "no include rule matched" {
-			var texts []string
-			for _, r := range sec.Include {
-				texts = append(texts, r.Text)
-			}
-			rule += " (include: " + strings.Join(texts, ", ") + ")"
-		}
-		fmt.Fprintf(e.stdout, "dropped: %s\n", rule)
-		return nil
-	case rule == "":
-		fmt.Fprintln(e.stdout, "kept: the section has no include rules and no exclude rule matched")
-	default:
-		fmt.Fprintf(e.stdout, "kept: matches %s\n", strings.TrimPrefix(rule, "include "))
-	}
-	items, err := db.Section(sec.Query(now))
+	shown, err := db.Section(sec.Query(now))
 	if err != nil {
 		return err
 	}
-	for i, shown := range items {
-		if shown.Ref() == ref {
-			fmt.Fprintf(e.stdout, "in the section now, at %d of %d\n", i+1, len(items))
-			return nil
-		}
-		if slices.Contains(shown.Duplicates, ref) {
-			fmt.Fprintf(e.stdout, "not shown: the same story as %s %q, which newsdesk saw first\n", shown.Ref().Short(), shown.Title)
-			return nil
-		}
-	}
-	fmt.Fprintf(e.stdout, "not shown: older than the section's newest %d items (limit), or the same story as an item shown from another source\n", sec.Query(now).Limit)
+	curate.Explain(e.stdout, sec, it, decided, shown, now)
 	return nil
 }
 

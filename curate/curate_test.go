@@ -1,4 +1,4 @@
-package main
+package curate
 
 import (
 	"path/filepath"
@@ -48,22 +48,22 @@ func TestResolveBareHash(t *testing.T) {
 
 	lone := newsdesk.ItemRef{ID: "https://example.com/lone"}.Hash()
 	for _, arg := range []string{lone[:6], lone[:12], strings.ToUpper(lone[:8]), "one:" + lone[:6]} {
-		it, err := resolveItem(db, sec, arg)
+		it, err := Resolve(db, sec, arg)
 		if err != nil || it.ID != "https://example.com/lone" {
-			t.Errorf("resolveItem(%q) = %q, %v; want the lone item", arg, it.ID, err)
+			t.Errorf("Resolve(%q) = %q, %v; want the lone item", arg, it.ID, err)
 		}
 	}
 	shared := newsdesk.ItemRef{ID: a}.Hash()[:6]
-	_, err = resolveItem(db, sec, shared)
+	_, err = Resolve(db, sec, shared)
 	ra, rb := newsdesk.ItemRef{SourceID: "one", ID: a}.Short(), newsdesk.ItemRef{SourceID: "two", ID: b}.Short()
 	if err == nil || !strings.Contains(err.Error(), "matches 2 items") || !strings.Contains(err.Error(), ra) || !strings.Contains(err.Error(), rb) {
-		t.Errorf("resolveItem(%q) error = %v, want one naming both %s and %s", shared, err, ra, rb)
+		t.Errorf("Resolve(%q) error = %v, want one naming both %s and %s", shared, err, ra, rb)
 	}
-	if it, err := resolveItem(db, sec, "two:"+shared); err != nil || it.ID != b {
-		t.Errorf("resolveItem(two:%s) = %q, %v; want %q", shared, it.ID, err, b)
+	if it, err := Resolve(db, sec, "two:"+shared); err != nil || it.ID != b {
+		t.Errorf("Resolve(two:%s) = %q, %v; want %q", shared, it.ID, err, b)
 	}
-	if _, err := resolveItem(db, sec, "abcde"); err == nil {
-		t.Errorf("resolveItem(5 hex digits) found an item; want too short to be a hash")
+	if _, err := Resolve(db, sec, "abcde"); err == nil {
+		t.Errorf("Resolve(5 hex digits) found an item; want too short to be a hash")
 	}
 }
 
@@ -85,8 +85,8 @@ func TestResolvePublishedID(t *testing.T) {
 	ref := newsdesk.ItemRef{SourceID: "one", ID: items[1].ID}
 	urn := ref.URN()
 	for _, arg := range []string{urn, "URN:NewsDesk:one:" + strings.ToUpper(ref.Hash()), " " + urn + " "} {
-		if it, err := resolveItem(db, sec, arg); err != nil || it.ID != items[1].ID {
-			t.Errorf("resolveItem(%q) = %q, %v; want %q", arg, it.ID, err, items[1].ID)
+		if it, err := Resolve(db, sec, arg); err != nil || it.ID != items[1].ID {
+			t.Errorf("Resolve(%q) = %q, %v; want %q", arg, it.ID, err, items[1].ID)
 		}
 	}
 }
