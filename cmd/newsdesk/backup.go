@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/newsdesk/newsdesk/internal/atomicfile"
 	"github.com/newsdesk/newsdesk/store"
 )
 
@@ -47,15 +48,15 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 	if _, err := os.Stat(cfg.DBPath); err != nil {
 		return fmt.Errorf("backup: %w (is storage.path in %s right?)", err, cfg.Path)
 	}
-	out, err := createAtomic(file)
+	out, err := atomicfile.Create(file)
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	done := func() error {
-		if err := out.commit(); err != nil {
+		if err := out.Commit(); err != nil {
 			return fmt.Errorf("backup: %w", err)
 		}
-		fmt.Fprintf(e.stdout, "backed up %s to %s (%s)\n", cfg.DBPath, file, mib(out.n))
+		fmt.Fprintf(e.stdout, "backed up %s to %s (%s)\n", cfg.DBPath, file, mib(out.Written()))
 		return nil
 	}
 	db, err := e.openStore(cfg, 0)
@@ -64,7 +65,7 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 		fwd.stream = out
 		fwd.finish = func(code int) int {
 			if code != exitOK {
-				out.discard()
+				out.Discard()
 				return code
 			}
 			if err := done(); err != nil {
@@ -76,12 +77,12 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 		return fwd
 	}
 	if err != nil {
-		out.discard()
+		out.Discard()
 		return err
 	}
 	defer db.Close()
 	if err := backupTo(db, out); err != nil {
-		out.discard()
+		out.Discard()
 		return err
 	}
 	return done()
@@ -112,51 +113,4 @@ func notLiveDatabase(file, dbPath string) error {
 		return usageError{fmt.Sprintf("%s is the database itself: give the copy another file name", file)}
 	}
 	return nil
-}
-
-// atomicFile is a file written under a temporary name beside its path and
-// renamed there once complete and synced, so that FILE is either the old
-// file or the whole new copy, also after a crash.
-type atomicFile struct {
-	f    *os.File
-	path string
-	n    int64
-}
-
-func createAtomic(path string) (*atomicFile, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return nil, err
-	}
-	return &atomicFile{f: f, path: path}, nil
-}
-
-func (a *atomicFile) Write(p []byte) (int, error) {
-	n, err := a.f.Write(p)
-	a.n += int64(n)
-	return n, err
-}
-
-func (a *atomicFile) commit() error {
-	err := a.f.Sync()
-	if cerr := a.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(a.f.Name(), a.path)
-	}
-	if err != nil {
-		os.Remove(a.f.Name())
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(a.path)); err == nil { // the rename itself
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
-
-func (a *atomicFile) discard() {
-	a.f.Close()
-	os.Remove(a.f.Name())
 }

@@ -1,15 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/config"
+	"github.com/newsdesk/newsdesk/internal/control"
 	"github.com/newsdesk/newsdesk/metrics"
 	"github.com/newsdesk/newsdesk/publisher"
 	"github.com/newsdesk/newsdesk/store/bolt"
@@ -56,7 +55,7 @@ func newTestDaemon(t *testing.T, yaml string) *daemon {
 // fails the test if shutdown hangs.
 func startControl(t *testing.T, d *daemon) (sock string, stop func()) {
 	t.Helper()
-	ln, err := listenControl(config.SocketPath(d.db.Path()))
+	ln, err := control.Listen(config.SocketPath(d.db.Path()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,37 +82,13 @@ func startControl(t *testing.T, d *daemon) (sock string, stop func()) {
 	return config.SocketPath(d.db.Path()), stop
 }
 
-func dialControl(t *testing.T, sock string) net.Conn {
+// ask runs args through the control socket sock as a command that finds
+// the database held does (forward), and returns what it printed.
+func ask(t *testing.T, sock string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	c, err := net.Dial("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// readReply reads the final reply, skipping stream frames.
-func readReply(t *testing.T, c net.Conn) controlReply {
-	t.Helper()
-	c.SetReadDeadline(time.Now().Add(20 * time.Second)) // a hang, not a speed target
-	br := bufio.NewReader(c)
-	for {
-		line, err := br.ReadBytes('\n')
-		if err != nil {
-			t.Fatalf("reading the reply: %v", err)
-		}
-		var r controlReply
-		if err := json.Unmarshal(line, &r); err != nil {
-			t.Fatalf("reply %.200q: %v", line, err)
-		}
-		if r.Data == 0 {
-			return r
-		}
-		if _, err := br.Discard(int(r.Data)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	var out, errOut bytes.Buffer
+	code = forward(context.Background(), sock, args, &out, &errOut, "text", nil)
+	return code, out.String(), errOut.String()
 }
 
 const oneSource = `sources:
@@ -124,57 +99,14 @@ sections:
     sources: [a]
 `
 
-// TestControlStuckClient: a client that stops reading its answer does not
-// hold up shutdown: the answer's writes have a deadline, and shutdown
-// closes the connections left.
-func TestControlStuckClient(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("sources:\n")
-	for i := range 5000 {
-		fmt.Fprintf(&b, "  - id: source-with-a-long-name-%d\n    url: https://example.com/feeds/%d/rss.xml\n", i, i)
-	}
-	b.WriteString("sections:\n  - id: all\n    sources: [source-with-a-long-name-0]\n")
-	d := newTestDaemon(t, b.String())
-	sock, stop := startControl(t, d)
-	c := dialControl(t, sock)
-	// status -json of 5,000 sources is more than the socket buffers hold.
-	req, _ := json.Marshal(controlRequest{Args: []string{"status", "-json", "-config", d.path}})
-	if _, err := c.Write(append(req, '\n')); err != nil {
-		t.Fatal(err)
-	}
-	// The answer has begun: the command ran and its writer waits for us.
-	var first [1]byte
-	if _, err := c.Read(first[:]); err != nil {
-		t.Fatal(err)
-	}
-	stop()
-}
-
-// TestControlRequestCap: a request over 1 MiB is refused before it is
-// decoded (a 600 MiB one took serve to 3.7 GB).
-func TestControlRequestCap(t *testing.T) {
-	d := newTestDaemon(t, oneSource)
-	sock, _ := startControl(t, d)
-	c := dialControl(t, sock)
-	go func() {
-		fmt.Fprintf(c, `{"args":["version"],"dir":"%s"}`+"\n", strings.Repeat("a", 2<<20))
-	}()
-	r := readReply(t, c)
-	if r.Code != exitUsage || !strings.Contains(r.Stderr, "at most 1048576 bytes") {
-		t.Errorf("reply to a 2 MiB request = code %d, stderr %q; want code %d, at most 1048576 bytes", r.Code, r.Stderr, exitUsage)
-	}
-}
-
 // TestControlRefusesServe: serve sent to the socket is refused, not run as a
 // second listener inside the first.
 func TestControlRefusesServe(t *testing.T) {
 	d := newTestDaemon(t, oneSource)
 	sock, _ := startControl(t, d)
-	c := dialControl(t, sock)
-	json.NewEncoder(c).Encode(controlRequest{Args: []string{"serve", "-config", d.path, "-listen", "127.0.0.1:0"}})
-	r := readReply(t, c)
-	if r.Code != exitError || !strings.Contains(r.Stderr, "already holds") {
-		t.Errorf("serve through the socket = code %d, stderr %q; want code 1, already holds", r.Code, r.Stderr)
+	code, _, stderr := ask(t, sock, "serve", "-config", d.path, "-listen", "127.0.0.1:0")
+	if code != exitError || !strings.Contains(stderr, "already holds") {
+		t.Errorf("serve through the socket = code %d, stderr %q; want code 1, already holds", code, stderr)
 	}
 }
 
@@ -191,10 +123,10 @@ func TestControlHangUpCancels(t *testing.T) {
 	defer origin.Close()
 	d := newTestDaemon(t, "sources:\n  - id: a\n    url: "+origin.URL+"/feed\n    timeout: 5m\nsections:\n  - id: all\n    sources: [a]\n")
 	sock, _ := startControl(t, d)
-	c := dialControl(t, sock)
-	json.NewEncoder(c).Encode(controlRequest{Args: []string{"run", "-force", "-config", d.path}})
+	ctx, interrupt := context.WithCancel(context.Background())
+	go forward(ctx, sock, []string{"run", "-force", "-config", d.path}, io.Discard, io.Discard, "text", nil)
 	<-requested
-	c.Close()
+	interrupt() // Ctrl-C
 	select {
 	case <-cancelled:
 	case <-time.After(20 * time.Second): // a hang, not a speed target
@@ -211,15 +143,11 @@ func TestControlCronRun(t *testing.T) {
 	if !daemonTakes(sock, "status") || daemonTakes(sock, "pin") || daemonTakes(sock, "run") {
 		t.Errorf("daemonTakes(status, pin, run) = %v, %v, %v; want true, false, false", daemonTakes(sock, "status"), daemonTakes(sock, "pin"), daemonTakes(sock, "run"))
 	}
-	c := dialControl(t, sock)
-	json.NewEncoder(c).Encode(controlRequest{Args: []string{"pin", "-config", d.path, "all", "x"}})
-	if r := readReply(t, c); r.Code != exitTempFail || !strings.Contains(r.Stderr, "in use by newsdesk run") {
-		t.Errorf("pin through a run's socket = code %d, stderr %q; want 75, in use by newsdesk run", r.Code, r.Stderr)
+	if code, _, stderr := ask(t, sock, "pin", "-config", d.path, "all", "x"); code != exitTempFail || !strings.Contains(stderr, "in use by newsdesk run") {
+		t.Errorf("pin through a run's socket = code %d, stderr %q; want 75, in use by newsdesk run", code, stderr)
 	}
-	c = dialControl(t, sock)
-	json.NewEncoder(c).Encode(controlRequest{Args: []string{"status", "-config", d.path}})
-	if r := readReply(t, c); r.Code != exitOK || !strings.Contains(r.Stdout, "never fetched") {
-		t.Errorf("status through a run's socket = code %d, stdout %q, stderr %q; want 0, never fetched", r.Code, r.Stdout, r.Stderr)
+	if code, stdout, stderr := ask(t, sock, "status", "-config", d.path); code != exitOK || !strings.Contains(stdout, "never fetched") {
+		t.Errorf("status through a run's socket = code %d, stdout %q, stderr %q; want 0, never fetched", code, stdout, stderr)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/newsdesk/newsdesk/config"
+	"github.com/newsdesk/newsdesk/internal/atomicfile"
 	"github.com/newsdesk/newsdesk/opml"
 )
 
@@ -148,32 +149,30 @@ func writeFileAtomic(path string, old, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(real), "."+filepath.Base(real)+".import-*")
+	f, err := atomicfile.Create(real)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
-	_, err = tmp.Write(data)
+	_, err = f.Write(data)
 	if err == nil {
-		err = tmp.Chmod(fi.Mode().Perm())
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+		err = f.Chmod(fi.Mode().Perm())
 	}
 	if err != nil {
+		f.Discard()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	// An editor may have saved the file while the OPML was read.
-	if now, err := os.ReadFile(real); err != nil || !bytes.Equal(now, old) {
-		return fmt.Errorf("%s changed while importing; nothing was written: run the import again", path)
-	}
-	if err := os.Rename(tmp.Name(), real); err != nil {
+	changed := fmt.Errorf("%s changed while importing; nothing was written: run the import again", path)
+	err = f.CommitIf(func() error {
+		if now, err := os.ReadFile(real); err != nil || !bytes.Equal(now, old) {
+			return changed
+		}
+		return nil
+	})
+	if err != nil && err != changed {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return nil
+	return err
 }
 
 // candidates are the feeds of an OPML file as config plans an import.

@@ -121,7 +121,7 @@ func TestImportCommand(t *testing.T) {
 		}
 		entries, _ := os.ReadDir(filepath.Dir(cfgFile))
 		for _, e := range entries {
-			if strings.Contains(e.Name(), ".import-") {
+			if strings.Contains(e.Name(), ".tmp-") {
 				t.Errorf("temporary file %s left behind", e.Name())
 			}
 		}

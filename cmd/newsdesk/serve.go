@@ -21,6 +21,7 @@ import (
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/fetcher"
+	"github.com/newsdesk/newsdesk/internal/control"
 	"github.com/newsdesk/newsdesk/metrics"
 	"github.com/newsdesk/newsdesk/publisher"
 	"github.com/newsdesk/newsdesk/store"
@@ -67,7 +68,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			os.Remove(cfg.DBPath) // created by this serve, which could not start
 		}
 	}()
-	ctrl, err := listenControl(config.SocketPath(cfg.DBPath))
+	ctrl, err := control.Listen(config.SocketPath(cfg.DBPath))
 	if err != nil {
 		return err
 	}
