@@ -16,8 +16,11 @@
 //     that imports bbolt).
 //   - publisher: gorilla/feeds; renders sections as RSS, Atom and JSON Feed,
 //     serves them over HTTP and writes the static export.
+//   - status: the per-source report of newsdesk status and /status.
+//   - curate: what an editor sees: item ids, why shown, explain.
 //   - metrics: the Prometheus client.
-//   - internal/charset: the one charset decoder (golang.org/x/text).
+//   - internal/charset: the one charset decoder (golang.org/x/text);
+//     internal/control, the control socket's protocol; internal/atomicfile.
 //   - cmd/newsdesk: argument parsing, one file per command, and the daemon.
 package newsdesk
 
