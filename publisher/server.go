@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/textproto"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -430,4 +431,24 @@ func maxAgeSeconds(d time.Duration) int64 {
 		return n
 	}
 	return 1
+}
+
+// Route names the kind of a request path to the site, for metrics, from a
+// fixed set of labels: index, opml, feed, section_page or other.
+func Route(p string) string {
+	switch {
+	case p == "/":
+		return "index"
+	case p == "/sections.opml":
+		return "opml"
+	case strings.HasPrefix(p, "/sections/"):
+		switch path.Ext(p) {
+		case ".rss", ".atom", ".json":
+			return "feed"
+		case ".gz":
+			return "other"
+		}
+		return "section_page"
+	}
+	return "other"
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/internal/filewatch"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
@@ -64,7 +65,7 @@ func TestReloadsUnderLoad(t *testing.T) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	watcher, err := d.watchConfig()
+	watcher, err := filewatch.New(d.path)
 	if err != nil {
 		t.Fatal(err)
 	}

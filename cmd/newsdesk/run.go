@@ -5,18 +5,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/fetcher"
+	"github.com/newsdesk/newsdesk/internal/progress"
 	"github.com/newsdesk/newsdesk/publisher"
 	"github.com/newsdesk/newsdesk/store"
-	"github.com/schollz/progressbar/v3"
 )
 
 // listFlag collects a flag given several times.
@@ -39,16 +37,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sources, err := chooseSources(cfg, only)
+	sources, err := e.chooseSources(cfg, only)
 	if err != nil {
 		return err
-	}
-	if e.daemon != nil {
-		// Inside serve, fetch the sources as serve knows them, so that a
-		// stale copy of feeds.yaml cannot flip a source's URL back and forth.
-		if sources, err = e.daemon.sourcesByID(sources); err != nil {
-			return err
-		}
 	}
 	db, err := e.openForRun(cfg, *wait)
 	if err != nil {
@@ -73,17 +64,17 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		sched = e.daemon.sched
 	}
 	start := time.Now()
-	var bar *progress
+	var bar *progress.Bar
 	var onCommit func(fetcher.Outcome)
 	if isTerminal(e.stderr) {
 		// A person is watching: show progress, then clear it for the summary.
 		// The hook is this pass's own: serve's scheduler keeps its own.
-		bar = newProgress(e.stderr, len(sources))
-		onCommit = bar.committed
+		bar = progress.New(e.stderr, len(sources))
+		onCommit = func(o fetcher.Outcome) { bar.Done(o.State.New, o.Err != nil) }
 	}
 	outcomes, err := sched.RunOnce(ctx, sources, *force, e.logger(level), onCommit)
 	if bar != nil {
-		bar.finish()
+		bar.Finish()
 	}
 	if err != nil {
 		return err
@@ -99,7 +90,11 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	fmt.Fprintln(e.stdout, runSummary(outcomes, len(sources), *force, time.Since(start), cfg.PublishDir))
+	summary := fetcher.Summary(outcomes, len(sources), *force, time.Since(start))
+	if cfg.PublishDir != "" {
+		summary += "; exported to " + cfg.PublishDir
+	}
+	fmt.Fprintln(e.stdout, summary)
 	return nil
 }
 
@@ -136,7 +131,18 @@ func publish(cfg *config.Config, db store.Store, log *slog.Logger) error {
 }
 
 // chooseSources returns the sources named with -source, or all of them.
-func chooseSources(cfg *config.Config, only []string) ([]newsdesk.Source, error) {
+// Inside serve they are the sources as serve knows them, so that a stale
+// copy of feeds.yaml cannot flip a source's URL back and forth.
+func (e *env) chooseSources(cfg *config.Config, only []string) ([]newsdesk.Source, error) {
+	sources, err := selectSources(cfg, only)
+	if err != nil || e.daemon == nil {
+		return sources, err
+	}
+	return e.daemon.sourcesByID(sources)
+}
+
+// selectSources returns the sources of cfg named with -source, or all of them.
+func selectSources(cfg *config.Config, only []string) ([]newsdesk.Source, error) {
 	if len(only) == 0 {
 		return cfg.Sources, nil
 	}
@@ -155,81 +161,4 @@ func chooseSources(cfg *config.Config, only []string) ([]newsdesk.Source, error)
 	return out, nil
 }
 
-// runSummary is the one line `run` prints: what was fetched and how it went.
-func runSummary(outcomes []fetcher.Outcome, chosen int, force bool, took time.Duration, publishDir string) string {
-	var ok, notModified, failed, added, updated, busy int
-	var failures []string
-	for _, o := range outcomes {
-		switch {
-		case o.Kind == fetcher.KindBusy:
-			busy++
-		case o.Err != nil:
-			failed++
-			failures = append(failures, o.Source.ID)
-		case o.State.Result == newsdesk.ResultNotModified:
-			notModified++
-		default:
-			ok++
-			added += o.State.New
-			updated += o.State.Updated
-		}
-	}
-	s := fmt.Sprintf("fetched %d of %s in %s: %d ok (%d new, %d updated), %d not modified, %d failed",
-		len(outcomes)-busy, plural(chosen, "source"), took.Round(time.Millisecond), ok, added, updated, notModified, failed)
-	if failed > 0 {
-		s += " (" + strings.Join(failures, ", ") + "; see 'newsdesk status')"
-	}
-	if busy > 0 {
-		s += fmt.Sprintf("; %d left to newsdesk serve, which was fetching %s", busy, map[bool]string{true: "it", false: "them"}[busy == 1])
-	}
-	switch skipped := chosen - len(outcomes); {
-	case skipped > 0 && force:
-		s += fmt.Sprintf("; %d held back (gone, or the publisher's Retry-After has not passed)", skipped)
-	case skipped > 0:
-		s += fmt.Sprintf("; %d not due yet (-force fetches them)", skipped)
-	}
-	if publishDir != "" {
-		s += "; exported to " + publishDir
-	}
-	return s
-}
-
 var _ flag.Value = (*listFlag)(nil)
-
-// progress is run's progress bar on a terminal: sources done of those
-// chosen, new items, failures, elapsed time. Off a terminal (cron) there is
-// none: only the summary line and the errors.
-type progress struct {
-	mu          sync.Mutex
-	bar         *progressbar.ProgressBar
-	added, fail int
-}
-
-func newProgress(w io.Writer, total int) *progress {
-	return &progress{bar: progressbar.NewOptions(total,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription("fetching"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionSetPredictTime(false),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionThrottle(100*time.Millisecond),
-	)}
-}
-
-func (p *progress) committed(o fetcher.Outcome) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.added += o.State.New
-	if o.Err != nil {
-		p.fail++
-	}
-	p.bar.Add(1)
-	p.bar.Describe(fmt.Sprintf("fetching: %d new, %d failed", p.added, p.fail))
-}
-
-func (p *progress) finish() {
-	p.bar.Finish()
-	p.bar.Clear()
-}

@@ -8,20 +8,17 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/fetcher"
 	"github.com/newsdesk/newsdesk/internal/control"
+	"github.com/newsdesk/newsdesk/internal/filewatch"
 	"github.com/newsdesk/newsdesk/metrics"
 	"github.com/newsdesk/newsdesk/publisher"
 	"github.com/newsdesk/newsdesk/store"
@@ -74,7 +71,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer ctrl.Close()
 	d := newDaemon(*configPath, cfg, db, e.logger(slog.LevelInfo), *listen)
-	watcher, err := d.watchConfig()
+	watcher, err := filewatch.New(d.path)
 	if err != nil {
 		return err
 	}
@@ -107,7 +104,7 @@ func newDaemon(configPath string, cfg *config.Config, db store.Store, log *slog.
 // chores. It calls started once every listener is up, when serve is
 // ready, and returns after an orderly shutdown: fetches in flight are
 // committed before it returns, so the caller may close the database.
-func (d *daemon) run(ctx context.Context, ln, ctrl net.Listener, watcher *configWatch, started func()) error {
+func (d *daemon) run(ctx context.Context, ln, ctrl net.Listener, watcher *filewatch.Watcher, started func()) error {
 	cfg := d.config()
 	srv := newHTTPServer(d.handler(), d.log, serveTimeouts)
 	ctx, cancel := context.WithCancel(ctx)
@@ -256,26 +253,14 @@ func serverConfig(cfg *config.Config) publisher.Config {
 	return pc
 }
 
-// route names the kind of request for metrics: a fixed set of labels.
+// route names the kind of request for metrics: a fixed set of labels, the
+// daemon's own routes and the site's (publisher.Route).
 func route(r *http.Request) string {
-	p := r.URL.Path
-	switch {
-	case p == "/":
-		return "index"
-	case p == "/sections.opml":
-		return "opml"
-	case strings.HasPrefix(p, "/sections/"):
-		switch filepath.Ext(p) {
-		case ".rss", ".atom", ".json":
-			return "feed"
-		case ".gz":
-			return "other"
-		}
-		return "section_page"
-	case p == "/healthz", p == "/readyz", p == "/metrics", p == "/status", p == "/status.json":
+	switch p := r.URL.Path; p {
+	case "/healthz", "/readyz", "/metrics", "/status", "/status.json":
 		return strings.TrimPrefix(p, "/")
 	}
-	return "other"
+	return publisher.Route(r.URL.Path)
 }
 
 // The health table (README): /healthz is liveness and fails only while
@@ -470,66 +455,17 @@ func (d *daemon) observeSources() error {
 	return nil
 }
 
-// configWatch is what watch listens to: changes in the folder of
-// feeds.yaml, and SIGHUP.
-type configWatch struct {
-	files *fsnotify.Watcher
-	hup   chan os.Signal
-	path  string // feeds.yaml, absolute
-}
-
-// watchConfig starts watching feeds.yaml's folder and SIGHUP, before serve
-// reports ready, so that no change after that is missed.
-func (d *daemon) watchConfig() (*configWatch, error) {
-	abs, err := filepath.Abs(d.path)
-	if err != nil {
-		return nil, err
-	}
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		return nil, fmt.Errorf("watch %s: %w", d.path, err)
-	}
-	if err := w.Add(filepath.Dir(abs)); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("watch %s: %w", filepath.Dir(abs), err)
-	}
-	cw := &configWatch{files: w, hup: make(chan os.Signal, 1), path: abs}
-	signal.Notify(cw.hup, syscall.SIGHUP)
-	return cw, nil
-}
-
 // watch reloads feeds.yaml when it changes, and on SIGHUP, until ctx is
-// done. It watches the folder, not the file, so that editors that save by
-// renaming a new file over the old one are seen too.
-func (d *daemon) watch(ctx context.Context, cw *configWatch) {
-	defer signal.Stop(cw.hup)
-	defer cw.files.Close()
-	// Editors write a file in several steps: reload once things settle.
-	settle := time.NewTimer(time.Hour)
-	settle.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-cw.hup:
+// done.
+func (d *daemon) watch(ctx context.Context, w *filewatch.Watcher) {
+	w.Run(ctx, func(trigger string) {
+		if trigger == "sighup" {
 			d.log.Info("SIGHUP: reloading the configuration", "config", d.path)
-			d.reload(ctx, "sighup")
-		case ev, ok := <-cw.files.Events:
-			if !ok {
-				return
-			}
-			if filepath.Clean(ev.Name) == cw.path && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename|fsnotify.Remove) != 0 {
-				settle.Reset(100 * time.Millisecond)
-			}
-		case err, ok := <-cw.files.Errors:
-			if !ok {
-				return
-			}
-			d.log.Warn("watching the configuration", "config", d.path, "error", err)
-		case <-settle.C:
-			d.reload(ctx, "file")
 		}
-	}
+		d.reload(ctx, trigger)
+	}, func(err error) {
+		d.log.Warn("watching the configuration", "config", d.path, "error", err)
+	})
 }
 
 // reload reads feeds.yaml again. A file with problems is rejected whole:
