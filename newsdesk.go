@@ -20,7 +20,8 @@
 //   - curate: what an editor sees: item ids, why shown, explain.
 //   - metrics: the Prometheus client.
 //   - internal/charset: the one charset decoder (golang.org/x/text);
-//     internal/control, the control socket's protocol; internal/atomicfile.
+//     internal/control, the control socket's protocol; internal/atomicfile;
+//     internal/filewatch (fsnotify); internal/progress (the progress bar).
 //   - cmd/newsdesk: argument parsing, one file per command, and the daemon.
 package newsdesk
 
