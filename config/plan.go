@@ -150,17 +150,19 @@ func (cfg *Config) UnpublishedNote(added []newsdesk.Source) string {
 	if len(added) == 0 || n == 0 {
 		return ""
 	}
-	who, them := "they are", "them"
+	who, them, their := "they are", "them", "their"
 	switch {
 	case len(added) == 1:
-		who, them = "it is", "it"
+		who, them, their = "it is", "it", "its"
+	case n == 1:
+		who, them, their = "1 of them is", "it", "its"
 	case n < len(added):
 		who = fmt.Sprintf("%d of them are", n)
 	}
 	note := who + " in no section yet: add " + them + " to a section's sources or tags to publish " + them
 	if len(tags) > 0 {
 		slices.Sort(tags)
-		note += " (their tags: " + strings.Join(tags, ", ") + ")"
+		note += " (" + their + " tags: " + strings.Join(tags, ", ") + ")"
 	}
 	return note + "\n"
 }

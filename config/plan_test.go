@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/newsdesk/newsdesk"
 )
 
 // TestPlan: which OPML feeds become sources, with which ids and tags, and
@@ -51,5 +53,27 @@ func TestPlan(t *testing.T) {
 	}
 	if !slices.Equal(plan.Notes, wantNotes) {
 		t.Errorf("notes =\n%s\nwant\n%s", strings.Join(plan.Notes, "\n"), strings.Join(wantNotes, "\n"))
+	}
+}
+
+// TestUnpublishedNote: the note agrees in number with the sources it is
+// about, whether one was added, or one of several is left out.
+func TestUnpublishedNote(t *testing.T) {
+	cfg := &Config{Sections: []newsdesk.Section{{ID: "s", Sources: []string{"a", "b"}}}}
+	tests := []struct {
+		name  string
+		added []newsdesk.Source
+		want  string
+	}{
+		{"all published", []newsdesk.Source{{ID: "a"}}, ""},
+		{"one added", []newsdesk.Source{{ID: "c", Tags: []string{"x"}}}, "it is in no section yet: add it to a section's sources or tags to publish it (its tags: x)\n"},
+		{"one of several", []newsdesk.Source{{ID: "a"}, {ID: "b"}, {ID: "c", Tags: []string{"x"}}}, "1 of them is in no section yet: add it to a section's sources or tags to publish it (its tags: x)\n"},
+		{"two of three", []newsdesk.Source{{ID: "a"}, {ID: "c"}, {ID: "d"}}, "2 of them are in no section yet: add them to a section's sources or tags to publish them\n"},
+		{"all of several", []newsdesk.Source{{ID: "c", Tags: []string{"y"}}, {ID: "d", Tags: []string{"x"}}}, "they are in no section yet: add them to a section's sources or tags to publish them (their tags: x, y)\n"},
+	}
+	for _, tt := range tests {
+		if got := cfg.UnpublishedNote(tt.added); got != tt.want {
+			t.Errorf("%s: UnpublishedNote() = %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

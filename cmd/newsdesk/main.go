@@ -194,7 +194,11 @@ func (e *env) flags(name string) (*flag.FlagSet, *string) {
 		fs.PrintDefaults()
 	}
 	config := fs.String("config", "feeds.yaml", "the configuration `PATH`")
+	// A command run by serve for a client keeps the client's format (set
+	// before its flags are parsed); -log-format still overrides it.
+	given := e.logFormat
 	fs.StringVar(&e.logFormat, "log-format", "", "log as `text` or json (default: text on a terminal, json otherwise)")
+	e.logFormat = given
 	e.logLevel = unsetLevel
 	fs.Var((*levelFlag)(&e.logLevel), "log-level", "log `level`: debug, info, warn or error (default info; warn for run)")
 	return fs, config
