@@ -39,7 +39,8 @@
 // retention asks for, and the source's new fetch state, so a crash can
 // never keep a validator whose items were lost. Pruned items leave a
 // tombstone that lives as long as the feed still carries the item, and
-// tombstoneTTL after, so pruning never lets an old item come back as new.
+// store.TombstoneTTL after, so pruning never lets an old item come back as
+// new.
 // The store must not do network I/O or hold a transaction open across it:
 // callers fetch first and save after.
 package bolt

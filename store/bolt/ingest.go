@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/store"
 	bbolt "go.etcd.io/bbolt"
 )
 
@@ -102,7 +103,7 @@ func (s *source) batch(items []newsdesk.Item, now time.Time) (*batch, error) {
 		if it.ID == "" {
 			continue
 		}
-		it.ID = storedID(it.ID)
+		it.ID = store.StoredID(it.ID)
 		if seen[it.ID] {
 			continue
 		}
@@ -126,20 +127,6 @@ func (s *source) batch(items []newsdesk.Item, now time.Time) (*batch, error) {
 	}
 	slices.SortFunc(b.fresh, func(x, y *incoming) int { return bytes.Compare(x.key, y.key) })
 	return b, nil
-}
-
-// unstorable is why one item cannot be stored; its siblings still are.
-type unstorable struct {
-	id  string
-	err error
-}
-
-func (e *unstorable) Error() string {
-	id := e.id
-	if len(id) > 80 {
-		id = id[:80] + "…"
-	}
-	return fmt.Sprintf("item %q: %v", id, e.err)
 }
 
 // classify works out what storing one fetched item means: nil for an
@@ -216,7 +203,7 @@ func (b *batch) encode() {
 			b.changed--
 		}
 		if b.skipped == 0 {
-			b.skipReason = (&unstorable{id: in.rec.ID, err: err}).Error()
+			b.skipReason = store.SkipReason(in.rec.ID, err)
 		}
 		b.skipped++
 	}
@@ -307,7 +294,7 @@ func (s *source) retain(b *batch, keep newsdesk.Retention) error {
 // write applies a batch: first every delete, on nodes as they were read,
 // then every put, bucket by bucket in key order, so that bbolt only ever
 // appends to the nodes it grows. Tombstones whose item the feed has not
-// carried for tombstoneTTL are forgotten.
+// carried for store.TombstoneTTL are forgotten.
 func (s *source) write(b *batch, now time.Time) error {
 	b.encode()
 	tombs := b.refresh
@@ -359,7 +346,7 @@ func (s *source) write(b *batch, now time.Time) error {
 				links = append(links, entry{k, nil})
 			}
 		}
-		if t := titleKey(rec.Title); t != "" {
+		if t := store.TitleKey(rec.Title); t != "" {
 			if k := titleIndexKey(t, rec.Published, s.id, rec.ID); fits(k) {
 				titles = append(titles, entry{k, timeBytes(rec.FirstSeen)})
 			}
@@ -414,7 +401,7 @@ func (s *source) unindex(it storedItem) error {
 			}
 		}
 	}
-	if t := titleKey(it.Title); t != "" {
+	if t := store.TitleKey(it.Title); t != "" {
 		if k := titleIndexKey(t, it.Published, s.id, it.ID); fits(k) {
 			return s.titles.Delete(k)
 		}
@@ -423,9 +410,9 @@ func (s *source) unindex(it storedItem) error {
 }
 
 // expireTombstones forgets the tombstones whose item the feed has not
-// carried for tombstoneTTL.
+// carried for store.TombstoneTTL.
 func (s *source) expireTombstones(now time.Time) error {
-	expired := now.Add(-tombstoneTTL)
+	expired := now.Add(-store.TombstoneTTL)
 	c := s.seen.Cursor()
 	for k, v := c.First(); k != nil; {
 		if len(v) == 8 && bytesTime(v).Before(expired) {
@@ -439,11 +426,6 @@ func (s *source) expireTombstones(now time.Time) error {
 	}
 	return nil
 }
-
-// tombstoneTTL is how long a pruned item's id is remembered after the feed
-// last carried it. Feeds drop old items; one that has been gone from its feed
-// for this long does not come back.
-const tombstoneTTL = 30 * 24 * time.Hour
 
 // source is one source's buckets inside a write transaction.
 type source struct {

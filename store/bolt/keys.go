@@ -2,16 +2,13 @@ package bolt
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/store"
 	bbolt "go.etcd.io/bbolt"
 )
 
@@ -68,29 +65,6 @@ func titleIndexKey(title string, published time.Time, src, id string) []byte {
 	return append(append(append(k, src...), 0), id...)
 }
 
-// titleKey is the form in which two titles that differ only in case,
-// punctuation and spacing are equal; "" for titles too short to compare.
-func titleKey(title string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range strings.ToLower(title) {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteRune(r)
-			space = false
-		default:
-			space = true
-		}
-	}
-	if len([]rune(b.String())) < 12 {
-		return ""
-	}
-	return b.String()
-}
-
 func getItem(b *bbolt.Bucket, id string) (storedItem, bool, error) {
 	var it storedItem
 	v := b.Get([]byte(id))
@@ -117,24 +91,12 @@ func putJSON(b *bbolt.Bucket, key []byte, v any) error {
 	return b.Put(key, data)
 }
 
-// maxIDKey is the longest item id used as a key as it is: the longest key
-// that holds nothing but an id is its time-index key, 8 bytes of time and
-// the id.
-const maxIDKey = bbolt.MaxKeySize - 8
-
-// storedID is the id under which an item is stored: its own id, unless
-// that is too long for a bbolt key; then "sha256:" and the hex SHA-256 of
-// it. The form depends on the id alone, so the same item gets the same key
-// on every fetch, and no id that fitted before is ever re-keyed.
-func storedID(id string) string {
-	if len(id) <= maxIDKey {
-		return id
-	}
-	sum := sha256.Sum256([]byte(id))
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
 // fits reports whether k can be a bbolt key. Index entries (links, titles)
 // whose key cannot are left out: such an item is only not found as another
 // source's duplicate by its link or title, which takes an absurd link.
 func fits(k []byte) bool { return len(k) <= bbolt.MaxKeySize }
+
+// store.MaxStoredID must fit bbolt: an id that long, behind the 8 bytes of
+// time of its time-index key, is still a bbolt key (this fails to compile
+// otherwise).
+var _ [bbolt.MaxKeySize - 8 - store.MaxStoredID]struct{}

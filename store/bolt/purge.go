@@ -24,10 +24,6 @@ import (
 
 var keyRemoved = []byte("removed")
 
-// purgeBatch is how many items one purge transaction removes, so that a
-// purge of a big source never holds the write lock for long.
-const purgeBatch = 5000
-
 // Orphans returns the stored sources that are not in configured, by id.
 func (db *DB) Orphans(configured []string) ([]store.Orphan, error) {
 	var out []store.Orphan
@@ -75,7 +71,7 @@ func (db *DB) MarkOrphans(configured []string, now time.Time) ([]store.Orphan, e
 // Purge removes everything stored about an orphaned source: its items, their
 // link and title index entries, its tombstones, count and fetch state, and
 // the editorial decisions about its items in every section. It works in
-// transactions of purgeBatch items; a purge cut short leaves a smaller
+// transactions of store.PurgeBatch items; a purge cut short leaves a smaller
 // orphan that the next purge finishes. It refuses a source that
 // MarkOrphans has not marked (or has un-marked since: it is configured
 // again), and returns how many items it removed.
@@ -93,7 +89,7 @@ func (db *DB) Purge(sourceID string) (int, error) {
 	}
 }
 
-// purgeSome removes up to purgeBatch items of the source in one
+// purgeSome removes up to store.PurgeBatch items of the source in one
 // transaction, or, when none are left, the rest of what is stored about it.
 func (db *DB) purgeSome(sourceID string) (n int, done bool, err error) {
 	err = db.update(func(tx *bbolt.Tx) error {
@@ -113,7 +109,7 @@ func (db *DB) purgeSome(sourceID string) (n int, done bool, err error) {
 				return err
 			}
 			c := src.items.Cursor()
-			for k, v := c.First(); k != nil && n < purgeBatch; k, v = c.First() {
+			for k, v := c.First(); k != nil && n < store.PurgeBatch; k, v = c.First() {
 				var it storedItem
 				if err := json.Unmarshal(v, &it); err != nil {
 					return fmt.Errorf("item %q: %w", k, err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/newsdesk/newsdesk/store"
 	"github.com/newsdesk/newsdesk/store/storetest"
 	bbolt "go.etcd.io/bbolt"
 )
@@ -53,7 +54,7 @@ func mentions(t *testing.T, db *DB, src string) []string {
 }
 
 // TestPurgeLeavesNoKey: a source's removal mark survives a restart, and
-// once the source is purged, in transactions of purgeBatch items, no key
+// once the source is purged, in transactions of store.PurgeBatch items, no key
 // in the file names it (items, time index, link and title indexes,
 // tombstones, count, state, editorial decisions) while the source that
 // stays keeps every key it had. (What a purge means through the store's
@@ -64,7 +65,7 @@ func TestPurgeLeavesNoKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	storetest.PurgeFixture(t, db, purgeBatch*2+1000) // three purge transactions
+	storetest.PurgeFixture(t, db, store.PurgeBatch*2+1000) // three purge transactions
 	if m := mentions(t, db, "b"); len(m) < 5 {
 		t.Fatalf("before: b is stored in %q; want items, indexes, tombstones, state, decisions", m)
 	}
@@ -81,8 +82,8 @@ func TestPurgeLeavesNoKey(t *testing.T) {
 	if err != nil || len(orphans) != 1 || !orphans[0].RemovedAt.Equal(storetest.T0) {
 		t.Fatalf("after a restart, Orphans() = %+v, %v; want b removed at %s", orphans, err, storetest.T0)
 	}
-	if n, err := db.Purge("b"); err != nil || n != purgeBatch*2+500 {
-		t.Fatalf("Purge(b) = %d, %v; want %d items", n, err, purgeBatch*2+500)
+	if n, err := db.Purge("b"); err != nil || n != store.PurgeBatch*2+500 {
+		t.Fatalf("Purge(b) = %d, %v; want %d items", n, err, store.PurgeBatch*2+500)
 	}
 	if m := mentions(t, db, "b"); len(m) > 0 {
 		t.Errorf("after the purge, b is still in %q", m)

@@ -8,12 +8,9 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/store"
 	bbolt "go.etcd.io/bbolt"
 )
-
-// titleWindow is how close in time two near-identical titles from different
-// sources must be to count as the same story.
-const titleWindow = 48 * time.Hour
 
 // Section returns up to q.Limit items of q.Sources, newest first by
 // Published (ties by source id, then item id), skipping those q.Keep
@@ -196,10 +193,10 @@ func (r *reader) duplicates(it *storedItem, titles bool) (dups []newsdesk.ItemRe
 			cands = append(cands, candidate{newsdesk.ItemRef{SourceID: src, ID: id}, bytesTime(rest[:8])})
 		}
 	}
-	if t := titleKey(it.Title); titles && t != "" {
+	if t := store.TitleKey(it.Title); titles && t != "" {
 		prefix := append([]byte(t), 0)
-		from := append(slices.Clone(prefix), timeBytes(it.Published.Add(-titleWindow))...)
-		until := it.Published.Add(titleWindow)
+		from := append(slices.Clone(prefix), timeBytes(it.Published.Add(-store.TitleWindow))...)
+		until := it.Published.Add(store.TitleWindow)
 		c := r.tx.Bucket(bucketTitles).Cursor()
 		for k, v := c.Seek(from); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			rest := k[len(prefix):]

@@ -13,11 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/store"
 )
-
-// tombstoneTTL is how long a pruned item's id is remembered after the feed
-// last carried it (the bbolt engine's).
-const tombstoneTTL = 30 * 24 * time.Hour
 
 // writeChunk is how many rows one INSERT of a fetch's items carries.
 const writeChunk = 5000
@@ -141,7 +138,7 @@ func (s *source) batch(items []newsdesk.Item, now time.Time) (*batch, error) {
 		if it.ID == "" {
 			continue
 		}
-		it.ID = storedID(it.ID)
+		it.ID = store.StoredID(it.ID)
 		if seen[it.ID] {
 			continue
 		}
@@ -247,20 +244,6 @@ func classify(src string, it newsdesk.Item, old storedItem, found, tombstoned bo
 	return in, false
 }
 
-// unstorable is why one item cannot be stored; its siblings still are.
-type unstorable struct {
-	id  string
-	err error
-}
-
-func (e *unstorable) Error() string {
-	id := e.id
-	if len(id) > 80 {
-		id = id[:80] + "…"
-	}
-	return fmt.Sprintf("item %q: %v", id, e.err)
-}
-
 // encode turns the items retention keeps into JSON; one that cannot be
 // encoded is skipped and counted, as in the bbolt engine.
 func (b *batch) encode() {
@@ -281,7 +264,7 @@ func (b *batch) encode() {
 			b.changed--
 		}
 		if b.skipped == 0 {
-			b.skipReason = (&unstorable{id: in.rec.ID, err: err}).Error()
+			b.skipReason = store.SkipReason(in.rec.ID, err)
 		}
 		b.skipped++
 	}
@@ -388,7 +371,7 @@ func (s *source) write(b *batch, now time.Time) error {
 			return err
 		}
 	}
-	if _, err := s.tx.Exec(ctx(), `DELETE FROM tombstones WHERE source_id = $1 AND seen_ns < $2`, s.id, ns(now.Add(-tombstoneTTL))); err != nil {
+	if _, err := s.tx.Exec(ctx(), `DELETE FROM tombstones WHERE source_id = $1 AND seen_ns < $2`, s.id, ns(now.Add(-store.TombstoneTTL))); err != nil {
 		return err
 	}
 	if len(tombs) > 0 {
@@ -428,7 +411,7 @@ func (s *source) put(rows []*incoming) error {
 		published = append(published, ns(r.Published))
 		firstSeen = append(firstSeen, ns(r.FirstSeen))
 		links = append(links, orNil(r.Link))
-		titles = append(titles, orNil(titleKey(r.Title)))
+		titles = append(titles, orNil(store.TitleKey(r.Title)))
 		data = append(data, string(in.data))
 	}
 	_, err := s.tx.Exec(ctx(), `INSERT INTO items (source_id, id_hash, item_id, published_ns, first_seen_ns, link_hash, title_hash, data)

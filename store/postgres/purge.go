@@ -10,9 +10,6 @@ import (
 	"github.com/newsdesk/newsdesk/store"
 )
 
-// purgeBatch is how many items one purge transaction removes.
-const purgeBatch = 5000
-
 // Orphans returns the stored sources that are not in configured, by id.
 func (db *DB) Orphans(configured []string) ([]store.Orphan, error) {
 	var out []store.Orphan
@@ -77,7 +74,7 @@ func (db *DB) MarkOrphans(configured []string, now time.Time) ([]store.Orphan, e
 	return out, nil
 }
 
-// Purge removes everything stored about a marked orphan, purgeBatch items
+// Purge removes everything stored about a marked orphan, store.PurgeBatch items
 // per transaction, and returns how many items it removed.
 func (db *DB) Purge(sourceID string) (int, error) {
 	removed := 0
@@ -103,7 +100,7 @@ func (db *DB) purgeSome(sourceID string) (n int, done bool, err error) {
 		if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx(), `DELETE FROM items WHERE source_id = $1 AND id_hash IN (SELECT id_hash FROM items WHERE source_id = $1 LIMIT $2)`, sourceID, purgeBatch)
+		tag, err := tx.Exec(ctx(), `DELETE FROM items WHERE source_id = $1 AND id_hash IN (SELECT id_hash FROM items WHERE source_id = $1 LIMIT $2)`, sourceID, store.PurgeBatch)
 		if err != nil {
 			return err
 		}

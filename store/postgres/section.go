@@ -12,11 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/store"
 )
-
-// titleWindow is how close in time two near-identical titles from different
-// sources must be to count as the same story.
-const titleWindow = 48 * time.Hour
 
 // Section returns up to q.Limit items of q.Sources, with the bbolt engine's
 // rules: pinned first (most recently pinned first), then newest first by
@@ -194,7 +191,7 @@ type candidate struct {
 
 // duplicates finds the other items of the section that are the same story
 // as it: same link (any of the section's sources), or, when titles is
-// set, the same title key from another source within titleWindow. shown is
+// set, the same title key from another source within store.TitleWindow. shown is
 // false when one of them was seen first (or is pinned).
 func (r *reader) duplicates(it *storedItem, titles bool) (dups []newsdesk.ItemRef, shown bool, err error) {
 	self := newsdesk.ItemRef{SourceID: it.SourceID, ID: it.ID}
@@ -221,9 +218,9 @@ func (r *reader) duplicates(it *storedItem, titles bool) (dups []newsdesk.ItemRe
 			return nil, false, err
 		}
 	}
-	if t := titleKey(it.Title); titles && t != "" {
+	if t := store.TitleKey(it.Title); titles && t != "" {
 		if err := collect(`SELECT source_id, item_id, first_seen_ns FROM items WHERE title_hash = $1 AND published_ns BETWEEN $2 AND $3 AND source_id = ANY($4) AND source_id <> $5`,
-			hash(t), ns(it.Published.Add(-titleWindow)), ns(it.Published.Add(titleWindow)), r.sources, it.SourceID); err != nil {
+			hash(t), ns(it.Published.Add(-store.TitleWindow)), ns(it.Published.Add(store.TitleWindow)), r.sources, it.SourceID); err != nil {
 			return nil, false, err
 		}
 	}
