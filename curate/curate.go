@@ -102,18 +102,19 @@ type Decision struct {
 
 // Explain writes to w why the section keeps or drops it: an editor's
 // decision (nil when there is none), else the rule that admits or drops
-// it, and where it stands among shown, the items the section shows now.
-func Explain(w io.Writer, sec *newsdesk.Section, it newsdesk.Item, decided *Decision, shown []newsdesk.Item, now time.Time) {
+// it, and where it stands among the items the section shows now, which
+// shown reads only when the rules keep it.
+func Explain(w io.Writer, sec *newsdesk.Section, it newsdesk.Item, decided *Decision, shown func() ([]newsdesk.Item, error), now time.Time) error {
 	ref := it.Ref()
 	fmt.Fprintf(w, "%s %q (%s, published %s)\n", ref.Short(), it.Title, it.SourceID, it.Published.Local().Format("2006-01-02 15:04"))
 	if decided != nil {
 		switch decided.Decision {
 		case newsdesk.Hide:
 			fmt.Fprintf(w, "dropped: hidden by an editor on %s ('newsdesk unhide %s %s' shows it again)\n", decided.At.Local().Format("2006-01-02 15:04"), sec.ID, ref.Short())
-			return
+			return nil
 		case newsdesk.Pin:
 			fmt.Fprintf(w, "kept: pinned by an editor on %s, shown first whatever the rules say\n", decided.At.Local().Format("2006-01-02 15:04"))
-			return
+			return nil
 		}
 	}
 	kept, rule := sec.Keeps(&it, now)
@@ -127,23 +128,28 @@ func Explain(w io.Writer, sec *newsdesk.Section, it newsdesk.Item, decided *Deci
 			rule += " (include: " + strings.Join(texts, ", ") + ")"
 		}
 		fmt.Fprintf(w, "dropped: %s\n", rule)
-		return
+		return nil
 	case rule == "":
 		fmt.Fprintln(w, "kept: the section has no include rules and no exclude rule matched")
 	default:
 		fmt.Fprintf(w, "kept: matches %s\n", strings.TrimPrefix(rule, "include "))
 	}
-	for i, s := range shown {
+	items, err := shown()
+	if err != nil {
+		return err
+	}
+	for i, s := range items {
 		if s.Ref() == ref {
-			fmt.Fprintf(w, "in the section now, at %d of %d\n", i+1, len(shown))
-			return
+			fmt.Fprintf(w, "in the section now, at %d of %d\n", i+1, len(items))
+			return nil
 		}
 		if slices.Contains(s.Duplicates, ref) {
 			fmt.Fprintf(w, "not shown: the same story as %s %q, which newsdesk saw first\n", s.Ref().Short(), s.Title)
-			return
+			return nil
 		}
 	}
 	fmt.Fprintf(w, "not shown: older than the section's newest %d items (limit), or the same story as an item shown from another source\n", sec.Query(now).Limit)
+	return nil
 }
 
 // Truncate cuts s to at most n characters, the last an ellipsis when cut.

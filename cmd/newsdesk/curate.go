@@ -132,12 +132,8 @@ func cmdExplain(ctx context.Context, e *env, args []string) error {
 			break
 		}
 	}
-	shown, err := db.Section(sec.Query(now))
-	if err != nil {
-		return err
-	}
-	curate.Explain(e.stdout, sec, it, decided, shown, now)
-	return nil
+	shown := func() ([]newsdesk.Item, error) { return db.Section(sec.Query(now)) }
+	return curate.Explain(e.stdout, sec, it, decided, shown, now)
 }
 
 // cmdDecide records or removes an editorial decision: pin, unpin, hide,
