@@ -30,6 +30,19 @@ import (
 type Config struct {
 	Path   string // the config file
 	DBPath string // storage.path, resolved
+	// Postgres is the PostgreSQL database's URL (storage.postgres, else the
+	// environment's NEWSDESK_DATABASE_URL); empty: the bbolt file DBPath.
+	Postgres string
+	// PostgresFrom says where Postgres came from, for messages:
+	// "storage.postgres" or "NEWSDESK_DATABASE_URL".
+	PostgresFrom string
+	// Lease is storage.lease: how long an instance sharing a PostgreSQL
+	// store holds a source it fetches; longer than any fetch's timeout.
+	Lease time.Duration
+	// Hash is the file's fingerprint (the first 12 hex digits of its
+	// SHA-256): instances sharing a store show it, so that differing
+	// feeds.yaml files are seen.
+	Hash string
 	// PurgeRemovedAfter is storage.purge_removed_after: how long the items
 	// of a source removed from feeds.yaml are kept; 0: until `newsdesk purge`.
 	PurgeRemovedAfter time.Duration
@@ -146,7 +159,12 @@ func LoadContext(ctx context.Context, path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return parse(ctx, path, filepath.Dir(abs), data)
+	cfg, err := parse(ctx, path, filepath.Dir(abs), data)
+	if err != nil {
+		return nil, err
+	}
+	fromEnvironment(cfg)
+	return cfg, nil
 }
 
 // Parse checks the YAML in data; name is the path shown in problems and
@@ -178,7 +196,11 @@ func parse(ctx context.Context, name, dir string, data []byte) (*Config, error) 
 	top := p.topLevel(root, cfg)
 	cfg.Sources = p.sources(top.sources, root, cfg, top.defaults)
 	cfg.Sections = p.sections(top.sections, root, cfg)
-	if sock := SocketPath(resolve(dir, cfg.DBPath)); len(sock) > maxSocketPath {
+	p.settleStorage(cfg, top.lease)
+	if top.postgres != nil && top.pathGiven {
+		p.at(top.postgres, "storage.postgres and storage.path are both given: newsdesk uses one store; remove storage.path to use PostgreSQL, or storage.postgres to keep the file")
+	}
+	if sock := SocketPath(resolve(dir, cfg.DBPath)); cfg.Postgres == "" && len(sock) > maxSocketPath {
 		p.at(top.storage, "storage.path: serve's control socket %s would be %d bytes long, more than the %d a Unix socket path may have: give the database a shorter absolute path, e.g. /var/lib/newsdesk/newsdesk.db", sock, len(sock), maxSocketPath)
 	}
 	if len(p.problems) > 0 {
@@ -188,6 +210,7 @@ func parse(ctx context.Context, name, dir string, data []byte) (*Config, error) 
 		return nil, p.problems
 	}
 	cfg.Warnings = p.warnings
+	cfg.Hash = hashConfig(data)
 	cfg.DBPath = resolve(dir, cfg.DBPath)
 	if cfg.PublishDir != "" {
 		cfg.PublishDir = resolve(dir, cfg.PublishDir)

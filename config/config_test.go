@@ -56,7 +56,7 @@ sections:
   - id: empty
 `,
 			want: []string{
-				`feeds.yaml:3:3: storage: unknown key "color" (known keys: path, purge_removed_after)`,
+				`feeds.yaml:3:3: storage: unknown key "color" (known keys: path, purge_removed_after, postgres, lease)`,
 				`feeds.yaml:5:13: bad duration "10 minutes": write a number with a unit, e.g. 90s, 15m or 2h`,
 				`feeds.yaml:6:12: timeout -1s: must be more than 0 and at most 10m0s`,
 				`feeds.yaml:8:9: source id "Moscow Times": use 1 to 64 lower-case letters, digits, - and _, starting with a letter or digit`,

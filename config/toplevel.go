@@ -10,6 +10,8 @@ import (
 type topLevel struct {
 	sources, sections *yaml.Node
 	storage           *yaml.Node // where a problem with the database's path is shown
+	postgres, lease   *yaml.Node // storage.postgres and storage.lease, when given
+	pathGiven         bool       // storage.path is in the file
 	defaults          sourceDefaults
 }
 
@@ -29,7 +31,7 @@ func (p *parser) topLevel(root *yaml.Node, cfg *Config) topLevel {
 	}}}
 	var baseURL *yaml.Node
 	p.mapping(root, "the top level", []field{
-		{"storage", func(v *yaml.Node) { p.storage(v, cfg, &t.storage) }},
+		{"storage", func(v *yaml.Node) { p.storage(v, cfg, &t) }},
 		{"server", func(v *yaml.Node) { baseURL = p.server(v, cfg) }},
 		{"publish", func(v *yaml.Node) {
 			p.mapping(v, "publish", []field{
@@ -47,11 +49,12 @@ func (p *parser) topLevel(root *yaml.Node, cfg *Config) topLevel {
 	return t
 }
 
-// storage reads the storage section; *at becomes storage.path's node.
-func (p *parser) storage(n *yaml.Node, cfg *Config, at **yaml.Node) {
+// storage reads the storage section into cfg, and the nodes of its keys
+// into t.
+func (p *parser) storage(n *yaml.Node, cfg *Config, t *topLevel) {
 	p.mapping(n, "storage", []field{
 		{"path", func(v *yaml.Node) {
-			*at = v
+			t.storage, t.pathGiven = v, true
 			if s := p.str(v); s != "" {
 				cfg.DBPath = s
 			} else {
@@ -66,6 +69,8 @@ func (p *parser) storage(n *yaml.Node, cfg *Config, at **yaml.Node) {
 				cfg.PurgeRemovedAfter = d
 			}
 		}},
+		{"postgres", func(v *yaml.Node) { p.postgresURL(v, cfg, &t.postgres) }},
+		{"lease", func(v *yaml.Node) { p.lease(v, cfg, &t.lease) }},
 	})
 }
 

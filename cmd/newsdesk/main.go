@@ -25,6 +25,7 @@ import (
 	"github.com/newsdesk/newsdesk/publisher"
 	"github.com/newsdesk/newsdesk/store"
 	"github.com/newsdesk/newsdesk/store/bolt"
+	"github.com/newsdesk/newsdesk/store/postgres"
 	"golang.org/x/term"
 )
 
@@ -312,11 +313,22 @@ func (e *env) open(configPath string) (*config.Config, store.Store, error) {
 	return cfg, db, nil
 }
 
-// openStore opens the config's database, waiting up to wait for another
-// process to release it. Inside `newsdesk serve` it lends the daemon's open
-// database; outside, when the file is held by a `newsdesk serve` that
-// listens on its control socket, the command is handed to it (errForward).
+// openStore opens the config's store: the PostgreSQL database when the
+// config names one (config.Config.Postgres), which every process opens
+// directly; else the bbolt file, waiting up to wait for another process to
+// release it. Inside `newsdesk serve` it lends the daemon's open database;
+// outside, when the file is held by a `newsdesk serve` that listens on its
+// control socket, the command is handed to it (errForward).
 func (e *env) openStore(cfg *config.Config, wait time.Duration) (store.Store, error) {
+	if cfg.Postgres != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), postgresOpenTimeout)
+		defer cancel()
+		db, err := postgres.Open(ctx, cfg.Postgres)
+		if err != nil {
+			return nil, fmt.Errorf("%w (the database named by %s)", err, cfg.PostgresFrom)
+		}
+		return db, nil
+	}
 	if e.daemon != nil {
 		if cfg.DBPath != e.daemon.db.Path() {
 			return nil, fmt.Errorf("this newsdesk serve uses %s, not %s: run the command with the config serve was started with", e.daemon.db.Path(), cfg.DBPath)
@@ -346,6 +358,10 @@ func (e *env) openStore(cfg *config.Config, wait time.Duration) (store.Store, er
 		}
 	}
 }
+
+// postgresOpenTimeout bounds connecting to PostgreSQL and migrating its
+// schema (which waits for another instance's migration).
+const postgresOpenTimeout = time.Minute
 
 func userAgent(cfg *config.Config) string {
 	return "newsdesk/" + newsdesk.Version + " (+" + cfg.UserAgentURL + ")"
