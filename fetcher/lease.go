@@ -174,11 +174,13 @@ func (s *Scheduler) syncSources(ctx context.Context, sources []newsdesk.Source) 
 	dues := make([]store.SourceDue, len(sources))
 	for i, src := range sources {
 		st, ok := states[src.ID]
-		d := store.SourceDue{ID: src.ID, Host: hostOf(fetchURL(src, forURL(src, st)))}
-		if due, at := Due(src, st, ok, now, false); !due {
-			d.Due = cmp.Or(at, never)
+		// Due now is stored as the database's now, not left zero: the
+		// stored due time of a source whose url changed is no longer its.
+		due, at := Due(src, st, ok, now, false)
+		if !due {
+			at = cmp.Or(at, never)
 		}
-		dues[i] = d
+		dues[i] = store.SourceDue{ID: src.ID, Host: hostOf(fetchURL(src, forURL(src, st))), Due: at}
 	}
 	if err := s.Cluster.SyncSources(ctx, s.Instance, dues); err != nil {
 		return nil, fmt.Errorf("record this instance's sources: %w", err)
