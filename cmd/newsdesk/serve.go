@@ -372,7 +372,11 @@ func (d *daemon) storeHealth(full bool) string {
 		if d.rendered.Load() {
 			problem += "; serving the feeds rendered last"
 		}
-		problem += " (see 'newsdesk verify'; restore a backup if it is damaged)"
+		if d.member != nil {
+			problem += " (fetching resumes by itself once it answers: check that PostgreSQL is up and reachable from here)"
+		} else {
+			problem += " (see 'newsdesk verify'; restore a backup if it is damaged)"
+		}
 	}
 	d.metrics.SetStoreHealthy(problem == "")
 	return problem
