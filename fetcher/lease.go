@@ -39,9 +39,10 @@ const (
 	leaseStoreMargin = 5 * time.Second
 	// leasePoll is the longest Run waits before asking for leases again,
 	// so that due times other instances change are seen; leaseWaitMin the
-	// shortest, when a due source waits for a host slot another holds.
+	// shortest, when a due source waits for a host slot another holds or
+	// for a row another instance's lease is taking.
 	leasePoll    = 30 * time.Second
-	leaseWaitMin = time.Second
+	leaseWaitMin = 500 * time.Millisecond
 	// pauseMin and pauseMax bound the wait, doubling, after a store error.
 	pauseMin = time.Second
 	pauseMax = time.Minute
@@ -81,9 +82,12 @@ func (s *Scheduler) runLeased(ctx context.Context) error {
 				}
 			})
 		})
-		if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			return nil // the error, if any, is the shutdown's
+		case err != nil:
 			wait = p.failed(s.Logger, err)
-		} else {
+		default:
 			p.ended(s.Logger)
 		}
 		timer := time.NewTimer(wait)
