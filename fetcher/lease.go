@@ -154,7 +154,7 @@ func (s *Scheduler) syncIfChanged(ctx context.Context) error {
 	if synced {
 		return nil
 	}
-	if _, err := s.syncSources(ctx, sources); err != nil {
+	if _, _, err := s.syncSources(ctx, sources); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -165,15 +165,16 @@ func (s *Scheduler) syncIfChanged(ctx context.Context) error {
 
 // syncSources records sources as this instance's in the cluster, each with
 // the host its fetches go to and when it is due by the policy (Due), from
-// one read of every state, and returns the states read.
-func (s *Scheduler) syncSources(ctx context.Context, sources []newsdesk.Source) (map[string]newsdesk.FetchState, error) {
+// one read of every state, and returns the states read and the database's
+// clock they were judged by.
+func (s *Scheduler) syncSources(ctx context.Context, sources []newsdesk.Source) (map[string]newsdesk.FetchState, time.Time, error) {
 	states, err := s.states()
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	now, err := s.Cluster.Clock(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read the database's clock: %w", err)
+		return nil, now, fmt.Errorf("read the database's clock: %w", err)
 	}
 	dues := make([]store.SourceDue, len(sources))
 	for i, src := range sources {
@@ -187,9 +188,9 @@ func (s *Scheduler) syncSources(ctx context.Context, sources []newsdesk.Source) 
 		dues[i] = store.SourceDue{ID: src.ID, Host: hostOf(fetchURL(src, forURL(src, st))), Due: at}
 	}
 	if err := s.Cluster.SyncSources(ctx, s.Instance, dues); err != nil {
-		return nil, fmt.Errorf("record this instance's sources: %w", err)
+		return nil, now, fmt.Errorf("record this instance's sources: %w", err)
 	}
-	return states, nil
+	return states, now, nil
 }
 
 // fetchLeased fetches src under lease l, taken at taken (this machine's

@@ -376,7 +376,7 @@ func TestRunOnceLeavesLeasedSourcesBusy(t *testing.T) {
 	}
 	// Another instance is fetching s01.
 	other := leasing(db, "serve", &log, srcs...)
-	if _, err := other.syncSources(ctx, srcs); err != nil {
+	if _, _, err := other.syncSources(ctx, srcs); err != nil {
 		t.Fatal(err)
 	}
 	held, err := db.Lease(ctx, store.LeaseRequest{Instance: "serve", Max: 1, For: time.Minute, Sources: []string{"s01"}})
@@ -399,5 +399,45 @@ func TestRunOnceLeavesLeasedSourcesBusy(t *testing.T) {
 	}
 	if got := Summary(out, len(srcs), false, time.Second); !strings.Contains(got, "1 left to newsdesk serve") || !strings.Contains(got, "1 not due yet") {
 		t.Errorf("summary %q, want 1 left to serve and 1 not due", got)
+	}
+}
+
+// TestGoneSourceIsNotLeasedAgain: a source that answered 410 Gone, which
+// the store makes due again (another instance's configuration dates it
+// otherwise), is leased but not fetched: its due time becomes never.
+func TestGoneSourceIsNotLeasedAgain(t *testing.T) {
+	db, _ := openCluster(t)
+	var requests atomic.Int32
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.Error(w, "gone", http.StatusGone)
+	}))
+	defer origin.Close()
+	src := newsdesk.Source{ID: "gone", URL: origin.URL + "/feed", Interval: time.Hour}
+	ctx := context.Background()
+	var log logBuffer
+	s := leasing(db, "a", &log, src)
+	if out, err := s.RunOnce(ctx, []newsdesk.Source{src}, false, nil, nil); err != nil || len(out) != 1 || !out[0].State.Gone {
+		t.Fatalf("first pass: %+v, %v; want the source gone", out, err)
+	}
+	now, err := db.Clock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SyncSources(ctx, "b", []store.SourceDue{{ID: src.ID, Host: hostOf(src.URL), Due: now.Add(-time.Minute)}}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := db.Lease(ctx, store.LeaseRequest{Instance: "a", Max: 1, For: time.Minute})
+	if err != nil || len(b.Leases) != 1 {
+		t.Fatalf("lease the gone source made due: %+v, %v", b, err)
+	}
+	if out := s.fetchLeased(ctx, src, b.Leases[0], time.Now(), false, s.Logger, nil); out.Kind != kindNotDue {
+		t.Errorf("leased gone source: %+v, want %s", out, kindNotDue)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d requests to the gone source, want the first only", n)
+	}
+	if b, err := db.Lease(ctx, store.LeaseRequest{Instance: "b", Max: 1, For: time.Minute, Sources: []string{src.ID}}); err != nil || len(b.Leases) != 0 || !b.Next.Equal(never) {
+		t.Errorf("gone source leased again: %+v, %v; want none, next due never", b, err)
 	}
 }
