@@ -39,9 +39,10 @@ const (
 	leaseStoreMargin = 5 * time.Second
 	// leasePoll is the longest Run waits before asking for leases again,
 	// so that due times other instances change are seen; leaseWaitMin the
-	// shortest, when a due source waits for a host slot another holds.
+	// shortest, when a due source waits for a host slot another holds or
+	// for a row another instance's lease is taking.
 	leasePoll    = 30 * time.Second
-	leaseWaitMin = time.Second
+	leaseWaitMin = 500 * time.Millisecond
 	// pauseMin and pauseMax bound the wait, doubling, after a store error.
 	pauseMin = time.Second
 	pauseMax = time.Minute
@@ -81,9 +82,12 @@ func (s *Scheduler) runLeased(ctx context.Context) error {
 				}
 			})
 		})
-		if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			return nil // the error, if any, is the shutdown's
+		case err != nil:
 			wait = p.failed(s.Logger, err)
-		} else {
+		default:
 			p.ended(s.Logger)
 		}
 		timer := time.NewTimer(wait)
@@ -150,7 +154,7 @@ func (s *Scheduler) syncIfChanged(ctx context.Context) error {
 	if synced {
 		return nil
 	}
-	if _, err := s.syncSources(ctx, sources); err != nil {
+	if _, _, err := s.syncSources(ctx, sources); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -161,15 +165,16 @@ func (s *Scheduler) syncIfChanged(ctx context.Context) error {
 
 // syncSources records sources as this instance's in the cluster, each with
 // the host its fetches go to and when it is due by the policy (Due), from
-// one read of every state, and returns the states read.
-func (s *Scheduler) syncSources(ctx context.Context, sources []newsdesk.Source) (map[string]newsdesk.FetchState, error) {
+// one read of every state, and returns the states read and the database's
+// clock they were judged by.
+func (s *Scheduler) syncSources(ctx context.Context, sources []newsdesk.Source) (map[string]newsdesk.FetchState, time.Time, error) {
 	states, err := s.states()
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	now, err := s.Cluster.Clock(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read the database's clock: %w", err)
+		return nil, now, fmt.Errorf("read the database's clock: %w", err)
 	}
 	dues := make([]store.SourceDue, len(sources))
 	for i, src := range sources {
@@ -183,9 +188,9 @@ func (s *Scheduler) syncSources(ctx context.Context, sources []newsdesk.Source) 
 		dues[i] = store.SourceDue{ID: src.ID, Host: hostOf(fetchURL(src, forURL(src, st))), Due: at}
 	}
 	if err := s.Cluster.SyncSources(ctx, s.Instance, dues); err != nil {
-		return nil, fmt.Errorf("record this instance's sources: %w", err)
+		return nil, now, fmt.Errorf("record this instance's sources: %w", err)
 	}
-	return states, nil
+	return states, now, nil
 }
 
 // fetchLeased fetches src under lease l, taken at taken (this machine's

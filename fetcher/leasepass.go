@@ -15,11 +15,7 @@ import (
 // as fetches end, until none it has not fetched can be leased. One it
 // could not lease because another instance holds it is KindBusy.
 func (s *Scheduler) runOnceLeased(ctx context.Context, sources []newsdesk.Source, force bool, log *slog.Logger, onCommit func(Outcome)) ([]Outcome, error) {
-	states, err := s.syncSources(ctx, sources)
-	if err != nil {
-		return nil, err
-	}
-	now, err := s.Cluster.Clock(ctx)
+	states, now, err := s.syncSources(ctx, sources)
 	if err != nil {
 		return nil, err
 	}
