@@ -136,8 +136,10 @@ func (m *member) leave() {
 // follow re-renders, until ctx is done, the sections that other
 // instances' commits changed: woken by the store's notifications, and
 // every backstopEvery in case one was lost. render re-renders the given
-// sources' sections and the given sections.
-func (m *member) follow(ctx context.Context, render func(sources, sections []string)) {
+// sources' sections and the given sections; retry, called whenever the
+// store answers, renders again what a failed render left (a render that
+// ran while the database was down).
+func (m *member) follow(ctx context.Context, render func(sources, sections []string), retry func()) {
 	if m == nil {
 		return
 	}
@@ -162,6 +164,7 @@ func (m *member) follow(ctx context.Context, render func(sources, sections []str
 				render(ch.Sources, ch.Sections)
 			}
 			seq = ch.Seq
+			retry()
 		}
 		select {
 		case <-ctx.Done():

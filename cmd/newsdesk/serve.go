@@ -158,7 +158,7 @@ func (d *daemon) run(ctx context.Context, ln, ctrl net.Listener, watcher *filewa
 		})
 	}
 	wg.Go(func() { d.member.heartbeat(ctx) })
-	wg.Go(func() { d.member.follow(ctx, d.othersCommitted) })
+	wg.Go(func() { d.member.follow(ctx, d.othersCommitted, d.renderAgain) })
 	wg.Go(func() { d.ageSections(ctx) })
 	wg.Go(func() { d.purgeLoop(ctx) })
 	// Every listener is bound: ready, and the log says so.
@@ -464,6 +464,23 @@ func (d *daemon) othersCommitted(sources, secs []string) {
 			d.observeSections(sec)
 		}
 	}
+}
+
+// renderAgain renders every section again when the last render failed
+// (the store did not answer then), so that health recovers with the store.
+func (d *daemon) renderAgain() {
+	d.mu.Lock()
+	failed := d.renderErr != nil
+	d.mu.Unlock()
+	if !failed {
+		return
+	}
+	if err := d.render(); err != nil {
+		d.log.Error("could not render the sections again", "error", err)
+		return
+	}
+	d.observeSections(d.config().Sections...)
+	d.log.Info("sections rendered again: the store answers")
 }
 
 // ageSections re-renders, every hour, the sections with a max_age: their
