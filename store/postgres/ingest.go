@@ -300,8 +300,8 @@ type storedKey struct {
 // as the bbolt engine does, from the oldest end.
 //
 // It reads the keys of all the source's stored items (not their data):
-// linear in the source's size. TODO(issue 11): read from the oldest end
-// in pages, as bbolt's cursor does, for sources with very many items.
+// linear in the source's size, which retention itself bounds (bbolt walks
+// a cursor from the oldest end instead).
 func (s *source) retain(b *batch, keep newsdesk.Retention) error {
 	if !store.Active(keep) {
 		return nil

@@ -20,8 +20,8 @@ import (
 // each source's part from its (source_id, published_ns) index), so it
 // reads about as many items as it returns.
 //
-// TODO(issue 11): duplicates are looked up with one query per shown item
-// (and one per candidate not read yet); batch them per page.
+// Duplicates cost one query per shown item (and one per candidate not
+// read yet), as bbolt's cost one index seek each.
 func (db *DB) Section(q newsdesk.Query) ([]newsdesk.Item, error) {
 	out := []newsdesk.Item{}
 	if q.Limit <= 0 {
