@@ -49,7 +49,7 @@ func (db *DB) saveFetch(l *store.Lease, st newsdesk.FetchState, items []newsdesk
 	if st.SourceID == "" {
 		return st, errors.New("save fetch: empty source id")
 	}
-	err := db.tx(func(ctx context.Context, tx pgx.Tx) error {
+	err := db.txRows(len(items), func(ctx context.Context, tx pgx.Tx) error {
 		s := &source{ctx: ctx, tx: tx, id: st.SourceID}
 		if err := s.lock(); err != nil {
 			return err
