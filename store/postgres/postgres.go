@@ -11,6 +11,23 @@
 // holds), tombstones, editorial decisions, section versions. Times that
 // order or compare items are stored as Unix nanoseconds (bigint), exactly
 // as the bbolt engine keeps them, not as timestamptz (microseconds).
+// Schema 2 adds what several instances sharing the store need (it is a
+// store.Cluster, cluster.go and lease.go): each source's due time, host
+// and lease (owner, epoch, expiry), the instances and the sources each is
+// configured with, and change numbers for Changes and Listen. The schema
+// records, per migration, the oldest schema a binary must know to use the
+// database (min_reader), so that a rolling upgrade keeps older binaries
+// working until a migration contracts.
+//
+// Clocks: the store.Store methods keep the times their callers give (as
+// the conformance suite checks); the cluster's times are the database's:
+// leases, due times and instances' heartbeats use now(), and a leased
+// save (SaveFetchLeased) dates new items by now() in its transaction, so
+// instances whose clocks differ agree on which copy of a story was seen
+// first. Instances pass Clock's time to RecordSectionVersions.
+//
+// Every call is bounded (callTimeout, more for a big fetch), so a database
+// that stops answering fails the call instead of hanging its caller.
 package postgres
 
 import (
@@ -80,6 +97,10 @@ func redact(dsn string) string {
 // feed or a purge batch, takes well under a second.
 const callTimeout = 30 * time.Second
 
+// rowTimeout is what callTimeout grows by per item a fetch stores: a fetch
+// of 100,000 items is one transaction, bounded but given the time it needs.
+const rowTimeout = time.Millisecond
+
 // pingTimeout bounds Ping: health checks must answer fast.
 const pingTimeout = 5 * time.Second
 
@@ -97,6 +118,14 @@ func bound(ctx context.Context) (context.Context, context.CancelFunc) {
 // committed when fn returns nil.
 func (db *DB) tx(fn func(context.Context, pgx.Tx) error) error {
 	ctx, cancel := call()
+	defer cancel()
+	return db.txCtx(ctx, fn)
+}
+
+// txRows is tx for a call that writes about rows rows: its timeout grows
+// by rowTimeout for each.
+func (db *DB) txRows(rows int, fn func(context.Context, pgx.Tx) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout+time.Duration(rows)*rowTimeout)
 	defer cancel()
 	return db.txCtx(ctx, fn)
 }
