@@ -13,6 +13,7 @@ import (
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/config"
+	"github.com/newsdesk/newsdesk/publisher"
 	"github.com/newsdesk/newsdesk/store"
 )
 
@@ -39,8 +40,9 @@ type member struct {
 	cluster store.Cluster
 	log     *slog.Logger
 
-	mu sync.Mutex
-	in store.Instance
+	mu     sync.Mutex
+	in     store.Instance
+	offset time.Duration // the database's clock minus this machine's, as of the last heartbeat
 }
 
 // newInstanceID names this process uniquely: its host, pid and a random
@@ -70,7 +72,33 @@ func join(ctx context.Context, db store.Store, command string, cfg *config.Confi
 	if err := m.cluster.Join(ctx, m.in); err != nil {
 		return nil, fmt.Errorf("join the instances sharing %s: %w", db.Path(), err)
 	}
+	if err := m.sync(ctx); err != nil {
+		return nil, fmt.Errorf("read the clock of %s: %w", db.Path(), err)
+	}
 	return m, nil
+}
+
+// sync measures the database's clock against this machine's.
+func (m *member) sync(ctx context.Context) error {
+	before := time.Now()
+	at, err := m.cluster.Clock(ctx)
+	if err != nil {
+		return err
+	}
+	rtt := time.Since(before)
+	m.mu.Lock()
+	m.offset = at.Sub(before.Add(rtt / 2))
+	m.mu.Unlock()
+	return nil
+}
+
+// now is the database's clock, as this machine's corrected by the offset
+// measured last: what dates section versions in a shared store.
+func (m *member) now() time.Time {
+	m.mu.Lock()
+	off := m.offset
+	m.mu.Unlock()
+	return time.Now().Add(off)
 }
 
 // ID is this process's instance id; "" for a store that is not shared.
@@ -100,6 +128,10 @@ func (m *member) beat(ctx context.Context) {
 	defer cancel()
 	if err := m.cluster.Join(ctx, in); err != nil && ctx.Err() == nil {
 		m.log.Warn("could not refresh this instance's record in the shared store", "instance", in.ID, "error", err)
+		return
+	}
+	if err := m.sync(ctx); err != nil && ctx.Err() == nil {
+		m.log.Warn("could not read the shared store's clock", "instance", in.ID, "error", err)
 	}
 }
 
@@ -210,4 +242,22 @@ func sectionsOf(cfg *config.Config, sources, ids []string) []string {
 		}
 	}
 	return out
+}
+
+// renderConfig is publisherConfig(cfg) for a command that renders from db
+// once (run's export, export): on a shared store the database's clock
+// dates new section versions, as it does in serve.
+func renderConfig(cfg *config.Config, db store.Store) publisher.Config {
+	pc := publisherConfig(cfg)
+	if c, ok := db.(store.Cluster); ok {
+		pc.Now = func() time.Time {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if at, err := c.Clock(ctx); err == nil {
+				return at
+			}
+			return time.Now() // the render itself will say the store does not answer
+		}
+	}
+	return pc
 }

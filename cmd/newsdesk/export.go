@@ -26,7 +26,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	site, err := publisher.Render(db, publisherConfig(cfg))
+	site, err := publisher.Render(db, renderConfig(cfg, db))
 	if err != nil {
 		return err
 	}

@@ -124,7 +124,7 @@ func (e *env) openForRun(cfg *config.Config, wait time.Duration) (store.Store, e
 
 // publish writes the static export of what is stored to cfg.PublishDir.
 func publish(cfg *config.Config, db store.Store, log *slog.Logger) error {
-	site, err := publisher.Render(db, publisherConfig(cfg))
+	site, err := publisher.Render(db, renderConfig(cfg, db))
 	if err != nil {
 		return err
 	}

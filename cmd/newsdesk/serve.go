@@ -111,7 +111,7 @@ func serveShared(ctx context.Context, e *env, configPath string, cfg *config.Con
 func newDaemon(configPath string, cfg *config.Config, db store.Store, log *slog.Logger, listenFlag string, m *member) *daemon {
 	d := &daemon{path: configPath, db: db, log: log, metrics: metrics.New(), listenFlag: listenFlag, purge: make(chan struct{}, 1), member: m}
 	d.cfg.Store(cfg)
-	d.site = publisher.NewServer(db, serverConfig(cfg), d.log)
+	d.site = publisher.NewServer(db, d.serverConfig(cfg), d.log)
 	// A store that cannot be read now leaves serve up but not ready
 	// (/readyz 503) until a render succeeds.
 	if err := d.render(); err != nil {
@@ -287,6 +287,17 @@ func getOnly(h http.HandlerFunc) http.HandlerFunc {
 func serverConfig(cfg *config.Config) publisher.Config {
 	pc := publisherConfig(cfg)
 	pc.StatusPath = "status"
+	return pc
+}
+
+// serverConfig is serverConfig(cfg) for this daemon: on a shared store,
+// the database's clock dates new section versions and ages max_age, so
+// that every instance renders the same.
+func (d *daemon) serverConfig(cfg *config.Config) publisher.Config {
+	pc := serverConfig(cfg)
+	if d.member != nil {
+		pc.Now = d.member.now
+	}
 	return pc
 }
 
@@ -598,7 +609,7 @@ func (d *daemon) reload(ctx context.Context, trigger string) {
 	d.member.configured(cfg)
 	d.setRejected(nil, nil)
 	d.sched.SetSources(cfg.Sources)
-	d.site.SetConfig(serverConfig(cfg))
+	d.site.SetConfig(d.serverConfig(cfg))
 	if err := d.render(); err != nil {
 		d.log.Error("could not render sections after reload", "error", err)
 	}
