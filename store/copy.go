@@ -115,6 +115,50 @@ type RecordWriter interface {
 // LoadBatch is how many records a RecordWriter writes per transaction.
 const LoadBatch = 5000
 
+// Batcher is the RecordWriter of an engine's Load: it gathers the records
+// Check takes and hands them to Flush LoadBatch at a time (one transaction
+// each); Abort calls Undo.
+type Batcher struct {
+	// Check returns an error matching ErrSkipped for a record the engine
+	// cannot take; nil takes every record.
+	Check   func(Record) error
+	Flush   func([]Record) error
+	Undo    func() error
+	pending []Record
+}
+
+// Write takes r into the next transaction.
+func (b *Batcher) Write(r Record) error {
+	if b.Check != nil {
+		if err := b.Check(r); err != nil {
+			return err
+		}
+	}
+	b.pending = append(b.pending, r)
+	if len(b.pending) >= LoadBatch {
+		return b.flush()
+	}
+	return nil
+}
+
+// Commit writes the records not yet written.
+func (b *Batcher) Commit() error { return b.flush() }
+
+// Abort drops the records not yet written and undoes the load.
+func (b *Batcher) Abort() error {
+	b.pending = nil
+	return b.Undo()
+}
+
+func (b *Batcher) flush() error {
+	if len(b.pending) == 0 {
+		return nil
+	}
+	err := b.Flush(b.pending)
+	b.pending = b.pending[:0]
+	return err
+}
+
 var (
 	// ErrNotEmpty: a store to load into already holds data.
 	ErrNotEmpty = errors.New("the store to copy into is not empty")

@@ -196,7 +196,8 @@ func (db *DB) Load(ctx context.Context) (store.RecordWriter, error) {
 	if len(held) > 0 {
 		return nil, fmt.Errorf("%w: %s holds %s", store.ErrNotEmpty, db.path, strings.Join(held, ", "))
 	}
-	return &loader{db: db, ctx: ctx, marks: map[string]time.Time{}}, nil
+	l := &loader{db: db, ctx: ctx, marks: map[string]time.Time{}}
+	return &store.Batcher{Check: keepable, Flush: l.flush, Undo: l.abort}, nil
 }
 
 // holdings says what data the file holds, as "3 sources", "120 items"...
@@ -244,32 +245,23 @@ func plural(n int, what string) string {
 
 // loader is a Load in progress.
 type loader struct {
-	db      *DB
-	ctx     context.Context
-	pending []store.Record
-	marks   map[string]time.Time // every orphan mark loaded so far
+	db    *DB
+	ctx   context.Context
+	marks map[string]time.Time // every orphan mark loaded so far
 }
 
-// Write takes r into the next transaction. A tombstone that has only its
-// item's hash cannot be kept: bbolt keeps tombstones by item id.
-func (l *loader) Write(r store.Record) error {
+// keepable refuses a tombstone that has only its item's hash: bbolt
+// keeps tombstones by item id.
+func keepable(r store.Record) error {
 	if t := r.Tombstone; t != nil && t.ItemID == "" {
 		return fmt.Errorf("%w: only the hash of its item's id is known (it was pruned before the PostgreSQL store's schema 2), and a bbolt file keeps tombstones by id", store.ErrSkipped)
-	}
-	l.pending = append(l.pending, r)
-	if len(l.pending) >= store.LoadBatch {
-		return l.flush()
 	}
 	return nil
 }
 
-// Commit writes the records not yet written.
-func (l *loader) Commit() error { return l.flush() }
-
-// Abort empties the database again: it held no data when the load began,
+// abort empties the database again: it held no data when the load began,
 // and the load's process holds the file's lock.
-func (l *loader) Abort() error {
-	l.pending = nil
+func (l *loader) abort() error {
 	return l.db.update(func(tx *bbolt.Tx) error {
 		for _, name := range [][]byte{bucketState, bucketCounts, bucketItems, bucketByTime, bucketSeen, bucketLinks, bucketTitles, bucketEdits, bucketSections} {
 			if tx.Bucket(name) == nil {
@@ -286,24 +278,20 @@ func (l *loader) Abort() error {
 	})
 }
 
-// flush writes the pending records in one transaction.
-func (l *loader) flush() error {
-	if len(l.pending) == 0 {
-		return nil
-	}
+// flush writes records in one transaction.
+func (l *loader) flush(records []store.Record) error {
 	if err := l.ctx.Err(); err != nil {
 		return err
 	}
 	err := l.db.update(func(tx *bbolt.Tx) error {
 		w := &loadTx{tx: tx, sources: map[string]*loadSource{}}
-		for _, r := range l.pending {
+		for _, r := range records {
 			if err := w.add(r, l.marks); err != nil {
 				return err
 			}
 		}
 		return w.finish(l.marks)
 	})
-	l.pending = l.pending[:0]
 	if err != nil {
 		return fmt.Errorf("load into %s: %w", l.db.path, err)
 	}
