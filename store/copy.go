@@ -100,15 +100,15 @@ type Loader interface {
 
 // RecordWriter writes records into a store being loaded, in transactions
 // of LoadBatch records; a source's Record comes before its items and
-// tombstones. Exactly one of Commit and Abort ends it.
+// tombstones. Commit ends it, or Abort, also after Commit.
 type RecordWriter interface {
 	// Write stores r (in the next transaction), or returns an error
 	// matching ErrSkipped when the store cannot take it: the load goes on.
 	Write(r Record) error
 	// Commit writes the records not yet written and ends the load.
 	Commit() error
-	// Abort removes what the load wrote, leaving the store empty again,
-	// and ends it.
+	// Abort removes what the load wrote (also once committed), leaving
+	// the store empty again, and ends it.
 	Abort() error
 }
 
@@ -205,16 +205,17 @@ func Copy(ctx context.Context, src, dst Store, progress func(CopyReport)) (CopyR
 	err = dumper.Dump(ctx, c.write)
 	if err == nil {
 		err = w.Commit()
-	} else {
-		err = errors.Join(err, w.Abort())
 	}
-	if err != nil {
-		return c.report, fmt.Errorf("copy %s into %s: %w", src.Path(), dst.Path(), err)
+	if err == nil {
+		err = c.check(dst)
 	}
-	if err := c.check(dst); err != nil {
-		return c.report, fmt.Errorf("copy %s into %s: %w", src.Path(), dst.Path(), err)
+	if err == nil {
+		return c.report, nil
 	}
-	return c.report, nil
+	if aerr := w.Abort(); aerr != nil {
+		return c.report, fmt.Errorf("copy %s into %s: %w; and %w", src.Path(), dst.Path(), err, aerr)
+	}
+	return c.report, fmt.Errorf("copy %s into %s: %w (what was loaded is removed again)", src.Path(), dst.Path(), err)
 }
 
 // copier is one Copy's count of what passes through it.

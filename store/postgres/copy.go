@@ -170,13 +170,15 @@ func (db *DB) Load(ctx context.Context) (store.RecordWriter, error) {
 	for _, h := range []struct {
 		n    int64
 		what string
-	}{{states, "fetch states"}, {items, "items"}, {tombstones, "tombstones"}, {decisions, "editorial decisions"}, {versions, "section versions"}} {
+	}{{states, "fetch state"}, {items, "item"}, {tombstones, "tombstone"}, {decisions, "editorial decision"}, {versions, "section version"}} {
 		switch {
 		case h.n == 0:
-		case h.what == "tombstones":
-			held = append(held, h.what)
+		case h.what == "tombstone": // counted only up to 1
+			held = append(held, "tombstones")
+		case h.n == 1:
+			held = append(held, "1 "+h.what)
 		default:
-			held = append(held, fmt.Sprintf("%d %s", h.n, h.what))
+			held = append(held, fmt.Sprintf("%d %ss", h.n, h.what))
 		}
 	}
 	if len(held) > 0 {
