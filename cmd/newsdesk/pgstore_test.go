@@ -2,9 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
+	"strings"
 
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/store"
+	"github.com/newsdesk/newsdesk/store/postgres"
 	"github.com/newsdesk/newsdesk/store/postgres/pgtest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -35,4 +41,23 @@ func cmdPGStore(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Defer(func() { drop() })
 	ts.Setenv("PGURL", dsn)
+}
+
+// cmdPGJoin: pgjoin ID HOST COMMAND CONFIGHASH|@FILE
+// Records an instance in the PostgreSQL store at $PGURL as a newsdesk
+// process sharing it does (store.Cluster.Join), for status to list; @FILE
+// gives the config hash of FILE, as config.Config.Hash makes it.
+func cmdPGJoin(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: pgjoin ID HOST COMMAND CONFIGHASH|@FILE")
+	}
+	if file, ok := strings.CutPrefix(args[3], "@"); ok {
+		sum := sha256.Sum256([]byte(ts.ReadFile(file)))
+		args[3] = hex.EncodeToString(sum[:])[:12]
+	}
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, ts.Getenv("PGURL"))
+	ts.Check(err)
+	defer db.Close()
+	ts.Check(db.Join(ctx, store.Instance{ID: args[0], Host: args[1], Command: args[2], Version: newsdesk.Version, ConfigHash: args[3], Sources: 1}))
 }

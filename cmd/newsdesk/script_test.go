@@ -115,6 +115,7 @@ func TestScripts(t *testing.T) {
 			"diskfull": cmdDiskFull,
 			"eachcmd":  cmdEachCmd,
 			"pgstore":  cmdPGStore,
+			"pgjoin":   cmdPGJoin,
 		},
 	})
 }
