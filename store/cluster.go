@@ -72,8 +72,10 @@ type Cluster interface {
 
 	// Changes returns what was committed after the change number since:
 	// the sources whose items or state changed and the sections whose
-	// editorial decisions changed, and the latest change number. Since 0
-	// returns the latest number with no ids (a starting point).
+	// editorial decisions changed, and the latest change number (pass it
+	// as since next time). A change may be returned by two calls in a row,
+	// never by none. Since 0 returns the latest number with no ids (a
+	// starting point).
 	Changes(ctx context.Context, since int64) (Changes, error)
 	// Listen calls fn (from one goroutine) each time a commit anywhere in
 	// the cluster may have changed something, until ctx is done or the
@@ -98,7 +100,7 @@ type Instance struct {
 type SourceDue struct {
 	ID   string
 	Host string    // the host its fetches go to
-	Due  time.Time // when it is next due; zero: now
+	Due  time.Time // when it is next due; zero: now, unless the store has a due time for it (kept: a restart never polls early)
 }
 
 // LeaseRequest asks Cluster.Lease for sources to fetch.

@@ -57,10 +57,7 @@ func (db *DB) SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep news
 		if err := src.write(b, now); err != nil {
 			return err
 		}
-		st.New, st.Updated, st.Skipped, st.SkipReason = b.added, b.changed, b.skipped, b.skipReason
-		if n := len(st.History); n > 0 {
-			st.History[n-1].New = st.New // known only now
-		}
+		b.Fill(&st)
 		return putJSON(tx.Bucket(bucketState), []byte(st.SourceID), st)
 	})
 	if err != nil {
@@ -82,15 +79,12 @@ type incoming struct {
 
 // batch is what a fetch changes in a source, decided before any write.
 type batch struct {
-	fresh      []*incoming  // new and changed items, in time-index key order
-	refresh    [][]byte     // ids of pruned items the feed still carries: tombstones renewed
-	pruned     []storedItem // stored items retention drops
-	stale      [][]byte     // time-index keys of items that are not stored
-	count      uint64       // stored items after the fetch
-	added      int
-	changed    int
-	skipped    int
-	skipReason string
+	fresh   []*incoming  // new and changed items, in time-index key order
+	refresh [][]byte     // ids of pruned items the feed still carries: tombstones renewed
+	pruned  []storedItem // stored items retention drops
+	stale   [][]byte     // time-index keys of items that are not stored
+	count   uint64       // stored items after the fetch
+	store.Tally
 }
 
 // batch sorts a fetch's items into new, changed, unchanged, pruned before
@@ -98,16 +92,7 @@ type batch struct {
 // carries an id twice, the first wins.
 func (s *source) batch(items []newsdesk.Item, now time.Time) (*batch, error) {
 	b := &batch{count: s.count}
-	seen := make(map[string]bool, len(items))
-	for _, it := range items {
-		if it.ID == "" {
-			continue
-		}
-		it.ID = store.StoredID(it.ID)
-		if seen[it.ID] {
-			continue
-		}
-		seen[it.ID] = true
+	for _, it := range store.Storable(items) {
 		in, renew, err := s.classify(it, now)
 		if err != nil {
 			return nil, err
@@ -117,11 +102,11 @@ func (s *source) batch(items []newsdesk.Item, now time.Time) (*batch, error) {
 			b.refresh = append(b.refresh, []byte(it.ID))
 		case in == nil: // unchanged
 		case in.old == nil:
-			b.added++
+			b.Added++
 			b.count++
 			b.fresh = append(b.fresh, in)
 		default:
-			b.changed++
+			b.Changed++
 			b.fresh = append(b.fresh, in)
 		}
 	}
@@ -129,53 +114,24 @@ func (s *source) batch(items []newsdesk.Item, now time.Time) (*batch, error) {
 	return b, nil
 }
 
-// classify works out what storing one fetched item means: nil for an
-// unchanged item, renew for one pruned before (the feed still carries it),
-// else the record to write (encoded later, if retention keeps it).
+// classify works out what storing one fetched item means (store.Classify):
+// nil for an unchanged item, renew for one pruned before (the feed still
+// carries it), else the record to write (encoded later, if retention
+// keeps it).
 func (s *source) classify(it newsdesk.Item, now time.Time) (in *incoming, renew bool, err error) {
-	it.SourceID = s.id
-	it.Duplicates = nil
-	it.Title = newsdesk.CapTitle(it.Title)
-	it.Published, it.Updated = it.Published.UTC(), it.Updated.UTC()
-	rec := storedItem{Item: it, Dated: !it.Published.IsZero()}
 	old, found, err := getItem(s.items, it.ID)
 	if err != nil {
 		return nil, false, err
 	}
+	var prev *storedItem
 	if found {
-		rec.FirstSeen = old.FirstSeen
-		if !rec.Dated {
-			rec.Published = old.Published
-		}
-	} else {
-		if s.seen.Get([]byte(it.ID)) != nil {
-			return nil, true, nil
-		}
-		rec.FirstSeen = now
-		if !rec.Dated {
-			rec.Published = now
-		}
+		prev = &old
 	}
-	if rec.Updated.IsZero() || rec.Updated.Before(rec.Published) {
-		rec.Updated = rec.Published
+	rec, renew := store.Classify(s.id, it, prev, !found && s.seen.Get([]byte(it.ID)) != nil, now)
+	if rec == nil {
+		return nil, renew, nil
 	}
-	if found {
-		if !rec.Updated.After(old.Updated) {
-			rec.Updated = old.Updated
-		}
-		if sameItem(rec, old) {
-			return nil, false, nil
-		}
-		if !rec.Updated.After(old.Updated) {
-			rec.Updated = now
-		}
-	}
-	rec.FirstSeen = rec.FirstSeen.UTC()
-	in = &incoming{rec: rec, key: timeKey(rec.Published, rec.ID)}
-	if found {
-		in.old = &old
-	}
-	return in, false, nil
+	return &incoming{rec: *rec, key: timeKey(rec.Published, rec.ID), old: prev}, false, nil
 }
 
 // encode turns the items retention keeps into JSON; only those, as a big
@@ -197,15 +153,9 @@ func (b *batch) encode() {
 		}
 		in.skip = true
 		if in.old == nil {
-			b.added--
 			b.count--
-		} else {
-			b.changed--
 		}
-		if b.skipped == 0 {
-			b.skipReason = store.SkipReason(in.rec.ID, err)
-		}
-		b.skipped++
+		b.Skip(in.rec.ID, in.old == nil, err)
 	}
 }
 
@@ -215,7 +165,7 @@ func (b *batch) encode() {
 // MinItems stay. It marks the incoming items that go and lists the stored
 // ones; nothing is written.
 func (s *source) retain(b *batch, keep newsdesk.Retention) error {
-	if keep.MaxAge <= 0 && keep.MaxItems <= 0 {
+	if !store.Active(keep) {
 		return nil
 	}
 	// The time-index keys of changed items move: their stored keys are
@@ -243,7 +193,8 @@ func (s *source) retain(b *batch, keep newsdesk.Retention) error {
 	if newest == nil {
 		return nil
 	}
-	cutoff := keyTime(newest).Add(-keep.MaxAge)
+	p := store.NewPruner(keep, int64(b.count), keyTime(newest))
+	defer func() { b.count = uint64(p.Count) }()
 	// Walk both in key order from the oldest; the cursor is repositioned
 	// because finding the newest moved it.
 	if stored != nil {
@@ -251,7 +202,7 @@ func (s *source) retain(b *batch, keep newsdesk.Retention) error {
 		c.Seek(stored)
 	}
 	j := 0
-	for b.count > uint64(max(keep.MinItems, 0)) {
+	for {
 		fromStored := stored != nil && (j == len(b.fresh) || bytes.Compare(stored, b.fresh[j].key) < 0)
 		var k []byte
 		switch {
@@ -262,14 +213,11 @@ func (s *source) retain(b *batch, keep newsdesk.Retention) error {
 		default:
 			return nil
 		}
-		tooOld := keep.MaxAge > 0 && keyTime(k).Before(cutoff)
-		tooMany := keep.MaxItems > 0 && b.count > uint64(keep.MaxItems)
-		if !tooOld && !tooMany {
+		if !p.Drop(keyTime(k)) {
 			return nil
 		}
 		if !fromStored {
 			b.fresh[j].drop = true
-			b.count--
 			j++
 			continue
 		}
@@ -279,16 +227,15 @@ func (s *source) retain(b *batch, keep newsdesk.Retention) error {
 		}
 		if found {
 			b.pruned = append(b.pruned, it)
-			b.count--
 		} else {
-			b.stale = append(b.stale, k) // an index entry without its item
+			b.stale = append(b.stale, k) // an index entry without its item: not counted
+			p.Count++
 		}
 		next, _ := c.Next()
 		if stored = skipMoved(next, c.Next); stored != nil {
 			stored = slices.Clone(stored)
 		}
 	}
-	return nil
 }
 
 // write applies a batch: first every delete, on nodes as they were read,

@@ -1,13 +1,11 @@
 package bolt
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
 
-	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/store"
 	bbolt "go.etcd.io/bbolt"
 )
@@ -29,13 +27,8 @@ var (
 // and writes; migrations (migrate.go) bring older files up to it.
 const schemaVersion = 3
 
-// storedItem is an item as kept on disk. Dated records whether the feed gave
-// the item a date of its own, so that a re-fetch of an undated item keeps its
-// first-seen date instead of looking changed.
-type storedItem struct {
-	newsdesk.Item
-	Dated bool `json:",omitempty"`
-}
+// storedItem is an item as kept on disk, as every engine stores it.
+type storedItem = store.Record
 
 // timeBytes is the sortable 8-byte form of a time.
 func timeBytes(t time.Time) []byte {
@@ -75,12 +68,6 @@ func getItem(b *bbolt.Bucket, id string) (storedItem, bool, error) {
 		return it, false, fmt.Errorf("item %q: %w", id, err)
 	}
 	return it, true, nil
-}
-
-func sameItem(a, b storedItem) bool {
-	ja, err1 := json.Marshal(a)
-	jb, err2 := json.Marshal(b)
-	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }
 
 func putJSON(b *bbolt.Bucket, key []byte, v any) error {

@@ -76,17 +76,7 @@ func (db *DB) MarkOrphans(configured []string, now time.Time) ([]store.Orphan, e
 // MarkOrphans has not marked (or has un-marked since: it is configured
 // again), and returns how many items it removed.
 func (db *DB) Purge(sourceID string) (int, error) {
-	removed := 0
-	for {
-		n, done, err := db.purgeSome(sourceID)
-		removed += n
-		if err != nil {
-			return removed, fmt.Errorf("purge %s: %w", sourceID, err)
-		}
-		if done {
-			return removed, nil
-		}
-	}
+	return store.PurgeInBatches(sourceID, db.purgeSome)
 }
 
 // purgeSome removes up to store.PurgeBatch items of the source in one
@@ -218,19 +208,5 @@ func putRemovedMarks(tx *bbolt.Tx, marks map[string]time.Time) error {
 // those first seen missing at least grace before now. A grace of 0 purges
 // nothing. It returns the orphans purged and those kept.
 func (db *DB) PurgeExpired(configured []string, now time.Time, grace time.Duration) (purged, kept []store.Orphan, err error) {
-	orphans, err := db.MarkOrphans(configured, now)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, o := range orphans {
-		if grace <= 0 || now.Sub(o.RemovedAt) < grace {
-			kept = append(kept, o)
-			continue
-		}
-		if _, err := db.Purge(o.SourceID); err != nil {
-			return purged, kept, err
-		}
-		purged = append(purged, o)
-	}
-	return purged, kept, nil
+	return store.PurgeExpired(db, configured, now, grace)
 }

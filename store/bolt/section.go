@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/store"
@@ -24,9 +23,12 @@ func (db *DB) Section(q newsdesk.Query) ([]newsdesk.Item, error) {
 		return out, nil
 	}
 	err := db.view(func(tx *bbolt.Tx) error {
-		r := &reader{tx: tx, keep: q.Keep, sources: dedupe(q.Sources), cache: map[newsdesk.ItemRef]*storedItem{}, skip: map[newsdesk.ItemRef]bool{}, pinned: map[newsdesk.ItemRef]bool{}}
-		var err error
-		if out, err = r.pins(q, out); err != nil {
+		r := &reader{tx: tx, Reading: store.NewReading(q), cache: map[newsdesk.ItemRef]*storedItem{}}
+		edits, err := editsOf(tx, q.SectionID)
+		if err != nil {
+			return err
+		}
+		if out, err = r.Pins(edits, q.Limit, r.lookup, out); err != nil {
 			return err
 		}
 		out, err = r.merge(q, out)
@@ -34,38 +36,6 @@ func (db *DB) Section(q newsdesk.Query) ([]newsdesk.Item, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("section items: %w", err)
-	}
-	return out, nil
-}
-
-// pins appends the section's pinned items to out, most recently pinned
-// first, whatever the rules say, and notes the pinned and hidden items,
-// which the merge skips. A decision about a source that left the section
-// lapses.
-func (r *reader) pins(q newsdesk.Query, out []newsdesk.Item) ([]newsdesk.Item, error) {
-	edits, err := editsOf(r.tx, q.SectionID)
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range edits {
-		if !slices.Contains(r.sources, e.Ref.SourceID) {
-			continue // its source left the section
-		}
-		r.skip[e.Ref] = true
-		if e.Decision != newsdesk.Pin {
-			continue
-		}
-		r.pinned[e.Ref] = true
-		if len(out) >= q.Limit {
-			continue
-		}
-		it, err := r.item(e.Ref)
-		if err != nil {
-			return nil, err
-		}
-		if it != nil {
-			out = append(out, it.Item)
-		}
 	}
 	return out, nil
 }
@@ -82,7 +52,7 @@ type head struct {
 // walking each source's time index from the newest end.
 func (r *reader) merge(q newsdesk.Query, out []newsdesk.Item) ([]newsdesk.Item, error) {
 	var heads []*head
-	for _, id := range r.sources {
+	for _, id := range r.Sources {
 		tb := r.tx.Bucket(bucketByTime).Bucket([]byte(id))
 		if tb == nil || r.tx.Bucket(bucketItems).Bucket([]byte(id)) == nil {
 			continue
@@ -105,7 +75,7 @@ func (r *reader) merge(q newsdesk.Query, out []newsdesk.Item) ([]newsdesk.Item, 
 		if err != nil {
 			return nil, err
 		}
-		if it != nil && !r.skip[ref] && r.kept(it) {
+		if it != nil && !r.Skipped(ref) && r.Kept(&it.Item) {
 			dups, shown, err := r.duplicates(it, q.DedupeTitles)
 			if err != nil {
 				return nil, err
@@ -123,16 +93,11 @@ func (r *reader) merge(q newsdesk.Query, out []newsdesk.Item) ([]newsdesk.Item, 
 	return out, nil
 }
 
-// reader reads items for one section query, remembering what it decoded
-// and what the section's rules said.
+// reader reads items for one section query, remembering what it decoded.
 type reader struct {
-	tx      *bbolt.Tx
-	keep    func(*newsdesk.Item) bool
-	sources []string
-	cache   map[newsdesk.ItemRef]*storedItem // nil value: not stored
-	verdict map[newsdesk.ItemRef]bool
-	skip    map[newsdesk.ItemRef]bool // pinned (shown already) and hidden items
-	pinned  map[newsdesk.ItemRef]bool
+	*store.Reading
+	tx    *bbolt.Tx
+	cache map[newsdesk.ItemRef]*storedItem // nil value: not stored
 }
 
 func (r *reader) item(ref newsdesk.ItemRef) (*storedItem, error) {
@@ -153,34 +118,11 @@ func (r *reader) item(ref newsdesk.ItemRef) (*storedItem, error) {
 	return out, nil
 }
 
-func (r *reader) kept(it *storedItem) bool {
-	if r.keep == nil {
-		return true
-	}
-	ref := newsdesk.ItemRef{SourceID: it.SourceID, ID: it.ID}
-	if r.verdict == nil {
-		r.verdict = map[newsdesk.ItemRef]bool{}
-	}
-	v, ok := r.verdict[ref]
-	if !ok {
-		v = r.keep(&it.Item)
-		r.verdict[ref] = v
-	}
-	return v
-}
-
-// candidate is another section item that may be the same story.
-type candidate struct {
-	ref       newsdesk.ItemRef
-	firstSeen time.Time
-}
-
 // duplicates finds the other items of the section that are the same story
 // as it. shown is false when one of them was seen first: that one is shown
 // instead and it is one of its duplicates.
 func (r *reader) duplicates(it *storedItem, titles bool) (dups []newsdesk.ItemRef, shown bool, err error) {
-	self := newsdesk.ItemRef{SourceID: it.SourceID, ID: it.ID}
-	var cands []candidate
+	var cands []store.Candidate
 	if it.Link != "" {
 		prefix := append([]byte(it.Link), 0)
 		c := r.tx.Bucket(bucketLinks).Cursor()
@@ -190,7 +132,7 @@ func (r *reader) duplicates(it *storedItem, titles bool) (dups []newsdesk.ItemRe
 				continue
 			}
 			src, id, _ := strings.Cut(string(rest[8:]), "\x00")
-			cands = append(cands, candidate{newsdesk.ItemRef{SourceID: src, ID: id}, bytesTime(rest[:8])})
+			cands = append(cands, store.Candidate{Ref: newsdesk.ItemRef{SourceID: src, ID: id}, FirstSeen: bytesTime(rest[:8])})
 		}
 	}
 	if t := store.TitleKey(it.Title); titles && t != "" {
@@ -205,43 +147,20 @@ func (r *reader) duplicates(it *storedItem, titles bool) (dups []newsdesk.ItemRe
 			}
 			src, id, _ := strings.Cut(string(rest[8:]), "\x00")
 			if src != it.SourceID { // titles collapse across sources only
-				cands = append(cands, candidate{newsdesk.ItemRef{SourceID: src, ID: id}, bytesTime(v)})
+				cands = append(cands, store.Candidate{Ref: newsdesk.ItemRef{SourceID: src, ID: id}, FirstSeen: bytesTime(v)})
 			}
 		}
 	}
-	winner, winnerSeen := self, it.FirstSeen
-	seen := map[newsdesk.ItemRef]bool{self: true}
-	for _, c := range cands {
-		if r.pinned[c.ref] {
-			return nil, false, nil // the same story is pinned: shown there
-		}
-		if seen[c.ref] || r.skip[c.ref] || !slices.Contains(r.sources, c.ref.SourceID) {
-			continue
-		}
-		seen[c.ref] = true
-		other, err := r.item(c.ref)
-		if err != nil {
-			return nil, false, err
-		}
-		if other == nil || !r.kept(other) {
-			continue
-		}
-		dups = append(dups, c.ref)
-		if c.firstSeen.Before(winnerSeen) || c.firstSeen.Equal(winnerSeen) && refLess(c.ref, winner) {
-			winner, winnerSeen = c.ref, c.firstSeen
-		}
-	}
-	if winner != self {
-		return nil, false, nil
-	}
-	slices.SortFunc(dups, func(a, b newsdesk.ItemRef) int {
-		return strings.Compare(a.SourceID+"\x00"+a.ID, b.SourceID+"\x00"+b.ID)
-	})
-	return dups, true, nil
+	return r.Story(&it.Item, cands, r.lookup)
 }
 
-func refLess(a, b newsdesk.ItemRef) bool {
-	return a.SourceID < b.SourceID || a.SourceID == b.SourceID && a.ID < b.ID
+// lookup is store.Lookup from the reader's cache.
+func (r *reader) lookup(ref newsdesk.ItemRef) (*newsdesk.Item, error) {
+	it, err := r.item(ref)
+	if it == nil || err != nil {
+		return nil, err
+	}
+	return &it.Item, nil
 }
 
 // newer orders time-index keys for Section: later time first, then smaller
@@ -254,16 +173,4 @@ func newer(a []byte, asrc string, b []byte, bsrc string) bool {
 		return asrc < bsrc
 	}
 	return bytes.Compare(a[8:], b[8:]) < 0
-}
-
-func dedupe(ids []string) []string {
-	seen := make(map[string]bool, len(ids))
-	var out []string
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
 }

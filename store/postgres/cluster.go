@@ -80,26 +80,23 @@ func forgetDead(ctx context.Context, tx pgx.Tx) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM instances WHERE seen_at < now() - $1::bigint * interval '1 microsecond'`, forgetAfter.Microseconds()); err != nil {
 		return err
 	}
-	rows, err := tx.Query(ctx, `DELETE FROM instance_sources i WHERE NOT EXISTS (SELECT 1 FROM instances n WHERE n.instance_id = i.instance_id)
-		RETURNING source_id`)
+	return unconfigure(ctx, tx, `NOT EXISTS (SELECT 1 FROM instances n WHERE n.instance_id = i.instance_id)`)
+}
+
+// unconfigure deletes the configured sources i (instance_sources) that
+// where selects, and then the rows of those sources that hold nothing
+// (SyncSources made them, nothing was fetched), that no lease holds and
+// that no instance is configured with any more.
+func unconfigure(ctx context.Context, tx pgx.Tx, where string, args ...any) error {
+	rows, err := tx.Query(ctx, `DELETE FROM instance_sources i WHERE `+where+` RETURNING source_id`, args...)
 	if err != nil {
 		return err
 	}
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
+	if err != nil || len(ids) == 0 {
 		return err
 	}
-	return dropBare(ctx, tx, ids)
-}
-
-// dropBare deletes the rows of ids that hold nothing (SyncSources made
-// them, nothing was fetched), that no lease holds and that no instance is
-// configured with any more.
-func dropBare(ctx context.Context, tx pgx.Tx, ids []string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	_, err := tx.Exec(ctx, `DELETE FROM sources s WHERE s.source_id = ANY($1) AND s.state IS NULL AND s.item_count = 0 AND s.lease_owner IS NULL
+	_, err = tx.Exec(ctx, `DELETE FROM sources s WHERE s.source_id = ANY($1) AND s.state IS NULL AND s.item_count = 0 AND s.lease_owner IS NULL
 		AND NOT EXISTS (SELECT 1 FROM instance_sources i WHERE i.source_id = s.source_id)`, ids)
 	return err
 }
@@ -112,15 +109,7 @@ func (db *DB) Leave(ctx context.Context, instanceID string) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM instances WHERE instance_id = $1`, instanceID); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `DELETE FROM instance_sources WHERE instance_id = $1 RETURNING source_id`, instanceID)
-		if err != nil {
-			return err
-		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return err
-		}
-		return dropBare(ctx, tx, ids)
+		return unconfigure(ctx, tx, `i.instance_id = $1`, instanceID)
 	})
 	if err != nil {
 		return fmt.Errorf("leave as instance %s: %w", instanceID, err)
@@ -180,18 +169,10 @@ func (db *DB) SyncSources(ctx context.Context, instanceID string, sources []stor
 			ids, hosts, dues); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `DELETE FROM instance_sources WHERE instance_id = $1 AND NOT (source_id = ANY($2)) RETURNING source_id`, instanceID, ids)
-		if err != nil {
-			return err
-		}
-		gone, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return err
-		}
 		if _, err := tx.Exec(ctx, `INSERT INTO instance_sources (instance_id, source_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`, instanceID, ids); err != nil {
 			return err
 		}
-		return dropBare(ctx, tx, gone)
+		return unconfigure(ctx, tx, `i.instance_id = $1 AND NOT (i.source_id = ANY($2))`, instanceID, ids)
 	})
 	if err != nil {
 		return fmt.Errorf("record the sources of instance %s: %w", instanceID, err)

@@ -72,10 +72,7 @@ func (db *DB) saveFetch(l *store.Lease, st newsdesk.FetchState, items []newsdesk
 		if err := s.write(b, now); err != nil {
 			return err
 		}
-		st.New, st.Updated, st.Skipped, st.SkipReason = b.added, b.changed, b.skipped, b.skipReason
-		if n := len(st.History); n > 0 {
-			st.History[n-1].New = st.New
-		}
+		b.Fill(&st)
 		return saveState(ctx, tx, st, &b.count, l != nil)
 	})
 	if err != nil {
@@ -194,34 +191,21 @@ type incoming struct {
 
 // batch is what a fetch changes in a source, decided before any write.
 type batch struct {
-	fresh      []*incoming // in key order
-	refresh    []tomb      // pruned items the feed still carries
-	pruned     []tomb      // stored items retention drops
-	count      int64
-	added      int
-	changed    int
-	skipped    int
-	skipReason string
+	fresh   []*incoming // in key order
+	refresh []tomb      // pruned items the feed still carries
+	pruned  []tomb      // stored items retention drops
+	count   int64
+	store.Tally
 }
 
 // batch sorts the fetch's items as the bbolt engine does; the stored
 // versions and tombstones of the fetch's ids are read in two queries.
 func (s *source) batch(items []newsdesk.Item, now time.Time) (*batch, error) {
 	b := &batch{count: s.count}
-	seen := make(map[string]bool, len(items))
-	var uniq []newsdesk.Item
-	var hashes [][]byte
-	for _, it := range items {
-		if it.ID == "" {
-			continue
-		}
-		it.ID = store.StoredID(it.ID)
-		if seen[it.ID] {
-			continue
-		}
-		seen[it.ID] = true
-		uniq = append(uniq, it)
-		hashes = append(hashes, hash(it.ID))
+	uniq := store.Storable(items)
+	hashes := make([][]byte, len(uniq))
+	for i, it := range uniq {
+		hashes[i] = hash(it.ID)
 	}
 	stored := map[string]storedItem{}
 	rows, err := s.tx.Query(s.ctx, `SELECT data FROM items WHERE source_id = $1 AND id_hash = ANY($2)`, s.id, hashes)
@@ -258,67 +242,26 @@ func (s *source) batch(items []newsdesk.Item, now time.Time) (*batch, error) {
 		return nil, err
 	}
 	for i, it := range uniq {
-		old, found := stored[it.ID]
-		in, renew := classify(s.id, it, old, found, tombs[string(hashes[i])], now)
+		var old *storedItem
+		if o, found := stored[it.ID]; found {
+			old = &o
+		}
+		rec, renew := store.Classify(s.id, it, old, tombs[string(hashes[i])], now)
 		switch {
 		case renew:
 			b.refresh = append(b.refresh, tomb{hashes[i], it.ID})
-		case in == nil:
-		case in.old == nil:
-			b.added++
+		case rec == nil:
+		case old == nil:
+			b.Added++
 			b.count++
-			b.fresh = append(b.fresh, in)
+			b.fresh = append(b.fresh, &incoming{rec: *rec, key: key{ns(rec.Published), rec.ID}})
 		default:
-			b.changed++
-			b.fresh = append(b.fresh, in)
+			b.Changed++
+			b.fresh = append(b.fresh, &incoming{rec: *rec, key: key{ns(rec.Published), rec.ID}, old: old})
 		}
 	}
 	slices.SortFunc(b.fresh, func(x, y *incoming) int { return x.key.compare(y.key) })
 	return b, nil
-}
-
-// classify is the bbolt engine's: nil for an unchanged item, renew for one
-// pruned before, else the record to write.
-func classify(src string, it newsdesk.Item, old storedItem, found, tombstoned bool, now time.Time) (in *incoming, renew bool) {
-	it.SourceID = src
-	it.Duplicates = nil
-	it.Title = newsdesk.CapTitle(it.Title)
-	it.Published, it.Updated = it.Published.UTC(), it.Updated.UTC()
-	rec := storedItem{Item: it, Dated: !it.Published.IsZero()}
-	if found {
-		rec.FirstSeen = old.FirstSeen
-		if !rec.Dated {
-			rec.Published = old.Published
-		}
-	} else {
-		if tombstoned {
-			return nil, true
-		}
-		rec.FirstSeen = now
-		if !rec.Dated {
-			rec.Published = now
-		}
-	}
-	if rec.Updated.IsZero() || rec.Updated.Before(rec.Published) {
-		rec.Updated = rec.Published
-	}
-	if found {
-		if !rec.Updated.After(old.Updated) {
-			rec.Updated = old.Updated
-		}
-		if sameItem(rec, old) {
-			return nil, false
-		}
-		if !rec.Updated.After(old.Updated) {
-			rec.Updated = now
-		}
-	}
-	rec.FirstSeen = rec.FirstSeen.UTC()
-	in = &incoming{rec: rec, key: key{ns(rec.Published), rec.ID}}
-	if found {
-		in.old = &old
-	}
-	return in, false
 }
 
 // encode turns the items retention keeps into JSON; one that cannot be
@@ -335,15 +278,9 @@ func (b *batch) encode() {
 		}
 		in.skip = true
 		if in.old == nil {
-			b.added--
 			b.count--
-		} else {
-			b.changed--
 		}
-		if b.skipped == 0 {
-			b.skipReason = store.SkipReason(in.rec.ID, err)
-		}
-		b.skipped++
+		b.Skip(in.rec.ID, in.old == nil, err)
 	}
 }
 
@@ -363,10 +300,10 @@ type storedKey struct {
 // as the bbolt engine does, from the oldest end.
 //
 // It reads the keys of all the source's stored items (not their data):
-// linear in the source's size. TODO(issue 11): read from the oldest end
-// in pages, as bbolt's cursor does, for sources with very many items.
+// linear in the source's size, which retention itself bounds (bbolt walks
+// a cursor from the oldest end instead).
 func (s *source) retain(b *batch, keep newsdesk.Retention) error {
-	if keep.MaxAge <= 0 && keep.MaxItems <= 0 {
+	if !store.Active(keep) {
 		return nil
 	}
 	moved := map[string]bool{}
@@ -404,9 +341,10 @@ func (s *source) retain(b *batch, keep newsdesk.Retention) error {
 	if newest == nil {
 		return nil
 	}
-	cutoff := nsTime(newest.published).Add(-keep.MaxAge)
+	p := store.NewPruner(keep, b.count, nsTime(newest.published))
+	defer func() { b.count = p.Count }()
 	i, j := 0, 0
-	for b.count > int64(max(keep.MinItems, 0)) {
+	for {
 		fromStored := i < len(stored) && (j == len(b.fresh) || stored[i].key.compare(b.fresh[j].key) < 0)
 		var k key
 		switch {
@@ -417,12 +355,9 @@ func (s *source) retain(b *batch, keep newsdesk.Retention) error {
 		default:
 			return nil
 		}
-		tooOld := keep.MaxAge > 0 && nsTime(k.published).Before(cutoff)
-		tooMany := keep.MaxItems > 0 && b.count > int64(keep.MaxItems)
-		if !tooOld && !tooMany {
+		if !p.Drop(nsTime(k.published)) {
 			return nil
 		}
-		b.count--
 		if fromStored {
 			b.pruned = append(b.pruned, tomb{stored[i].hash, stored[i].id})
 			i++
@@ -431,7 +366,6 @@ func (s *source) retain(b *batch, keep newsdesk.Retention) error {
 			j++
 		}
 	}
-	return nil
 }
 
 // write applies a batch: deletes and tombstones, expired tombstones

@@ -1,20 +1,14 @@
 package postgres
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding/json"
 	"time"
 
-	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/store"
 )
 
-// storedItem is an item as stored (items.data): Dated records whether the
-// feed gave it a date of its own, as in the bbolt engine.
-type storedItem struct {
-	newsdesk.Item
-	Dated bool `json:",omitempty"`
-}
+// storedItem is an item as stored (items.data), as every engine stores it.
+type storedItem = store.Record
 
 // hash is the SHA-256 of s: the indexed form of ids, links and titles.
 func hash(s string) []byte {
@@ -33,9 +27,3 @@ func orNil(s string) []byte {
 func ns(t time.Time) int64 { return t.UnixNano() }
 
 func nsTime(n int64) time.Time { return time.Unix(0, n).UTC() }
-
-func sameItem(a, b storedItem) bool {
-	ja, err1 := json.Marshal(a)
-	jb, err2 := json.Marshal(b)
-	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
-}

@@ -51,7 +51,7 @@ type leaseCand struct{ id, host string }
 
 // Lease leases up to req.Max sources, as store.Cluster says, in one
 // transaction committed at once: it locks the candidate rows with SKIP
-// LOCKED, takes an advisory lock per leaseCand host in one order (so
+// LOCKED, takes an advisory lock per candidate host in one order (so
 // concurrent leases of one host count its leases one after the other, and
 // never deadlock), keeps what the hosts' free slots allow, and sets the
 // leases: owner, epoch + 1, until now() + req.For. Sources no instance has

@@ -33,6 +33,13 @@ func dsn(tb testing.TB) string {
 // empty, migrated by Open and dropped when the test ends.
 func openStore(tb testing.TB) store.Store {
 	tb.Helper()
+	return openDB(tb, newSchema(tb))
+}
+
+// newSchema creates an empty schema, dropped when the test ends, and
+// returns the test database's address with it as search_path.
+func newSchema(tb testing.TB) string {
+	tb.Helper()
 	base := dsn(tb)
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, base)
@@ -47,7 +54,13 @@ func openStore(tb testing.TB) store.Store {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-	db, err := postgres.Open(ctx, withSearchPath(tb, base, schema))
+	return withSearchPath(tb, base, schema)
+}
+
+// openDB opens the store at dsn, closed when the test ends.
+func openDB(tb testing.TB, dsn string) *postgres.DB {
+	tb.Helper()
+	db, err := postgres.Open(context.Background(), dsn)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -85,17 +85,7 @@ func (db *DB) MarkOrphans(configured []string, now time.Time) ([]store.Orphan, e
 // Purge removes everything stored about a marked orphan, store.PurgeBatch items
 // per transaction, and returns how many items it removed.
 func (db *DB) Purge(sourceID string) (int, error) {
-	removed := 0
-	for {
-		n, done, err := db.purgeSome(sourceID)
-		removed += n
-		if err != nil {
-			return removed, fmt.Errorf("purge %s: %w", sourceID, err)
-		}
-		if done {
-			return removed, nil
-		}
-	}
+	return store.PurgeInBatches(sourceID, db.purgeSome)
 }
 
 func (db *DB) purgeSome(sourceID string) (n int, done bool, err error) {
@@ -134,19 +124,5 @@ func (db *DB) purgeSome(sourceID string) (n int, done bool, err error) {
 // PurgeExpired marks the orphans of configured and purges those first seen
 // missing at least grace before now; a grace of 0 purges nothing.
 func (db *DB) PurgeExpired(configured []string, now time.Time, grace time.Duration) (purged, kept []store.Orphan, err error) {
-	orphans, err := db.MarkOrphans(configured, now)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, o := range orphans {
-		if grace <= 0 || now.Sub(o.RemovedAt) < grace {
-			kept = append(kept, o)
-			continue
-		}
-		if _, err := db.Purge(o.SourceID); err != nil {
-			return purged, kept, err
-		}
-		purged = append(purged, o)
-	}
-	return purged, kept, nil
+	return store.PurgeExpired(db, configured, now, grace)
 }
