@@ -19,11 +19,12 @@ import (
 // items it writes, and Copy checks afterwards that every source holds as
 // many items in the copy as in the original.
 
-// Record is one record of a store, as Dump gives it and a RecordWriter
-// takes it: exactly one of its fields is set.
-type Record struct {
+// Entry is one record of a store, as Dump gives it and a RecordWriter
+// takes it: exactly one of its fields is set. An Item is a stored item
+// (Record): its SourceID, stored ID (StoredID), FirstSeen and Dated set.
+type Entry struct {
 	Source    *SourceRecord
-	Item      *ItemRecord
+	Item      *Record
 	Tombstone *TombstoneRecord
 	Decision  *DecisionRecord
 	Section   *SectionRecord
@@ -40,16 +41,6 @@ type SourceRecord struct {
 	// RemovedAt is when it was first seen missing from feeds.yaml (an
 	// orphan's mark); zero when it is not marked.
 	RemovedAt time.Time
-}
-
-// ItemRecord is a stored item: its SourceID, stored ID (StoredID) and
-// FirstSeen are set.
-type ItemRecord struct {
-	Item newsdesk.Item
-	// Dated is whether the feed gave the item a date of its own; an
-	// undated item is dated by its first-seen time, and a re-fetch keeps
-	// that date.
-	Dated bool
 }
 
 // TombstoneRecord is the mark a pruned item leaves so that it never
@@ -85,7 +76,7 @@ type Dumper interface {
 	// snapshot: first every Source, then each source's items and
 	// tombstones, then the editorial decisions and the section versions.
 	// It stops at fn's first error and returns it.
-	Dump(ctx context.Context, fn func(Record) error) error
+	Dump(ctx context.Context, fn func(Entry) error) error
 }
 
 // Loader is a store that can take the records of another (`newsdesk
@@ -99,12 +90,12 @@ type Loader interface {
 }
 
 // RecordWriter writes records into a store being loaded, in transactions
-// of LoadBatch records; a source's Record comes before its items and
+// of LoadBatch records; a source's Entry comes before its items and
 // tombstones. Commit ends it, or Abort, also after Commit.
 type RecordWriter interface {
 	// Write stores r (in the next transaction), or returns an error
 	// matching ErrSkipped when the store cannot take it: the load goes on.
-	Write(r Record) error
+	Write(r Entry) error
 	// Commit writes the records not yet written and ends the load.
 	Commit() error
 	// Abort removes what the load wrote (also once committed), leaving
@@ -121,14 +112,14 @@ const LoadBatch = 5000
 type Batcher struct {
 	// Check returns an error matching ErrSkipped for a record the engine
 	// cannot take; nil takes every record.
-	Check   func(Record) error
-	Flush   func([]Record) error
+	Check   func(Entry) error
+	Flush   func([]Entry) error
 	Undo    func() error
-	pending []Record
+	pending []Entry
 }
 
 // Write takes r into the next transaction.
-func (b *Batcher) Write(r Record) error {
+func (b *Batcher) Write(r Entry) error {
 	if b.Check != nil {
 		if err := b.Check(r); err != nil {
 			return err
@@ -229,7 +220,7 @@ type copier struct {
 }
 
 // write passes one record on and counts it.
-func (c *copier) write(r Record) error {
+func (c *copier) write(r Entry) error {
 	err := c.w.Write(r)
 	kind := r.kind()
 	if errors.Is(err, ErrSkipped) {
@@ -253,7 +244,7 @@ func (c *copier) write(r Record) error {
 	return nil
 }
 
-func (c *copier) count(r Record) {
+func (c *copier) count(r Entry) {
 	switch {
 	case r.Source != nil:
 		c.report.Sources++
@@ -261,7 +252,7 @@ func (c *copier) count(r Record) {
 		c.counted[r.Source.ID] = r.Source.Items
 	case r.Item != nil:
 		c.report.Items++
-		c.held[r.Item.Item.SourceID]++
+		c.held[r.Item.SourceID]++
 	case r.Tombstone != nil:
 		c.report.Tombstones++
 	case r.Decision != nil:
@@ -271,7 +262,7 @@ func (c *copier) count(r Record) {
 	}
 }
 
-func (r Record) kind() string {
+func (r Entry) kind() string {
 	switch {
 	case r.Source != nil:
 		return "source"

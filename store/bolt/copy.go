@@ -25,7 +25,7 @@ var (
 // transaction: the sources (their states, counts and orphan marks), each
 // source's items and tombstones, the editorial decisions, the section
 // versions. The indexes are not records: they are rebuilt from the items.
-func (db *DB) Dump(ctx context.Context, fn func(store.Record) error) error {
+func (db *DB) Dump(ctx context.Context, fn func(store.Entry) error) error {
 	err := db.view(func(tx *bbolt.Tx) error {
 		d := &dumper{tx: tx, ctx: ctx, fn: fn}
 		ids, err := d.sources()
@@ -55,10 +55,10 @@ func (db *DB) Dump(ctx context.Context, fn func(store.Record) error) error {
 type dumper struct {
 	tx  *bbolt.Tx
 	ctx context.Context
-	fn  func(store.Record) error
+	fn  func(store.Entry) error
 }
 
-func (d *dumper) emit(r store.Record) error {
+func (d *dumper) emit(r store.Entry) error {
 	if err := d.ctx.Err(); err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func (d *dumper) sources() ([]string, error) {
 		if v := bucketGet(d.tx, bucketCounts, id); len(v) == 8 {
 			rec.Items = int(binary.BigEndian.Uint64(v))
 		}
-		if err := d.emit(store.Record{Source: rec}); err != nil {
+		if err := d.emit(store.Entry{Source: rec}); err != nil {
 			return nil, err
 		}
 	}
@@ -133,7 +133,7 @@ func (d *dumper) items(src string) error {
 			return fmt.Errorf("item %q of %s: %w", k, src, err)
 		}
 		it.SourceID = src
-		return d.emit(store.Record{Item: &store.ItemRecord{Item: it.Item, Dated: it.Dated}})
+		return d.emit(store.Entry{Item: &it})
 	})
 }
 
@@ -146,7 +146,7 @@ func (d *dumper) tombstones(src string) error {
 		if len(v) != 8 {
 			return fmt.Errorf("tombstone %q of %s: %d bytes, want a time of 8", k, src, len(v))
 		}
-		return d.emit(store.Record{Tombstone: &store.TombstoneRecord{SourceID: src, ItemID: string(k), Seen: bytesTime(v)}})
+		return d.emit(store.Entry{Tombstone: &store.TombstoneRecord{SourceID: src, ItemID: string(k), Seen: bytesTime(v)}})
 	})
 }
 
@@ -161,7 +161,7 @@ func (d *dumper) decisions() error {
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("editorial decision %q in %s: %w", k, section, err)
 			}
-			return d.emit(store.Record{Decision: &store.DecisionRecord{SectionID: string(section), Edit: e}})
+			return d.emit(store.Entry{Decision: &store.DecisionRecord{SectionID: string(section), Edit: e}})
 		})
 	})
 }
@@ -176,7 +176,7 @@ func (d *dumper) sections() error {
 		if err := json.Unmarshal(v, &sv); err != nil {
 			return fmt.Errorf("section %s: version: %w", k, err)
 		}
-		return d.emit(store.Record{Section: &store.SectionRecord{ID: string(k), Version: sv}})
+		return d.emit(store.Entry{Section: &store.SectionRecord{ID: string(k), Version: sv}})
 	})
 }
 
@@ -252,7 +252,7 @@ type loader struct {
 
 // keepable refuses a tombstone that has only its item's hash: bbolt
 // keeps tombstones by item id.
-func keepable(r store.Record) error {
+func keepable(r store.Entry) error {
 	if t := r.Tombstone; t != nil && t.ItemID == "" {
 		return fmt.Errorf("%w: only the hash of its item's id is known (it was pruned before the PostgreSQL store's schema 2), and a bbolt file keeps tombstones by id", store.ErrSkipped)
 	}
@@ -279,7 +279,7 @@ func (l *loader) abort() error {
 }
 
 // flush writes records in one transaction.
-func (l *loader) flush(records []store.Record) error {
+func (l *loader) flush(records []store.Entry) error {
 	if err := l.ctx.Err(); err != nil {
 		return err
 	}
@@ -328,7 +328,7 @@ func (w *loadTx) source(id string) (*loadSource, error) {
 }
 
 // add takes one record into the transaction.
-func (w *loadTx) add(r store.Record, marks map[string]time.Time) error {
+func (w *loadTx) add(r store.Entry, marks map[string]time.Time) error {
 	switch {
 	case r.Source != nil:
 		return w.addSource(r.Source, marks)
@@ -374,12 +374,12 @@ func (w *loadTx) addSource(rec *store.SourceRecord, marks map[string]time.Time) 
 
 // addItem gathers an item's entries: the item, its time index entry, and
 // its link and title index entries as SaveFetch writes them.
-func (w *loadTx) addItem(rec *store.ItemRecord) error {
-	s, err := w.source(rec.Item.SourceID)
+func (w *loadTx) addItem(rec *store.Record) error {
+	s, err := w.source(rec.SourceID)
 	if err != nil {
 		return err
 	}
-	it := storedItem{Item: rec.Item, Dated: rec.Dated}
+	it := *rec
 	it.Duplicates = nil
 	it.Published, it.Updated, it.FirstSeen = it.Published.UTC(), it.Updated.UTC(), it.FirstSeen.UTC()
 	data, err := json.Marshal(it)

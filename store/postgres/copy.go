@@ -32,11 +32,11 @@ const abortTimeout = 10 * time.Minute
 // schema 2), the editorial decisions and the section versions. What only
 // the instances sharing the store use (leases, due times, instances,
 // change numbers) is not a record.
-func (db *DB) Dump(ctx context.Context, fn func(store.Record) error) error {
+func (db *DB) Dump(ctx context.Context, fn func(store.Entry) error) error {
 	err := pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		for _, part := range []struct {
 			sql  string
-			scan func(pgx.Rows) (store.Record, error)
+			scan func(pgx.Rows) (store.Entry, error)
 		}{
 			{`SELECT source_id, state, item_count, removed_at FROM sources
 				WHERE state IS NOT NULL OR item_count <> 0 OR removed_at IS NOT NULL ORDER BY source_id`, scanSource},
@@ -58,7 +58,7 @@ func (db *DB) Dump(ctx context.Context, fn func(store.Record) error) error {
 }
 
 // dumpRows streams the rows of one query to fn.
-func dumpRows(ctx context.Context, tx pgx.Tx, sql string, scan func(pgx.Rows) (store.Record, error), fn func(store.Record) error) error {
+func dumpRows(ctx context.Context, tx pgx.Tx, sql string, scan func(pgx.Rows) (store.Entry, error), fn func(store.Entry) error) error {
 	rows, err := tx.Query(ctx, sql)
 	if err != nil {
 		return err
@@ -76,13 +76,13 @@ func dumpRows(ctx context.Context, tx pgx.Tx, sql string, scan func(pgx.Rows) (s
 	return rows.Err()
 }
 
-func scanSource(rows pgx.Rows) (store.Record, error) {
+func scanSource(rows pgx.Rows) (store.Entry, error) {
 	var rec store.SourceRecord
 	var state []byte
 	var count int64
 	var removed *int64
 	if err := rows.Scan(&rec.ID, &state, &count, &removed); err != nil {
-		return store.Record{}, err
+		return store.Entry{}, err
 	}
 	rec.Items = int(count)
 	if removed != nil {
@@ -91,32 +91,32 @@ func scanSource(rows pgx.Rows) (store.Record, error) {
 	if state != nil {
 		rec.State = new(newsdesk.FetchState)
 		if err := json.Unmarshal(state, rec.State); err != nil {
-			return store.Record{}, fmt.Errorf("state of %s: %w", rec.ID, err)
+			return store.Entry{}, fmt.Errorf("state of %s: %w", rec.ID, err)
 		}
 	}
-	return store.Record{Source: &rec}, nil
+	return store.Entry{Source: &rec}, nil
 }
 
-func scanItem(rows pgx.Rows) (store.Record, error) {
+func scanItem(rows pgx.Rows) (store.Entry, error) {
 	var src string
 	var data []byte
 	if err := rows.Scan(&src, &data); err != nil {
-		return store.Record{}, err
+		return store.Entry{}, err
 	}
 	var it storedItem
 	if err := json.Unmarshal(data, &it); err != nil {
-		return store.Record{}, fmt.Errorf("item of %s: %w", src, err)
+		return store.Entry{}, fmt.Errorf("item of %s: %w", src, err)
 	}
 	it.SourceID = src
-	return store.Record{Item: &store.ItemRecord{Item: it.Item, Dated: it.Dated}}, nil
+	return store.Entry{Item: &it}, nil
 }
 
-func scanTombstone(rows pgx.Rows) (store.Record, error) {
+func scanTombstone(rows pgx.Rows) (store.Entry, error) {
 	var t store.TombstoneRecord
 	var h, id []byte
 	var seen int64
 	if err := rows.Scan(&t.SourceID, &h, &id, &seen); err != nil {
-		return store.Record{}, err
+		return store.Entry{}, err
 	}
 	t.Seen = nsTime(seen)
 	if id != nil {
@@ -124,29 +124,29 @@ func scanTombstone(rows pgx.Rows) (store.Record, error) {
 	} else {
 		t.IDHash = h
 	}
-	return store.Record{Tombstone: &t}, nil
+	return store.Entry{Tombstone: &t}, nil
 }
 
-func scanDecision(rows pgx.Rows) (store.Record, error) {
+func scanDecision(rows pgx.Rows) (store.Entry, error) {
 	var d store.DecisionRecord
 	var id []byte
 	var decision string
 	var at int64
 	if err := rows.Scan(&d.SectionID, &d.Edit.Ref.SourceID, &id, &decision, &at); err != nil {
-		return store.Record{}, err
+		return store.Entry{}, err
 	}
 	d.Edit.Ref.ID, d.Edit.Decision, d.Edit.At = string(id), newsdesk.Decision(decision), nsTime(at)
-	return store.Record{Decision: &d}, nil
+	return store.Entry{Decision: &d}, nil
 }
 
-func scanSection(rows pgx.Rows) (store.Record, error) {
+func scanSection(rows pgx.Rows) (store.Entry, error) {
 	var s store.SectionRecord
 	var at int64
 	if err := rows.Scan(&s.ID, &s.Version.Hash, &at); err != nil {
-		return store.Record{}, err
+		return store.Entry{}, err
 	}
 	s.Version.ChangedAt = nsTime(at)
-	return store.Record{Section: &s}, nil
+	return store.Entry{Section: &s}, nil
 }
 
 // Load starts loading records into the store, which must hold no data
@@ -213,12 +213,15 @@ func (l *loader) abort() error {
 			{`DELETE FROM decisions WHERE section_id = ANY($1)`, sections},
 			{`DELETE FROM section_versions WHERE section_id = ANY($1)`, sections},
 			{`UPDATE sources SET state = NULL, item_count = 0, removed_at = NULL, due_at = NULL WHERE source_id = ANY($1)`, ids},
+			// Rows left bare, unless an instance is configured with them.
+			{`DELETE FROM sources s WHERE s.source_id = ANY($1) AND s.lease_owner IS NULL
+				AND NOT EXISTS (SELECT 1 FROM instance_sources i WHERE i.source_id = s.source_id)`, ids},
 		} {
 			if _, err := tx.Exec(ctx, del.sql, del.ids); err != nil {
 				return err
 			}
 		}
-		return dropBare(ctx, tx, ids)
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("remove what was loaded into %s: %w", l.db.path, err)
@@ -229,7 +232,7 @@ func (l *loader) abort() error {
 func keys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
 
 // flush writes records in one transaction.
-func (l *loader) flush(records []store.Record) error {
+func (l *loader) flush(records []store.Entry) error {
 	b := &loadBatch{}
 	for _, r := range records {
 		b.add(r, l)
@@ -253,7 +256,7 @@ type loadBatch struct {
 
 // add sorts one record into the batch, and notes its source or section
 // in l for Abort.
-func (b *loadBatch) add(r store.Record, l *loader) {
+func (b *loadBatch) add(r store.Entry, l *loader) {
 	switch {
 	case r.Source != nil:
 		b.sources = append(b.sources, r.Source)
@@ -263,8 +266,8 @@ func (b *loadBatch) add(r store.Record, l *loader) {
 		if b.counts == nil {
 			b.counts = map[string]int64{}
 		}
-		b.counts[r.Item.Item.SourceID]++
-		l.sources[r.Item.Item.SourceID] = true
+		b.counts[r.Item.SourceID]++
+		l.sources[r.Item.SourceID] = true
 	case r.Tombstone != nil:
 		t := r.Tombstone
 		h, id := t.IDHash, []byte(nil)
@@ -286,8 +289,8 @@ func (b *loadBatch) add(r store.Record, l *loader) {
 
 // itemRow is an item's row of the items table, as SaveFetch's put
 // writes it.
-func itemRow(rec *store.ItemRecord) []any {
-	it := storedItem{Item: rec.Item, Dated: rec.Dated}
+func itemRow(rec *store.Record) []any {
+	it := *rec
 	it.Duplicates = nil
 	it.Published, it.Updated, it.FirstSeen = it.Published.UTC(), it.Updated.UTC(), it.FirstSeen.UTC()
 	data, err := json.Marshal(it)

@@ -179,7 +179,7 @@ func sectionWithDuplicates(db store.Store, q newsdesk.Query) ([]string, error) {
 // dumpLines is every record a Dumper gives, as sorted JSON lines.
 func dumpLines(db store.Store) ([]string, error) {
 	var out []string
-	err := db.(store.Dumper).Dump(context.Background(), func(r store.Record) error {
+	err := db.(store.Dumper).Dump(context.Background(), func(r store.Entry) error {
 		data, err := json.Marshal(r)
 		out = append(out, string(data))
 		return err
@@ -242,9 +242,9 @@ type failingDumper struct {
 	after int
 }
 
-func (f failingDumper) Dump(ctx context.Context, fn func(store.Record) error) error {
+func (f failingDumper) Dump(ctx context.Context, fn func(store.Entry) error) error {
 	n := 0
-	return f.Store.(store.Dumper).Dump(ctx, func(r store.Record) error {
+	return f.Store.(store.Dumper).Dump(ctx, func(r store.Entry) error {
 		if n++; n > f.after {
 			return errors.New("disk unplugged")
 		}
