@@ -42,6 +42,9 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 		return backupTo(db, e.stream)
 	}
 	file := pos[0]
+	if cfg.Postgres != "" {
+		return backupPostgres(cfg, file)
+	}
 	if err := notLiveDatabase(file, cfg.DBPath); err != nil {
 		return err
 	}

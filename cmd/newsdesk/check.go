@@ -8,6 +8,7 @@ import (
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/config"
+	"github.com/newsdesk/newsdesk/store"
 	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
@@ -41,11 +42,8 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 // exist yet is not an error here; one that cannot be read is returned as
 // the error, for a note.
 func sourceWarnings(cfg *config.Config) ([]config.Problem, error) {
-	if _, err := os.Stat(cfg.DBPath); err != nil {
-		return nil, nil
-	}
-	db, err := bolt.Open(cfg.DBPath, bolt.Options{ReadOnly: true})
-	if err != nil {
+	db, err := openToCheck(cfg)
+	if db == nil || err != nil {
 		return nil, err
 	}
 	defer db.Close()
@@ -67,4 +65,21 @@ func sourceWarnings(cfg *config.Config) ([]config.Problem, error) {
 		}
 	}
 	return out, nil
+}
+
+// openToCheck opens the config's store for check's warnings: the bbolt
+// file read-only (nil when there is none yet), or the PostgreSQL
+// database, directly (no control socket, no lock).
+func openToCheck(cfg *config.Config) (store.Store, error) {
+	if cfg.Postgres != "" {
+		return openPostgres(cfg)
+	}
+	if _, err := os.Stat(cfg.DBPath); err != nil {
+		return nil, nil
+	}
+	db, err := bolt.Open(cfg.DBPath, bolt.Options{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
 }

@@ -16,6 +16,9 @@ func cmdCompact(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Postgres != "" {
+		return compactPostgres(cfg)
+	}
 	if e.daemon != nil {
 		return fmt.Errorf("refusing while newsdesk serve holds %s: stop it first (compaction needs the file to itself)", cfg.DBPath)
 	}

@@ -77,6 +77,7 @@ func init() {
 		{"backup", "FILE", "write a consistent copy of the database to FILE, also while serve or run holds it", cmdBackup},
 		{"compact", "", "rewrite the database file to reclaim the space of pruned items (stop serve first)", cmdCompact},
 		{"verify", "[FILE]", "check the database file (or FILE, such as a backup) for damage, page by page", cmdVerify},
+		{"migrate", "-from FILE.db | -to FILE.db", "copy a bbolt database into the PostgreSQL store feeds.yaml names, or that store into a new bbolt file", cmdMigrate},
 		{"purge", "[-dry-run]", "remove now what is stored of the sources removed from feeds.yaml", cmdPurge},
 		{"version", "", "print the version", cmdVersion},
 	}
@@ -321,13 +322,7 @@ func (e *env) open(configPath string) (*config.Config, store.Store, error) {
 // control socket, the command is handed to it (errForward).
 func (e *env) openStore(cfg *config.Config, wait time.Duration) (store.Store, error) {
 	if cfg.Postgres != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), postgresOpenTimeout)
-		defer cancel()
-		db, err := postgres.Open(ctx, cfg.Postgres)
-		if err != nil {
-			return nil, fmt.Errorf("%w (the database named by %s)", err, cfg.PostgresFrom)
-		}
-		return db, nil
+		return openPostgres(cfg)
 	}
 	if e.daemon != nil {
 		if cfg.DBPath != e.daemon.db.Path() {
@@ -357,6 +352,17 @@ func (e *env) openStore(cfg *config.Config, wait time.Duration) (store.Store, er
 			return nil, err
 		}
 	}
+}
+
+// openPostgres opens the config's PostgreSQL store.
+func openPostgres(cfg *config.Config) (store.Store, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), postgresOpenTimeout)
+	defer cancel()
+	db, err := postgres.Open(ctx, cfg.Postgres)
+	if err != nil {
+		return nil, fmt.Errorf("%w (the database named by %s)", err, cfg.PostgresFrom)
+	}
+	return db, nil
 }
 
 // postgresOpenTimeout bounds connecting to PostgreSQL and migrating its

@@ -38,7 +38,7 @@ func cmdPurge(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(orphans) == 0 {
-		fmt.Fprintf(e.stdout, "nothing to purge: every source stored in %s is in %s\n", cfg.DBPath, cfg.Path)
+		fmt.Fprintf(e.stdout, "nothing to purge: every source stored in %s is in %s\n", db.Path(), cfg.Path)
 		return nil
 	}
 	for _, o := range orphans {

@@ -78,9 +78,14 @@ func TestScripts(t *testing.T) {
 		},
 		// [pty]: pseudo-terminals can be opened here (for ttyexec).
 		// [fsizelimit]: diskfull can simulate a full disk here.
+		// [postgres]: a PostgreSQL cluster to test against is given
+		// (NEWSDESK_TEST_DATABASE_URL); CI always gives one.
 		Condition: func(cond string) (bool, error) {
 			if cond == "fsizelimit" {
 				return canLimitFileSize(), nil
+			}
+			if cond == "postgres" {
+				return havePostgres()
 			}
 			if cond != "pty" {
 				return false, fmt.Errorf("unknown condition %q", cond)
@@ -109,6 +114,8 @@ func TestScripts(t *testing.T) {
 			"mkfeed":   cmdMkFeed,
 			"diskfull": cmdDiskFull,
 			"eachcmd":  cmdEachCmd,
+			"pgstore":  cmdPGStore,
+			"pgjoin":   cmdPGJoin,
 		},
 	})
 }

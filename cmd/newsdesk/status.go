@@ -44,13 +44,27 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	cl, err := clusterOf(ctx, db, cfg)
+	if err != nil {
+		return err
+	}
 	switch {
+	case *asJSON && cl != nil:
+		return writeStatusJSON(e.stdout, rows, cl)
 	case *asJSON:
 		return status.WriteJSON(e.stdout, rows)
 	case width > 0:
-		return status.WriteShort(e.stdout, rows, time.Now(), width)
+		err = status.WriteShort(e.stdout, rows, time.Now(), width)
+	default:
+		err = status.WriteText(e.stdout, rows, time.Now())
 	}
-	return status.WriteText(e.stdout, rows, time.Now())
+	if err != nil || cl == nil {
+		return err
+	}
+	for _, w := range cl.Warnings {
+		fmt.Fprintf(e.stderr, "newsdesk status: warning: %s\n", w)
+	}
+	return writeInstances(e.stdout, cl, time.Now())
 }
 
 // statusRows is the status of cfg's sources and of the orphans in db.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,6 +44,9 @@ func cmdVerify(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		if cfg.Postgres != "" {
+			return e.verifyPostgres(ctx, cfg)
+		}
 		path = cfg.DBPath
 	case 1:
 		path = pos[0]
@@ -68,15 +72,8 @@ func cmdVerify(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(report.Faults) > 0 {
-		fmt.Fprintf(e.stderr, "newsdesk verify: %s is damaged:\n", report.Path)
-		for _, f := range report.Faults {
-			fmt.Fprintf(e.stderr, "  %s\n", f)
-		}
-		if report.More > 0 {
-			fmt.Fprintf(e.stderr, "  and %d more\n", report.More)
-		}
-		fmt.Fprintf(e.stderr, "fix: stop newsdesk and restore a backup (made with `newsdesk backup FILE`) over %s; `newsdesk verify BACKUP` checks the backup first\n", report.Path)
-		return errReported
+		return writeFaults(e.stderr, report, "is damaged",
+			fmt.Sprintf("stop newsdesk and restore a backup (made with `newsdesk backup FILE`) over %s; `newsdesk verify BACKUP` checks the backup first", report.Path))
 	}
 	fmt.Fprintf(e.stdout, "ok: %s: %s, %d pages of %d bytes, transaction %d, schema %d: %s, %s, %s, %s; bbolt's consistency check and newsdesk's indexes found nothing wrong\n",
 		report.Path, mib(report.Size), report.Pages, report.PageSize, report.Txid, report.Schema,
@@ -166,4 +163,18 @@ func crashLine(stderr string, exit *exec.ExitError) string {
 		}
 	}
 	return exit.String()
+}
+
+// writeFaults lists the faults of a report, under "newsdesk verify: PATH
+// WHAT:", and how to fix them, and returns errReported.
+func writeFaults(w io.Writer, r *store.Report, what, fix string) error {
+	fmt.Fprintf(w, "newsdesk verify: %s %s:\n", r.Path, what)
+	for _, f := range r.Faults {
+		fmt.Fprintf(w, "  %s\n", f)
+	}
+	if r.More > 0 {
+		fmt.Fprintf(w, "  and %d more\n", r.More)
+	}
+	fmt.Fprintf(w, "fix: %s\n", fix)
+	return errReported
 }

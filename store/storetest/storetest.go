@@ -47,6 +47,8 @@ var tests = []struct {
 	{"SectionVersions", testSectionVersions},
 	{"PurgeRemovedSource", testPurgeRemovedSource},
 	{"PurgeNeverWithZeroGrace", testPurgeNeverWithZeroGrace},
+	{"Copy", testCopy},
+	{"CopyFailureLeavesEmpty", testCopyFailureLeavesEmpty},
 }
 
 // Run runs the conformance suite against the engine that open opens, each
