@@ -102,9 +102,10 @@ func (e *env) migrateTo(ctx context.Context, pg store.Store, file string) error 
 	return nil
 }
 
-// instancesWithin is how recently an instance must have been seen (its
-// heartbeat) for status to list it and migrate to count it as running.
-const instancesWithin = 5 * time.Minute
+// instancesWithin is how recently an instance must have been seen for
+// status to list it and migrate to count it as running: four missed
+// heartbeats (heartbeatEvery) and it is taken for gone.
+const instancesWithin = 4 * heartbeatEvery
 
 // refuseInUse refuses to copy into a store that instances are using: they
 // would fetch and write while the copy loads.
