@@ -80,6 +80,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		onCommit = func(o fetcher.Outcome) { bar.Done(o.State.New, o.Err != nil) }
 	}
 	outcomes, err := sched.RunOnce(ctx, sources, *force, e.logger(level), onCommit)
+	if e.daemon != nil {
+		e.daemon.renders.wait() // serve shows what this run fetched when it answers
+	}
 	if bar != nil {
 		bar.Finish()
 	}

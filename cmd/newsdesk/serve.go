@@ -206,6 +206,7 @@ type daemon struct {
 	rendered   atomic.Bool   // the site has been rendered at least once
 	cronRun    bool          // a `newsdesk run` answering read-only commands, not serve
 	member     *member       // this instance in a shared store; nil with a file of its own
+	renders    renderQueue   // the re-renders commits ask for
 	purge      chan struct{} // pokes purgeLoop after a reload
 
 	mu        sync.Mutex
@@ -431,22 +432,26 @@ func (d *daemon) committed(o fetcher.Outcome) {
 	if st.New+st.Updated == 0 && !d.site.Outdated(st) {
 		return
 	}
-	cfg := d.config()
-	var ids []string
-	for _, sec := range cfg.Sections {
-		if slices.Contains(sec.Sources, o.Source.ID) {
-			ids = append(ids, sec.ID)
-		}
-	}
-	if err := d.render(ids...); err != nil {
-		d.log.Error("could not render sections", "source", o.Source.ID, "sections", ids, "error", err)
+	d.renderSections(sectionsOf(d.config(), []string{o.Source.ID}, nil))
+}
+
+// renderSections re-renders the sections ids after commits, coalescing
+// the renders of commits that come while one runs (renderQueue).
+func (d *daemon) renderSections(ids []string) {
+	if len(ids) == 0 {
 		return
 	}
-	for _, sec := range cfg.Sections {
-		if slices.Contains(ids, sec.ID) {
-			d.observeSections(sec)
+	d.renders.add(ids, func(ids []string) {
+		if err := d.render(ids...); err != nil {
+			d.log.Error("could not render sections", "sections", ids, "error", err)
+			return
 		}
-	}
+		for _, sec := range d.config().Sections {
+			if slices.Contains(ids, sec.ID) {
+				d.observeSections(sec)
+			}
+		}
+	})
 }
 
 // othersCommitted re-renders the sections that show sources, and the
@@ -462,19 +467,7 @@ func (d *daemon) othersCommitted(sources, secs []string) {
 			d.metrics.SetSource(id, st.Failures, st.LastSuccess, st.NextDue)
 		}
 	}
-	ids := sectionsOf(cfg, sources, secs)
-	if len(ids) == 0 {
-		return
-	}
-	if err := d.render(ids...); err != nil {
-		d.log.Error("could not render sections another instance changed", "sections", ids, "error", err)
-		return
-	}
-	for _, sec := range cfg.Sections {
-		if slices.Contains(ids, sec.ID) {
-			d.observeSections(sec)
-		}
-	}
+	d.renderSections(sectionsOf(cfg, sources, secs))
 }
 
 // renderAgain renders every section again when the last render failed

@@ -21,22 +21,23 @@ const inRequest = `(s.source_id = ANY($2) OR $2::text[] IS NULL AND EXISTS (
 // forced) and held by no unexpired lease.
 const leasable = `($3 OR s.due_at IS NULL OR s.due_at <= now()) AND (s.lease_owner IS NULL OR s.lease_until <= now())`
 
-// candidatesSQL locks the sources a lease may take, oldest due first,
-// skipping rows another transaction holds (so no one waits on a row). The
-// inner query, which takes no locks, leaves out the sources beyond what
-// their host's free slots ($4 per host, none when $4 <= 0) can take, so
-// that one busy host does not crowd out the others within the $5 rows; the
-// slots are counted again under the host locks (perHost).
-const candidatesSQL = `SELECT s.source_id, s.host FROM sources s WHERE s.source_id IN (
-	SELECT d.source_id FROM (
-		SELECT s.source_id, s.host, s.due_at, row_number() OVER (PARTITION BY s.host ORDER BY s.due_at NULLS FIRST, s.source_id) AS rn
-		FROM sources s WHERE ` + inRequest + ` AND ` + leasable + `) d
-	LEFT JOIN (SELECT host, count(*) AS n FROM sources WHERE lease_owner IS NOT NULL AND lease_until > now() GROUP BY host) b ON b.host = d.host
-	WHERE $4 <= 0 OR d.rn <= $4 - coalesce(b.n, 0)
-	ORDER BY d.due_at NULLS FIRST, d.source_id LIMIT $5)
-AND ` + leasable + `
+// candidatesSQL locks up to $5 sources a lease may take, oldest due
+// first, skipping rows another transaction holds (so no one waits on a
+// row) and the hosts whose $4 slots are all leased (none when $4 <= 0). It
+// walks the due-time index and stops after $5 rows, so its cost does not
+// grow with the number of sources; the slots are counted again under the
+// host locks (perHost), which keeps at most the free ones of each host.
+const candidatesSQL = `SELECT s.source_id, s.host FROM sources s
+WHERE ` + inRequest + ` AND ` + leasable + `
+	AND ($4 <= 0 OR s.host NOT IN (SELECT host FROM sources WHERE lease_owner IS NOT NULL AND lease_until > now() GROUP BY host HAVING count(*) >= $4))
 ORDER BY s.due_at NULLS FIRST, s.source_id
+LIMIT $5
 FOR UPDATE OF s SKIP LOCKED`
+
+// candidatesPerLease is how many candidates a lease of n sources locks
+// when hosts limit it: enough that a few busy hosts among the oldest due
+// do not leave the lease short.
+func candidatesPerLease(n int) int { return 4*n + 16 }
 
 // nextSQL is when the earliest of the request's sources not leased by this
 // call ($3) is due (now when it is already) or its lease expires.
@@ -77,6 +78,7 @@ func (db *DB) Lease(ctx context.Context, req store.LeaseRequest) (store.LeaseBat
 			if picked, err = perHost(ctx, tx, req.PerHost, cands); err != nil {
 				return err
 			}
+			picked = picked[:min(len(picked), req.Max)]
 		}
 		ids := make([]string, len(picked))
 		for i, c := range picked {
@@ -104,7 +106,11 @@ func (db *DB) Lease(ctx context.Context, req store.LeaseRequest) (store.LeaseBat
 
 // leaseCandidates locks the rows that the lease may take.
 func leaseCandidates(ctx context.Context, tx pgx.Tx, req store.LeaseRequest, sources []string) ([]leaseCand, error) {
-	rows, err := tx.Query(ctx, candidatesSQL, req.Instance, sources, req.Force, req.PerHost, req.Max)
+	limit := req.Max
+	if req.PerHost > 0 {
+		limit = candidatesPerLease(req.Max)
+	}
+	rows, err := tx.Query(ctx, candidatesSQL, req.Instance, sources, req.Force, req.PerHost, limit)
 	if err != nil {
 		return nil, err
 	}
