@@ -20,7 +20,8 @@
 //     leaves a tombstone that lives as long as the feed carries it (and 30
 //     days after), so it never comes back as new.
 //   - Section reads cost what they return: newest first by Published (ties
-//     by source id, then item id), pinned items first, hidden ones never,
+//     by source id, then the higher item id first), pinned items first,
+//     hidden ones never,
 //     a story carried by several sources once (the copy seen first), found
 //     by link and, when asked, by near-identical title within 48 hours.
 //   - Editorial decisions are kept apart from items: re-fetches never undo

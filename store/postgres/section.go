@@ -54,7 +54,9 @@ type reader struct {
 	cache map[newsdesk.ItemRef]*storedItem // nil value: not stored
 }
 
-// merge appends the newest kept items to out, a page at a time.
+// merge appends the newest kept items to out, a page at a time, in the
+// contract's order: ties by source id, then the higher item id first (as
+// the bbolt engine walks its time index backwards).
 func (r *reader) merge(q newsdesk.Query, out []newsdesk.Item) ([]newsdesk.Item, error) {
 	if len(r.Sources) == 0 {
 		return out, nil
@@ -69,9 +71,9 @@ func (r *reader) merge(q newsdesk.Query, out []newsdesk.Item) ([]newsdesk.Item, 
 			FROM unnest($1::text[]) AS s(id) CROSS JOIN LATERAL (
 				SELECT i.source_id, i.item_id, i.published_ns, i.data FROM items i
 				WHERE i.source_id = s.id AND i.published_ns <= $2
-				  AND ($5 OR i.published_ns < $2 OR i.source_id > $3 OR (i.source_id = $3 AND i.item_id > $4))
-				ORDER BY i.published_ns DESC, i.item_id LIMIT $6) x
-			ORDER BY x.published_ns DESC, x.source_id, x.item_id LIMIT $6`,
+				  AND ($5 OR i.published_ns < $2 OR i.source_id > $3 OR (i.source_id = $3 AND i.item_id < $4))
+				ORDER BY i.published_ns DESC, i.item_id DESC LIMIT $6) x
+			ORDER BY x.published_ns DESC, x.source_id, x.item_id DESC LIMIT $6`,
 			r.Sources, curP, curS, curID, first, page)
 		if err != nil {
 			return nil, err

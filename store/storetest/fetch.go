@@ -156,3 +156,31 @@ func testStateNotFound(t *testing.T, open Open) {
 		t.Errorf("Ping() of a new store = %v", err)
 	}
 }
+
+// testTiesHigherIDFirst: items published at the same moment (the undated
+// items of one fetch all are) come in one order on every engine: by
+// source id, then the higher item id first, across pages of the read.
+func testTiesHigherIDFirst(t *testing.T, open Open) {
+	db := open(t)
+	at := T0.Add(5 * time.Minute)
+	var want []string
+	for _, src := range []string{"a", "b"} {
+		var items []newsdesk.Item
+		for i := range 70 {
+			items = append(items, Item(src, fmt.Sprintf("%s-%03d", src, i), at))
+		}
+		if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: src, LastFetch: T0}, items, NoLimit); err != nil {
+			t.Fatal(err)
+		}
+		for i := 69; i >= 0; i-- {
+			want = append(want, fmt.Sprintf("%s/%s-%03d", src, src, i))
+		}
+	}
+	got, err := db.Section(newsdesk.Query{Sources: []string{"b", "a"}, Limit: 140})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := fmt.Sprint(IDs(got)), fmt.Sprint(want); g != w {
+		t.Errorf("Section() = %s\nwant %s", g, w)
+	}
+}

@@ -34,6 +34,7 @@ var tests = []struct {
 	{"StateNotFound", testStateNotFound},
 	{"RecentMergesNewestFirst", testRecentMergesNewestFirst},
 	{"RecentFollowsChangedDate", testRecentFollowsChangedDate},
+	{"TiesHigherIDFirst", testTiesHigherIDFirst},
 	{"RetentionPrunes", testRetentionPrunes},
 	{"RetentionAppliesToStoredAndIncoming", testRetentionAppliesToStoredAndIncoming},
 	{"PrunedItemsNeverReturnAsNew", testPrunedItemsNeverReturnAsNew},
