@@ -21,9 +21,9 @@
 //     days after), so it never comes back as new.
 //   - Section reads cost what they return: newest first by Published (ties
 //     by source id, then the higher item id first), pinned items first,
-//     hidden ones never,
-//     a story carried by several sources once (the copy seen first), found
-//     by link and, when asked, by near-identical title within 48 hours.
+//     hidden ones never, a story carried by several sources once (the copy
+//     seen first), found by link and, when asked, by near-identical title
+//     within 48 hours.
 //   - Editorial decisions are kept apart from items: re-fetches never undo
 //     them; purging a source removes them with everything else about it.
 //
