@@ -1,0 +1,419 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/newsdesk/newsdesk/status"
+)
+
+// The multi-instance tests run the real binary: `newsdesk serve` three
+// times on one feeds.yaml and one PostgreSQL schema of the test's own, with
+// short leases, against clusterOrigin.
+
+// clusterLease and clusterTimeout are the tests' storage.lease and the
+// sources' timeout: a lease must outlast the longest timeout by
+// config.LeaseMargin.
+const (
+	clusterLease   = 8 * time.Second
+	clusterTimeout = 2 * time.Second
+	clusterPerHost = 2
+)
+
+// clusterSources is how many sources the tests configure: 200, or
+// NEWSDESK_TEST_CLUSTER_SOURCES (e.g. 2000) when set.
+func clusterSources(t testing.TB) int {
+	s := os.Getenv("NEWSDESK_TEST_CLUSTER_SOURCES")
+	if s == "" {
+		return 200
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 10 {
+		t.Fatalf("NEWSDESK_TEST_CLUSTER_SOURCES=%q: want a number of sources, at least 10", s)
+	}
+	return n
+}
+
+// testDatabaseURL is NEWSDESK_TEST_DATABASE_URL, which .ci/postgres.sh
+// exports. Without it the test skips, or fails under CI.
+func testDatabaseURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("NEWSDESK_TEST_DATABASE_URL")
+	if u == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("NEWSDESK_TEST_DATABASE_URL is not set, and CI is: .ci/run starts a PostgreSQL cluster (.ci/postgres.sh) for these tests")
+		}
+		t.Skip("NEWSDESK_TEST_DATABASE_URL is not set: no PostgreSQL to test against (start one with: eval \"$(.ci/postgres.sh start)\")")
+	}
+	return u
+}
+
+// cluster is one multi-instance test's world: the origin, feeds.yaml, a
+// PostgreSQL schema of its own, and the instances running on them.
+type cluster struct {
+	t      *testing.T
+	bin    string // the newsdesk binary
+	dir    string
+	config string // feeds.yaml
+	dsn    string // the schema's URL, as feeds.yaml gives it
+	app    string // the instances' application_name: their connections in pg_stat_activity
+	admin  *pgx.Conn
+	origin *clusterOrigin
+	n      int // sources
+
+	mu        sync.Mutex
+	instances []*clusterInstance
+}
+
+// newCluster makes a cluster of n sources on an empty schema; no
+// instance runs yet.
+func newCluster(t *testing.T, n int) *cluster {
+	base := testDatabaseURL(t)
+	bin, err := exec.LookPath("newsdesk") // the test binary, as testscript installs it
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect to NEWSDESK_TEST_DATABASE_URL: %v", err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "cluster_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	// Cleanups run last first: the schema goes after the instances stop.
+	t.Cleanup(func() {
+		admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close(context.Background())
+	})
+	c := &cluster{t: t, bin: bin, dir: t.TempDir(), admin: admin, n: n, app: schema,
+		dsn: withRuntimeParams(t, base, map[string]string{"search_path": schema, "application_name": schema})}
+	c.origin = newClusterOrigin(t, n)
+	c.config = filepath.Join(c.dir, "feeds.yaml")
+	if err := os.WriteFile(c.config, []byte(c.feedsYAML()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.stopAll)
+	return c
+}
+
+// withRuntimeParams adds run-time parameters (search_path,
+// application_name: pgx sends them at connect) to a database URL or
+// key=value string.
+func withRuntimeParams(t testing.TB, dsn string, params map[string]string) string {
+	if !strings.Contains(dsn, "://") {
+		for k, v := range params {
+			dsn += " " + k + "=" + v
+		}
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	for k, v := range params {
+		q.Set(k, v)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// feedsYAML is the cluster's feeds.yaml: every source tagged wire and
+// with its host (h1, h2, h3); a section of all of them and one per host.
+func (c *cluster) feedsYAML() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `storage:
+  postgres: %s
+  lease: %s
+server:
+  base_url: http://news.example/
+fetch:
+  concurrency: 4
+  per_host: %d
+defaults:
+  interval: 10m
+  timeout: %s
+sources:
+`, strconv.Quote(c.dsn), clusterLease, clusterPerHost, clusterTimeout)
+	for i := range c.n {
+		fmt.Fprintf(&b, "  - id: %s\n    url: %s\n    tags: [wire, h%d]\n", sourceID(i), c.origin.feedURL(i), i%3+1)
+	}
+	b.WriteString("sections:\n  - id: all\n    tags: [wire]\n    limit: 50\n")
+	for h := 1; h <= 3; h++ {
+		fmt.Fprintf(&b, "  - id: h%d\n    tags: [h%d]\n    limit: 20\n", h, h)
+	}
+	return b.String()
+}
+
+// clusterInstance is one `newsdesk serve` of the cluster.
+type clusterInstance struct {
+	name   string
+	cmd    *exec.Cmd
+	log    string // its stderr: JSON log lines
+	url    string // where it serves, once it said so
+	exited chan struct{}
+	err    error // how it exited, once exited is closed
+}
+
+func (in *clusterInstance) pid() int { return in.cmd.Process.Pid }
+
+// start starts n instances at once and waits until each serves.
+func (c *cluster) start(n int) []*clusterInstance {
+	c.t.Helper()
+	var started []*clusterInstance
+	for range n {
+		started = append(started, c.launch())
+	}
+	for _, in := range started {
+		c.waitServing(in)
+	}
+	return started
+}
+
+// launch starts one instance without waiting for it.
+func (c *cluster) launch() *clusterInstance {
+	c.t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	in := &clusterInstance{name: fmt.Sprintf("serve%d", len(c.instances)), exited: make(chan struct{})}
+	in.log = filepath.Join(c.dir, in.name+".log")
+	f, err := os.Create(in.log)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer f.Close()
+	in.cmd = exec.Command(c.bin, "serve", "-config", c.config, "-listen", "127.0.0.1:0", "-log-format", "json")
+	in.cmd.Dir, in.cmd.Stdout, in.cmd.Stderr = c.dir, f, f
+	if err := in.cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	c.origin.addPID(in.pid())
+	go func() {
+		in.err = in.cmd.Wait()
+		close(in.exited)
+	}()
+	c.instances = append(c.instances, in)
+	return in
+}
+
+func (c *cluster) all() []*clusterInstance {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*clusterInstance(nil), c.instances...)
+}
+
+// waitServing waits for the instance's "serving" log line and takes its
+// address from it.
+func (c *cluster) waitServing(in *clusterInstance) {
+	c.t.Helper()
+	eventually(c.t, 60*time.Second, in.name+" serving", func() string {
+		select {
+		case <-in.exited:
+			return "" // reported below
+		default:
+		}
+		for _, rec := range in.records() {
+			if rec["msg"] == "serving" {
+				in.url = strings.TrimSuffix(fmt.Sprint(rec["url"]), "/")
+				return ""
+			}
+		}
+		return "no \"serving\" line in its log yet"
+	})
+	if in.url == "" {
+		c.t.Fatalf("%s exited before serving (%v):\n%s", in.name, in.err, tail(in.log, 30))
+	}
+}
+
+// records returns the instance's log lines that are JSON records.
+func (in *clusterInstance) records() []map[string]any {
+	data, _ := os.ReadFile(in.log)
+	var out []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var rec map[string]any
+		if json.Unmarshal(sc.Bytes(), &rec) == nil {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+// signal sends sig to the instance.
+func (in *clusterInstance) signal(t testing.TB, sig syscall.Signal) {
+	t.Helper()
+	if err := in.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("%s: signal %v: %v", in.name, sig, err)
+	}
+}
+
+// stop ends the instance as an operator does (SIGTERM) and returns how it
+// exited; after 30 seconds it is killed.
+func (in *clusterInstance) stop() error {
+	select {
+	case <-in.exited:
+		return in.err
+	default:
+	}
+	in.cmd.Process.Signal(syscall.SIGCONT) // a paused one must run to stop
+	in.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-in.exited:
+		return in.err
+	case <-time.After(30 * time.Second):
+		in.cmd.Process.Kill()
+		<-in.exited
+		return fmt.Errorf("did not stop within 30s of SIGTERM: killed")
+	}
+}
+
+// stopAll stops every instance; when the test failed, it logs the end of
+// each one's log.
+func (c *cluster) stopAll() {
+	for _, in := range c.all() {
+		err := in.stop()
+		if c.t.Failed() {
+			c.t.Logf("%s (pid %d) exited: %v; its log ends:\n%s", in.name, in.pid(), err, tail(in.log, 40))
+		}
+	}
+}
+
+// tail returns the last n lines of a file.
+func tail(path string, n int) string {
+	data, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// newsdesk runs a command of the binary on the cluster's feeds.yaml and
+// returns its stdout; it fails the test unless the command exits 0.
+func (c *cluster) newsdesk(args ...string) []byte {
+	c.t.Helper()
+	cmd := exec.Command(c.bin, append(args, "-config", c.config)...)
+	cmd.Dir = c.dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		c.t.Fatalf("newsdesk %s: %v\n%s", strings.Join(args, " "), err, stderr.Bytes())
+	}
+	return out
+}
+
+// status is `newsdesk status -json`: each source's row, by id.
+func (c *cluster) status() map[string]status.Row {
+	c.t.Helper()
+	var rows []status.Row
+	if err := json.Unmarshal(c.newsdesk("status", "-json"), &rows); err != nil {
+		c.t.Fatalf("newsdesk status -json: %v", err)
+	}
+	out := map[string]status.Row{}
+	for _, r := range rows {
+		out[r.ID] = r
+	}
+	return out
+}
+
+// stored says which sources status does not show fetched with want(i)
+// items ("" when all are).
+func (c *cluster) stored(want func(i int) int) string {
+	rows := c.status()
+	var wrong []string
+	for i := range c.n {
+		r, ok := rows[sourceID(i)]
+		if !ok || r.Result != "ok" || r.Items != want(i) {
+			wrong = append(wrong, fmt.Sprintf("%s (%s, %d items, want %d)", sourceID(i), r.Result, r.Items, want(i)))
+		}
+	}
+	if len(wrong) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d sources not stored as expected, e.g. %s", len(wrong), c.n, strings.Join(wrong[:min(5, len(wrong))], ", "))
+}
+
+// queryInt runs a query that returns one integer, in the cluster's schema.
+func (c *cluster) queryInt(sql string, args ...any) int64 {
+	c.t.Helper()
+	var n int64
+	tx, err := c.admin.Begin(context.Background())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(context.Background(), "SET LOCAL search_path TO "+c.app); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := tx.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		c.t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+// httpGet gets path from an instance, with If-None-Match when etag is
+// given, and returns the status, the ETag and the body.
+func httpGet(t testing.TB, base, path, etag string) (int, string, []byte) {
+	t.Helper()
+	req, err := http.NewRequest("GET", base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept-Encoding", "identity")
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s%s: %v", base, path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s%s: %v", base, path, err)
+	}
+	return resp.StatusCode, resp.Header.Get("ETag"), body
+}
+
+// eventually polls cond until it returns "" or within has passed, when the
+// test fails with what cond said last. It polls real conditions (a log
+// line, the origin's record, the database), never a guess at a duration.
+func eventually(t testing.TB, within time.Duration, what string, cond func() string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	wait := 5 * time.Millisecond
+	for {
+		why := cond()
+		if why == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not so within %s: %s", what, within, why)
+		}
+		time.Sleep(wait) // polling a real condition
+		wait = min(2*wait, 250*time.Millisecond)
+	}
+}
