@@ -212,7 +212,7 @@ func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.F
 	}
 	defer resp.Body.Close()
 
-	now := c.now()
+	now := c.now(ctx)
 	out := &Response{
 		Status:       resp.StatusCode,
 		ETag:         resp.Header.Get("ETag"),
@@ -288,7 +288,20 @@ func (c *Client) maxBody() int64 {
 	return newsdesk.DefaultMaxBody
 }
 
-func (c *Client) now() time.Time {
+// clockKey is the context key of the clock a fetch's times come from when
+// it is not the client's: a cluster store's (the database's clock).
+type clockKey struct{}
+
+// withClock returns ctx carrying the clock now for the fetches made with it.
+func withClock(ctx context.Context, now func() time.Time) context.Context {
+	return context.WithValue(ctx, clockKey{}, now)
+}
+
+// now is the time by the clock ctx carries, else by the client's.
+func (c *Client) now(ctx context.Context) time.Time {
+	if now, ok := ctx.Value(clockKey{}).(func() time.Time); ok {
+		return now()
+	}
 	if c.Now != nil {
 		return c.Now()
 	}

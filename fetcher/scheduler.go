@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/store"
 )
 
 // Store is what the scheduler needs from the database; every store.Store satisfies
@@ -45,8 +46,19 @@ type Scheduler struct {
 	// of RunOnce.
 	OnCommit func(Outcome)
 
+	// Cluster, when set, is the store shared with other newsdesk instances
+	// (Store is the same store): Run and RunOnce then fetch a source only
+	// under its lease (lease.go), as Instance, for Lease at a time.
+	Cluster  store.Cluster
+	Instance string        // this process's instance id in the cluster
+	Lease    time.Duration // how long a lease lasts (storage.lease); 0 means defaultLease
+
 	mu        sync.Mutex
 	sources   []newsdesk.Source
+	byID      map[string]int // index of each source in sources; nil until needed
+	synced    bool           // the cluster has this instance's sources (SyncSources)
+	gen       uint64         // counts SetSources
+	known     stateCache     // Run's copy of the stored states (Cluster nil)
 	sem       chan struct{}
 	hosts     map[string]chan struct{}
 	wake      chan struct{}
@@ -76,9 +88,11 @@ func (s *Scheduler) SetSources(sources []newsdesk.Source) {
 			delete(s.saveFails, id)
 		}
 	}
-	s.sources = sources
+	s.sources, s.byID, s.synced = sources, nil, false
+	s.gen++
 	wake := s.wake
 	s.mu.Unlock()
+	s.known.invalidate()
 	if wake != nil {
 		select {
 		case wake <- struct{}{}:
@@ -94,12 +108,29 @@ func (s *Scheduler) configured() []newsdesk.Source {
 	return s.sources
 }
 
+// source returns the configured source id.
+func (s *Scheduler) source(id string) (newsdesk.Source, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byID == nil {
+		s.byID = make(map[string]int, len(s.sources))
+		for i, src := range s.sources {
+			s.byID[src.ID] = i
+		}
+	}
+	i, ok := s.byID[id]
+	if !ok {
+		return newsdesk.Source{}, false
+	}
+	return s.sources[i], true
+}
+
 // Outcome is the result of fetching one source in a pass.
 type Outcome struct {
 	Source newsdesk.Source
 	State  newsdesk.FetchState // as committed
 	Err    error               // the fetch error, also recorded in State
-	Kind   string              // "ok", "not_modified" or the error kind (ErrorKind)
+	Kind   string              // "ok", "not_modified", the error kind (ErrorKind), KindBusy or KindLeaseLost
 	Bytes  int64               // body bytes received
 }
 
@@ -116,6 +147,9 @@ type Outcome struct {
 func (s *Scheduler) RunOnce(ctx context.Context, sources []newsdesk.Source, force bool, log *slog.Logger, onCommit func(Outcome)) ([]Outcome, error) {
 	if log == nil {
 		log = s.Logger
+	}
+	if s.Cluster != nil {
+		return s.runOnceLeased(ctx, sources, force, log, onCommit)
 	}
 	states, err := s.states()
 	if err != nil {
@@ -145,40 +179,31 @@ func (s *Scheduler) RunOnce(ctx context.Context, sources []newsdesk.Source, forc
 // read does not end it: serve goes on serving the feeds it rendered last
 // (the health table), so Run logs why, fetches nothing, and reads the
 // store again after storeRetry or a change of sources.
+//
+// It reads every source's state at start, on SetSources and after a store
+// error, and keeps them up to date from its own commits: a fetch costs the
+// same however many sources there are. With Cluster set, it fetches under
+// leases instead (runLeased).
 func (s *Scheduler) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.wake = make(chan struct{}, 1)
 	s.mu.Unlock()
+	if s.Cluster != nil {
+		return s.runLeased(ctx)
+	}
+	s.known.track()
 	done := make(chan string)
 	inflight := map[string]bool{}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
 		now := s.now()
-		next := now.Add(time.Hour)
-		states, err := s.states()
+		due, next, err := s.dueSources(now, inflight)
 		if err != nil {
 			s.Logger.Error("fetching paused: the store cannot be read", "error", err, "retry_in", storeRetry)
 			next = now.Add(storeRetry)
 		}
-		for _, src := range s.configured() {
-			if err != nil {
-				break
-			}
-			if inflight[src.ID] || s.isBusy(src.ID) {
-				continue // being fetched (by a run handed to serve): its end wakes us
-			}
-			st, ok := states[src.ID]
-			due, at := Due(src, st, ok, now, false)
-			if held := s.heldUntil(src.ID); due && now.Before(held) {
-				due, at = false, held
-			}
-			if !due {
-				if !at.IsZero() {
-					next = minTime(next, at)
-				}
-				continue
-			}
+		for _, src := range due {
 			inflight[src.ID] = true
 			wg.Go(func() {
 				s.fetch(ctx, src, false, s.Logger, nil)
@@ -200,6 +225,40 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		}
 		timer.Stop()
 	}
+}
+
+// dueSources returns the configured sources due at now that are not being
+// fetched (inflight, or by a run handed to serve, whose end wakes Run), by
+// the states Run keeps (read again when they are not known), and when the
+// next of the others is due (within the hour).
+func (s *Scheduler) dueSources(now time.Time, inflight map[string]bool) (due []newsdesk.Source, next time.Time, err error) {
+	next = now.Add(time.Hour)
+	if !s.known.valid() {
+		list, err := s.Store.States()
+		if err != nil {
+			return nil, next, fmt.Errorf("read fetch states: %w", err)
+		}
+		s.known.fill(list)
+	}
+	s.known.mu.Lock()
+	defer s.known.mu.Unlock()
+	for _, src := range s.configured() {
+		if inflight[src.ID] || s.isBusy(src.ID) {
+			continue
+		}
+		st, ok := s.known.m[src.ID]
+		yes, at := Due(src, st, ok, now, false)
+		if held := s.heldUntil(src.ID); yes && now.Before(held) {
+			yes, at = false, held
+		}
+		switch {
+		case yes:
+			due = append(due, src)
+		case !at.IsZero():
+			next = minTime(next, at)
+		}
+	}
+	return due, next, nil
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -347,11 +406,9 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, 
 	defer s.unclaim(src.ID)
 	// Read the state now that the source is ours: another pass may have
 	// just fetched it, and its validators, failures and Retry-After count.
-	prev, err := s.Store.State(src.ID)
-	found := err == nil
-	if err != nil && !errors.Is(err, newsdesk.ErrNotFound) {
-		out.Err = err
-		out.Kind = kindStore
+	prev, found, err := s.readState(src.ID)
+	if err != nil {
+		out.Err, out.Kind = err, kindStore
 		return out
 	}
 	out.State = prev
@@ -359,84 +416,153 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, 
 		out.Kind = KindBusy // fetched by another pass meanwhile
 		return out
 	}
-	log := logger.With("source", src.ID)
-	st := forURL(src, prev)
+	out, _ = s.do(ctx, job{src: src, prev: prev, now: s.now, save: s.Store, log: logger.With("source", src.ID), onCommit: onCommit})
+	return out
+}
+
+// readState reads a source's stored state; found is false when it was
+// never fetched. Run's copy of it is brought up to date.
+func (s *Scheduler) readState(id string) (st newsdesk.FetchState, found bool, err error) {
+	st, err = s.Store.State(id)
+	switch {
+	case err == nil:
+		s.known.put(st)
+		return st, true, nil
+	case errors.Is(err, newsdesk.ErrNotFound):
+		return st, false, nil
+	}
+	return st, false, err
+}
+
+// job is one fetch of a source and the commit of its result: what differs
+// between a fetch of a store of its own and one under a cluster's lease.
+type job struct {
+	src  newsdesk.Source
+	prev newsdesk.FetchState // the stored state when the fetch began
+	now  func() time.Time    // the clock the fetch's times come from
+	save saver               // where the result is committed
+	// leaseUntil, when set, is when the lease the fetch is made under ends:
+	// the fetch is abandoned before (deadline), and a result that cannot be
+	// stored is not held back in memory: the source is due again then.
+	leaseUntil time.Time
+	deadline   time.Time
+	log        *slog.Logger
+	onCommit   func(Outcome)
+}
+
+// saver commits a fetch's result: the store itself, or the store under a
+// lease (leasedSaver).
+type saver interface {
+	SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep newsdesk.Retention) (newsdesk.FetchState, error)
+	SaveState(st newsdesk.FetchState) error
+}
+
+// do fetches j's source and commits the result, then calls the scheduler's
+// OnCommit and the job's onCommit; committed is false when nothing was
+// (cut short by ctx or j's deadline, or the store refused or failed).
+func (s *Scheduler) do(ctx context.Context, j job) (out Outcome, committed bool) {
+	src := j.src
+	out = Outcome{Source: src, State: j.prev}
+	st := forURL(src, j.prev)
 	target := src
 	target.URL = fetchURL(src, st)
-	host := target.URL
-	if u, err := url.Parse(target.URL); err == nil {
-		host = u.Host
+	fctx := ctx
+	if !j.leaseUntil.IsZero() { // the lease's clock, and its end
+		var cancel context.CancelFunc
+		fctx, cancel = context.WithDeadline(withClock(ctx, j.now), j.deadline)
+		defer cancel()
 	}
-	release, ok := s.acquire(ctx, host)
+	release, ok := s.acquire(fctx, hostOf(target.URL))
 	if !ok {
-		out.Err = ctx.Err()
-		return out
+		out.Err = fctx.Err()
+		return out, false
 	}
 	validators := st
 	validators.URL = target.URL // the validators came from the URL fetched
-	resp, err := s.fetchSafely(ctx, target, validators)
+	resp, err := s.fetchSafely(fctx, target, validators)
 	release()
 	if err != nil && ctx.Err() != nil {
 		out.Err = ctx.Err()
-		return out
+		return out, false
 	}
-	before := started(src.ID, st, s.now()) // what is recorded if the fetched items cannot be stored
+	before := started(src.ID, st, j.now()) // what is recorded if the fetched items cannot be stored
 	st, items, kind := applyResult(src, before, resp, err)
 	out.Kind, out.Err = kind, err
 	if err == nil {
 		out.Bytes = resp.Bytes
 		if st.MovedTo != before.MovedTo {
-			log.Warn("source moved permanently: update its url in feeds.yaml", "url", src.URL, "moved_to", st.MovedTo)
+			j.log.Warn("source moved permanently: update its url in feeds.yaml", "url", src.URL, "moved_to", st.MovedTo)
 		}
 	}
-	if !s.commit(&out, src, before, st, items, log) {
-		return out
+	if !s.commit(&out, j, before, st, items) {
+		return out, false
 	}
 	if out.Kind != kindStore { // a storing failure was logged where it happened
-		logFetch(log, src, out.State, err, target.URL)
+		logFetch(j.log, src, out.State, err, target.URL)
 	}
 	if s.OnCommit != nil {
 		s.OnCommit(out)
 	}
-	if onCommit != nil {
-		onCommit(out)
+	if j.onCommit != nil {
+		j.onCommit(out)
 	}
-	return out
+	return out, true
+}
+
+// hostOf is the host of rawURL, or rawURL when it has none.
+func hostOf(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil {
+		return u.Host
+	}
+	return rawURL
 }
 
 // commit stores the state st a fetch left, with the items of a 200, and
 // records in out what was stored. When the items cannot be stored, the
 // failure is recorded from before instead (storeFailed); when nothing can
-// be stored, the source is held back in memory and commit returns false:
-// nothing was committed.
-func (s *Scheduler) commit(out *Outcome, src newsdesk.Source, before, st newsdesk.FetchState, items []newsdesk.Item, log *slog.Logger) bool {
+// be stored, the source is held back in memory (unless a lease ends it)
+// and commit returns false: nothing was committed. A lease lost drops the
+// result (leaseLost).
+func (s *Scheduler) commit(out *Outcome, j job, before, st newsdesk.FetchState, items []newsdesk.Item) bool {
+	src, log := j.src, j.log
 	var saveErr error
 	if st.Result == newsdesk.ResultOK {
 		var saved newsdesk.FetchState
-		if saved, saveErr = s.Store.SaveFetch(st, items, src.Retention); saveErr == nil {
+		if saved, saveErr = j.save.SaveFetch(st, items, src.Retention); saveErr == nil {
 			st = saved
-		} else if failed := storeFailed(src, before, saveErr); s.Store.SaveState(failed) == nil {
+		} else if failed := storeFailed(src, before, saveErr); !errors.Is(saveErr, store.ErrLeaseLost) && j.save.SaveState(failed) == nil {
 			// The items are lost for now, but the failure is on record like
 			// any other, with its backoff, in a small transaction of its
 			// own: the next run, even another process, waits for it.
 			log.Error("could not store the fetched items", "error", saveErr, "failures", failed.Failures, "next_due", failed.NextDue.Format(time.RFC3339))
 			s.stored(src.ID)
+			s.known.put(failed)
 			out.State, out.Kind = failed, kindStore
 			out.Err = errors.Join(out.Err, saveErr)
 			return true
 		}
 	} else {
-		saveErr = s.Store.SaveState(st)
+		saveErr = j.save.SaveState(st)
 	}
-	if saveErr != nil {
+	switch {
+	case errors.Is(saveErr, store.ErrLeaseLost):
+		leaseLost(out, log, saveErr)
+		return false
+	case saveErr != nil && !j.leaseUntil.IsZero():
+		log.Error("could not store fetch: the source is due again when its lease ends", "error", saveErr, "lease_until", j.leaseUntil.Format(time.RFC3339))
+		out.Err = errors.Join(out.Err, saveErr)
+		return false
+	case saveErr != nil:
 		// Without a stored next-due time the source would look due at once:
 		// hold it back in memory, with the backoff of a failure.
 		next := s.hold(src, st.LastFetch)
+		s.known.invalidate() // read them all again: the store may have changed under us
 		log.Error("could not store fetch", "error", saveErr, "next_try", next.Format(time.RFC3339))
 		out.Err = errors.Join(out.Err, saveErr)
 		return false
 	}
 	s.stored(src.ID)
+	s.known.put(st)
 	out.State = st
 	return true
 }

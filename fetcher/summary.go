@@ -18,7 +18,7 @@ func Summary(outcomes []Outcome, chosen int, force bool, took time.Duration) str
 	var failures []string
 	for _, o := range outcomes {
 		switch {
-		case o.Kind == KindBusy:
+		case o.Kind == KindBusy || o.Kind == KindLeaseLost: // another instance fetched it
 			busy++
 		case o.Err != nil:
 			failed++

@@ -39,8 +39,13 @@ type Store interface {
 	// Item.Published (ties broken by SourceID then ID, deterministic), with
 	// a story carried by several sources once, its Duplicates listed.
 	Section(q newsdesk.Query) ([]newsdesk.Item, error)
-	// States returns the fetch state of every source that has one.
+	// States returns the fetch state of every source that has one: what a
+	// full render reads.
 	States() ([]newsdesk.FetchState, error)
+	// State returns one source's fetch state, or newsdesk.ErrNotFound when
+	// it was never fetched: what re-rendering some sections reads, so that
+	// its cost does not grow with the number of sources.
+	State(sourceID string) (newsdesk.FetchState, error)
 	// RecordSectionVersions records that each section of hashes (section
 	// id -> hash of its content) has that content at time now, and returns
 	// their versions: the stored one when its hash is the same, else the

@@ -102,6 +102,20 @@ func (f *fakeStore) States() ([]newsdesk.FetchState, error) {
 	return f.states, f.err
 }
 
+func (f *fakeStore) State(id string) (newsdesk.FetchState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return newsdesk.FetchState{}, f.err
+	}
+	for _, st := range f.states {
+		if st.SourceID == id {
+			return st, nil
+		}
+	}
+	return newsdesk.FetchState{}, newsdesk.ErrNotFound
+}
+
 func date(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {

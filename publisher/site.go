@@ -1,6 +1,7 @@
 package publisher
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -86,7 +87,11 @@ func Render(st Store, cfg Config) (*Site, error) {
 }
 
 func renderSite(st Store, cfg *Config) (*Site, error) {
-	r, err := newRenderer(st, cfg)
+	states, err := st.States()
+	if err != nil {
+		return nil, fmt.Errorf("render: fetch states: %w", err)
+	}
+	r, err := newRenderer(st, cfg, cfg.Sources, states)
 	if err != nil {
 		return nil, err
 	}
@@ -125,9 +130,21 @@ func renderSite(st Store, cfg *Config) (*Site, error) {
 // from the store, and the index page and OPML list, whose counts and dates
 // change with them. The other sections' files are shared, not copied.
 func (s *Site) rerender(st Store, ids []string) (*Site, error) {
-	r, err := newRenderer(st, s.cfg)
+	idx, err := s.sectionIndexes(ids)
 	if err != nil {
 		return nil, err
+	}
+	srcs, states, err := s.sourcesOf(st, idx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := newRenderer(st, s.cfg, srcs, states)
+	if err != nil {
+		return nil, err
+	}
+	rendered := make(map[string]bool, len(idx))
+	for _, i := range idx {
+		rendered[s.cfg.Sections[i].ID] = true
 	}
 	next := &Site{
 		cfg:      s.cfg,
@@ -138,33 +155,22 @@ func (s *Site) rerender(st Store, ids []string) (*Site, error) {
 		versions: maps.Clone(s.versions),
 		sources:  maps.Clone(s.sources),
 	}
-	var idx []int
-	rendered := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		i := slices.IndexFunc(s.cfg.Sections, func(sec newsdesk.Section) bool { return sec.ID == id })
-		if i < 0 {
-			return nil, fmt.Errorf("render: section %q: %w", id, newsdesk.ErrNotFound)
-		}
-		if !rendered[id] {
-			idx = append(idx, i)
-			rendered[id] = true
-		}
-	}
 	if err := next.renderSections(r, idx); err != nil {
 		return nil, err
 	}
 	// A source is shown anew only where it was rendered again: while a
 	// section not rendered this time still shows the old, the site keeps
 	// the old, so that Outdated asks for the rest.
-	for id, src := range r.sources {
-		everywhere := true
-		for _, sec := range s.cfg.Sections {
-			if slices.Contains(sec.Sources, id) && !rendered[sec.ID] {
-				everywhere = false
-				break
+	elsewhere := map[string]bool{}
+	for _, sec := range s.cfg.Sections {
+		if !rendered[sec.ID] {
+			for _, id := range sec.Sources {
+				elsewhere[id] = true
 			}
 		}
-		if everywhere {
+	}
+	for id, src := range r.sources {
+		if !elsewhere[id] {
 			next.sources[id] = src
 		}
 	}
@@ -172,6 +178,59 @@ func (s *Site) rerender(st Store, ids []string) (*Site, error) {
 		return nil, err
 	}
 	return next, nil
+}
+
+// sectionIndexes returns the indexes in the configuration of the sections
+// ids, each once.
+func (s *Site) sectionIndexes(ids []string) ([]int, error) {
+	var idx []int
+	for _, id := range ids {
+		i := slices.IndexFunc(s.cfg.Sections, func(sec newsdesk.Section) bool { return sec.ID == id })
+		if i < 0 {
+			return nil, fmt.Errorf("render: section %q: %w", id, newsdesk.ErrNotFound)
+		}
+		if !slices.Contains(idx, i) {
+			idx = append(idx, i)
+		}
+	}
+	return idx, nil
+}
+
+// sourcesOf returns the configured sources of the sections at idx, and
+// their fetch states, read one by one: a commit's re-render reads what it
+// shows, however many sources the configuration has. When those are most
+// of the configured sources, one read of every state costs less.
+func (s *Site) sourcesOf(st Store, idx []int) ([]newsdesk.Source, []newsdesk.FetchState, error) {
+	shown := map[string]bool{}
+	for _, i := range idx {
+		for _, id := range s.cfg.Sections[i].Sources {
+			shown[id] = true
+		}
+	}
+	var srcs []newsdesk.Source
+	for _, src := range s.cfg.Sources {
+		if shown[src.ID] {
+			srcs = append(srcs, src)
+		}
+	}
+	if len(srcs) > max(len(s.cfg.Sources)/2, 64) {
+		states, err := st.States()
+		if err != nil {
+			return nil, nil, fmt.Errorf("render: fetch states: %w", err)
+		}
+		return srcs, states, nil
+	}
+	var states []newsdesk.FetchState
+	for _, src := range srcs {
+		state, err := st.State(src.ID)
+		switch {
+		case err == nil:
+			states = append(states, state)
+		case !errors.Is(err, newsdesk.ErrNotFound):
+			return nil, nil, fmt.Errorf("render: fetch state of %s: %w", src.ID, err)
+		}
+	}
+	return srcs, states, nil
 }
 
 // renderer holds what every section's rendering needs.
@@ -185,16 +244,14 @@ type renderer struct {
 	statusPath string
 }
 
-func newRenderer(st Store, cfg *Config) (*renderer, error) {
+// newRenderer returns the renderer of cfg's sections that shows the
+// sources srcs (those of the sections it renders) by their fetch states.
+func newRenderer(st Store, cfg *Config, srcs []newsdesk.Source, states []newsdesk.FetchState) (*renderer, error) {
 	base, err := parseBaseURL(cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
-	states, err := st.States()
-	if err != nil {
-		return nil, fmt.Errorf("render: fetch states: %w", err)
-	}
-	r := &renderer{st: st, base: base, title: clean(oneLine(cfg.Title)), sources: newSources(cfg.Sources, states), now: time.Now(), statusPath: cfg.StatusPath}
+	r := &renderer{st: st, base: base, title: clean(oneLine(cfg.Title)), sources: newSources(srcs, states), now: time.Now(), statusPath: cfg.StatusPath}
 	if cfg.Now != nil {
 		r.now = cfg.Now()
 	}

@@ -46,7 +46,7 @@ func newTestDaemon(t *testing.T, yaml string) *daemon {
 	d := &daemon{path: path, db: db, log: slog.New(slog.DiscardHandler), metrics: metrics.New()}
 	d.cfg.Store(cfg)
 	d.site = publisher.NewServer(db, publisherConfig(cfg), d.log)
-	d.sched = newScheduler(cfg, db, d.log)
+	d.sched = newScheduler(cfg, db, d.log, nil)
 	d.sched.OnCommit = d.committed
 	return d
 }

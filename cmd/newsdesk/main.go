@@ -367,10 +367,15 @@ func userAgent(cfg *config.Config) string {
 	return "newsdesk/" + newsdesk.Version + " (+" + cfg.UserAgentURL + ")"
 }
 
-// newScheduler builds the fetch scheduler for the configured sources.
-func newScheduler(cfg *config.Config, db store.Store, log *slog.Logger) *fetcher.Scheduler {
+// newScheduler builds the fetch scheduler for the configured sources; m
+// is this process's membership of a shared store, whose sources it then
+// leases (nil for a file of its own).
+func newScheduler(cfg *config.Config, db store.Store, log *slog.Logger, m *member) *fetcher.Scheduler {
 	s := fetcher.NewScheduler(fetcher.NewClient(userAgent(cfg)), db, cfg.Sources, log)
 	s.Concurrency, s.PerHost = cfg.Concurrency, cfg.PerHost
+	if m != nil {
+		s.Cluster, s.Instance, s.Lease = m.cluster, m.ID(), cfg.Lease
+	}
 	return s
 }
 

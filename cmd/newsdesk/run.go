@@ -51,12 +51,19 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if *verbose {
 		level = slog.LevelInfo
 	}
+	m, err := join(ctx, db, "run", cfg, e.logger(level))
+	if err != nil {
+		return err
+	}
+	defer m.leave()
 	if e.daemon == nil { // serve does its own housekeeping
-		stop := answerWhileRunning(ctx, cfg, db, e.logger(level))
-		defer stop()
+		if m == nil { // a shared store needs no socket: every command opens it
+			stop := answerWhileRunning(ctx, cfg, db, e.logger(level))
+			defer stop()
+		}
 		purgeRemoved(cfg, db, e.logger(level), time.Now())
 	}
-	sched := newScheduler(cfg, db, e.logger(level))
+	sched := newScheduler(cfg, db, e.logger(level), m)
 	if e.daemon != nil {
 		// Inside serve: its scheduler, so a source it is fetching is not
 		// fetched twice and the per-host limits hold across both, and its

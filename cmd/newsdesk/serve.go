@@ -53,6 +53,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w (is another newsdesk serve running? choose another address with -listen or server.listen)", err)
 	}
 	defer ln.Close()
+	if cfg.Postgres != "" {
+		return serveShared(ctx, e, *configPath, cfg, ln, *listen)
+	}
 	_, statErr := os.Stat(cfg.DBPath)
 	db, err := e.openStore(cfg, 0)
 	if err != nil {
@@ -70,7 +73,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer ctrl.Close()
-	d := newDaemon(*configPath, cfg, db, e.logger(slog.LevelInfo), *listen)
+	d := newDaemon(*configPath, cfg, db, e.logger(slog.LevelInfo), *listen, nil)
 	watcher, err := filewatch.New(d.path)
 	if err != nil {
 		return err
@@ -78,10 +81,35 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	return d.run(ctx, ln, ctrl, watcher, func() { started = true })
 }
 
+// serveShared is serve on a store shared with other instances (PostgreSQL):
+// no control socket and no file lock (every command opens the store
+// itself); the instance joins the store's record of instances, leases the
+// sources it fetches, and follows the others' commits.
+func serveShared(ctx context.Context, e *env, configPath string, cfg *config.Config, ln net.Listener, listenFlag string) error {
+	db, err := e.openStore(cfg, 0)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	log := e.logger(slog.LevelInfo)
+	m, err := join(ctx, db, "serve", cfg, log)
+	if err != nil {
+		return err
+	}
+	defer m.leave()
+	d := newDaemon(configPath, cfg, db, log, listenFlag, m)
+	watcher, err := filewatch.New(d.path)
+	if err != nil {
+		return err
+	}
+	return d.run(ctx, ln, nil, watcher, func() {})
+}
+
 // newDaemon makes the daemon of a serve on its open database: the first
 // render, the metrics of what is configured and stored, and the scheduler.
-func newDaemon(configPath string, cfg *config.Config, db store.Store, log *slog.Logger, listenFlag string) *daemon {
-	d := &daemon{path: configPath, db: db, log: log, metrics: metrics.New(), listenFlag: listenFlag, purge: make(chan struct{}, 1)}
+// m is its membership of a shared store; nil for a file of its own.
+func newDaemon(configPath string, cfg *config.Config, db store.Store, log *slog.Logger, listenFlag string, m *member) *daemon {
+	d := &daemon{path: configPath, db: db, log: log, metrics: metrics.New(), listenFlag: listenFlag, purge: make(chan struct{}, 1), member: m}
 	d.cfg.Store(cfg)
 	d.site = publisher.NewServer(db, serverConfig(cfg), d.log)
 	// A store that cannot be read now leaves serve up but not ready
@@ -91,7 +119,7 @@ func newDaemon(configPath string, cfg *config.Config, db store.Store, log *slog.
 	}
 	d.observeSections(cfg.Sections...)
 	d.metrics.ConfigLoaded("start", 0, time.Now())
-	d.sched = newScheduler(cfg, db, d.log)
+	d.sched = newScheduler(cfg, db, d.log, m)
 	d.sched.OnCommit = d.committed
 	if err := d.observeSources(); err != nil {
 		d.log.Error("could not read the sources' state", "error", err)
@@ -122,17 +150,25 @@ func (d *daemon) run(ctx context.Context, ln, ctrl net.Listener, watcher *filewa
 		}
 	})
 	wg.Go(func() { d.watch(ctx, watcher) })
-	wg.Go(func() {
-		if err := d.serveControl(ctx, ctrl); err != nil {
-			errc <- err
-		}
-	})
+	if ctrl != nil {
+		wg.Go(func() {
+			if err := d.serveControl(ctx, ctrl); err != nil {
+				errc <- err
+			}
+		})
+	}
+	wg.Go(func() { d.member.heartbeat(ctx) })
+	wg.Go(func() { d.member.follow(ctx, d.othersCommitted) })
 	wg.Go(func() { d.ageSections(ctx) })
 	wg.Go(func() { d.purgeLoop(ctx) })
 	// Every listener is bound: ready, and the log says so.
 	started()
 	d.ready.Store(true)
-	d.log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "base_url", cfg.BaseURL, "sources", len(cfg.Sources), "sections", len(cfg.Sections), "db", cfg.DBPath, "config", d.path, "control_socket", config.SocketPath(cfg.DBPath))
+	if ctrl != nil {
+		d.log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "base_url", cfg.BaseURL, "sources", len(cfg.Sources), "sections", len(cfg.Sections), "db", cfg.DBPath, "config", d.path, "control_socket", config.SocketPath(cfg.DBPath))
+	} else {
+		d.log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "base_url", cfg.BaseURL, "sources", len(cfg.Sources), "sections", len(cfg.Sections), "db", d.db.Path(), "config", d.path, "instance", d.member.ID())
+	}
 
 	var runErr error
 	select {
@@ -169,6 +205,7 @@ type daemon struct {
 	stopping   atomic.Bool
 	rendered   atomic.Bool   // the site has been rendered at least once
 	cronRun    bool          // a `newsdesk run` answering read-only commands, not serve
+	member     *member       // this instance in a shared store; nil with a file of its own
 	purge      chan struct{} // pokes purgeLoop after a reload
 
 	mu        sync.Mutex
@@ -397,6 +434,34 @@ func (d *daemon) committed(o fetcher.Outcome) {
 	}
 }
 
+// othersCommitted re-renders the sections that show sources, and the
+// sections secs, after another instance sharing the store committed to
+// them (member.follow), and sets the metrics of those sources.
+func (d *daemon) othersCommitted(sources, secs []string) {
+	cfg := d.config()
+	for _, id := range sources {
+		if _, ok := cfg.Source(id); !ok {
+			continue
+		}
+		if st, err := d.db.State(id); err == nil {
+			d.metrics.SetSource(id, st.Failures, st.LastSuccess, st.NextDue)
+		}
+	}
+	ids := sectionsOf(cfg, sources, secs)
+	if len(ids) == 0 {
+		return
+	}
+	if err := d.render(ids...); err != nil {
+		d.log.Error("could not render sections another instance changed", "sections", ids, "error", err)
+		return
+	}
+	for _, sec := range cfg.Sections {
+		if slices.Contains(ids, sec.ID) {
+			d.observeSections(sec)
+		}
+	}
+}
+
 // ageSections re-renders, every hour, the sections with a max_age: their
 // items age out with time, not only when a fetch brings new ones.
 func (d *daemon) ageSections(ctx context.Context) {
@@ -496,19 +561,20 @@ func (d *daemon) reload(ctx context.Context, trigger string) {
 		return
 	}
 	old := d.config()
-	if cfg.DBPath != old.DBPath {
-		d.log.Warn("storage.path changed: restart newsdesk serve to use the new database; keeping "+old.DBPath, "config", d.path)
-		cfg.DBPath = old.DBPath
+	if cfg.DBPath != old.DBPath || cfg.Postgres != old.Postgres {
+		d.log.Warn("storage changed: restart newsdesk serve to use the new database; keeping "+d.db.Path(), "config", d.path)
+		cfg.DBPath, cfg.Postgres, cfg.PostgresFrom = old.DBPath, old.Postgres, old.PostgresFrom
 	}
 	if d.listenFlag != "" {
 		cfg.Listen = d.listenFlag
 	} else if cfg.Listen != old.Listen {
 		d.log.Warn("server.listen changed: restart newsdesk serve to listen there", "config", d.path)
 	}
-	if cfg.Concurrency != old.Concurrency || cfg.PerHost != old.PerHost || cfg.UserAgentURL != old.UserAgentURL {
-		d.log.Warn("fetch.concurrency, fetch.per_host and fetch.user_agent_url apply after a restart of newsdesk serve", "config", d.path)
+	if cfg.Concurrency != old.Concurrency || cfg.PerHost != old.PerHost || cfg.UserAgentURL != old.UserAgentURL || cfg.Lease != old.Lease {
+		d.log.Warn("fetch.concurrency, fetch.per_host, fetch.user_agent_url and storage.lease apply after a restart of newsdesk serve", "config", d.path)
 	}
 	d.cfg.Store(cfg)
+	d.member.configured(cfg)
 	d.setRejected(nil, nil)
 	d.sched.SetSources(cfg.Sources)
 	d.site.SetConfig(serverConfig(cfg))

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,17 +23,43 @@ const writeChunk = 5000
 // items get FirstSeen = st.LastFetch, undated ones are dated by it, a
 // changed item is updated in place, an item pruned before is not stored
 // again, retention counts stored and incoming items together, and the
-// source's state and count are written with them. The source's row is
-// locked first, so two saves of one source never interleave.
+// source's state, count and due time (st.NextDue) are written with them.
+// The source's row is locked first, so two saves of one source never
+// interleave. It leaves the source's lease alone.
 func (db *DB) SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep newsdesk.Retention) (newsdesk.FetchState, error) {
+	return db.saveFetch(nil, st, items, keep)
+}
+
+// SaveFetchLeased is SaveFetch under lease l (store.Cluster): in the same
+// transaction it checks that l is still the source's latest lease (else
+// it writes nothing and returns an error matching store.ErrLeaseLost),
+// stores st.NextDue as the source's due time and ends the lease. The
+// times it records (new items' FirstSeen, the date of undated items,
+// tombstones) are the database's clock in the transaction, not
+// st.LastFetch: instances on machines whose clocks differ agree on which
+// copy of a story was seen first.
+func (db *DB) SaveFetchLeased(l store.Lease, st newsdesk.FetchState, items []newsdesk.Item, keep newsdesk.Retention) (newsdesk.FetchState, error) {
+	if l.SourceID != st.SourceID {
+		return st, fmt.Errorf("save fetch of %s under the lease of %s", st.SourceID, l.SourceID)
+	}
+	return db.saveFetch(&l, st, items, keep)
+}
+
+func (db *DB) saveFetch(l *store.Lease, st newsdesk.FetchState, items []newsdesk.Item, keep newsdesk.Retention) (newsdesk.FetchState, error) {
 	if st.SourceID == "" {
 		return st, errors.New("save fetch: empty source id")
 	}
-	now := st.LastFetch.UTC()
-	err := db.tx(func(tx pgx.Tx) error {
-		s := &source{tx: tx, id: st.SourceID}
+	err := db.tx(func(ctx context.Context, tx pgx.Tx) error {
+		s := &source{ctx: ctx, tx: tx, id: st.SourceID}
 		if err := s.lock(); err != nil {
 			return err
+		}
+		now := st.LastFetch.UTC()
+		if l != nil {
+			if err := s.leased(*l); err != nil {
+				return err
+			}
+			now = s.dbNow
 		}
 		b, err := s.batch(items, now)
 		if err != nil {
@@ -49,7 +76,7 @@ func (db *DB) SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep news
 		if n := len(st.History); n > 0 {
 			st.History[n-1].New = st.New
 		}
-		return saveState(tx, st, &b.count)
+		return saveState(ctx, tx, st, &b.count, l != nil)
 	})
 	if err != nil {
 		return st, fmt.Errorf("save fetch of %s: %w", st.SourceID, err)
@@ -57,40 +84,92 @@ func (db *DB) SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep news
 	return st, nil
 }
 
-// SaveState stores a source's fetch state alone: a 304 or a failed fetch.
+// SaveState stores a source's fetch state alone (a 304 or a failed fetch)
+// and its due time, st.NextDue.
 func (db *DB) SaveState(st newsdesk.FetchState) error {
-	err := db.tx(func(tx pgx.Tx) error { return saveState(tx, st, nil) })
+	err := db.tx(func(ctx context.Context, tx pgx.Tx) error { return saveState(ctx, tx, st, nil, false) })
 	if err != nil {
 		return fmt.Errorf("save state of %s: %w", st.SourceID, err)
 	}
 	return nil
 }
 
-// saveState writes st, and the item count when count is not nil.
-func saveState(tx pgx.Tx, st newsdesk.FetchState, count *int64) error {
+// SaveStateLeased is SaveState under lease l, as SaveFetchLeased.
+func (db *DB) SaveStateLeased(l store.Lease, st newsdesk.FetchState) error {
+	if l.SourceID != st.SourceID {
+		return fmt.Errorf("save state of %s under the lease of %s", st.SourceID, l.SourceID)
+	}
+	err := db.tx(func(ctx context.Context, tx pgx.Tx) error {
+		s := &source{ctx: ctx, tx: tx, id: st.SourceID}
+		if err := s.lock(); err != nil {
+			return err
+		}
+		if err := s.leased(l); err != nil {
+			return err
+		}
+		return saveState(ctx, tx, st, nil, true)
+	})
+	if err != nil {
+		return fmt.Errorf("save state of %s: %w", st.SourceID, err)
+	}
+	return nil
+}
+
+// saveState writes st, its due time and the item count when count is not
+// nil, ends the source's lease when endLease, and announces the change
+// (changed_seq and a notification, see Changes).
+func saveState(ctx context.Context, tx pgx.Tx, st newsdesk.FetchState, count *int64, endLease bool) error {
 	data, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx(), `INSERT INTO sources (source_id, state, item_count) VALUES ($1, $2, coalesce($3, 0))
-		ON CONFLICT (source_id) DO UPDATE SET state = excluded.state, item_count = coalesce($3, sources.item_count)`,
-		st.SourceID, string(data), count)
+	var due *time.Time
+	if !st.NextDue.IsZero() {
+		due = &st.NextDue
+	}
+	_, err = tx.Exec(ctx, `WITH w AS (
+		INSERT INTO sources (source_id, state, item_count, due_at, changed_seq) VALUES ($1, $2, coalesce($3, 0), $4, `+xactSeq+`)
+		ON CONFLICT (source_id) DO UPDATE SET state = excluded.state, item_count = coalesce($3, sources.item_count),
+			due_at = excluded.due_at, changed_seq = excluded.changed_seq,
+			lease_owner = CASE WHEN $5 THEN NULL ELSE sources.lease_owner END,
+			lease_until = CASE WHEN $5 THEN NULL ELSE sources.lease_until END
+		RETURNING changed_seq)
+		SELECT pg_notify('`+channel+`', changed_seq::text) FROM w`,
+		st.SourceID, string(data), count, due, endLease)
 	return err
 }
 
-// source is one source inside a SaveFetch transaction.
+// source is one source inside a SaveFetch transaction (ctx is that of the
+// transaction, which the struct does not outlive).
 type source struct {
+	ctx   context.Context
 	tx    pgx.Tx
 	id    string
 	count int64
+	owner string    // lease_owner, "" when none
+	epoch int64     // lease_epoch
+	dbNow time.Time // the transaction's now()
 }
 
 // lock creates the source's row when it has none and locks it.
 func (s *source) lock() error {
-	if _, err := s.tx.Exec(ctx(), `INSERT INTO sources (source_id) VALUES ($1) ON CONFLICT DO NOTHING`, s.id); err != nil {
+	if _, err := s.tx.Exec(s.ctx, `INSERT INTO sources (source_id) VALUES ($1) ON CONFLICT DO NOTHING`, s.id); err != nil {
 		return err
 	}
-	return s.tx.QueryRow(ctx(), `SELECT item_count FROM sources WHERE source_id = $1 FOR UPDATE`, s.id).Scan(&s.count)
+	return s.tx.QueryRow(s.ctx, `SELECT item_count, coalesce(lease_owner, ''), lease_epoch, now() FROM sources WHERE source_id = $1 FOR UPDATE`, s.id).
+		Scan(&s.count, &s.owner, &s.epoch, &s.dbNow)
+}
+
+// leased checks, with the row locked, that l is the source's latest lease.
+func (s *source) leased(l store.Lease) error {
+	if s.owner == l.Instance && s.epoch == l.Epoch {
+		return nil
+	}
+	holder := "no one"
+	if s.owner != "" {
+		holder = s.owner
+	}
+	return fmt.Errorf("source %s was leased by %s (lease %d) after %s's lease %d: %w", s.id, holder, s.epoch, l.Instance, l.Epoch, store.ErrLeaseLost)
 }
 
 // key orders items as the bbolt time index does: published, then id bytes.
@@ -116,8 +195,8 @@ type incoming struct {
 // batch is what a fetch changes in a source, decided before any write.
 type batch struct {
 	fresh      []*incoming // in key order
-	refresh    [][]byte    // id hashes of pruned items the feed still carries
-	pruned     [][]byte    // id hashes of stored items retention drops
+	refresh    []tomb      // pruned items the feed still carries
+	pruned     []tomb      // stored items retention drops
 	count      int64
 	added      int
 	changed    int
@@ -145,7 +224,7 @@ func (s *source) batch(items []newsdesk.Item, now time.Time) (*batch, error) {
 		hashes = append(hashes, hash(it.ID))
 	}
 	stored := map[string]storedItem{}
-	rows, err := s.tx.Query(ctx(), `SELECT data FROM items WHERE source_id = $1 AND id_hash = ANY($2)`, s.id, hashes)
+	rows, err := s.tx.Query(s.ctx, `SELECT data FROM items WHERE source_id = $1 AND id_hash = ANY($2)`, s.id, hashes)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +243,7 @@ func (s *source) batch(items []newsdesk.Item, now time.Time) (*batch, error) {
 		return nil, err
 	}
 	tombs := map[string]bool{}
-	rows, err = s.tx.Query(ctx(), `SELECT id_hash FROM tombstones WHERE source_id = $1 AND id_hash = ANY($2)`, s.id, hashes)
+	rows, err = s.tx.Query(s.ctx, `SELECT id_hash FROM tombstones WHERE source_id = $1 AND id_hash = ANY($2)`, s.id, hashes)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +262,7 @@ func (s *source) batch(items []newsdesk.Item, now time.Time) (*batch, error) {
 		in, renew := classify(s.id, it, old, found, tombs[string(hashes[i])], now)
 		switch {
 		case renew:
-			b.refresh = append(b.refresh, hashes[i])
+			b.refresh = append(b.refresh, tomb{hashes[i], it.ID})
 		case in == nil:
 		case in.old == nil:
 			b.added++
@@ -268,6 +347,12 @@ func (b *batch) encode() {
 	}
 }
 
+// tomb is a tombstone to write: the pruned item's id and its hash.
+type tomb struct {
+	hash []byte
+	id   string
+}
+
 // storedKey is a stored item's place in the time order.
 type storedKey struct {
 	key
@@ -290,7 +375,7 @@ func (s *source) retain(b *batch, keep newsdesk.Retention) error {
 			moved[string(hash(in.old.ID))] = true
 		}
 	}
-	rows, err := s.tx.Query(ctx(), `SELECT published_ns, item_id, id_hash FROM items WHERE source_id = $1 ORDER BY published_ns, item_id`, s.id)
+	rows, err := s.tx.Query(s.ctx, `SELECT published_ns, item_id, id_hash FROM items WHERE source_id = $1 ORDER BY published_ns, item_id`, s.id)
 	if err != nil {
 		return err
 	}
@@ -339,7 +424,7 @@ func (s *source) retain(b *batch, keep newsdesk.Retention) error {
 		}
 		b.count--
 		if fromStored {
-			b.pruned = append(b.pruned, stored[i].hash)
+			b.pruned = append(b.pruned, tomb{stored[i].hash, stored[i].id})
 			i++
 		} else {
 			b.fresh[j].drop = true
@@ -352,29 +437,35 @@ func (s *source) retain(b *batch, keep newsdesk.Retention) error {
 // write applies a batch: deletes and tombstones, expired tombstones
 // forgotten, then the new and changed items in chunks, and the count.
 func (s *source) write(b *batch, now time.Time) error {
-	tombs := slices.Clone(b.refresh)
-	gone := slices.Clone(b.pruned)
-	tombs = append(tombs, b.pruned...)
+	tombs := append(slices.Clone(b.refresh), b.pruned...)
+	var gone [][]byte
+	for _, t := range b.pruned {
+		gone = append(gone, t.hash)
+	}
 	for _, in := range b.fresh {
 		if in.drop {
 			h := hash(in.rec.ID)
-			tombs = append(tombs, h)
+			tombs = append(tombs, tomb{h, in.rec.ID})
 			if in.old != nil {
 				gone = append(gone, h)
 			}
 		}
 	}
 	if len(gone) > 0 {
-		if _, err := s.tx.Exec(ctx(), `DELETE FROM items WHERE source_id = $1 AND id_hash = ANY($2)`, s.id, gone); err != nil {
+		if _, err := s.tx.Exec(s.ctx, `DELETE FROM items WHERE source_id = $1 AND id_hash = ANY($2)`, s.id, gone); err != nil {
 			return err
 		}
 	}
-	if _, err := s.tx.Exec(ctx(), `DELETE FROM tombstones WHERE source_id = $1 AND seen_ns < $2`, s.id, ns(now.Add(-store.TombstoneTTL))); err != nil {
+	if _, err := s.tx.Exec(s.ctx, `DELETE FROM tombstones WHERE source_id = $1 AND seen_ns < $2`, s.id, ns(now.Add(-store.TombstoneTTL))); err != nil {
 		return err
 	}
 	if len(tombs) > 0 {
-		if _, err := s.tx.Exec(ctx(), `INSERT INTO tombstones (source_id, id_hash, seen_ns) SELECT $1, h, $3 FROM unnest($2::bytea[]) AS t(h)
-			ON CONFLICT (source_id, id_hash) DO UPDATE SET seen_ns = excluded.seen_ns`, s.id, tombs, ns(now)); err != nil {
+		hashes, ids := make([][]byte, len(tombs)), make([][]byte, len(tombs))
+		for i, t := range tombs {
+			hashes[i], ids[i] = t.hash, []byte(t.id)
+		}
+		if _, err := s.tx.Exec(s.ctx, `INSERT INTO tombstones (source_id, id_hash, item_id, seen_ns) SELECT $1, h, i, $4 FROM unnest($2::bytea[], $3::bytea[]) AS t(h, i)
+			ON CONFLICT (source_id, id_hash) DO UPDATE SET seen_ns = excluded.seen_ns, item_id = excluded.item_id`, s.id, hashes, ids, ns(now)); err != nil {
 			return err
 		}
 	}
@@ -412,7 +503,7 @@ func (s *source) put(rows []*incoming) error {
 		titles = append(titles, orNil(store.TitleKey(r.Title)))
 		data = append(data, string(in.data))
 	}
-	_, err := s.tx.Exec(ctx(), `INSERT INTO items (source_id, id_hash, item_id, published_ns, first_seen_ns, link_hash, title_hash, data)
+	_, err := s.tx.Exec(s.ctx, `INSERT INTO items (source_id, id_hash, item_id, published_ns, first_seen_ns, link_hash, title_hash, data)
 		SELECT $1, h, i, p, f, l, t, d::json FROM unnest($2::bytea[], $3::bytea[], $4::bigint[], $5::bigint[], $6::bytea[], $7::bytea[], $8::text[]) AS x(h, i, p, f, l, t, d)
 		ON CONFLICT (source_id, id_hash) DO UPDATE SET item_id = excluded.item_id, published_ns = excluded.published_ns,
 			first_seen_ns = excluded.first_seen_ns, link_hash = excluded.link_hash, title_hash = excluded.title_hash, data = excluded.data`,

@@ -5,18 +5,34 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/store"
 )
 
+// migration is one forward step of the schema.
+type migration struct {
+	sql string
+	// minReader is the oldest schema level a binary must know to use the
+	// database once this migration is applied: the migration's own level
+	// when it contracts (drops or changes what older binaries use), else
+	// the previous migration's minReader (an expand-only change that older
+	// binaries can ignore).
+	minReader int
+}
+
 // migrations are the schema's forward migrations: migrations[i] brings
 // version i to i+1. Each runs in its own transaction with its version
-// row. Never edit one that has shipped: add the next.
-//
-// TODO(issue 11): expand-then-contract rolling upgrades need the oldest
-// compatible binary recorded (a column of schema_version), checked here.
-var migrations = []string{
-	// 1: the store.
-	`
+// row, which records its minReader. Never edit one that has shipped: add
+// the next. Rolling upgrades are expand-then-contract: a migration that
+// only adds keeps minReader, so binaries of the previous release keep
+// working while the others are upgraded; a later release contracts
+// (drops what nothing reads any more) and raises it.
+var migrations = []migration{
+	{minReader: 1, sql: migration1},
+	{minReader: 1, sql: migration2},
+}
+
+const migration1 = `
 CREATE TABLE sources (
 	source_id  text COLLATE "C" PRIMARY KEY,
 	state      json,                      -- newsdesk.FetchState; NULL until SaveState/SaveFetch
@@ -58,8 +74,44 @@ CREATE TABLE section_versions (
 	hash          text NOT NULL,
 	changed_at_ns bigint NOT NULL
 );
-`,
-}
+`
+
+// migration2 adds what several instances sharing the store need (expand
+// only: a binary of schema 1 could ignore all of it).
+const migration2 = `
+ALTER TABLE sources
+	ADD COLUMN due_at      timestamptz,                 -- next fetch; NULL: due now
+	ADD COLUMN host        text NOT NULL DEFAULT '',    -- where its fetches go, for per_host
+	ADD COLUMN lease_owner text,                        -- instance holding the lease, NULL when none
+	ADD COLUMN lease_epoch bigint NOT NULL DEFAULT 0,   -- leases taken so far: what a leased save checks
+	ADD COLUMN lease_until timestamptz,                 -- the lease's expiry, database clock
+	ADD COLUMN changed_seq bigint NOT NULL DEFAULT 0;   -- transaction id of the last change of items or state
+CREATE INDEX sources_by_due ON sources (due_at NULLS FIRST, source_id);
+CREATE INDEX sources_leased ON sources (host, lease_until) WHERE lease_owner IS NOT NULL;
+CREATE INDEX sources_by_change ON sources (changed_seq);
+CREATE TABLE instances (
+	instance_id text COLLATE "C" PRIMARY KEY,
+	host        text NOT NULL,
+	command     text NOT NULL,
+	version     text NOT NULL,
+	config_hash text NOT NULL,
+	sources     integer NOT NULL,
+	started_at  timestamptz NOT NULL DEFAULT now(),
+	seen_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE instance_sources (
+	instance_id text COLLATE "C" NOT NULL,
+	source_id   text COLLATE "C" NOT NULL,
+	PRIMARY KEY (instance_id, source_id)
+);
+CREATE INDEX instance_sources_by_source ON instance_sources (source_id);
+CREATE TABLE section_changes (
+	section_id  text COLLATE "C" PRIMARY KEY,
+	changed_seq bigint NOT NULL            -- transaction id of the last change of its decisions
+);
+CREATE INDEX section_changes_by_change ON section_changes (changed_seq);
+ALTER TABLE tombstones ADD COLUMN item_id bytea; -- the pruned item's stored id; NULL for those pruned before schema 2
+`
 
 // migrationLock is the pg_advisory_lock key under which migrations run
 // ("newsdesk" in ASCII).
@@ -67,7 +119,8 @@ const migrationLock int64 = 0x6e65777364657368
 
 // migrate applies the migrations the database lacks, holding the advisory
 // lock so that instances starting at once apply each exactly once. A
-// database newer than this binary is refused with store.ErrSchema.
+// database newer than this binary is used when its migrations allow it
+// (usable), else refused with store.ErrSchema.
 func (db *DB) migrate(ctx context.Context) error {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
@@ -78,25 +131,28 @@ func (db *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("migration lock: %w", err)
 	}
 	defer conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, migrationLock)
+	// min_reader came with schema 2; a database of schema 1 has no such
+	// column yet (its one row reads as 1).
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
 		version    integer PRIMARY KEY,
 		applied_at timestamptz NOT NULL DEFAULT now()
-	)`); err != nil {
+	);
+	ALTER TABLE schema_version ADD COLUMN IF NOT EXISTS min_reader integer NOT NULL DEFAULT 1`); err != nil {
 		return fmt.Errorf("schema_version: %w", err)
 	}
-	var have int
-	if err := conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&have); err != nil {
+	var have, minReader int
+	if err := conn.QueryRow(ctx, `SELECT coalesce(max(version), 0), coalesce(max(min_reader), 0) FROM schema_version`).Scan(&have, &minReader); err != nil {
 		return fmt.Errorf("schema version: %w", err)
 	}
-	if have > len(migrations) {
-		return fmt.Errorf("schema version %d is newer than this newsdesk's %d: %w", have, len(migrations), store.ErrSchema)
+	if err := usable(have, minReader); err != nil {
+		return err
 	}
 	for v := have; v < len(migrations); v++ {
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, migrations[v]); err != nil {
+			if _, err := tx.Exec(ctx, migrations[v].sql); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES ($1)`, v+1)
+			_, err := tx.Exec(ctx, `INSERT INTO schema_version (version, min_reader) VALUES ($1, $2)`, v+1, migrations[v].minReader)
 			return err
 		})
 		if err != nil {
@@ -104,4 +160,17 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// usable says whether this binary, which knows len(migrations) schema
+// levels, can use a database at level have whose migrations need a binary
+// that knows at least minReader: a newer database is fine while what it
+// added is expand-only for this binary (a rolling upgrade under way).
+func usable(have, minReader int) error {
+	known := len(migrations)
+	if have <= known || minReader <= known {
+		return nil
+	}
+	return fmt.Errorf("database schema %d needs a newsdesk that knows schema %d or newer, and this one (%s) knows %d: upgrade newsdesk on this machine: %w",
+		have, minReader, newsdesk.Version, known, store.ErrSchema)
 }

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -73,29 +74,58 @@ func redact(dsn string) string {
 	return u.String()
 }
 
-// ctx is the context of a store call: the Store interface takes none.
-// TODO(issue 11): bound calls with a timeout so that a database that stops
-// answering does not hang a fetch worker forever.
-func ctx() context.Context { return context.Background() }
+// callTimeout bounds every store call, so that a database that stops
+// answering (a partition, a hung server) fails the call rather than
+// hanging a fetch worker or a request. The longest call, a fetch of a big
+// feed or a purge batch, takes well under a second.
+const callTimeout = 30 * time.Second
 
-// tx runs fn in a read-write transaction, committed when fn returns nil.
-func (db *DB) tx(fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx(), db.pool, fn)
+// pingTimeout bounds Ping: health checks must answer fast.
+const pingTimeout = 5 * time.Second
+
+// call is the context of one store call: the Store interface takes none.
+func call() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), callTimeout)
 }
 
-// view runs fn in a read-only transaction that sees one snapshot.
-func (db *DB) view(fn func(pgx.Tx) error) error {
-	return pgx.BeginTxFunc(ctx(), db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+// bound is ctx limited to callTimeout, for the Cluster methods that take one.
+func bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, callTimeout)
 }
 
-// Ping reports whether the database answers a read of the schema version.
+// tx runs fn in a read-write transaction under one call's timeout,
+// committed when fn returns nil.
+func (db *DB) tx(fn func(context.Context, pgx.Tx) error) error {
+	ctx, cancel := call()
+	defer cancel()
+	return db.txCtx(ctx, fn)
+}
+
+// txCtx is tx under the caller's ctx.
+func (db *DB) txCtx(ctx context.Context, fn func(context.Context, pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error { return fn(ctx, tx) })
+}
+
+// view runs fn in a read-only transaction that sees one snapshot, under
+// one call's timeout.
+func (db *DB) view(fn func(context.Context, pgx.Tx) error) error {
+	ctx, cancel := call()
+	defer cancel()
+	return pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
+		func(tx pgx.Tx) error { return fn(ctx, tx) })
+}
+
+// Ping reports whether the database answers, within pingTimeout, a read
+// of the schema version that this newsdesk can use.
 func (db *DB) Ping() error {
-	var v int
-	if err := db.pool.QueryRow(ctx(), `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&v); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+	defer cancel()
+	var have, minReader int
+	if err := db.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0), coalesce(max(min_reader), 0) FROM schema_version`).Scan(&have, &minReader); err != nil {
 		return fmt.Errorf("ping %s: %w", db.path, err)
 	}
-	if v != len(migrations) {
-		return fmt.Errorf("ping %s: schema version %d, want %d: %w", db.path, v, len(migrations), store.ErrSchema)
+	if err := usable(have, minReader); err != nil {
+		return fmt.Errorf("ping %s: %w", db.path, err)
 	}
 	return nil
 }

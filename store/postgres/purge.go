@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -8,12 +9,13 @@ import (
 	"github.com/newsdesk/newsdesk/store"
 )
 
-// Orphans returns the stored sources that are not in configured, by id.
+// Orphans returns the stored sources that are not in configured, nor in
+// the configuration of another instance sharing the store, by id.
 func (db *DB) Orphans(configured []string) ([]store.Orphan, error) {
 	var out []store.Orphan
-	err := db.view(func(tx pgx.Tx) error {
+	err := db.view(func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		out, err = orphans(tx, configured)
+		out, err = orphans(ctx, tx, configured)
 		return err
 	})
 	if err != nil {
@@ -22,11 +24,19 @@ func (db *DB) Orphans(configured []string) ([]store.Orphan, error) {
 	return out, nil
 }
 
-func orphans(tx pgx.Tx, configured []string) ([]store.Orphan, error) {
+// orphaned is the condition on sources s (configured being $1) of an
+// orphan: not configured here, not configured by another instance sharing
+// the store (SyncSources: its data is still in use there), and with
+// something stored (a row SyncSources made for a source never fetched
+// holds nothing to purge).
+const orphaned = `NOT (s.source_id = ANY($1)) AND (s.state IS NOT NULL OR s.item_count > 0)
+	AND NOT EXISTS (SELECT 1 FROM instance_sources i WHERE i.source_id = s.source_id)`
+
+func orphans(ctx context.Context, tx pgx.Tx, configured []string) ([]store.Orphan, error) {
 	if configured == nil {
 		configured = []string{}
 	}
-	rows, err := tx.Query(ctx(), `SELECT source_id, item_count, removed_at FROM sources WHERE NOT (source_id = ANY($1)) ORDER BY source_id`, configured)
+	rows, err := tx.Query(ctx, `SELECT source_id, item_count, removed_at FROM sources s WHERE `+orphaned+` ORDER BY source_id`, configured)
 	if err != nil {
 		return nil, err
 	}
@@ -55,15 +65,15 @@ func (db *DB) MarkOrphans(configured []string, now time.Time) ([]store.Orphan, e
 		configured = []string{}
 	}
 	var out []store.Orphan
-	err := db.tx(func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx(), `UPDATE sources SET removed_at = NULL WHERE removed_at IS NOT NULL AND source_id = ANY($1)`, configured); err != nil {
+	err := db.tx(func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE sources s SET removed_at = NULL WHERE removed_at IS NOT NULL AND NOT (`+orphaned+`)`, configured); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx(), `UPDATE sources SET removed_at = $2 WHERE removed_at IS NULL AND NOT (source_id = ANY($1))`, configured, ns(now.UTC())); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE sources s SET removed_at = $2 WHERE removed_at IS NULL AND `+orphaned, configured, ns(now.UTC())); err != nil {
 			return err
 		}
 		var err error
-		out, err = orphans(tx, configured)
+		out, err = orphans(ctx, tx, configured)
 		return err
 	})
 	if err != nil {
@@ -89,21 +99,21 @@ func (db *DB) Purge(sourceID string) (int, error) {
 }
 
 func (db *DB) purgeSome(sourceID string) (n int, done bool, err error) {
-	err = db.tx(func(tx pgx.Tx) error {
+	err = db.tx(func(ctx context.Context, tx pgx.Tx) error {
 		var marked bool
-		err := tx.QueryRow(ctx(), `SELECT removed_at IS NOT NULL FROM sources WHERE source_id = $1 FOR UPDATE`, sourceID).Scan(&marked)
+		err := tx.QueryRow(ctx, `SELECT removed_at IS NOT NULL FROM sources WHERE source_id = $1 FOR UPDATE`, sourceID).Scan(&marked)
 		if err == pgx.ErrNoRows || err == nil && !marked {
 			return fmt.Errorf("source %q is not marked as removed from feeds.yaml", sourceID)
 		}
 		if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx(), `DELETE FROM items WHERE source_id = $1 AND id_hash IN (SELECT id_hash FROM items WHERE source_id = $1 LIMIT $2)`, sourceID, store.PurgeBatch)
+		tag, err := tx.Exec(ctx, `DELETE FROM items WHERE source_id = $1 AND id_hash IN (SELECT id_hash FROM items WHERE source_id = $1 LIMIT $2)`, sourceID, store.PurgeBatch)
 		if err != nil {
 			return err
 		}
 		if n = int(tag.RowsAffected()); n > 0 {
-			_, err = tx.Exec(ctx(), `UPDATE sources SET item_count = greatest(item_count - $2, 0) WHERE source_id = $1`, sourceID, n)
+			_, err = tx.Exec(ctx, `UPDATE sources SET item_count = greatest(item_count - $2, 0) WHERE source_id = $1`, sourceID, n)
 			return err
 		}
 		done = true
@@ -112,7 +122,7 @@ func (db *DB) purgeSome(sourceID string) (n int, done bool, err error) {
 			`DELETE FROM decisions WHERE source_id = $1`,
 			`DELETE FROM sources WHERE source_id = $1`,
 		} {
-			if _, err := tx.Exec(ctx(), sql, sourceID); err != nil {
+			if _, err := tx.Exec(ctx, sql, sourceID); err != nil {
 				return err
 			}
 		}

@@ -15,9 +15,11 @@ import (
 
 // State returns the fetch state of a source, or newsdesk.ErrNotFound.
 func (db *DB) State(sourceID string) (newsdesk.FetchState, error) {
+	ctx, cancel := call()
+	defer cancel()
 	var st newsdesk.FetchState
 	var data []byte
-	err := db.pool.QueryRow(ctx(), `SELECT state FROM sources WHERE source_id = $1 AND state IS NOT NULL`, sourceID).Scan(&data)
+	err := db.pool.QueryRow(ctx, `SELECT state FROM sources WHERE source_id = $1 AND state IS NOT NULL`, sourceID).Scan(&data)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = newsdesk.ErrNotFound
 	}
@@ -30,9 +32,12 @@ func (db *DB) State(sourceID string) (newsdesk.FetchState, error) {
 	return st, nil
 }
 
-// States returns the fetch state of every source that has one, by id.
+// States returns the fetch state of every source that has one, by id (a
+// source SyncSources recorded but nothing fetched yet has none).
 func (db *DB) States() ([]newsdesk.FetchState, error) {
-	rows, err := db.pool.Query(ctx(), `SELECT source_id, state FROM sources WHERE state IS NOT NULL ORDER BY source_id`)
+	ctx, cancel := call()
+	defer cancel()
+	rows, err := db.pool.Query(ctx, `SELECT source_id, state FROM sources WHERE state IS NOT NULL ORDER BY source_id`)
 	if err != nil {
 		return nil, fmt.Errorf("states: %w", err)
 	}
@@ -57,8 +62,10 @@ func (db *DB) States() ([]newsdesk.FetchState, error) {
 
 // CountItems returns how many items of a source are stored.
 func (db *DB) CountItems(sourceID string) (int, error) {
+	ctx, cancel := call()
+	defer cancel()
 	var n int64
-	err := db.pool.QueryRow(ctx(), `SELECT item_count FROM sources WHERE source_id = $1`, sourceID).Scan(&n)
+	err := db.pool.QueryRow(ctx, `SELECT item_count FROM sources WHERE source_id = $1`, sourceID).Scan(&n)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil
 	}
@@ -70,7 +77,9 @@ func (db *DB) CountItems(sourceID string) (int, error) {
 
 // Item returns one stored item, or newsdesk.ErrNotFound.
 func (db *DB) Item(sourceID, itemID string) (newsdesk.Item, error) {
-	it, err := getItem(db.pool, sourceID, itemID)
+	ctx, cancel := call()
+	defer cancel()
+	it, err := getItem(ctx, db.pool, sourceID, itemID)
 	if err == nil && it == nil {
 		err = newsdesk.ErrNotFound
 	}
@@ -86,9 +95,9 @@ type querier interface {
 }
 
 // getItem reads one item; nil when it is not stored.
-func getItem(q querier, sourceID, itemID string) (*storedItem, error) {
+func getItem(ctx context.Context, q querier, sourceID, itemID string) (*storedItem, error) {
 	var data []byte
-	err := q.QueryRow(ctx(), `SELECT data FROM items WHERE source_id = $1 AND id_hash = $2`, sourceID, hash(itemID)).Scan(&data)
+	err := q.QueryRow(ctx, `SELECT data FROM items WHERE source_id = $1 AND id_hash = $2`, sourceID, hash(itemID)).Scan(&data)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -103,42 +112,98 @@ func getItem(q querier, sourceID, itemID string) (*storedItem, error) {
 }
 
 // Items calls fn with each stored item of a source, in id order (bytes),
-// until fn returns false. It reads in one snapshot, streaming the rows.
+// until fn returns false. It reads the ids in one query, then the items
+// itemsPage at a time, each query under its own timeout, and holds no
+// transaction while fn runs: an item removed meanwhile is not seen, one
+// stored meanwhile may not be.
 func (db *DB) Items(sourceID string, fn func(newsdesk.Item) bool) error {
-	return db.view(func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx(), `SELECT data FROM items WHERE source_id = $1 ORDER BY item_id`, sourceID)
+	hashes, err := db.itemHashes(sourceID)
+	if err != nil {
+		return fmt.Errorf("items of %s: %w", sourceID, err)
+	}
+	for len(hashes) > 0 {
+		n := min(len(hashes), itemsPage)
+		page, err := db.itemsByHash(sourceID, hashes[:n])
 		if err != nil {
-			return err
+			return fmt.Errorf("items of %s: %w", sourceID, err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var data []byte
-			if err := rows.Scan(&data); err != nil {
-				return err
-			}
-			var it storedItem
-			if err := json.Unmarshal(data, &it); err != nil {
-				return fmt.Errorf("item of %s: %w", sourceID, err)
-			}
-			if !fn(it.Item) {
+		for _, h := range hashes[:n] {
+			if it, ok := page[string(h)]; ok && !fn(it.Item) {
 				return nil
 			}
 		}
-		return rows.Err()
-	})
+		hashes = hashes[n:]
+	}
+	return nil
+}
+
+// itemsPage is how many items one query of Items reads.
+const itemsPage = 1000
+
+// itemHashes returns the id hashes of a source's items in id order.
+func (db *DB) itemHashes(sourceID string) ([][]byte, error) {
+	ctx, cancel := call()
+	defer cancel()
+	rows, err := db.pool.Query(ctx, `SELECT id_hash FROM items WHERE source_id = $1 ORDER BY item_id`, sourceID)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for rows.Next() {
+		var h []byte
+		if err := rows.Scan(&h); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// itemsByHash reads the items of a source with the id hashes given, by hash.
+func (db *DB) itemsByHash(sourceID string, hashes [][]byte) (map[string]storedItem, error) {
+	ctx, cancel := call()
+	defer cancel()
+	rows, err := db.pool.Query(ctx, `SELECT id_hash, data FROM items WHERE source_id = $1 AND id_hash = ANY($2)`, sourceID, hashes)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]storedItem, len(hashes))
+	for rows.Next() {
+		var h, data []byte
+		if err := rows.Scan(&h, &data); err != nil {
+			return nil, err
+		}
+		var it storedItem
+		if err := json.Unmarshal(data, &it); err != nil {
+			return nil, err
+		}
+		out[string(h)] = it
+	}
+	return out, rows.Err()
 }
 
 // SetDecision records an editor's decision about an item in a section, or
-// removes the one recorded when d is empty.
+// removes the one recorded when d is empty, and announces the section's
+// change (Changes, Listen) in the same transaction.
 func (db *DB) SetDecision(sectionID string, ref newsdesk.ItemRef, d newsdesk.Decision, at time.Time) error {
-	var err error
-	if d == "" {
-		_, err = db.pool.Exec(ctx(), `DELETE FROM decisions WHERE section_id = $1 AND source_id = $2 AND id_hash = $3`, sectionID, ref.SourceID, hash(ref.ID))
-	} else {
-		_, err = db.pool.Exec(ctx(), `INSERT INTO decisions (section_id, source_id, id_hash, item_id, decision, at_ns) VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (section_id, source_id, id_hash) DO UPDATE SET decision = excluded.decision, at_ns = excluded.at_ns`,
-			sectionID, ref.SourceID, hash(ref.ID), []byte(ref.ID), string(d), ns(at))
-	}
+	err := db.tx(func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		if d == "" {
+			_, err = tx.Exec(ctx, `DELETE FROM decisions WHERE section_id = $1 AND source_id = $2 AND id_hash = $3`, sectionID, ref.SourceID, hash(ref.ID))
+		} else {
+			_, err = tx.Exec(ctx, `INSERT INTO decisions (section_id, source_id, id_hash, item_id, decision, at_ns) VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (section_id, source_id, id_hash) DO UPDATE SET decision = excluded.decision, at_ns = excluded.at_ns`,
+				sectionID, ref.SourceID, hash(ref.ID), []byte(ref.ID), string(d), ns(at))
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `WITH w AS (
+			INSERT INTO section_changes (section_id, changed_seq) VALUES ($1, `+xactSeq+`)
+			ON CONFLICT (section_id) DO UPDATE SET changed_seq = excluded.changed_seq RETURNING changed_seq)
+			SELECT pg_notify('`+channel+`', changed_seq::text) FROM w`, sectionID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("record %s of %s in %s: %w", d, ref.Short(), sectionID, err)
 	}
@@ -147,7 +212,9 @@ func (db *DB) SetDecision(sectionID string, ref newsdesk.ItemRef, d newsdesk.Dec
 
 // Edits returns the editorial decisions of a section, most recent first.
 func (db *DB) Edits(sectionID string) ([]store.Edit, error) {
-	out, err := edits(db.pool, sectionID)
+	ctx, cancel := call()
+	defer cancel()
+	out, err := edits(ctx, db.pool, sectionID)
 	if err != nil {
 		return nil, fmt.Errorf("editorial decisions of %s: %w", sectionID, err)
 	}
@@ -159,11 +226,11 @@ type rowsQuerier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-func edits(q rowsQuerier, sectionID string) ([]store.Edit, error) {
+func edits(ctx context.Context, q rowsQuerier, sectionID string) ([]store.Edit, error) {
 	if sectionID == "" {
 		return nil, nil
 	}
-	rows, err := q.Query(ctx(), `SELECT source_id, item_id, decision, at_ns FROM decisions WHERE section_id = $1
+	rows, err := q.Query(ctx, `SELECT source_id, item_id, decision, at_ns FROM decisions WHERE section_id = $1
 		ORDER BY at_ns DESC, source_id, item_id`, sectionID)
 	if err != nil {
 		return nil, err
@@ -185,7 +252,9 @@ func edits(q rowsQuerier, sectionID string) ([]store.Edit, error) {
 
 // SectionVersions returns the stored version of every section that has one.
 func (db *DB) SectionVersions() (map[string]newsdesk.SectionVersion, error) {
-	out, err := versions(db.pool, nil)
+	ctx, cancel := call()
+	defer cancel()
+	out, err := versions(ctx, db.pool, nil)
 	if err != nil {
 		return nil, fmt.Errorf("section versions: %w", err)
 	}
@@ -193,8 +262,8 @@ func (db *DB) SectionVersions() (map[string]newsdesk.SectionVersion, error) {
 }
 
 // versions reads the versions of the sections ids (all when nil).
-func versions(q rowsQuerier, ids []string) (map[string]newsdesk.SectionVersion, error) {
-	rows, err := q.Query(ctx(), `SELECT section_id, hash, changed_at_ns FROM section_versions WHERE $1::text[] IS NULL OR section_id = ANY($1)`, ids)
+func versions(ctx context.Context, q rowsQuerier, ids []string) (map[string]newsdesk.SectionVersion, error) {
+	rows, err := q.Query(ctx, `SELECT section_id, hash, changed_at_ns FROM section_versions WHERE $1::text[] IS NULL OR section_id = ANY($1)`, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -213,11 +282,11 @@ func versions(q rowsQuerier, ids []string) (map[string]newsdesk.SectionVersion, 
 }
 
 // RecordSectionVersions records each section's content hash and returns
-// their versions (newsdesk.SectionVersion.Next), in one transaction that
-// locks the rows it reads, so that a version never goes back.
-//
-// TODO(issue 11): now should be the database's clock, and a change
-// announced with NOTIFY.
+// their versions (newsdesk.SectionVersion.Next at now), in one transaction
+// that locks the rows it reads, so that a version never goes back. The
+// first instance to record a hash stores its version; the others read it,
+// so every instance serves the same ETag. Instances sharing the store pass
+// the database's clock (Clock) as now, as store.Cluster says.
 func (db *DB) RecordSectionVersions(hashes map[string]string, now time.Time) (map[string]newsdesk.SectionVersion, error) {
 	ids := make([]string, 0, len(hashes))
 	for id := range hashes {
@@ -225,12 +294,12 @@ func (db *DB) RecordSectionVersions(hashes map[string]string, now time.Time) (ma
 	}
 	slices.Sort(ids) // lock rows in one order
 	out := make(map[string]newsdesk.SectionVersion, len(hashes))
-	err := db.tx(func(tx pgx.Tx) error {
+	err := db.tx(func(ctx context.Context, tx pgx.Tx) error {
 		// Create missing rows first so that FOR UPDATE locks every one.
-		if _, err := tx.Exec(ctx(), `INSERT INTO section_versions (section_id, hash, changed_at_ns) SELECT id, '', 0 FROM unnest($1::text[]) AS s(id) ON CONFLICT DO NOTHING`, ids); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO section_versions (section_id, hash, changed_at_ns) SELECT id, '', 0 FROM unnest($1::text[]) AS s(id) ON CONFLICT DO NOTHING`, ids); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx(), `SELECT section_id, hash, changed_at_ns FROM section_versions WHERE section_id = ANY($1) ORDER BY section_id FOR UPDATE`, ids)
+		rows, err := tx.Query(ctx, `SELECT section_id, hash, changed_at_ns FROM section_versions WHERE section_id = ANY($1) ORDER BY section_id FOR UPDATE`, ids)
 		if err != nil {
 			return err
 		}
@@ -257,7 +326,7 @@ func (db *DB) RecordSectionVersions(hashes map[string]string, now time.Time) (ma
 			if sv.Hash == old.Hash && sv.ChangedAt.Equal(old.ChangedAt) {
 				continue
 			}
-			if _, err := tx.Exec(ctx(), `UPDATE section_versions SET hash = $2, changed_at_ns = $3 WHERE section_id = $1`, id, sv.Hash, ns(sv.ChangedAt)); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE section_versions SET hash = $2, changed_at_ns = $3 WHERE section_id = $1`, id, sv.Hash, ns(sv.ChangedAt)); err != nil {
 				return err
 			}
 		}

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -29,8 +30,8 @@ func (db *DB) Section(q newsdesk.Query) ([]newsdesk.Item, error) {
 	if q.Limit <= 0 {
 		return out, nil
 	}
-	err := db.view(func(tx pgx.Tx) error {
-		r := &reader{tx: tx, keep: q.Keep, sources: dedupe(q.Sources), cache: map[newsdesk.ItemRef]*storedItem{},
+	err := db.view(func(ctx context.Context, tx pgx.Tx) error {
+		r := &reader{ctx: ctx, tx: tx, keep: q.Keep, sources: dedupe(q.Sources), cache: map[newsdesk.ItemRef]*storedItem{},
 			skip: map[newsdesk.ItemRef]bool{}, pinned: map[newsdesk.ItemRef]bool{}}
 		var err error
 		if out, err = r.pins(q, out); err != nil {
@@ -45,7 +46,10 @@ func (db *DB) Section(q newsdesk.Query) ([]newsdesk.Item, error) {
 	return out, nil
 }
 
+// reader reads one section in one transaction (ctx is that transaction's,
+// which the reader does not outlive).
 type reader struct {
+	ctx     context.Context
 	tx      pgx.Tx
 	keep    func(*newsdesk.Item) bool
 	sources []string
@@ -56,7 +60,7 @@ type reader struct {
 }
 
 func (r *reader) pins(q newsdesk.Query, out []newsdesk.Item) ([]newsdesk.Item, error) {
-	es, err := edits(r.tx, q.SectionID)
+	es, err := edits(r.ctx, r.tx, q.SectionID)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +98,7 @@ func (r *reader) merge(q newsdesk.Query, out []newsdesk.Item) ([]newsdesk.Item, 
 	var curS string
 	var curID []byte
 	for len(out) < q.Limit {
-		rows, err := r.tx.Query(ctx(), `SELECT x.source_id, x.item_id, x.published_ns, x.data
+		rows, err := r.tx.Query(r.ctx, `SELECT x.source_id, x.item_id, x.published_ns, x.data
 			FROM unnest($1::text[]) AS s(id) CROSS JOIN LATERAL (
 				SELECT i.source_id, i.item_id, i.published_ns, i.data FROM items i
 				WHERE i.source_id = s.id AND i.published_ns <= $2
@@ -158,7 +162,7 @@ func (r *reader) item(ref newsdesk.ItemRef) (*storedItem, error) {
 	if it, ok := r.cache[ref]; ok {
 		return it, nil
 	}
-	it, err := getItem(r.tx, ref.SourceID, ref.ID)
+	it, err := getItem(r.ctx, r.tx, ref.SourceID, ref.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +199,7 @@ func (r *reader) duplicates(it *storedItem, titles bool) (dups []newsdesk.ItemRe
 	self := newsdesk.ItemRef{SourceID: it.SourceID, ID: it.ID}
 	var cands []candidate
 	collect := func(sql string, args ...any) error {
-		rows, err := r.tx.Query(ctx(), sql, args...)
+		rows, err := r.tx.Query(r.ctx, sql, args...)
 		if err != nil {
 			return err
 		}
