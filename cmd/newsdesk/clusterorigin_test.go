@@ -19,7 +19,8 @@ import (
 
 // clusterOrigin stands in for the publishers of the multi-instance tests:
 // three hosts (listeners on 127.0.0.1, 127.0.0.2 and 127.0.0.3, so that
-// fetch.per_host counts per host) serving n RSS feeds, feed i on host i%3.
+// fetch.per_host counts per host) serving n RSS feeds, feed i on host i%3
+// (the slow one, 127.0.0.1, when i%3 is 0).
 // Each feed has a version the test moves on (bump); version v carries five
 // items of its own. The origin records every request: which source, which
 // instance (the process holding the client's end of the connection), when
@@ -29,9 +30,10 @@ import (
 // flight to one host.
 type clusterOrigin struct {
 	hosts []*httptest.Server
-	// latency is how long each answer takes, as a real publisher's does:
-	// long enough that requests overlap when nothing stops them.
-	latency time.Duration
+	// latency is how long each host's answers take, as a real publisher's
+	// do. The first host is slow: its fetches hold their host slots long
+	// enough that the instances want more of them than per_host allows.
+	latency [3]time.Duration
 
 	mu      sync.Mutex
 	pids    []int // the instances' processes, to tell who asks
@@ -61,7 +63,7 @@ type connKey struct{}
 
 // newClusterOrigin starts the three hosts serving n feeds.
 func newClusterOrigin(t testing.TB, n int) *clusterOrigin {
-	o := &clusterOrigin{latency: 20 * time.Millisecond, version: make([]int, n)}
+	o := &clusterOrigin{latency: [3]time.Duration{250 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond}, version: make([]int, n)}
 	for i := range o.version {
 		o.version[i] = 1
 	}
@@ -148,7 +150,7 @@ func (o *clusterOrigin) serveFeed(w http.ResponseWriter, r *http.Request) {
 	// not a wait for anything. A held request waits for the test instead.
 	var answer <-chan time.Time
 	if held == nil {
-		timer := time.NewTimer(o.latency)
+		timer := time.NewTimer(o.latency[i%3])
 		defer timer.Stop()
 		answer = timer.C
 	}

@@ -83,6 +83,7 @@ type cluster struct {
 
 	mu        sync.Mutex
 	instances []*clusterInstance
+	unstored  []string // the sources stored found not stored as expected, last time
 }
 
 // newCluster makes a cluster of n sources on an empty schema; no
@@ -293,13 +294,26 @@ func (in *clusterInstance) stop() error {
 }
 
 // stopAll stops every instance; when the test failed, it logs the end of
-// each one's log.
+// each one's log and what the origin saw of the sources not stored.
 func (c *cluster) stopAll() {
 	for _, in := range c.all() {
 		err := in.stop()
 		if c.t.Failed() {
 			c.t.Logf("%s (pid %d) exited: %v; its log ends:\n%s", in.name, in.pid(), err, tail(in.log, 40))
 		}
+	}
+	if !c.t.Failed() {
+		return
+	}
+	c.mu.Lock()
+	unstored := c.unstored
+	c.mu.Unlock()
+	for _, id := range unstored {
+		var seen []string
+		for _, f := range c.origin.requests(func(f originFetch) bool { return f.Source == id }) {
+			seen = append(seen, fmt.Sprintf("pid %d v%d %s status %d held %v", f.PID, f.Version, span(f), f.Status, f.Held))
+		}
+		c.t.Logf("the origin's record of %s, not stored: %s", id, strings.Join(seen, "; "))
 	}
 }
 
@@ -343,13 +357,17 @@ func (c *cluster) status() map[string]status.Row {
 // items ("" when all are).
 func (c *cluster) stored(want func(i int) int) string {
 	rows := c.status()
-	var wrong []string
+	var wrong, unstored []string
 	for i := range c.n {
 		r, ok := rows[sourceID(i)]
 		if !ok || r.Result != "ok" || r.Items != want(i) {
+			unstored = append(unstored, sourceID(i))
 			wrong = append(wrong, fmt.Sprintf("%s (%s, %d items, want %d)", sourceID(i), r.Result, r.Items, want(i)))
 		}
 	}
+	c.mu.Lock()
+	c.unstored = unstored
+	c.mu.Unlock()
 	if len(wrong) == 0 {
 		return ""
 	}
