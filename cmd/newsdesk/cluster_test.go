@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,27 +16,51 @@ import (
 	"time"
 )
 
-// The multi-instance tests (issue 11's guarantees, as a publisher and a
-// reader see them): three `newsdesk serve` of the real binary on one
-// feeds.yaml and one PostgreSQL schema, fetching from clusterOrigin. Each
-// test has its own schema and origin, so they run in parallel; most of
-// their time is spent waiting for a lease to expire.
+// TestCluster runs the multi-instance scenarios (issue 11's guarantees,
+// as a publisher and a reader see them): three `newsdesk serve` of the real
+// binary on one feeds.yaml and one PostgreSQL schema, fetching from
+// clusterOrigin. Each scenario has its own schema and origin, so they run
+// in parallel; much of their time is spent waiting for a lease to expire.
+//
+// The binary is built once, without the race detector even under -race:
+// three instances rendering every commit under it would take minutes.
+func TestCluster(t *testing.T) {
+	testDatabaseURL(t)
+	bin := filepath.Join(t.TempDir(), "newsdesk")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, s := range []struct {
+		name string
+		run  func(t *testing.T, bin string)
+	}{
+		{"StartsTogether", clusterStartsTogether},
+		{"SurvivesKill", clusterSurvivesKill},
+		{"RejectsLateWrite", clusterRejectsLateWrite},
+		{"ConvergesWithoutNotifications", clusterConvergesWithoutNotifications},
+	} {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			s.run(t, bin)
+		})
+	}
+}
 
 // allStored is what every source holds after one fetch of its first
 // version.
 func allStored(int) int { return itemsPerVersion }
 
-// TestClusterStartsTogether: three instances started at once on an empty
+// clusterStartsTogether: three instances started at once on an empty
 // database migrate it once, share the sources between them (each fetched
 // once, never two fetches of one source at a time, never more than
 // per_host requests in flight to a host across the cluster), store every
 // item, and serve the same bytes with the same ETag, so that a reader's
 // If-None-Match from one gets 304 from another. Stopped, each exits 0.
-func TestClusterStartsTogether(t *testing.T) {
-	t.Parallel()
-	c := newCluster(t, clusterSources(t))
+func clusterStartsTogether(t *testing.T, bin string) {
+	c := newCluster(t, bin, clusterSources(t))
 	ins := c.start(3)
-	eventually(t, 90*time.Second, "every source fetched and stored", func() string { return c.stored(allStored) })
+	eventually(t, c.passTime(), "every source fetched and stored", func() string { return c.stored(allStored) })
 
 	rows := c.queryInt(`SELECT count(*) FROM schema_version`)
 	versions := c.queryInt(`SELECT count(DISTINCT version) FROM schema_version`)
@@ -91,13 +117,12 @@ func TestClusterStartsTogether(t *testing.T) {
 	}
 }
 
-// TestClusterSurvivesKill: an instance killed (SIGKILL) in the middle of
+// clusterSurvivesKill: an instance killed (SIGKILL) in the middle of
 // the first pass, with fetches in flight, loses nothing that it committed,
 // and the sources it had leased are fetched by the others once its leases
 // expire, never while its fetch was in flight.
-func TestClusterSurvivesKill(t *testing.T) {
-	t.Parallel()
-	c := newCluster(t, clusterSources(t))
+func clusterSurvivesKill(t *testing.T, bin string) {
+	c := newCluster(t, bin, clusterSources(t))
 	// The victim's requests after its tenth are held: it dies with them
 	// in flight, having committed others.
 	victim, seen := 0, 0
@@ -127,7 +152,7 @@ func TestClusterSurvivesKill(t *testing.T) {
 	committedBefore := c.origin.requests(func(f originFetch) bool { return f.PID == victim && f.Status == http.StatusOK })
 	t.Logf("%s killed with %d fetches in flight, after %d answered", ins[0].name, len(inFlight()), len(committedBefore))
 
-	eventually(t, 90*time.Second, "every source fetched and stored by the survivors", func() string { return c.stored(allStored) })
+	eventually(t, c.passTime(), "every source fetched and stored by the survivors", func() string { return c.stored(allStored) })
 	for _, held := range inFlight() {
 		after := c.origin.requests(func(f originFetch) bool {
 			return f.Source == held.Source && f.PID != victim && f.Status == http.StatusOK && !f.Start.Before(held.End)
@@ -140,16 +165,15 @@ func TestClusterSurvivesKill(t *testing.T) {
 	c.converge(ins[1:], "/sections/all.rss", c.origin.storyLink(c.n-1, 1, itemsPerVersion-1))
 }
 
-// TestClusterRejectsLateWrite: an instance paused (SIGSTOP) with a fetch in
+// clusterRejectsLateWrite: an instance paused (SIGSTOP) with a fetch in
 // flight, past its lease, while another instance fetches that source
 // again (a newer version of the feed), cannot overwrite the newer work
 // once it runs again (SIGCONT): its write is rejected and logged, the
 // source keeps the newer items only, and the paused instance starts no
 // fetch on the leases it held. Apart from the paused instance's abandoned
 // requests, no two fetches of a source overlap.
-func TestClusterRejectsLateWrite(t *testing.T) {
-	t.Parallel()
-	c := newCluster(t, clusterSources(t))
+func clusterRejectsLateWrite(t *testing.T, bin string) {
+	c := newCluster(t, bin, clusterSources(t))
 	const late = 7 // the source whose first fetch is held
 	first := true
 	c.origin.hold(func(f *originFetch) bool {
@@ -179,7 +203,7 @@ func TestClusterRejectsLateWrite(t *testing.T) {
 	if v := c.origin.bump(late); v != 2 {
 		t.Fatalf("version %d, want 2", v)
 	}
-	eventually(t, 90*time.Second, "every source stored, "+sourceID(late)+" at version 2 by another instance", func() string {
+	eventually(t, c.passTime(), "every source stored, "+sourceID(late)+" at version 2 by another instance", func() string {
 		if len(c.origin.requests(func(f originFetch) bool {
 			return f.Feed == late && f.Version == 2 && f.Status == http.StatusOK && f.PID != paused.pid()
 		})) == 0 {
@@ -224,15 +248,14 @@ func TestClusterRejectsLateWrite(t *testing.T) {
 	}
 }
 
-// TestClusterConvergesWithoutNotifications: with the instances' LISTEN
+// clusterConvergesWithoutNotifications: with the instances' LISTEN
 // connections terminated by the server (and again whenever one comes
 // back), a commit by another process (`newsdesk run -force`) still
 // reaches every instance: the periodic check of changes is the backstop.
-func TestClusterConvergesWithoutNotifications(t *testing.T) {
-	t.Parallel()
-	c := newCluster(t, clusterSources(t))
+func clusterConvergesWithoutNotifications(t *testing.T, bin string) {
+	c := newCluster(t, bin, clusterSources(t))
 	ins := c.start(3)
-	eventually(t, 90*time.Second, "every source fetched and stored", func() string { return c.stored(allStored) })
+	eventually(t, c.passTime(), "every source fetched and stored", func() string { return c.stored(allStored) })
 	const changed = 0
 	c.converge(ins, "/sections/all.rss", c.origin.storyLink(c.n-1, 1, itemsPerVersion-1))
 

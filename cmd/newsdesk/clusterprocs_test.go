@@ -86,14 +86,11 @@ type cluster struct {
 	unstored  []string // the sources stored found not stored as expected, last time
 }
 
-// newCluster makes a cluster of n sources on an empty schema; no
-// instance runs yet.
-func newCluster(t *testing.T, n int) *cluster {
+// newCluster makes a cluster of n sources on an empty schema, whose
+// instances and commands run the newsdesk binary bin; no instance runs
+// yet.
+func newCluster(t *testing.T, bin string, n int) *cluster {
 	base := testDatabaseURL(t)
-	bin, err := exec.LookPath("newsdesk") // the test binary, as testscript installs it
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, base)
 	if err != nil {
@@ -119,6 +116,12 @@ func newCluster(t *testing.T, n int) *cluster {
 	}
 	t.Cleanup(c.stopAll)
 	return c
+}
+
+// passTime bounds the wait for a pass over every source: generous, for a
+// machine shared with other work (90s for 200 sources).
+func (c *cluster) passTime() time.Duration {
+	return 60*time.Second + time.Duration(c.n)*150*time.Millisecond
 }
 
 // withRuntimeParams adds run-time parameters (search_path,
