@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/newsdesk/newsdesk/store/postgres/pgtest"
 )
 
 // TestCluster runs the multi-instance scenarios (issue 11's guarantees,
@@ -25,7 +27,7 @@ import (
 // The binary is built once, without the race detector even under -race:
 // three instances rendering every commit under it would take minutes.
 func TestCluster(t *testing.T) {
-	testDatabaseURL(t)
+	pgtest.DSN(t) // skips without a database
 	bin := filepath.Join(t.TempDir(), "newsdesk")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {

@@ -5,14 +5,10 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/newsdesk/newsdesk/status"
+	"github.com/newsdesk/newsdesk/store/postgres/pgtest"
 )
 
 // The multi-instance tests run the real binary: `newsdesk serve` three
@@ -54,20 +50,6 @@ func clusterSources(t testing.TB) int {
 	return n
 }
 
-// testDatabaseURL is NEWSDESK_TEST_DATABASE_URL, which .ci/postgres.sh
-// exports. Without it the test skips, or fails under CI.
-func testDatabaseURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("NEWSDESK_TEST_DATABASE_URL")
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("NEWSDESK_TEST_DATABASE_URL is not set, and CI is: .ci/run starts a PostgreSQL cluster (.ci/postgres.sh) for these tests")
-		}
-		t.Skip("NEWSDESK_TEST_DATABASE_URL is not set: no PostgreSQL to test against (start one with: eval \"$(.ci/postgres.sh start)\")")
-	}
-	return u
-}
-
 // cluster is one multi-instance test's world: the origin, feeds.yaml, a
 // PostgreSQL schema of its own, and the instances running on them.
 type cluster struct {
@@ -77,7 +59,6 @@ type cluster struct {
 	config string // feeds.yaml
 	dsn    string // the schema's URL, as feeds.yaml gives it
 	app    string // the instances' application_name: their connections in pg_stat_activity
-	admin  *pgx.Conn
 	origin *clusterOrigin
 	n      int // sources
 
@@ -90,25 +71,8 @@ type cluster struct {
 // instances and commands run the newsdesk binary bin; no instance runs
 // yet.
 func newCluster(t *testing.T, bin string, n int) *cluster {
-	base := testDatabaseURL(t)
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to NEWSDESK_TEST_DATABASE_URL: %v", err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "cluster_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	// Cleanups run last first: the schema goes after the instances stop.
-	t.Cleanup(func() {
-		admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close(context.Background())
-	})
-	c := &cluster{t: t, bin: bin, dir: t.TempDir(), admin: admin, n: n, app: schema,
-		dsn: withRuntimeParams(t, base, map[string]string{"search_path": schema, "application_name": schema})}
+	dsn, schema := pgtest.Schema(t) // dropped after the instances stop (cleanups run last first)
+	c := &cluster{t: t, bin: bin, dir: t.TempDir(), n: n, dsn: dsn, app: schema}
 	c.origin = newClusterOrigin(t, n)
 	c.config = filepath.Join(c.dir, "feeds.yaml")
 	if err := os.WriteFile(c.config, []byte(c.feedsYAML()), 0o644); err != nil {
@@ -122,28 +86,6 @@ func newCluster(t *testing.T, bin string, n int) *cluster {
 // machine shared with other work (90s for 200 sources).
 func (c *cluster) passTime() time.Duration {
 	return 60*time.Second + time.Duration(c.n)*150*time.Millisecond
-}
-
-// withRuntimeParams adds run-time parameters (search_path,
-// application_name: pgx sends them at connect) to a database URL or
-// key=value string.
-func withRuntimeParams(t testing.TB, dsn string, params map[string]string) string {
-	if !strings.Contains(dsn, "://") {
-		for k, v := range params {
-			dsn += " " + k + "=" + v
-		}
-		return dsn
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	for k, v := range params {
-		q.Set(k, v)
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // feedsYAML is the cluster's feeds.yaml: every source tagged wire and
@@ -377,22 +319,11 @@ func (c *cluster) stored(want func(i int) int) string {
 	return fmt.Sprintf("%d of %d sources not stored as expected, e.g. %s", len(wrong), c.n, strings.Join(wrong[:min(5, len(wrong))], ", "))
 }
 
-// queryInt runs a query that returns one integer, in the cluster's schema.
+// queryInt runs a query that returns one integer, in the cluster's schema
+// and as its application (application_name).
 func (c *cluster) queryInt(sql string, args ...any) int64 {
 	c.t.Helper()
-	var n int64
-	tx, err := c.admin.Begin(context.Background())
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer tx.Rollback(context.Background())
-	if _, err := tx.Exec(context.Background(), "SET LOCAL search_path TO "+c.app); err != nil {
-		c.t.Fatal(err)
-	}
-	if err := tx.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		c.t.Fatalf("%s: %v", sql, err)
-	}
-	return n
+	return pgtest.Int(c.t, c.dsn, sql, args...)
 }
 
 // httpGet gets path from an instance, with If-None-Match when etag is
