@@ -72,9 +72,8 @@ type Cluster interface {
 
 	// Changes returns what was committed after the change number since:
 	// the sources whose items or state changed and the sections whose
-	// editorial decisions or recorded version (RecordSectionVersions)
-	// changed, and the latest change number. Since 0 returns the latest
-	// number with no ids (a starting point).
+	// editorial decisions changed, and the latest change number. Since 0
+	// returns the latest number with no ids (a starting point).
 	Changes(ctx context.Context, since int64) (Changes, error)
 	// Listen calls fn (from one goroutine) each time a commit anywhere in
 	// the cluster may have changed something, until ctx is done or the
