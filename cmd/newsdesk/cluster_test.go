@@ -326,7 +326,7 @@ func fetchesByPID(fs []originFetch) map[int]int {
 
 // converge waits until every instance of ins serves path with one ETag
 // and the same bytes, containing each of want, and returns them.
-func (c *cluster) converge(ins []*clusterInstance, path string, want ...string) (string, []byte) {
+func (c *clusterTest) converge(ins []*clusterInstance, path string, want ...string) (string, []byte) {
 	c.t.Helper()
 	var etag string
 	var body []byte

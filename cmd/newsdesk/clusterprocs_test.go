@@ -50,9 +50,9 @@ func clusterSources(t testing.TB) int {
 	return n
 }
 
-// cluster is one multi-instance test's world: the origin, feeds.yaml, a
+// clusterTest is one multi-instance test's world: the origin, feeds.yaml, a
 // PostgreSQL schema of its own, and the instances running on them.
-type cluster struct {
+type clusterTest struct {
 	t      *testing.T
 	bin    string // the newsdesk binary
 	dir    string
@@ -70,9 +70,9 @@ type cluster struct {
 // newCluster makes a cluster of n sources on an empty schema, whose
 // instances and commands run the newsdesk binary bin; no instance runs
 // yet.
-func newCluster(t *testing.T, bin string, n int) *cluster {
+func newCluster(t *testing.T, bin string, n int) *clusterTest {
 	dsn, schema := pgtest.Schema(t) // dropped after the instances stop (cleanups run last first)
-	c := &cluster{t: t, bin: bin, dir: t.TempDir(), n: n, dsn: dsn, app: schema}
+	c := &clusterTest{t: t, bin: bin, dir: t.TempDir(), n: n, dsn: dsn, app: schema}
 	c.origin = newClusterOrigin(t, n)
 	c.config = filepath.Join(c.dir, "feeds.yaml")
 	if err := os.WriteFile(c.config, []byte(c.feedsYAML()), 0o644); err != nil {
@@ -84,13 +84,13 @@ func newCluster(t *testing.T, bin string, n int) *cluster {
 
 // passTime bounds the wait for a pass over every source: generous, for a
 // machine shared with other work (90s for 200 sources).
-func (c *cluster) passTime() time.Duration {
+func (c *clusterTest) passTime() time.Duration {
 	return 60*time.Second + time.Duration(c.n)*150*time.Millisecond
 }
 
 // feedsYAML is the cluster's feeds.yaml: every source tagged wire and
 // with its host (h1, h2, h3); a section of all of them and one per host.
-func (c *cluster) feedsYAML() string {
+func (c *clusterTest) feedsYAML() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `storage:
   postgres: %s
@@ -128,7 +128,7 @@ type clusterInstance struct {
 func (in *clusterInstance) pid() int { return in.cmd.Process.Pid }
 
 // start starts n instances at once and waits until each serves.
-func (c *cluster) start(n int) []*clusterInstance {
+func (c *clusterTest) start(n int) []*clusterInstance {
 	c.t.Helper()
 	var started []*clusterInstance
 	for range n {
@@ -141,7 +141,7 @@ func (c *cluster) start(n int) []*clusterInstance {
 }
 
 // launch starts one instance without waiting for it.
-func (c *cluster) launch() *clusterInstance {
+func (c *clusterTest) launch() *clusterInstance {
 	c.t.Helper()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -166,7 +166,7 @@ func (c *cluster) launch() *clusterInstance {
 	return in
 }
 
-func (c *cluster) all() []*clusterInstance {
+func (c *clusterTest) all() []*clusterInstance {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]*clusterInstance(nil), c.instances...)
@@ -174,7 +174,7 @@ func (c *cluster) all() []*clusterInstance {
 
 // waitServing waits for the instance's "serving" log line and takes its
 // address from it.
-func (c *cluster) waitServing(in *clusterInstance) {
+func (c *clusterTest) waitServing(in *clusterInstance) {
 	c.t.Helper()
 	eventually(c.t, 60*time.Second, in.name+" serving", func() string {
 		select {
@@ -240,7 +240,7 @@ func (in *clusterInstance) stop() error {
 
 // stopAll stops every instance; when the test failed, it logs the end of
 // each one's log and what the origin saw of the sources not stored.
-func (c *cluster) stopAll() {
+func (c *clusterTest) stopAll() {
 	for _, in := range c.all() {
 		err := in.stop()
 		if c.t.Failed() {
@@ -271,7 +271,7 @@ func tail(path string, n int) string {
 
 // newsdesk runs a command of the binary on the cluster's feeds.yaml and
 // returns its stdout; it fails the test unless the command exits 0.
-func (c *cluster) newsdesk(args ...string) []byte {
+func (c *clusterTest) newsdesk(args ...string) []byte {
 	c.t.Helper()
 	cmd := exec.Command(c.bin, append(args, "-config", c.config)...)
 	cmd.Dir = c.dir
@@ -285,7 +285,7 @@ func (c *cluster) newsdesk(args ...string) []byte {
 }
 
 // status is `newsdesk status -json`: each source's row, by id.
-func (c *cluster) status() map[string]status.Row {
+func (c *clusterTest) status() map[string]status.Row {
 	c.t.Helper()
 	var rows []status.Row
 	if err := json.Unmarshal(c.newsdesk("status", "-json"), &rows); err != nil {
@@ -300,7 +300,7 @@ func (c *cluster) status() map[string]status.Row {
 
 // stored says which sources status does not show fetched with want(i)
 // items ("" when all are).
-func (c *cluster) stored(want func(i int) int) string {
+func (c *clusterTest) stored(want func(i int) int) string {
 	rows := c.status()
 	var wrong, unstored []string
 	for i := range c.n {
@@ -321,7 +321,7 @@ func (c *cluster) stored(want func(i int) int) string {
 
 // queryInt runs a query that returns one integer, in the cluster's schema
 // and as its application (application_name).
-func (c *cluster) queryInt(sql string, args ...any) int64 {
+func (c *clusterTest) queryInt(sql string, args ...any) int64 {
 	c.t.Helper()
 	return pgtest.Int(c.t, c.dsn, sql, args...)
 }

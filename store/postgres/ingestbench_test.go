@@ -23,13 +23,13 @@ func BenchmarkIngestSources(b *testing.B) {
 	for _, e := range []struct {
 		name string
 		open storetest.Open
-	}{{"engine=bolt", openBolt}, {"engine=postgres", openStore}} {
+	}{{"engine=bolt", openBoltFile}, {"engine=postgres", openStore}} {
 		b.Run(e.name, func(b *testing.B) { storetest.BenchIngestSources(b, e.open) })
 	}
 }
 
-// openBolt is storetest.Open for a bbolt file, for the comparisons.
-func openBolt(tb testing.TB) store.Store {
+// openBoltFile is storetest.Open for a bbolt file, for the comparisons.
+func openBoltFile(tb testing.TB) store.Store {
 	tb.Helper()
 	db, err := bolt.Open(filepath.Join(tb.TempDir(), "newsdesk.db"), bolt.Options{})
 	if err != nil {
