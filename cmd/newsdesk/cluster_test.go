@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -63,6 +64,20 @@ func clusterStartsTogether(t *testing.T, bin string) {
 	c := newCluster(t, bin, clusterSources(t))
 	ins := c.start(3)
 	eventually(t, c.passTime(), "every source fetched and stored", func() string { return c.stored(allStored) })
+
+	// Where status lists the instances sharing the store, it lists these
+	// three, on one feeds.yaml, with no warning.
+	if st := c.status(); st.Instances != nil {
+		hashes := map[string]int{}
+		for _, in := range st.Instances {
+			if in.Command == "serve" {
+				hashes[in.ConfigHash]++
+			}
+		}
+		if len(hashes) != 1 || slices.Collect(maps.Values(hashes))[0] != len(ins) || len(st.Warnings) > 0 {
+			t.Errorf("status lists serve instances by config hash %v, warnings %q; want %d on one hash, no warning", hashes, st.Warnings, len(ins))
+		}
+	}
 
 	rows := c.queryInt(`SELECT count(*) FROM schema_version`)
 	versions := c.queryInt(`SELECT count(DISTINCT version) FROM schema_version`)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk/status"
+	"github.com/newsdesk/newsdesk/store"
 	"github.com/newsdesk/newsdesk/store/postgres/pgtest"
 )
 
@@ -284,24 +285,37 @@ func (c *clusterTest) newsdesk(args ...string) []byte {
 	return out
 }
 
-// status is `newsdesk status -json`: each source's row, by id.
-func (c *clusterTest) status() map[string]status.Row {
+// clusterStatus is `newsdesk status -json` on a shared store: the
+// sources' rows and the instances sharing it. (A status that lists no
+// instances prints the rows alone, as on bbolt.)
+type clusterStatus struct {
+	Sources   []status.Row     `json:"sources"`
+	Instances []store.Instance `json:"instances"`
+	Warnings  []string         `json:"warnings"`
+}
+
+// status is `newsdesk status -json`.
+func (c *clusterTest) status() clusterStatus {
 	c.t.Helper()
-	var rows []status.Row
-	if err := json.Unmarshal(c.newsdesk("status", "-json"), &rows); err != nil {
-		c.t.Fatalf("newsdesk status -json: %v", err)
+	out := c.newsdesk("status", "-json")
+	var st clusterStatus
+	err := json.Unmarshal(out, &st.Sources)
+	if err != nil {
+		err = json.Unmarshal(out, &st)
 	}
-	out := map[string]status.Row{}
-	for _, r := range rows {
-		out[r.ID] = r
+	if err != nil {
+		c.t.Fatalf("newsdesk status -json: %v\n%.500s", err, out)
 	}
-	return out
+	return st
 }
 
 // stored says which sources status does not show fetched with want(i)
 // items ("" when all are).
 func (c *clusterTest) stored(want func(i int) int) string {
-	rows := c.status()
+	rows := map[string]status.Row{}
+	for _, r := range c.status().Sources {
+		rows[r.ID] = r
+	}
 	var wrong, unstored []string
 	for i := range c.n {
 		r, ok := rows[sourceID(i)]
