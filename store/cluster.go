@@ -72,7 +72,8 @@ type Cluster interface {
 
 	// Changes returns what was committed after the change number since:
 	// the sources whose items or state changed and the sections whose
-	// editorial decisions changed, and the latest change number (pass it
+	// editorial decisions or recorded version (RecordSectionVersions)
+	// changed, and the latest change number (pass it
 	// as since next time). A change may be returned by two calls in a row,
 	// never by none. Since 0 returns the latest number with no ids (a
 	// starting point).

@@ -36,9 +36,9 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
-// eventually polls cond until it holds, failing the test with what after
+// waitUntil polls cond until it holds, failing the test with what after
 // a deadline far beyond what the condition needs.
-func eventually(t *testing.T, what string, cond func() bool) {
+func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
@@ -103,14 +103,14 @@ sections:
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(body), resp.Header.Get("ETag")
 	}
-	eventually(t, "the section shows the fetched item", func() bool {
+	waitUntil(t, "the section shows the fetched item", func() bool {
 		_, body, _ := get("/sections/all.rss")
 		return strings.Contains(body, "The story that stays served")
 	})
 	_, before, etag := get("/sections/all.rss")
 
 	proxy.Cut()
-	eventually(t, "/healthz says the database does not answer", func() bool {
+	waitUntil(t, "/healthz says the database does not answer", func() bool {
 		code, body, _ := get("/healthz")
 		return code == 200 && strings.Contains(body, "degraded: store") && strings.Contains(body, "does not answer") && strings.Contains(body, "serving the feeds rendered last")
 	})
@@ -120,16 +120,16 @@ sections:
 	if code, body, got := get("/sections/all.rss"); code != 200 || body != before || got != etag {
 		t.Errorf("the section while the database is down = %d, ETag %s (was %s), same body %v; want the last rendered", code, got, etag, body == before)
 	}
-	eventually(t, "the log says fetching paused", func() bool {
+	waitUntil(t, "the log says fetching paused", func() bool {
 		return strings.Contains(log.String(), "fetching paused: the database does not answer")
 	})
 
 	proxy.Mend()
-	eventually(t, "/healthz is ok again", func() bool {
+	waitUntil(t, "/healthz is ok again", func() bool {
 		code, body, _ := get("/healthz")
 		return code == 200 && body == "ok\n"
 	})
-	eventually(t, "the log says fetching resumed", func() bool {
+	waitUntil(t, "the log says fetching resumed", func() bool {
 		return strings.Contains(log.String(), "fetching resumed: the database answers again")
 	})
 }

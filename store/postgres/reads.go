@@ -198,16 +198,25 @@ func (db *DB) SetDecision(sectionID string, ref newsdesk.ItemRef, d newsdesk.Dec
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `WITH w AS (
-			INSERT INTO section_changes (section_id, changed_seq) VALUES ($1, `+xactSeq+`)
-			ON CONFLICT (section_id) DO UPDATE SET changed_seq = excluded.changed_seq RETURNING changed_seq)
-			SELECT pg_notify('`+channel+`', changed_seq::text) FROM w`, sectionID)
-		return err
+		return sectionsChanged(ctx, tx, []string{sectionID})
 	})
 	if err != nil {
 		return fmt.Errorf("record %s of %s in %s: %w", d, ref.Short(), sectionID, err)
 	}
 	return nil
+}
+
+// sectionsChanged announces, in tx, that the sections ids changed
+// (Changes, Listen).
+func sectionsChanged(ctx context.Context, tx pgx.Tx, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `WITH w AS (
+		INSERT INTO section_changes (section_id, changed_seq) SELECT id, `+xactSeq+` FROM unnest($1::text[]) AS s(id)
+		ON CONFLICT (section_id) DO UPDATE SET changed_seq = excluded.changed_seq RETURNING changed_seq)
+		SELECT pg_notify('`+channel+`', changed_seq::text) FROM w`, ids)
+	return err
 }
 
 // Edits returns the editorial decisions of a section, most recent first.
@@ -285,8 +294,10 @@ func versions(ctx context.Context, q rowsQuerier, ids []string) (map[string]news
 // their versions (newsdesk.SectionVersion.Next at now), in one transaction
 // that locks the rows it reads, so that a version never goes back. The
 // first instance to record a hash stores its version; the others read it,
-// so every instance serves the same ETag. Instances sharing the store pass
-// the database's clock (Clock) as now, as store.Cluster says.
+// so every instance serves the same ETag. A new version is announced as a
+// change of its section (Changes, Listen), so that every instance renders
+// the section again and serves that version. Instances sharing the store
+// pass the database's clock (Clock) as now, as store.Cluster says.
 func (db *DB) RecordSectionVersions(hashes map[string]string, now time.Time) (map[string]newsdesk.SectionVersion, error) {
 	ids := make([]string, 0, len(hashes))
 	for id := range hashes {
@@ -319,6 +330,7 @@ func (db *DB) RecordSectionVersions(hashes map[string]string, now time.Time) (ma
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		var changed []string
 		for _, id := range ids {
 			old := stored[id]
 			sv := old.Next(hashes[id], now)
@@ -329,8 +341,14 @@ func (db *DB) RecordSectionVersions(hashes map[string]string, now time.Time) (ma
 			if _, err := tx.Exec(ctx, `UPDATE section_versions SET hash = $2, changed_at_ns = $3 WHERE section_id = $1`, id, sv.Hash, ns(sv.ChangedAt)); err != nil {
 				return err
 			}
+			changed = append(changed, id)
 		}
-		return nil
+		// A new version is a change the other instances must render: one
+		// that rendered older content (a snapshot from before another's
+		// commit) and recorded it after another instance had recorded the
+		// newer gives the newer content, rendered again, a new date, which
+		// an instance that does not render again would never serve.
+		return sectionsChanged(ctx, tx, changed)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record section versions: %w", err)

@@ -4,7 +4,7 @@
 // that commands, the fetcher and the publisher behave the same on any of
 // them. It also holds the store benchmarks, for comparing engines on the
 // same machine in the same run (BenchSection, BenchIngest,
-// BenchIngestBigFeed).
+// BenchIngestBigFeed, BenchIngestSources).
 //
 // It tests only what store.Store promises. What one engine does with its
 // files or connections (locks, damage, migrations, compaction) is that

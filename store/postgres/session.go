@@ -1,0 +1,33 @@
+package postgres
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// idleInTransaction is how long the server lets a session sit idle inside
+// a transaction before it ends the session, and with it the transaction
+// and its locks. Every instance's renders lock the same section_versions
+// rows, and a save locks its source: a process paused inside a
+// transaction (SIGSTOP, a frozen VM, a network partition that leaves the
+// server's end of the connection open) would otherwise stall every other
+// instance for as long as it stays paused. No store call waits on
+// anything outside the database within a transaction; each takes well
+// under a second.
+const idleInTransaction = 10 * time.Second
+
+// sessionDefaults sets the run-time parameters every connection of the
+// engine starts with, unless the operator's URL gives them.
+func sessionDefaults(cfg *pgxpool.Config) {
+	params := cfg.ConnConfig.RuntimeParams
+	if _, ok := params["idle_in_transaction_session_timeout"]; !ok {
+		params["idle_in_transaction_session_timeout"] = strconv.FormatInt(idleInTransaction.Milliseconds(), 10)
+	}
+	// newsdesk's statements are short and indexed: JIT compilation costs
+	// them more (tens of milliseconds) than it could save.
+	if _, ok := params["jit"]; !ok {
+		params["jit"] = "off"
+	}
+}
