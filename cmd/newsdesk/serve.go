@@ -207,6 +207,7 @@ type daemon struct {
 	cronRun    bool          // a `newsdesk run` answering read-only commands, not serve
 	member     *member       // this instance in a shared store; nil with a file of its own
 	renders    renderQueue   // the re-renders commits ask for
+	ownCommits sync.Map      // source id -> LastFetch of the state this instance last committed (shared store)
 	purge      chan struct{} // pokes purgeLoop after a reload
 
 	mu        sync.Mutex
@@ -429,6 +430,9 @@ func (d *daemon) committed(o fetcher.Outcome) {
 	st := o.State
 	d.metrics.ObserveFetch(metrics.Fetch{Source: o.Source.ID, Result: o.Kind, Bytes: o.Bytes, New: st.New, Updated: st.Updated,
 		Failures: st.Failures, LastSuccess: st.LastSuccess, NextDue: st.NextDue})
+	if d.member != nil { // its notification comes back: othersCommitted skips it
+		d.ownCommits.Store(o.Source.ID, st.LastFetch)
+	}
 	if st.New+st.Updated == 0 && !d.site.Outdated(st) {
 		return
 	}
@@ -459,15 +463,24 @@ func (d *daemon) renderSections(ids []string) {
 // them (member.follow), and sets the metrics of those sources.
 func (d *daemon) othersCommitted(sources, secs []string) {
 	cfg := d.config()
+	var changed []string
 	for _, id := range sources {
 		if _, ok := cfg.Source(id); !ok {
 			continue
 		}
-		if st, err := d.db.State(id); err == nil {
-			d.metrics.SetSource(id, st.Failures, st.LastSuccess, st.NextDue)
+		st, err := d.db.State(id)
+		if err != nil {
+			changed = append(changed, id)
+			continue
+		}
+		d.metrics.SetSource(id, st.Failures, st.LastSuccess, st.NextDue)
+		// The notification of this instance's own commit, already rendered
+		// by committed: the state is the one it stored.
+		if own, ok := d.ownCommits.Load(id); !ok || !own.(time.Time).Equal(st.LastFetch) {
+			changed = append(changed, id)
 		}
 	}
-	d.renderSections(sectionsOf(cfg, sources, secs))
+	d.renderSections(sectionsOf(cfg, changed, secs))
 }
 
 // renderAgain renders every section again when the last render failed
