@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	configpkg "github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/store/postgres/pgtest"
 )
 
@@ -131,5 +133,105 @@ sections:
 	})
 	waitUntil(t, "the log says fetching resumed", func() bool {
 		return strings.Contains(log.String(), "fetching resumed: the database answers again")
+	})
+}
+
+// TestServeOnPostgreSQLReloads: an instance on a shared store reloads its
+// own feeds.yaml (issue 11, guarantee 7): a source added to the file is
+// recorded for it and fetched, and status shows the instance with the new
+// file's hash.
+func TestServeOnPostgreSQLReloads(t *testing.T) {
+	dsn, _ := pgtest.Schema(t)
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), ".xml")
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>%[1]s</title><link>http://origin.example/%[1]s</link><description>d</description>
+<item><title>The story of source %[1]s</title><link>http://origin.example/%[1]s/1</link><guid>http://origin.example/%[1]s/1</guid><pubDate>Tue, 01 Dec 2026 10:00:00 GMT</pubDate></item>
+</channel></rss>`, name)
+	}))
+	defer origin.Close()
+	dir := t.TempDir()
+	config := filepath.Join(dir, "feeds.yaml")
+	write := func(ids ...string) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "storage: {postgres: '%s', lease: 20s}\nsources:\n", dsn)
+		for _, id := range ids {
+			fmt.Fprintf(&b, "  - {id: %s, url: '%s/%s.xml', timeout: 5s}\n", id, origin.URL, id)
+		}
+		fmt.Fprintf(&b, "sections:\n  - {id: all, title: All, sources: [%s]}\n", strings.Join(ids, ", "))
+		if err := os.WriteFile(config, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var log logBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"serve", "-config", config, "-listen", addr, "-log-format", "text"}, io.Discard, &log)
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d; log:\n%s", code, log.String())
+		}
+	}()
+	section := func() string {
+		resp, err := http.Get("http://" + addr + "/sections/all.rss")
+		if err != nil {
+			return ""
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	hashes := func() []string {
+		var out bytes.Buffer
+		if code := run(context.Background(), []string{"status", "-json", "-config", config}, &out, io.Discard); code != 0 {
+			return nil
+		}
+		var st struct {
+			Instances []struct {
+				Command    string `json:"command"`
+				ConfigHash string `json:"config_hash"`
+			} `json:"instances"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &st); err != nil {
+			t.Fatalf("status -json: %v\n%s", err, out.String())
+		}
+		var hs []string
+		for _, in := range st.Instances {
+			if in.Command == "serve" {
+				hs = append(hs, in.ConfigHash)
+			}
+		}
+		return hs
+	}
+	hashOf := func() string {
+		cfg, err := configpkg.Load(config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg.Hash
+	}
+	waitUntil(t, "source a is served", func() bool { return strings.Contains(section(), "The story of source a") })
+	if hs, want := hashes(), hashOf(); len(hs) != 1 || hs[0] != want {
+		t.Fatalf("status lists serve instances with hashes %q, want one with %s", hs, want)
+	}
+
+	write("a", "b")
+	waitUntil(t, "serve reloads the file and fetches the source it adds", func() bool {
+		return strings.Contains(log.String(), "configuration reloaded") && strings.Contains(section(), "The story of source b")
+	})
+	want := hashOf()
+	waitUntil(t, "status shows the instance with the new file's hash", func() bool {
+		hs := hashes()
+		return len(hs) == 1 && hs[0] == want
 	})
 }
