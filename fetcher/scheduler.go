@@ -288,9 +288,13 @@ func (s *Scheduler) now() time.Time {
 }
 
 // acquire takes a slot for host, then a global one, so a source waiting
-// for its busy host never holds a slot another host could use. The returned
-// function gives both back.
-func (s *Scheduler) acquire(ctx context.Context, host string) (release func(), ok bool) {
+// for its busy host never holds a slot another host could use. The host's
+// slot is given back when the request is done (releaseHost: per_host is
+// about requests in flight), the global one when the result is stored
+// (releaseSlot): a parsed feed waiting for the store's single writer keeps
+// its slot, so no more than fetch.concurrency feeds' items are ever held
+// in memory, however many sources a pass has.
+func (s *Scheduler) acquire(ctx context.Context, host string) (releaseHost, releaseSlot func(), ok bool) {
 	s.mu.Lock()
 	if s.sem == nil {
 		s.sem = make(chan struct{}, cmp.Or(max(s.Concurrency, 0), newsdesk.DefaultConcurrency))
@@ -306,15 +310,15 @@ func (s *Scheduler) acquire(ctx context.Context, host string) (release func(), o
 	select {
 	case hs <- struct{}{}:
 	case <-ctx.Done():
-		return nil, false
+		return nil, nil, false
 	}
 	select {
 	case sem <- struct{}{}:
 	case <-ctx.Done():
 		<-hs
-		return nil, false
+		return nil, nil, false
 	}
-	return func() { <-sem; <-hs }, true
+	return func() { <-hs }, sync.OnceFunc(func() { <-sem }), true
 }
 
 // fetchURL is the URL a fetch of src uses: where a permanent redirect led,
@@ -472,15 +476,16 @@ func (s *Scheduler) do(ctx context.Context, j job) (out Outcome, committed bool)
 		fctx, cancel = context.WithDeadline(withClock(ctx, j.now), j.deadline)
 		defer cancel()
 	}
-	release, ok := s.acquire(fctx, hostOf(target.URL))
+	releaseHost, releaseSlot, ok := s.acquire(fctx, hostOf(target.URL))
 	if !ok {
 		out.Err = fctx.Err()
 		return out, false
 	}
+	defer releaseSlot() // at the latest; once stored, before the commit hooks
 	validators := st
 	validators.URL = target.URL // the validators came from the URL fetched
 	resp, err := s.fetchSafely(fctx, target, validators)
-	release()
+	releaseHost()
 	if err != nil && ctx.Err() != nil {
 		out.Err = ctx.Err()
 		return out, false
@@ -494,7 +499,9 @@ func (s *Scheduler) do(ctx context.Context, j job) (out Outcome, committed bool)
 			j.log.Warn("source moved permanently: update its url in feeds.yaml", "url", src.URL, "moved_to", st.MovedTo)
 		}
 	}
-	if !s.commit(&out, j, before, st, items) {
+	stored := s.commit(&out, j, before, st, items)
+	releaseSlot()
+	if !stored {
 		return out, false
 	}
 	if out.Kind != kindStore { // a storing failure was logged where it happened
