@@ -51,6 +51,32 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// startServe runs `newsdesk serve` on config in-process, on a free
+// loopback port, until the test ends, when it must exit 0; it returns the
+// address and serve's log.
+func startServe(t *testing.T, config string) (string, *logBuffer) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	log := &logBuffer{}
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"serve", "-config", config, "-listen", addr, "-log-format", "text"}, io.Discard, log)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d; log:\n%s", code, log.String())
+		}
+	})
+	return addr, log
+}
+
 // TestServeOnPostgreSQLOutlivesTheDatabase is the health table's rule for a
 // shared store (issue 11, guarantee 8): while PostgreSQL does not answer,
 // serve keeps answering from the feeds it rendered last, /healthz says
@@ -77,25 +103,7 @@ sections:
 	if err := os.WriteFile(config, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-
-	ctx, cancel := context.WithCancel(context.Background())
-	var log logBuffer
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, []string{"serve", "-config", config, "-listen", addr, "-log-format", "text"}, io.Discard, &log)
-	}()
-	defer func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("serve exited %d; log:\n%s", code, log.String())
-		}
-	}()
+	addr, log := startServe(t, config)
 	get := func(path string) (int, string, string) {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
@@ -164,24 +172,7 @@ func TestServeOnPostgreSQLReloads(t *testing.T) {
 		}
 	}
 	write("a")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	var log logBuffer
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, []string{"serve", "-config", config, "-listen", addr, "-log-format", "text"}, io.Discard, &log)
-	}()
-	defer func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("serve exited %d; log:\n%s", code, log.String())
-		}
-	}()
+	addr, log := startServe(t, config)
 	section := func() string {
 		resp, err := http.Get("http://" + addr + "/sections/all.rss")
 		if err != nil {
