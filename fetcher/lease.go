@@ -90,17 +90,9 @@ func (s *Scheduler) runLeased(ctx context.Context) error {
 		default:
 			p.ended(s.Logger)
 		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if !s.sleep(ctx, wait, done, inflight) {
 			return nil
-		case id := <-done:
-			delete(inflight, id)
-		case <-s.wake:
-		case <-timer.C:
 		}
-		timer.Stop()
 	}
 }
 

@@ -213,17 +213,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 				}
 			})
 		}
-		timer := time.NewTimer(next.Sub(now))
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if !s.sleep(ctx, next.Sub(now), done, inflight) {
 			return nil
-		case id := <-done:
-			delete(inflight, id)
-		case <-s.wake:
-		case <-timer.C:
 		}
-		timer.Stop()
 	}
 }
 
@@ -259,6 +251,22 @@ func (s *Scheduler) dueSources(now time.Time, inflight map[string]bool) (due []n
 		}
 	}
 	return due, next, nil
+}
+
+// sleep waits up to d for a fetch of Run's to end (it leaves inflight), a
+// change of sources (wake) or ctx; false once ctx is done.
+func (s *Scheduler) sleep(ctx context.Context, d time.Duration, done <-chan string, inflight map[string]bool) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case id := <-done:
+		delete(inflight, id)
+	case <-s.wake:
+	case <-timer.C:
+	}
+	return true
 }
 
 func minTime(a, b time.Time) time.Time {
