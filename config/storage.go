@@ -3,12 +3,14 @@ package config
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/newsdesk/newsdesk"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -50,30 +52,18 @@ func (p *parser) postgresURL(v *yaml.Node, cfg *Config, at **yaml.Node) {
 func checkPostgresURL(s string) error {
 	if !strings.Contains(s, "://") {
 		if !strings.Contains(s, "=") {
-			return fmt.Errorf("%q is neither a postgres:// URL nor a key=value connection string", redactURL(s))
+			return fmt.Errorf("%q is neither a postgres:// URL nor a key=value connection string", newsdesk.RedactDSN(s))
 		}
 		return nil
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("not a URL: %v", redactURL(err.Error()))
+		return fmt.Errorf("not a URL: %v", errors.Unwrap(err)) // without the URL: it would show the password
 	}
 	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
 		return fmt.Errorf("%q: the scheme must be postgres:// or postgresql://", u.Scheme+"://")
 	}
 	return nil
-}
-
-// redactURL is s with any password in a URL in it replaced, for messages.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
 }
 
 // lease reads storage.lease.

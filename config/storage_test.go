@@ -32,6 +32,7 @@ func TestStorageEngine(t *testing.T) {
 		{"wrong scheme", "storage: {postgres: 'mysql://u:secret@db/x'}", `feeds.yaml:1:21: storage.postgres: "mysql://": the scheme must be postgres:// or postgresql://`, "", 0},
 		{"not a URL", "storage: {postgres: 'db.internal'}", `storage.postgres: "db.internal" is neither a postgres:// URL nor a key=value connection string`, "", 0},
 		{"empty", "storage: {postgres: ''}", "storage.postgres is empty", "", 0},
+		{"unparsable URL", "storage: {postgres: 'postgres://u:secret@db/%zz'}", `storage.postgres: not a URL: invalid URL escape "%zz"`, "", 0},
 		{"both engines", "storage: {path: x.db, postgres: 'postgres:///x'}", "feeds.yaml:1:33: storage.postgres and storage.path are both given", "", 0},
 		{"lease given", "storage: {lease: 2m}", "", "", 2 * time.Minute},
 		{"lease too short", "storage: {lease: 30s}", "feeds.yaml:1:18: storage.lease 30s is shorter than the longest fetch timeout (40s) plus 5s to store what it brought: make it at least 45s", "", 0},

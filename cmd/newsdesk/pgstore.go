@@ -3,10 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"regexp"
 	"strings"
 
+	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/store"
 )
@@ -18,13 +17,13 @@ import (
 // compactPostgres is `newsdesk compact` on PostgreSQL: autovacuum does it.
 func compactPostgres(cfg *config.Config) error {
 	return fmt.Errorf("the store is PostgreSQL (%s), which reclaims the space of pruned rows itself (autovacuum): nothing to compact; to do it now, run: psql %s -c 'VACUUM (ANALYZE)'  (VACUUM FULL also gives the space back to the system, but locks the tables: stop every newsdesk first)",
-		redactDSN(cfg.Postgres), shellDSN(cfg))
+		newsdesk.RedactDSN(cfg.Postgres), shellDSN(cfg))
 }
 
 // backupPostgres is `newsdesk backup FILE` on PostgreSQL: pg_dump does it.
 func backupPostgres(cfg *config.Config, file string) error {
 	return fmt.Errorf("the store is PostgreSQL (%s): back it up with PostgreSQL's own tools, while newsdesk runs: pg_dump -Fc -f %s %s  (restore into an empty database with pg_restore -d URL %s; for the whole cluster and point-in-time recovery, pg_basebackup)",
-		redactDSN(cfg.Postgres), shellQuote(file), shellDSN(cfg), shellQuote(file))
+		newsdesk.RedactDSN(cfg.Postgres), shellQuote(file), shellDSN(cfg), shellQuote(file))
 }
 
 // verifier is a store that checks its own invariants (the PostgreSQL
@@ -68,30 +67,7 @@ func shellDSN(cfg *config.Config) string {
 	if cfg.PostgresFrom == config.DatabaseURLEnv {
 		return `"$` + config.DatabaseURLEnv + `"`
 	}
-	return shellQuote(redactDSN(cfg.Postgres))
-}
-
-// passwordKV is a password in a key=value connection string.
-var passwordKV = regexp.MustCompile(`password\s*=\s*('(\\.|[^'])*'|\S+)`)
-
-// redactDSN is a postgres:// URL or key=value connection string with its
-// password replaced by xxxxx.
-func redactDSN(dsn string) string {
-	if !strings.Contains(dsn, "://") {
-		return passwordKV.ReplaceAllString(dsn, "password=xxxxx")
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "the PostgreSQL database"
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	if q := u.Query(); q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
+	return shellQuote(newsdesk.RedactDSN(cfg.Postgres))
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.

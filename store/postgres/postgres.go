@@ -33,12 +33,12 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/store"
 )
 
@@ -65,31 +65,12 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	db := &DB{pool: pool, path: redact(dsn), closeMu: &sync.Once{}}
+	db := &DB{pool: pool, path: newsdesk.RedactDSN(dsn), closeMu: &sync.Once{}}
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open database %s: %w", db.path, err)
 	}
 	return db, nil
-}
-
-// redact is dsn without a password, for messages.
-func redact(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.Scheme == "" {
-		return "postgresql database" // a key=value string may hold a password anywhere
-	}
-	if u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-		}
-	}
-	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
 }
 
 // callTimeout bounds every store call, so that a database that stops
