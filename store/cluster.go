@@ -43,7 +43,8 @@ type Cluster interface {
 	Join(ctx context.Context, in Instance) error
 	// Leave removes this instance's record and its configured sources.
 	Leave(ctx context.Context, instanceID string) error
-	// Instances returns the instances seen within the last since, most
+	// Instances returns the instances that joined and were seen within the
+	// last since, most
 	// recently started first.
 	Instances(ctx context.Context, since time.Duration) ([]Instance, error)
 

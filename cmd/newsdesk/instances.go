@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,9 +36,6 @@ func clusterOf(ctx context.Context, db store.Store, cfg *config.Config) (*cluste
 	if err != nil {
 		return nil, err
 	}
-	// An instance that has synced its sources but not yet joined has no
-	// record to show.
-	ins = slices.DeleteFunc(ins, func(in store.Instance) bool { return in.Command == "" })
 	return &cluster{Instances: ins, Warnings: instanceWarnings(ins, cfg)}, nil
 }
 

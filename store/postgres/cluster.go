@@ -123,7 +123,8 @@ func (db *DB) Instances(ctx context.Context, since time.Duration) ([]store.Insta
 	ctx, cancel := bound(ctx)
 	defer cancel()
 	rows, err := db.pool.Query(ctx, `SELECT instance_id, host, command, version, config_hash, sources, started_at, seen_at FROM instances
-		WHERE seen_at >= now() - $1::bigint * interval '1 microsecond' ORDER BY started_at DESC, instance_id`, since.Microseconds())
+		WHERE seen_at >= now() - $1::bigint * interval '1 microsecond' AND command <> '' -- not the bare row SyncSources makes before a Join
+		ORDER BY started_at DESC, instance_id`, since.Microseconds())
 	if err != nil {
 		return nil, fmt.Errorf("instances: %w", err)
 	}
