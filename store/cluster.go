@@ -44,8 +44,7 @@ type Cluster interface {
 	// Leave removes this instance's record and its configured sources.
 	Leave(ctx context.Context, instanceID string) error
 	// Instances returns the instances that joined and were seen within the
-	// last since, most
-	// recently started first.
+	// last since, most recently started first.
 	Instances(ctx context.Context, since time.Duration) ([]Instance, error)
 
 	// SyncSources records which sources instanceID is configured with (all
