@@ -202,11 +202,13 @@ func sameFile(f *os.File, path string) bool {
 // Path is the database file's path.
 func (db *DB) Path() string { return db.path }
 
-// Close closes the database, waiting for running transactions to finish.
+// Close closes the database, waiting for running transactions to finish;
+// saves still queued to share a commit (commit.go) fail.
 func (db *DB) Close() error {
 	if db.borrowed {
 		return nil
 	}
+	db.health.commits.close()
 	if db.health.wedged.Load() {
 		// A panic inside bbolt left its writer lock held, which bbolt's
 		// Close would wait for forever: release the file (and its lock)

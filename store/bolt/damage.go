@@ -249,7 +249,8 @@ func guarded(path string, fn func() error) (err error) {
 
 // health is the state shared by a DB and the handles Borrow makes of it.
 type health struct {
-	file    *os.File // the file bbolt holds open and locked
+	file    *os.File  // the file bbolt holds open and locked
+	commits committer // saves waiting to share a transaction (commit.go)
 	damaged atomic.Pointer[DamagedError]
 	// wedged is set when a panic may have left bbolt's writer lock held:
 	// bbolt's Close would wait for it forever.

@@ -16,6 +16,7 @@ import (
 
 // SaveFetch stores one fetch of st.SourceID in one transaction: its items,
 // the pruning that retention asks for, and the source's new fetch state.
+// Concurrent saves may share that transaction (commit.go).
 // New items get FirstSeen = st.LastFetch; items without a date (zero
 // Published) are dated by their first-seen time. An item already stored is
 // updated in place when anything about it changed; its FirstSeen stays, and
@@ -42,7 +43,11 @@ func (db *DB) SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep news
 		return st, errors.New("save fetch: empty source id")
 	}
 	now := st.LastFetch.UTC()
-	err := db.update(func(tx *bbolt.Tx) error {
+	var saved newsdesk.FetchState
+	err := db.commit(len(items)+1, func(tx *bbolt.Tx) error {
+		// From st afresh each time: a group commit may run this twice.
+		saved = st
+		saved.History = slices.Clone(st.History)
 		src, err := openSource(tx, st.SourceID)
 		if err != nil {
 			return err
@@ -57,13 +62,13 @@ func (db *DB) SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep news
 		if err := src.write(b, now); err != nil {
 			return err
 		}
-		b.Fill(&st)
-		return putJSON(tx.Bucket(bucketState), []byte(st.SourceID), st)
+		b.Fill(&saved)
+		return putJSON(tx.Bucket(bucketState), []byte(st.SourceID), saved)
 	})
 	if err != nil {
 		return st, fmt.Errorf("save fetch of %s: %w", st.SourceID, err)
 	}
-	return st, nil
+	return saved, nil
 }
 
 // incoming is an item of the fetch that is new or changed: written unless
@@ -412,7 +417,7 @@ func (s *source) saveCount() error {
 
 // SaveState stores a source's fetch state alone: a 304 or a failed fetch.
 func (db *DB) SaveState(st newsdesk.FetchState) error {
-	err := db.update(func(tx *bbolt.Tx) error {
+	err := db.commit(1, func(tx *bbolt.Tx) error {
 		return putJSON(tx.Bucket(bucketState), []byte(st.SourceID), st)
 	})
 	if err != nil {
