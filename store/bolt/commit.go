@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	bbolt "go.etcd.io/bbolt"
@@ -96,11 +97,9 @@ func (c *committer) take() (group []*pending, closed bool) {
 		}
 		n++
 	}
-	group = c.queue[:n:n]
+	group = slices.Clone(c.queue[:n])
+	clear(c.queue[:n]) // the queue's array outlives them: let their items go
 	c.queue = c.queue[n:]
-	if len(c.queue) == 0 {
-		c.queue = nil // let the backing array go
-	}
 	return group, c.closed
 }
 
