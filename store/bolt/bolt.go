@@ -8,7 +8,8 @@
 // Files, by seam: bolt.go (open, close, the lock taken by openBolt),
 // lock.go (who holds it), damage.go (checks before mapping, transactions
 // that turn panics into DamagedError), migrate.go, keys.go (buckets, key
-// and value encodings), ingest.go (SaveFetch: save and prune),
+// and value encodings), ingest.go (SaveFetch: save and prune), commit.go
+// (concurrent saves share a transaction),
 // section.go (section reads and duplicates), reads.go, editorial.go,
 // sections.go (section versions), purge.go, compact.go, backup.go,
 // verify.go, temps.go (temporary files beside the database).
