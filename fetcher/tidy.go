@@ -219,8 +219,8 @@ func (t *tidyScanner) readAttrs(i int) (end int, selfClosing bool, n int, ok boo
 		case j == i || n == maxFastAttrs:
 			return 0, false, 0, false // no space before the attribute
 		}
-		key, k := readName(s, j)
-		if k == j || !isASCIILetter(s[j]) {
+		key, k := readAttrName(s, j)
+		if k == j {
 			return 0, false, 0, false
 		}
 		val, next, ok := readAttrValue(s, k)
@@ -414,6 +414,23 @@ func escapeHTML(w *bytes.Buffer, s string) {
 func readName(s string, i int) (string, int) {
 	j := i
 	for j < len(s) && isAlnum(s[j]) {
+		j++
+	}
+	if j < len(s) && !isHTMLSpace(s[j]) && s[j] != '/' && s[j] != '>' && s[j] != '=' {
+		return "", i
+	}
+	return s[i:j], j
+}
+
+// readAttrName reads an attribute name from s[i]: a letter, then letters,
+// digits and "-_.:" ("data-src", "aria-label", "xml:lang"). A name the
+// tokenizer would read on past that end is returned empty.
+func readAttrName(s string, i int) (string, int) {
+	if i >= len(s) || !isASCIILetter(s[i]) {
+		return "", i
+	}
+	j := i + 1
+	for j < len(s) && (isAlnum(s[j]) || strings.IndexByte("-_.:", s[j]) >= 0) {
 		j++
 	}
 	if j < len(s) && !isHTMLSpace(s[j]) && s[j] != '/' && s[j] != '>' && s[j] != '=' {

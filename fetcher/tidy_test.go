@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -114,6 +115,22 @@ func TestCleanHTMLCases(t *testing.T) {
 	}
 }
 
+// FuzzCleanHTMLSame holds cleanHTML to the old pipeline, and fastTidy to
+// tidyHTML, on whatever the fuzzer makes; the seeds run in every go test.
+func FuzzCleanHTMLSame(f *testing.F) {
+	f.Add("<p>One <a rel=tag href=\"/s?a=1&amp;b=2\">link</a> &amp; <img src=/i.jpg alt='it&#39;s'></p>", true)
+	f.Add("<ul><li>a<li>b</ul><h2>t</h2><script>x()</script><b class=c id=i>b</b>", false)
+	f.Add("<p data-x=1 aria-label=\"l\">x</p><br/><hr />AT&T &copy 2026", true)
+	f.Fuzz(func(t *testing.T, s string, withBase bool) {
+		base := diffBase
+		if !withBase {
+			base = nil
+		}
+		var st diffStats
+		st.check(t, "fuzz", s, base)
+	})
+}
+
 // TestCleanHTMLGenerated holds cleanHTML to the old pipeline on random
 // markup made of the pieces news items and hostile feeds are made of.
 func TestCleanHTMLGenerated(t *testing.T) {
@@ -142,6 +159,59 @@ func TestCleanHTMLGenerated(t *testing.T) {
 		st.check(t, "generated", b.String(), base)
 	}
 	st.log(t, "generated")
+}
+
+// TestCleanHTMLGeneratedNested holds cleanHTML to the old pipeline on
+// random well-nested markup, most of which fastTidy takes: elements of
+// every rule, attributes written every way, text with references.
+func TestCleanHTMLGeneratedNested(t *testing.T) {
+	names := make([]string, 0, len(fastElements))
+	for n := range fastElements {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	attrs := []string{
+		` href="/a?b=1&amp;c=2"`, ` href=/u/`, ` HREF='javascript:x()'`, ` src="i.jpg"`, ` srcset="a.jpg 1x, b.jpg 2x"`,
+		` alt="&quot;q&quot; &#8212; it's"`, ` title=t`, ` cite="//other.example/x"`, ` rel="tag"`, ` style="color:red"`,
+		` onclick="x()"`, ` open`, ` lang="en"`, ` width="640"`, ` href="&copy=1"`, ` data-x="1"`, ` href="a\r\nb"`,
+		` poster="p.jpg"`, ` id="x1"`, ` class="c"`, ` dir="rtl"`,
+	}
+	texts := []string{"word ", "AT&T ", "&amp; ", "&lt;x&gt; ", "\"q\" ", "it's ", "a < b ", "\n", "Привет ", "&#1;", "&copy "}
+	r := rand.New(rand.NewPCG(7, 2026))
+	var gen func(b *strings.Builder, depth int)
+	gen = func(b *strings.Builder, depth int) {
+		for range 1 + r.IntN(4) {
+			if depth > 3 || r.IntN(3) == 0 {
+				b.WriteString(texts[r.IntN(len(texts))])
+				continue
+			}
+			name := names[r.IntN(len(names))]
+			b.WriteString("<" + name)
+			for _, k := range r.Perm(len(attrs))[:r.IntN(4)] {
+				b.WriteString(attrs[k])
+			}
+			if e := fastElements[name]; e != nil && (e.rule == ruleVoid || e.rule == ruleVoidBlock) {
+				b.WriteString([]string{">", "/>", " />"}[r.IntN(3)])
+				continue
+			}
+			b.WriteString(">")
+			if e := fastElements[name]; e != nil && e.rule == ruleRawText {
+				b.WriteString("x = 1 && y\r\n</" + name + ">")
+				continue
+			}
+			gen(b, depth+1)
+			if r.IntN(20) != 0 {
+				b.WriteString("</" + name + ">")
+			}
+		}
+	}
+	var st diffStats
+	for range 2000 {
+		var b strings.Builder
+		gen(&b, 0)
+		st.check(t, "nested", b.String(), diffBase)
+	}
+	st.log(t, "nested")
 }
 
 // TestCleanHTMLFixtures holds cleanHTML to the old pipeline on every
