@@ -333,7 +333,11 @@ func (t *tidyScanner) writeText(raw string) {
 // htmlText is text as written in HTML as the tokenizer reads it: line
 // breaks made "\n", character references decoded.
 func htmlText(raw string) string {
-	return xhtml.UnescapeString(convertNewlines(raw))
+	raw = convertNewlines(raw)
+	if strings.IndexByte(raw, '&') < 0 {
+		return raw // UnescapeString would look for it rune by rune
+	}
+	return xhtml.UnescapeString(raw)
 }
 
 // attrText is an attribute value as written as the tokenizer reads it,
