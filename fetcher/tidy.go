@@ -279,13 +279,16 @@ func (t *tidyScanner) rawText(name string, i int) (int, bool) {
 	if k < 0 {
 		return 0, false
 	}
-	end := i + k + len("</") + len(name) + len(">")
-	if end > len(t.s) || t.s[i+k+1] != '/' || !strings.EqualFold(t.s[i+k+2:end-1], name) || t.s[end-1] != '>' {
+	if !strings.HasPrefix(t.s[i+k:], "</") {
+		return 0, false
+	}
+	end, j := readName(t.s, i+k+2)
+	if !strings.EqualFold(end, name) || j >= len(t.s) || t.s[j] != '>' {
 		return 0, false
 	}
 	t.out.WriteString(convertNewlines(t.s[i : i+k]))
 	t.writeEndTag(name)
-	return end, true
+	return j + 1, true
 }
 
 func (t *tidyScanner) writeStartTag(e *fastElement, nattrs int) {
