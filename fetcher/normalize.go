@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
 	"github.com/mmcdole/gofeed/atom"
@@ -368,8 +370,11 @@ const maxRawDate = 64
 // feed gave one but it was not believed (believed is zero: unparseable,
 // before 1990, in the future), cleaned and cut to maxRawDate bytes; else "".
 func unbelievedDate(raw string, believed time.Time) string {
+	if !believed.IsZero() {
+		return ""
+	}
 	raw = collapseSpace(stripControls(raw))
-	if raw == "" || !believed.IsZero() {
+	if raw == "" {
 		return ""
 	}
 	if len(raw) > maxRawDate {
@@ -467,12 +472,46 @@ func blankControl(r rune) rune {
 // HTML entities decoded once, whitespace collapsed, control characters
 // dropped.
 func plainText(s string) string {
+	s = stripControls(s)
+	if isCollapsed(s) && !strings.ContainsAny(s, "<&") {
+		return s // no tag, no reference, no space to collapse: nothing to do
+	}
 	// After decoding too: "&#1;" is a control character.
-	return collapseSpace(stripControls(newsdesk.HTMLText(stripControls(s))))
+	return collapseSpace(stripControls(newsdesk.HTMLText(s)))
 }
 
+// collapseSpace trims s and collapses every run of white space in it
+// (unicode.IsSpace) to one space.
 func collapseSpace(s string) string {
+	if isCollapsed(s) {
+		return s
+	}
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// isCollapsed reports whether collapseSpace has nothing to do with s: no
+// white space but single spaces between other characters. Most fields
+// are so, and then cost no allocation.
+func isCollapsed(s string) bool {
+	space := true // a space here would be leading
+	for _, r := range s {
+		switch {
+		case r == ' ':
+			if space {
+				return false
+			}
+			space = true
+		case r < utf8.RuneSelf && asciiSpace(byte(r)) || r >= utf8.RuneSelf && unicode.IsSpace(r):
+			return false
+		default:
+			space = false
+		}
+	}
+	return !space || s == ""
+}
+
+func asciiSpace(c byte) bool {
+	return c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
 func contains(list []string, s string) bool {

@@ -483,6 +483,20 @@ var corpusExts = map[string]bool{
 	".xml": true, ".rss": true, ".atom": true, ".rdf": true, ".json": true, ".feed": true,
 }
 
+// corporaRoot is the folder of the shared test corpora beside the
+// checkout; the test is skipped without them.
+func corporaRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", "..", "shared", "corpora"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
+		t.Skip("../shared/corpora not found: conformance corpus absent (it ships only beside the project checkout)")
+	}
+	return root
+}
+
 func corpusFiles(t *testing.T, root string) []string {
 	t.Helper()
 	var files []string
@@ -525,13 +539,7 @@ func isExpectation(path string) bool {
 // projects' feed test suites: no panic, no hang, items or a clear error,
 // and every item fit to republish (checkItem).
 func TestCorpora(t *testing.T) {
-	root, err := filepath.Abs(filepath.Join("..", "..", "shared", "corpora"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
-		t.Skip("../shared/corpora not found: conformance corpus absent (it ships only beside the project checkout)")
-	}
+	root := corporaRoot(t)
 	files := corpusFiles(t, root)
 	if len(files) == 0 {
 		t.Fatalf("no feed files under %s", root)

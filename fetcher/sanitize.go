@@ -1,10 +1,12 @@
 package fetcher
 
 import (
+	"bytes"
 	"html"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/microcosm-cc/bluemonday"
 	xhtml "golang.org/x/net/html"
@@ -46,14 +48,48 @@ func newHTMLPolicy() *bluemonday.Policy {
 // the policy judges the URLs a reader's browser would follow. Control
 // characters are dropped again at the end because the parser decodes
 // character references such as "&#1;".
+//
+// Text without markup comes out as the sanitizer would write it, without
+// running it: one text token, decoded and escaped. Markup is tidied by
+// fastTidy when it can, which reads it once without building a tree, else
+// by tidyHTML; either way into a pooled buffer the sanitizer reads from.
 func cleanHTML(s string, base *url.URL) string {
 	s = strings.TrimSpace(stripControls(s))
 	if s == "" {
 		return ""
 	}
-	s = tidyHTML(s, base)
-	s = htmlPolicy.Sanitize(s)
-	return strings.TrimSpace(stripControls(s))
+	if !strings.ContainsRune(s, '<') {
+		return strings.TrimSpace(stripControls(xhtml.EscapeString(htmlText(s))))
+	}
+	buf := htmlBuffers.Get().(*bytes.Buffer)
+	defer putHTMLBuffer(buf)
+	if !fastTidy(buf, s, base) {
+		buf.Reset()
+		buf.WriteString(tidyHTML(s, base))
+	}
+	var out strings.Builder
+	out.Grow(buf.Len())
+	// The sanitizer returns nothing for markup it fails on (Sanitize does
+	// the same).
+	if err := htmlPolicy.SanitizeReaderToWriter(buf, &out); err != nil {
+		return ""
+	}
+	return strings.TrimSpace(stripControls(out.String()))
+}
+
+// htmlBuffers hold tidied HTML on its way to the sanitizer.
+var htmlBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledHTML is the largest buffer htmlBuffers keeps: one huge item
+// must not stay in memory for good.
+const maxPooledHTML = 64 << 10
+
+func putHTMLBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledHTML {
+		return
+	}
+	b.Reset()
+	htmlBuffers.Put(b)
 }
 
 // urlAttrs are the HTML attributes whose value is a URL (srcset holds a
