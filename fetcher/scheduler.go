@@ -1,7 +1,6 @@
 package fetcher
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -59,8 +58,7 @@ type Scheduler struct {
 	synced    bool           // the cluster has this instance's sources (SyncSources)
 	gen       uint64         // counts SetSources
 	known     stateCache     // Run's copy of the stored states (Cluster nil)
-	sem       chan struct{}
-	hosts     map[string]chan struct{}
+	slots     slots          // fetches in flight (slots.go)
 	wake      chan struct{}
 	busy      map[string]bool      // sources being fetched now, by Run or RunOnce
 	held      map[string]time.Time // not before, for sources whose result could not be stored
@@ -156,20 +154,47 @@ func (s *Scheduler) RunOnce(ctx context.Context, sources []newsdesk.Source, forc
 		return nil, err
 	}
 	now := s.now()
-	var due []newsdesk.Source
+	var q queue
+	var out []Outcome
 	for _, src := range sources {
 		st, ok := states[src.ID]
-		if yes, _ := Due(src, st, ok, now, force); yes && (force || !s.isHeld(src.ID, now)) {
-			due = append(due, src)
+		if yes, _ := Due(src, st, ok, now, force); !yes || (!force && s.isHeld(src.ID, now)) {
+			continue
+		}
+		if !s.claim(src.ID) { // Run, or another pass, is fetching it
+			out = append(out, Outcome{Source: src, Kind: KindBusy})
+			continue
+		}
+		q.push(len(out), src, hostOf(fetchURL(src, forURL(src, st))))
+		out = append(out, Outcome{})
+	}
+	s.drive(ctx, &q, func(w waiting, g *grant) { out[w.i] = s.fetch(ctx, w.src, force, log, onCommit, g) })
+	for _, w := range q.drain() { // cut short by ctx: never fetched
+		st, _ := s.Store.State(w.src.ID)
+		s.unclaim(w.src.ID)
+		out[w.i] = Outcome{Source: w.src, State: st, Err: ctx.Err()}
+	}
+	return out, nil
+}
+
+// drive starts the sources of q as slots free up for them, each on a
+// goroutine of its own with fetch, until none waits or ctx is done, then
+// waits for those it started. A pass has at most fetch.concurrency
+// goroutines, however many sources it has.
+func (s *Scheduler) drive(ctx context.Context, q *queue, fetch func(waiting, *grant)) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	start := func(w waiting, g *grant) { wg.Go(func() { fetch(w, g) }) }
+	for ctx.Err() == nil {
+		freed := q.dispatch(s, start)
+		if freed == nil {
+			return
+		}
+		select {
+		case <-freed:
+		case <-ctx.Done():
 		}
 	}
-	out := make([]Outcome, len(due))
-	var wg sync.WaitGroup
-	for i, src := range due {
-		wg.Go(func() { out[i] = s.fetch(ctx, src, force, log, onCommit) })
-	}
-	wg.Wait()
-	return out, nil
 }
 
 // Run fetches each source whenever it is due until ctx is done, then waits
@@ -193,9 +218,25 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	s.known.track()
 	done := make(chan string)
-	inflight := map[string]bool{}
+	inflight := map[string]bool{} // queued or being fetched
+	var q queue
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	start := func(w waiting, g *grant) {
+		wg.Go(func() {
+			// As configured now: it may have changed while it waited.
+			if src, ok := s.source(w.src.ID); ok {
+				s.fetch(ctx, src, false, s.Logger, nil, g)
+			} else {
+				g.release()
+				s.unclaim(w.src.ID)
+			}
+			select {
+			case done <- w.src.ID:
+			case <-ctx.Done():
+			}
+		})
+	}
 	for {
 		now := s.now()
 		due, next, err := s.dueSources(now, inflight)
@@ -203,17 +244,20 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			s.Logger.Error("fetching paused: the store cannot be read", "error", err, "retry_in", storeRetry)
 			next = now.Add(storeRetry)
 		}
-		for _, src := range due {
-			inflight[src.ID] = true
-			wg.Go(func() {
-				s.fetch(ctx, src, false, s.Logger, nil)
-				select {
-				case done <- src.ID:
-				case <-ctx.Done():
-				}
-			})
+		for _, w := range due {
+			if s.claim(w.src.ID) { // else a pass handed to serve just took it
+				inflight[w.src.ID] = true
+				q.push(0, w.src, w.host)
+			}
 		}
-		if !s.sleep(ctx, next.Sub(now), done, inflight) {
+		var freed <-chan struct{}
+		if ctx.Err() == nil {
+			freed = q.dispatch(s, start)
+		}
+		if !s.sleep(ctx, next.Sub(now), done, inflight, freed) {
+			for _, w := range q.drain() {
+				s.unclaim(w.src.ID)
+			}
 			return nil
 		}
 	}
@@ -221,9 +265,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 
 // dueSources returns the configured sources due at now that are not being
 // fetched (inflight, or by a run handed to serve, whose end wakes Run), by
-// the states Run keeps (read again when they are not known), and when the
-// next of the others is due (within the hour).
-func (s *Scheduler) dueSources(now time.Time, inflight map[string]bool) (due []newsdesk.Source, next time.Time, err error) {
+// the states Run keeps (read again when they are not known), each with
+// the host it is fetched from, and when the next of the others is due
+// (within the hour).
+func (s *Scheduler) dueSources(now time.Time, inflight map[string]bool) (due []waiting, next time.Time, err error) {
 	next = now.Add(time.Hour)
 	if !s.known.valid() {
 		list, err := s.Store.States()
@@ -245,7 +290,7 @@ func (s *Scheduler) dueSources(now time.Time, inflight map[string]bool) (due []n
 		}
 		switch {
 		case yes:
-			due = append(due, src)
+			due = append(due, waiting{src: src, host: hostOf(fetchURL(src, forURL(src, st)))})
 		case !at.IsZero():
 			next = minTime(next, at)
 		}
@@ -254,8 +299,9 @@ func (s *Scheduler) dueSources(now time.Time, inflight map[string]bool) (due []n
 }
 
 // sleep waits up to d for a fetch of Run's to end (it leaves inflight), a
-// change of sources (wake) or ctx; false once ctx is done.
-func (s *Scheduler) sleep(ctx context.Context, d time.Duration, done <-chan string, inflight map[string]bool) bool {
+// change of sources (wake), a slot given back (freed: a queued source may
+// start) or ctx; false once ctx is done.
+func (s *Scheduler) sleep(ctx context.Context, d time.Duration, done <-chan string, inflight map[string]bool, freed <-chan struct{}) bool {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
@@ -264,6 +310,7 @@ func (s *Scheduler) sleep(ctx context.Context, d time.Duration, done <-chan stri
 	case id := <-done:
 		delete(inflight, id)
 	case <-s.wake:
+	case <-freed:
 	case <-timer.C:
 	}
 	return true
@@ -293,40 +340,6 @@ func (s *Scheduler) now() time.Time {
 		return s.Now().UTC()
 	}
 	return time.Now().UTC()
-}
-
-// acquire takes a slot for host, then a global one, so a source waiting
-// for its busy host never holds a slot another host could use. The host's
-// slot is given back when the request is done (releaseHost: per_host is
-// about requests in flight), the global one when the result is stored
-// (releaseSlot): a parsed feed waiting for the store's single writer keeps
-// its slot, so no more than fetch.concurrency feeds' items are ever held
-// in memory, however many sources a pass has.
-func (s *Scheduler) acquire(ctx context.Context, host string) (releaseHost, releaseSlot func(), ok bool) {
-	s.mu.Lock()
-	if s.sem == nil {
-		s.sem = make(chan struct{}, cmp.Or(max(s.Concurrency, 0), newsdesk.DefaultConcurrency))
-		s.hosts = map[string]chan struct{}{}
-	}
-	hs := s.hosts[host]
-	if hs == nil {
-		hs = make(chan struct{}, cmp.Or(max(s.PerHost, 0), newsdesk.DefaultPerHost))
-		s.hosts[host] = hs
-	}
-	sem := s.sem
-	s.mu.Unlock()
-	select {
-	case hs <- struct{}{}:
-	case <-ctx.Done():
-		return nil, nil, false
-	}
-	select {
-	case sem <- struct{}{}:
-	case <-ctx.Done():
-		<-hs
-		return nil, nil, false
-	}
-	return func() { <-hs }, sync.OnceFunc(func() { <-sem }), true
 }
 
 // fetchURL is the URL a fetch of src uses: where a permanent redirect led,
@@ -406,16 +419,15 @@ func (s *Scheduler) heldUntil(id string) time.Time {
 
 func (s *Scheduler) isHeld(id string, now time.Time) bool { return now.Before(s.heldUntil(id)) }
 
-// fetch fetches one source and commits the result, then calls the
-// scheduler's OnCommit and the pass's onCommit. A fetch cut short by ctx
-// (shutdown) records nothing, so the source stays due.
-func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, logger *slog.Logger, onCommit func(Outcome)) (out Outcome) {
-	out = Outcome{Source: src}
-	if !s.claim(src.ID) {
-		out.Kind = KindBusy
-		return out
-	}
+// fetch fetches one source, claimed by the caller, with the slots g and
+// commits the result, then calls the scheduler's OnCommit and the pass's
+// onCommit. A fetch cut short by ctx (shutdown) records nothing, so the
+// source stays due. The slots and the claim are given back by the time it
+// returns.
+func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, logger *slog.Logger, onCommit func(Outcome), g *grant) (out Outcome) {
 	defer s.unclaim(src.ID)
+	defer g.release()
+	out = Outcome{Source: src}
 	// Read the state now that the source is ours: another pass may have
 	// just fetched it, and its validators, failures and Retry-After count.
 	prev, found, err := s.readState(src.ID)
@@ -428,7 +440,7 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, 
 		out.Kind = KindBusy // fetched by another pass meanwhile
 		return out
 	}
-	out, _ = s.do(ctx, job{src: src, prev: prev, now: s.now, save: s.Store, log: logger.With("source", src.ID), onCommit: onCommit})
+	out, _ = s.do(ctx, job{src: src, prev: prev, now: s.now, save: s.Store, log: logger.With("source", src.ID), onCommit: onCommit, slots: g})
 	return out
 }
 
@@ -460,6 +472,9 @@ type job struct {
 	deadline   time.Time
 	log        *slog.Logger
 	onCommit   func(Outcome)
+	// slots, when set, are the slots taken for the fetch (queue); else do
+	// waits for them.
+	slots *grant
 }
 
 // saver commits a fetch's result: the store itself, or the store under a
@@ -484,16 +499,16 @@ func (s *Scheduler) do(ctx context.Context, j job) (out Outcome, committed bool)
 		fctx, cancel = context.WithDeadline(withClock(ctx, j.now), j.deadline)
 		defer cancel()
 	}
-	releaseHost, releaseSlot, ok := s.acquire(fctx, hostOf(target.URL))
+	g, ok := s.slotsFor(fctx, j.slots, hostOf(target.URL))
 	if !ok {
 		out.Err = fctx.Err()
 		return out, false
 	}
-	defer releaseSlot() // at the latest; once stored, before the commit hooks
+	defer g.releaseSlot() // at the latest; once stored, before the commit hooks
 	validators := st
 	validators.URL = target.URL // the validators came from the URL fetched
 	resp, err := s.fetchSafely(fctx, target, validators)
-	releaseHost()
+	g.releaseHost()
 	if err != nil && ctx.Err() != nil {
 		out.Err = ctx.Err()
 		return out, false
@@ -508,7 +523,7 @@ func (s *Scheduler) do(ctx context.Context, j job) (out Outcome, committed bool)
 		}
 	}
 	stored := s.commit(&out, j, before, st, items)
-	releaseSlot()
+	g.releaseSlot()
 	if !stored {
 		return out, false
 	}
@@ -522,6 +537,19 @@ func (s *Scheduler) do(ctx context.Context, j job) (out Outcome, committed bool)
 		j.onCommit(out)
 	}
 	return out, true
+}
+
+// slotsFor returns the slots g taken for a fetch from host, or waits for
+// them when there are none, or g's host is no longer the one fetched (the
+// source's stored state moved it while it waited in the queue).
+func (s *Scheduler) slotsFor(ctx context.Context, g *grant, host string) (*grant, bool) {
+	if g != nil && g.host == host {
+		return g, true
+	}
+	if g != nil {
+		g.release()
+	}
+	return s.acquire(ctx, host)
 }
 
 // hostOf is the host of rawURL, or rawURL when it has none.
