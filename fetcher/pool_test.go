@@ -69,7 +69,7 @@ func letThrough(t *testing.T, m *memOrigin, n, want int) {
 // goroutine parked per due source was 150 MB of stacks at 10,000 sources).
 func TestPassGoroutinesDoNotGrowWithSources(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m, sources, s := gatedPass(t, 200, 3)
+		m, sources, s := gatedPass(t, 60, 3)
 		done := make(chan []Outcome)
 		go func() {
 			out, _ := s.RunOnce(context.Background(), sources, true, nil, nil)
@@ -92,7 +92,7 @@ func TestPassGoroutinesDoNotGrowWithSources(t *testing.T) {
 // due at start, also keeps at most fetch.concurrency fetches under way.
 func TestRunGoroutinesDoNotGrowWithSources(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m, sources, s := gatedPass(t, 200, 3)
+		m, sources, s := gatedPass(t, 60, 3)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
 		go func() { done <- s.Run(ctx) }()

@@ -237,24 +237,29 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 		})
 	}
-	for {
+	var next time.Time
+	for scan := true; ; {
 		now := s.now()
-		due, next, err := s.dueSources(now, inflight)
-		if err != nil {
-			s.Logger.Error("fetching paused: the store cannot be read", "error", err, "retry_in", storeRetry)
-			next = now.Add(storeRetry)
-		}
-		for _, w := range due {
-			if s.claim(w.src.ID) { // else a pass handed to serve just took it
-				inflight[w.src.ID] = true
-				q.push(0, w.src, w.host)
+		if scan { // a slot given back changes what is due for none
+			var due []waiting
+			var err error
+			if due, next, err = s.dueSources(now, inflight); err != nil {
+				s.Logger.Error("fetching paused: the store cannot be read", "error", err, "retry_in", storeRetry)
+				next = now.Add(storeRetry)
+			}
+			for _, w := range due {
+				if s.claim(w.src.ID) { // else a pass handed to serve just took it
+					inflight[w.src.ID] = true
+					q.push(0, w.src, w.host)
+				}
 			}
 		}
 		var freed <-chan struct{}
 		if ctx.Err() == nil {
 			freed = q.dispatch(s, start)
 		}
-		if !s.sleep(ctx, next.Sub(now), done, inflight, freed) {
+		var ok bool
+		if ok, scan = s.sleep(ctx, next.Sub(now), done, inflight, freed); !ok {
 			for _, w := range q.drain() {
 				s.unclaim(w.src.ID)
 			}
@@ -300,20 +305,22 @@ func (s *Scheduler) dueSources(now time.Time, inflight map[string]bool) (due []w
 
 // sleep waits up to d for a fetch of Run's to end (it leaves inflight), a
 // change of sources (wake), a slot given back (freed: a queued source may
-// start) or ctx; false once ctx is done.
-func (s *Scheduler) sleep(ctx context.Context, d time.Duration, done <-chan string, inflight map[string]bool, freed <-chan struct{}) bool {
+// start) or ctx; ok is false once ctx is done, scan false when only a slot
+// was given back.
+func (s *Scheduler) sleep(ctx context.Context, d time.Duration, done <-chan string, inflight map[string]bool, freed <-chan struct{}) (ok, scan bool) {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():
-		return false
+		return false, false
 	case id := <-done:
 		delete(inflight, id)
 	case <-s.wake:
 	case <-freed:
+		return true, false
 	case <-timer.C:
 	}
-	return true
+	return true, true
 }
 
 func minTime(a, b time.Time) time.Time {
