@@ -238,20 +238,26 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		})
 	}
 	var next time.Time
-	for scan := true; ; {
+	ended, scan := "", true
+	for {
 		now := s.now()
-		if scan { // a slot given back changes what is due for none
+		switch {
+		case scan || (ended != "" && !s.known.valid()):
 			var due []waiting
 			var err error
 			if due, next, err = s.dueSources(now, inflight); err != nil {
 				s.Logger.Error("fetching paused: the store cannot be read", "error", err, "retry_in", storeRetry)
 				next = now.Add(storeRetry)
 			}
-			for _, w := range due {
-				if s.claim(w.src.ID) { // else a pass handed to serve just took it
-					inflight[w.src.ID] = true
-					q.push(0, w.src, w.host)
-				}
+			s.enqueue(&q, due, inflight)
+		case ended != "":
+			// Only the source whose fetch ended changed: what is due
+			// otherwise changes with time, which next is for, or with the
+			// sources, or a pass handed to serve ending (wake).
+			due, at := s.dueAgain(ended, now)
+			s.enqueue(&q, due, inflight)
+			if !at.IsZero() {
+				next = minTime(next, at)
 			}
 		}
 		var freed <-chan struct{}
@@ -259,11 +265,22 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			freed = q.dispatch(s, start)
 		}
 		var ok bool
-		if ok, scan = s.sleep(ctx, next.Sub(now), done, inflight, freed); !ok {
+		if ok, ended, scan = s.sleep(ctx, next.Sub(now), done, inflight, freed); !ok {
 			for _, w := range q.drain() {
 				s.unclaim(w.src.ID)
 			}
 			return nil
+		}
+	}
+}
+
+// enqueue claims the sources due and queues them as inflight; one already
+// claimed is left to the pass handed to serve that just took it.
+func (s *Scheduler) enqueue(q *queue, due []waiting, inflight map[string]bool) {
+	for _, w := range due {
+		if s.claim(w.src.ID) {
+			inflight[w.src.ID] = true
+			q.push(0, w.src, w.host)
 		}
 	}
 }
@@ -288,14 +305,10 @@ func (s *Scheduler) dueSources(now time.Time, inflight map[string]bool) (due []w
 		if inflight[src.ID] || s.isBusy(src.ID) {
 			continue
 		}
-		st, ok := s.known.m[src.ID]
-		yes, at := Due(src, st, ok, now, false)
-		if held := s.heldUntil(src.ID); yes && now.Before(held) {
-			yes, at = false, held
-		}
+		w, yes, at := s.dueKnown(src, now)
 		switch {
 		case yes:
-			due = append(due, waiting{src: src, host: hostOf(fetchURL(src, forURL(src, st)))})
+			due = append(due, w)
 		case !at.IsZero():
 			next = minTime(next, at)
 		}
@@ -303,24 +316,58 @@ func (s *Scheduler) dueSources(now time.Time, inflight map[string]bool) (due []w
 	return due, next, nil
 }
 
-// sleep waits up to d for a fetch of Run's to end (it leaves inflight), a
-// change of sources (wake), a slot given back (freed: a queued source may
-// start) or ctx; ok is false once ctx is done, scan false when only a slot
-// was given back.
-func (s *Scheduler) sleep(ctx context.Context, d time.Duration, done <-chan string, inflight map[string]bool, freed <-chan struct{}) (ok, scan bool) {
+// dueKnown reports whether src is due at now by the state Run keeps (s.known,
+// whose lock the caller holds) and its hold, and when it is due otherwise;
+// w is src with the host it is fetched from.
+func (s *Scheduler) dueKnown(src newsdesk.Source, now time.Time) (w waiting, yes bool, at time.Time) {
+	st, ok := s.known.m[src.ID]
+	yes, at = Due(src, st, ok, now, false)
+	if held := s.heldUntil(src.ID); yes && now.Before(held) {
+		yes, at = false, held
+	}
+	if yes {
+		w = waiting{src: src, host: hostOf(fetchURL(src, forURL(src, st)))}
+	}
+	return w, yes, at
+}
+
+// dueAgain is dueSources for the one source id, whose fetch by Run just
+// ended: a fetch that stored nothing may leave it due (a shutdown) or held.
+// at is zero when it is due or not due by time.
+func (s *Scheduler) dueAgain(id string, now time.Time) (due []waiting, at time.Time) {
+	src, ok := s.source(id)
+	if !ok || s.isBusy(id) {
+		return nil, time.Time{}
+	}
+	s.known.mu.Lock()
+	defer s.known.mu.Unlock()
+	w, yes, at := s.dueKnown(src, now)
+	if yes {
+		return []waiting{w}, time.Time{}
+	}
+	return nil, at
+}
+
+// sleep waits up to d for a fetch of Run's to end (it leaves inflight,
+// and its source is ended), a change of sources (wake), a slot given back
+// (freed: a queued source may start) or ctx; ok is false once ctx is
+// done. scan is true when what is due may have changed for any source
+// (wake, d passed).
+func (s *Scheduler) sleep(ctx context.Context, d time.Duration, done <-chan string, inflight map[string]bool, freed <-chan struct{}) (ok bool, ended string, scan bool) {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():
-		return false, false
+		return false, "", false
 	case id := <-done:
 		delete(inflight, id)
-	case <-s.wake:
+		return true, id, false
 	case <-freed:
-		return true, false
+		return true, "", false
+	case <-s.wake:
 	case <-timer.C:
 	}
-	return true, true
+	return true, "", true
 }
 
 func minTime(a, b time.Time) time.Time {
