@@ -90,7 +90,7 @@ func (s *Scheduler) runLeased(ctx context.Context) error {
 		default:
 			p.ended(s.Logger)
 		}
-		if !s.sleep(ctx, wait, done, inflight) {
+		if ok, _, _ := s.sleep(ctx, wait, done, inflight, nil); !ok {
 			return nil
 		}
 	}

@@ -1,7 +1,6 @@
 package fetcher
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -59,8 +58,7 @@ type Scheduler struct {
 	synced    bool           // the cluster has this instance's sources (SyncSources)
 	gen       uint64         // counts SetSources
 	known     stateCache     // Run's copy of the stored states (Cluster nil)
-	sem       chan struct{}
-	hosts     map[string]chan struct{}
+	slots     slots          // fetches in flight (slots.go)
 	wake      chan struct{}
 	busy      map[string]bool      // sources being fetched now, by Run or RunOnce
 	held      map[string]time.Time // not before, for sources whose result could not be stored
@@ -156,20 +154,47 @@ func (s *Scheduler) RunOnce(ctx context.Context, sources []newsdesk.Source, forc
 		return nil, err
 	}
 	now := s.now()
-	var due []newsdesk.Source
+	var q queue
+	var out []Outcome
 	for _, src := range sources {
 		st, ok := states[src.ID]
-		if yes, _ := Due(src, st, ok, now, force); yes && (force || !s.isHeld(src.ID, now)) {
-			due = append(due, src)
+		if yes, _ := Due(src, st, ok, now, force); !yes || (!force && s.isHeld(src.ID, now)) {
+			continue
+		}
+		if !s.claim(src.ID) { // Run, or another pass, is fetching it
+			out = append(out, Outcome{Source: src, Kind: KindBusy})
+			continue
+		}
+		q.push(len(out), src, hostOf(fetchURL(src, forURL(src, st))))
+		out = append(out, Outcome{})
+	}
+	s.drive(ctx, &q, func(w waiting, g *grant) { out[w.i] = s.fetch(ctx, w.src, force, log, onCommit, g) })
+	for _, w := range q.drain() { // cut short by ctx: never fetched
+		st, _ := s.Store.State(w.src.ID)
+		s.unclaim(w.src.ID)
+		out[w.i] = Outcome{Source: w.src, State: st, Err: ctx.Err()}
+	}
+	return out, nil
+}
+
+// drive starts the sources of q as slots free up for them, each on a
+// goroutine of its own with fetch, until none waits or ctx is done, then
+// waits for those it started. A pass has at most fetch.concurrency
+// goroutines, however many sources it has.
+func (s *Scheduler) drive(ctx context.Context, q *queue, fetch func(waiting, *grant)) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	start := func(w waiting, g *grant) { wg.Go(func() { fetch(w, g) }) }
+	for ctx.Err() == nil {
+		freed := q.dispatch(s, start)
+		if freed == nil {
+			return
+		}
+		select {
+		case <-freed:
+		case <-ctx.Done():
 		}
 	}
-	out := make([]Outcome, len(due))
-	var wg sync.WaitGroup
-	for i, src := range due {
-		wg.Go(func() { out[i] = s.fetch(ctx, src, force, log, onCommit) })
-	}
-	wg.Wait()
-	return out, nil
 }
 
 // Run fetches each source whenever it is due until ctx is done, then waits
@@ -193,37 +218,79 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	s.known.track()
 	done := make(chan string)
-	inflight := map[string]bool{}
+	inflight := map[string]bool{} // queued or being fetched
+	var q queue
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	start := func(w waiting, g *grant) {
+		wg.Go(func() {
+			// As configured now: it may have changed while it waited.
+			if src, ok := s.source(w.src.ID); ok {
+				s.fetch(ctx, src, false, s.Logger, nil, g)
+			} else {
+				g.release()
+				s.unclaim(w.src.ID)
+			}
+			select {
+			case done <- w.src.ID:
+			case <-ctx.Done():
+			}
+		})
+	}
+	var next time.Time
+	ended, scan := "", true
 	for {
 		now := s.now()
-		due, next, err := s.dueSources(now, inflight)
-		if err != nil {
-			s.Logger.Error("fetching paused: the store cannot be read", "error", err, "retry_in", storeRetry)
-			next = now.Add(storeRetry)
+		switch {
+		case scan || (ended != "" && !s.known.valid()):
+			var due []waiting
+			var err error
+			if due, next, err = s.dueSources(now, inflight); err != nil {
+				s.Logger.Error("fetching paused: the store cannot be read", "error", err, "retry_in", storeRetry)
+				next = now.Add(storeRetry)
+			}
+			s.enqueue(&q, due, inflight)
+		case ended != "":
+			// Only the source whose fetch ended changed: what is due
+			// otherwise changes with time, which next is for, or with the
+			// sources, or a pass handed to serve ending (wake).
+			due, at := s.dueAgain(ended, now)
+			s.enqueue(&q, due, inflight)
+			if !at.IsZero() {
+				next = minTime(next, at)
+			}
 		}
-		for _, src := range due {
-			inflight[src.ID] = true
-			wg.Go(func() {
-				s.fetch(ctx, src, false, s.Logger, nil)
-				select {
-				case done <- src.ID:
-				case <-ctx.Done():
-				}
-			})
+		var freed <-chan struct{}
+		if ctx.Err() == nil {
+			freed = q.dispatch(s, start)
 		}
-		if !s.sleep(ctx, next.Sub(now), done, inflight) {
+		var ok bool
+		if ok, ended, scan = s.sleep(ctx, next.Sub(now), done, inflight, freed); !ok {
+			for _, w := range q.drain() {
+				s.unclaim(w.src.ID)
+			}
 			return nil
+		}
+	}
+}
+
+// enqueue claims the sources due and queues them as inflight; one already
+// claimed is left to the pass handed to serve that just took it.
+func (s *Scheduler) enqueue(q *queue, due []waiting, inflight map[string]bool) {
+	for _, w := range due {
+		if s.claim(w.src.ID) {
+			inflight[w.src.ID] = true
+			q.push(0, w.src, w.host)
 		}
 	}
 }
 
 // dueSources returns the configured sources due at now that are not being
 // fetched (inflight, or by a run handed to serve, whose end wakes Run), by
-// the states Run keeps (read again when they are not known), and when the
-// next of the others is due (within the hour).
-func (s *Scheduler) dueSources(now time.Time, inflight map[string]bool) (due []newsdesk.Source, next time.Time, err error) {
+// the states Run keeps (read again when they are not known), each with
+// the host it is fetched from, and when the next of the others is due
+// (within the hour).
+func (s *Scheduler) dueSources(now time.Time, inflight map[string]bool) (due []waiting, next time.Time, err error) {
 	next = now.Add(time.Hour)
 	if !s.known.valid() {
 		list, err := s.Store.States()
@@ -238,14 +305,10 @@ func (s *Scheduler) dueSources(now time.Time, inflight map[string]bool) (due []n
 		if inflight[src.ID] || s.isBusy(src.ID) {
 			continue
 		}
-		st, ok := s.known.m[src.ID]
-		yes, at := Due(src, st, ok, now, false)
-		if held := s.heldUntil(src.ID); yes && now.Before(held) {
-			yes, at = false, held
-		}
+		w, yes, at := s.dueKnown(src, now)
 		switch {
 		case yes:
-			due = append(due, src)
+			due = append(due, w)
 		case !at.IsZero():
 			next = minTime(next, at)
 		}
@@ -253,20 +316,58 @@ func (s *Scheduler) dueSources(now time.Time, inflight map[string]bool) (due []n
 	return due, next, nil
 }
 
-// sleep waits up to d for a fetch of Run's to end (it leaves inflight), a
-// change of sources (wake) or ctx; false once ctx is done.
-func (s *Scheduler) sleep(ctx context.Context, d time.Duration, done <-chan string, inflight map[string]bool) bool {
+// dueKnown reports whether src is due at now by the state Run keeps (s.known,
+// whose lock the caller holds) and its hold, and when it is due otherwise;
+// w is src with the host it is fetched from.
+func (s *Scheduler) dueKnown(src newsdesk.Source, now time.Time) (w waiting, yes bool, at time.Time) {
+	st, ok := s.known.m[src.ID]
+	yes, at = Due(src, st, ok, now, false)
+	if held := s.heldUntil(src.ID); yes && now.Before(held) {
+		yes, at = false, held
+	}
+	if yes {
+		w = waiting{src: src, host: hostOf(fetchURL(src, forURL(src, st)))}
+	}
+	return w, yes, at
+}
+
+// dueAgain is dueSources for the one source id, whose fetch by Run just
+// ended: a fetch that stored nothing may leave it due (a shutdown) or held.
+// at is zero when it is due or not due by time.
+func (s *Scheduler) dueAgain(id string, now time.Time) (due []waiting, at time.Time) {
+	src, ok := s.source(id)
+	if !ok || s.isBusy(id) {
+		return nil, time.Time{}
+	}
+	s.known.mu.Lock()
+	defer s.known.mu.Unlock()
+	w, yes, at := s.dueKnown(src, now)
+	if yes {
+		return []waiting{w}, time.Time{}
+	}
+	return nil, at
+}
+
+// sleep waits up to d for a fetch of Run's to end (it leaves inflight,
+// and its source is ended), a change of sources (wake), a slot given back
+// (freed: a queued source may start) or ctx; ok is false once ctx is
+// done. scan is true when what is due may have changed for any source
+// (wake, d passed).
+func (s *Scheduler) sleep(ctx context.Context, d time.Duration, done <-chan string, inflight map[string]bool, freed <-chan struct{}) (ok bool, ended string, scan bool) {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():
-		return false
+		return false, "", false
 	case id := <-done:
 		delete(inflight, id)
+		return true, id, false
+	case <-freed:
+		return true, "", false
 	case <-s.wake:
 	case <-timer.C:
 	}
-	return true
+	return true, "", true
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -293,40 +394,6 @@ func (s *Scheduler) now() time.Time {
 		return s.Now().UTC()
 	}
 	return time.Now().UTC()
-}
-
-// acquire takes a slot for host, then a global one, so a source waiting
-// for its busy host never holds a slot another host could use. The host's
-// slot is given back when the request is done (releaseHost: per_host is
-// about requests in flight), the global one when the result is stored
-// (releaseSlot): a parsed feed waiting for the store's single writer keeps
-// its slot, so no more than fetch.concurrency feeds' items are ever held
-// in memory, however many sources a pass has.
-func (s *Scheduler) acquire(ctx context.Context, host string) (releaseHost, releaseSlot func(), ok bool) {
-	s.mu.Lock()
-	if s.sem == nil {
-		s.sem = make(chan struct{}, cmp.Or(max(s.Concurrency, 0), newsdesk.DefaultConcurrency))
-		s.hosts = map[string]chan struct{}{}
-	}
-	hs := s.hosts[host]
-	if hs == nil {
-		hs = make(chan struct{}, cmp.Or(max(s.PerHost, 0), newsdesk.DefaultPerHost))
-		s.hosts[host] = hs
-	}
-	sem := s.sem
-	s.mu.Unlock()
-	select {
-	case hs <- struct{}{}:
-	case <-ctx.Done():
-		return nil, nil, false
-	}
-	select {
-	case sem <- struct{}{}:
-	case <-ctx.Done():
-		<-hs
-		return nil, nil, false
-	}
-	return func() { <-hs }, sync.OnceFunc(func() { <-sem }), true
 }
 
 // fetchURL is the URL a fetch of src uses: where a permanent redirect led,
@@ -406,16 +473,15 @@ func (s *Scheduler) heldUntil(id string) time.Time {
 
 func (s *Scheduler) isHeld(id string, now time.Time) bool { return now.Before(s.heldUntil(id)) }
 
-// fetch fetches one source and commits the result, then calls the
-// scheduler's OnCommit and the pass's onCommit. A fetch cut short by ctx
-// (shutdown) records nothing, so the source stays due.
-func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, logger *slog.Logger, onCommit func(Outcome)) (out Outcome) {
-	out = Outcome{Source: src}
-	if !s.claim(src.ID) {
-		out.Kind = KindBusy
-		return out
-	}
+// fetch fetches one source, claimed by the caller, with the slots g and
+// commits the result, then calls the scheduler's OnCommit and the pass's
+// onCommit. A fetch cut short by ctx (shutdown) records nothing, so the
+// source stays due. The slots and the claim are given back by the time it
+// returns.
+func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, logger *slog.Logger, onCommit func(Outcome), g *grant) (out Outcome) {
 	defer s.unclaim(src.ID)
+	defer g.release()
+	out = Outcome{Source: src}
 	// Read the state now that the source is ours: another pass may have
 	// just fetched it, and its validators, failures and Retry-After count.
 	prev, found, err := s.readState(src.ID)
@@ -428,7 +494,7 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, 
 		out.Kind = KindBusy // fetched by another pass meanwhile
 		return out
 	}
-	out, _ = s.do(ctx, job{src: src, prev: prev, now: s.now, save: s.Store, log: logger.With("source", src.ID), onCommit: onCommit})
+	out, _ = s.do(ctx, job{src: src, prev: prev, now: s.now, save: s.Store, log: logger.With("source", src.ID), onCommit: onCommit, slots: g})
 	return out
 }
 
@@ -460,6 +526,9 @@ type job struct {
 	deadline   time.Time
 	log        *slog.Logger
 	onCommit   func(Outcome)
+	// slots, when set, are the slots taken for the fetch (queue); else do
+	// waits for them.
+	slots *grant
 }
 
 // saver commits a fetch's result: the store itself, or the store under a
@@ -484,16 +553,16 @@ func (s *Scheduler) do(ctx context.Context, j job) (out Outcome, committed bool)
 		fctx, cancel = context.WithDeadline(withClock(ctx, j.now), j.deadline)
 		defer cancel()
 	}
-	releaseHost, releaseSlot, ok := s.acquire(fctx, hostOf(target.URL))
+	g, ok := s.slotsFor(fctx, j.slots, hostOf(target.URL))
 	if !ok {
 		out.Err = fctx.Err()
 		return out, false
 	}
-	defer releaseSlot() // at the latest; once stored, before the commit hooks
+	defer g.releaseSlot() // at the latest; once stored, before the commit hooks
 	validators := st
 	validators.URL = target.URL // the validators came from the URL fetched
 	resp, err := s.fetchSafely(fctx, target, validators)
-	releaseHost()
+	g.releaseHost()
 	if err != nil && ctx.Err() != nil {
 		out.Err = ctx.Err()
 		return out, false
@@ -508,7 +577,7 @@ func (s *Scheduler) do(ctx context.Context, j job) (out Outcome, committed bool)
 		}
 	}
 	stored := s.commit(&out, j, before, st, items)
-	releaseSlot()
+	g.releaseSlot()
 	if !stored {
 		return out, false
 	}
@@ -522,6 +591,19 @@ func (s *Scheduler) do(ctx context.Context, j job) (out Outcome, committed bool)
 		j.onCommit(out)
 	}
 	return out, true
+}
+
+// slotsFor returns the slots g taken for a fetch from host, or waits for
+// them when there are none, or g's host is no longer the one fetched (the
+// source's stored state moved it while it waited in the queue).
+func (s *Scheduler) slotsFor(ctx context.Context, g *grant, host string) (*grant, bool) {
+	if g != nil && g.host == host {
+		return g, true
+	}
+	if g != nil {
+		g.release()
+	}
+	return s.acquire(ctx, host)
 }
 
 // hostOf is the host of rawURL, or rawURL when it has none.
