@@ -18,11 +18,13 @@ const floorWorkers = 8
 
 // measure is what one benchmark row measured.
 type measure struct {
-	wall   time.Duration
-	cpu    time.Duration // user + system
-	maxRSS int64         // bytes; 0 when not measured
-	items  int
-	hasRSS bool
+	wall    time.Duration
+	cpu     time.Duration // user + system
+	maxRSS  int64         // bytes: ru_maxrss
+	anon    int64         // bytes: the peak RssAnon sampled
+	items   int
+	hasRSS  bool
+	hasAnon bool
 }
 
 // runFloor parses every feed with gofeed, floorWorkers at a time, and when
