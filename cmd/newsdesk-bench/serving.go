@@ -10,12 +10,12 @@ import (
 // serveResult is serving under ingest: serve on an empty store, every
 // source due, readers of the one section until every source is stored.
 type serveResult struct {
-	measure          // wall: from ready to the last commit; CPU and memory: serve's whole life
-	readers  int     // concurrent
-	load     readLoad
-	renders  float64 // of the section while the ingest ran; -1: serve does not count them
-	failed   int     // fetches that failed
-	store    storeCheck
+	measure     // wall: from ready to the last commit; CPU and memory: serve's whole life
+	readers int // concurrent
+	load    readLoad
+	renders float64 // of the section while the ingest ran; -1: serve does not count them
+	failed  int     // fetches that failed
+	store   storeCheck
 }
 
 // renderMetric is the counter of a section's renders in serve's /metrics.

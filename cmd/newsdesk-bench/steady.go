@@ -15,7 +15,7 @@ const steadyRetention = 20
 // an item every minute: its memory and goroutines at the end of warm-up
 // and at the end.
 type steadyResult struct {
-	measure                    // wall: the run after the first ingest; CPU and memory: serve's whole life
+	measure                   // wall: the run after the first ingest; CPU and memory: serve's whole life
 	warmAnon, endAnon int64   // the highest RssAnon in each window
 	warmGo, endGo     float64 // the most goroutines in each window
 	fetches, newItems float64 // committed during the run
