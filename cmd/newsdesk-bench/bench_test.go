@@ -190,13 +190,24 @@ func TestFixtures(t *testing.T) {
 }
 
 func TestFlags(t *testing.T) {
-	var out, errOut bytes.Buffer
-	err := run(context.Background(), []string{"-sources", "0"}, &out, &errOut)
-	if _, ok := err.(usageError); !ok {
-		t.Errorf("-sources 0: err %v, want a usage error", err)
+	for _, args := range [][]string{
+		{"-sources", "0"},
+		{"extra"},
+		{"-postgres-large"},
+		{"-readers", "-1"},
+		{"-large", "7000000"},
+	} {
+		err := run(context.Background(), args, io.Discard, io.Discard)
+		if _, ok := err.(usageError); !ok {
+			t.Errorf("%q: err %v, want a usage error", args, err)
+		}
 	}
-	err = run(context.Background(), []string{"extra"}, &out, &errOut)
-	if _, ok := err.(usageError); !ok {
-		t.Errorf("an argument: err %v, want a usage error", err)
+	o, err := parseFlags([]string{"-sources", "300"}, io.Discard)
+	if err != nil || o.large != 3000 || o.readers != 200 || o.steady != 0 || o.postgres != "" {
+		t.Errorf("-sources 300: %+v, %v; want -large 3000, 200 readers, no steady run, bbolt only", o, err)
+	}
+	o, err = parseFlags([]string{"-short", "-large", "0", "-steady", "1s"}, io.Discard)
+	if err != nil || o.sources != 20 || o.large != 0 || o.readers != 8 || o.steady != time.Second {
+		t.Errorf("-short -large 0 -steady 1s: %+v, %v; want 20 sources, no large case, 8 readers, steady 1s", o, err)
 	}
 }
