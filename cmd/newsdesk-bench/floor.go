@@ -20,11 +20,10 @@ const floorWorkers = 8
 type measure struct {
 	wall    time.Duration
 	cpu     time.Duration // user + system
-	maxRSS  int64         // bytes: ru_maxrss
+	maxRSS  int64         // bytes: the peak VmHWM sampled
 	anon    int64         // bytes: the peak RssAnon sampled
 	items   int
-	hasRSS  bool
-	hasAnon bool
+	hasAnon bool // anon and maxRSS were read
 }
 
 // runFloor parses every feed with gofeed, floorWorkers at a time, and when

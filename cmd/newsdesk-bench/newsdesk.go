@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -26,8 +25,8 @@ func buildNewsdesk(ctx context.Context, dir string) (string, error) {
 
 // runPass runs `newsdesk run -force` on config and measures the child: wall
 // time, user+system CPU, peak anonymous memory (RssAnon, sampled) and
-// peak resident memory (ru_maxrss: it counts bbolt's file-backed mapping
-// as well as heap and stacks).
+// peak resident memory (VmHWM: it counts bbolt's file-backed mapping as
+// well as heap and stacks).
 func runPass(ctx context.Context, bin, config string) (measure, string, error) {
 	cmd := exec.CommandContext(ctx, bin, "run", "-force", "-config", config)
 	var stdout, stderr bytes.Buffer
@@ -47,14 +46,11 @@ func runPass(ctx context.Context, bin, config string) (measure, string, error) {
 	return m, strings.TrimSpace(stdout.String()), nil
 }
 
-// childMeasure is what a child that has ended used: its CPU, its peak
-// resident memory and the peak anonymous memory anon saw.
+// childMeasure is what a child that has ended used: its CPU and the peaks
+// of memory anon saw.
 func childMeasure(ps *os.ProcessState, anon *anonSampler) measure {
 	m := measure{cpu: ps.UserTime() + ps.SystemTime()}
-	m.anon, m.hasAnon = anon.end()
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		m.maxRSS, m.hasRSS = ru.Maxrss*1024, true // kilobytes on Linux
-	}
+	m.anon, m.maxRSS, m.hasAnon = anon.end()
 	return m
 }
 

@@ -95,24 +95,25 @@ newsdesk_http_request_duration_seconds_bucket{route="feed",le="+Inf"} 3
 	}
 }
 
-// TestRssAnon reads this process's anonymous memory, and follows it.
-func TestRssAnon(t *testing.T) {
-	n, err := rssAnon(os.Getpid())
+// TestMemStatus reads this process's anonymous and peak resident memory,
+// and follows them.
+func TestMemStatus(t *testing.T) {
+	anon, hwm, err := memStatus(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n <= 0 {
-		t.Errorf("RssAnon of this process = %d, want above 0", n)
+	if anon <= 0 || hwm < anon {
+		t.Errorf("this process: RssAnon %d, VmHWM %d; want RssAnon above 0, VmHWM at least that", anon, hwm)
 	}
 	s := sampleAnon(os.Getpid())
 	if _, err := s.now(); err != nil {
 		t.Fatal(err)
 	}
-	if peak, ok := s.end(); !ok || peak <= 0 {
-		t.Errorf("sampler's peak %d (read: %v), want above 0", peak, ok)
+	if peak, hwm, ok := s.end(); !ok || peak <= 0 || hwm < peak {
+		t.Errorf("sampler's peaks: RssAnon %d, VmHWM %d (read: %v); want RssAnon above 0, VmHWM at least that", peak, hwm, ok)
 	}
-	if _, err := rssAnon(-1); err == nil {
-		t.Error("RssAnon of no process: no error")
+	if _, _, err := memStatus(-1); err == nil {
+		t.Error("memory of no process: no error")
 	}
 }
 

@@ -34,7 +34,7 @@ func (l readLoad) quantile(q float64) time.Duration {
 // 200), one request after another, until stop is closed or ctx ends.
 func read(ctx context.Context, url string, n int, stop <-chan struct{}) readLoad {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost, tr.MaxConnsPerHost = n, n
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost, tr.MaxConnsPerHost = n, n, n
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: readerTimeout}
 	loads := make([]readLoad, n)

@@ -42,7 +42,7 @@ func (r *report) write(w io.Writer) {
 	for _, e := range r.engines {
 		fmt.Fprintf(w, "| bytes on disk per stored item | %s | | | | | %d | %s |\n", e.engine, e.first.store.items, e.bytesPerItem())
 	}
-	fmt.Fprintln(w, "\n- peak RssAnon: the highest anonymous resident memory (heap and stacks) of the newsdesk process, read from /proc/PID/status every 50 ms; peak RSS is its ru_maxrss, which also counts file-backed pages such as bbolt's mapping.")
+	fmt.Fprintln(w, "\n- peak RssAnon: the highest anonymous resident memory (heap and stacks) of the newsdesk process, read from /proc/PID/status every 50 ms; peak RSS is its VmHWM there, which also counts file-backed pages such as bbolt's mapping. (Not ru_maxrss: on Linux a child's starts at the RSS of the process that started it, here the benchmark holding every feed.)")
 	if r.serve != nil || r.steady != nil {
 		fmt.Fprintln(w, "- serve rows: wall is the ingest (from ready until every source's fetch was committed) or the steady run; CPU and memory are the serve process's whole life. Latencies are the readers' (conditional GETs with the last ETag and Last-Modified, each reader on its own connection); renders are newsdesk_section_renders_total while the ingest ran.")
 	}
@@ -92,11 +92,8 @@ func (e *engineRun) bytesPerItem() string {
 
 func row(w io.Writer, name, engine string, m measure, result string) {
 	rss, anon := "-", "-"
-	if m.hasRSS {
-		rss = mb(m.maxRSS)
-	}
 	if m.hasAnon {
-		anon = mb(m.anon)
+		rss, anon = mb(m.maxRSS), mb(m.anon)
 	}
 	if engine == "" {
 		engine = "-"
