@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -16,8 +17,8 @@ const steadyRetention = 20
 // and at the end.
 type steadyResult struct {
 	measure                   // wall: the run after the first ingest; CPU and memory: serve's whole life
-	warmAnon, endAnon int64   // the highest RssAnon in each window
-	warmGo, endGo     float64 // the most goroutines in each window
+	warmAnon, endAnon int64   // the median RssAnon of each window
+	warmGo, endGo     float64 // the median goroutine count of each window
 	fetches, newItems float64 // committed during the run
 	samples           int
 }
@@ -119,8 +120,8 @@ func sampleSteady(ctx context.Context, p *serveProc, n int, d time.Duration) (*s
 	}
 	res := &steadyResult{samples: len(samples), fetches: last["newsdesk_source_fetches_total"], newItems: last["newsdesk_source_items_new_total"]}
 	warm, end := window(samples, 0, d/5), window(samples, 4*d/5, d+every)
-	res.warmAnon, res.warmGo = peaks(warm)
-	res.endAnon, res.endGo = peaks(end)
+	res.warmAnon, res.warmGo = medians(warm)
+	res.endAnon, res.endGo = medians(end)
 	return res, nil
 }
 
@@ -143,10 +144,15 @@ func window(samples []steadySample, from, to time.Duration) []steadySample {
 	return out
 }
 
-// peaks is the highest RssAnon and goroutine count among samples.
-func peaks(samples []steadySample) (anon int64, goroutines float64) {
-	for _, s := range samples {
-		anon, goroutines = max(anon, s.anon), max(goroutines, s.goroutines)
+// medians is the median RssAnon and goroutine count of samples: the level
+// of each, which a burst of fetches in flight at one sample does not move.
+func medians(samples []steadySample) (anon int64, goroutines float64) {
+	anons := make([]int64, len(samples))
+	gos := make([]float64, len(samples))
+	for i, s := range samples {
+		anons[i], gos[i] = s.anon, s.goroutines
 	}
-	return anon, goroutines
+	slices.Sort(anons)
+	slices.Sort(gos)
+	return anons[len(anons)/2], gos[len(gos)/2]
 }

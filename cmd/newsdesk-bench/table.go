@@ -47,7 +47,7 @@ func (r *report) write(w io.Writer) {
 		fmt.Fprintln(w, "- serve rows: wall is the ingest (from ready until every source's fetch was committed) or the steady run; CPU and memory are the serve process's whole life. Latencies are the readers' (conditional GETs with the last ETag and Last-Modified, each reader on its own connection); renders are newsdesk_section_renders_total while the ingest ran.")
 	}
 	if r.steady != nil {
-		fmt.Fprintln(w, "- steady: the run starts when the first ingest is committed; warm-up is its first fifth, the end its last fifth; each value is the highest sampled in that window (RssAnon from /proc, goroutines from /metrics' go_goroutines).")
+		fmt.Fprintln(w, "- steady: the run starts when the first ingest is committed; warm-up is its first fifth, the end its last fifth; each value is the median of the samples in that window, 60 over the run (every 10 s in a 10-minute one) (RssAnon from /proc, goroutines from /metrics' go_goroutines), so that fetches in flight at one sample do not move it.")
 	}
 	fmt.Fprintln(w, "- Compare the ratios, not the times: they come from one run on one machine. The targets (issue 12) are for bbolt.")
 }
