@@ -82,7 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	short := fs.Bool("short", false, "tiny sizes (20 sources x 10 items, 40 for -large, 8 readers, -steady 2s), to check the harness works")
 	fs.StringVar(&o.newsdesk, "newsdesk", "", "the newsdesk binary to measure (default: build cmd/newsdesk from this repository)")
 	fs.StringVar(&o.keep, "dir", "", "keep the configs and bbolt files in this `folder` (default: a temporary one, removed)")
-	fs.IntVar(&o.large, "large", -1, "sources of the large case, a first pass compared with the -sources one (default 10 x -sources; 0: not run)")
+	fs.IntVar(&o.large, "large", 10000, "sources of the large case, a first pass compared with the -sources one (10 x -sources unless given; 0: not run)")
 	fs.IntVar(&o.readers, "readers", 200, "concurrent readers of a section while serve ingests every source (0: not run)")
 	fs.DurationVar(&o.steady, "steady", 0, "run serve this long (e.g. 10m) against feeds that gain an item every minute, and report its memory and goroutines (0: not run)")
 	fs.StringVar(&o.postgres, "postgres", "", "also measure the PostgreSQL engine, in a new schema (dropped after) of the database at this `URL`, e.g. \"$NEWSDESK_TEST_DATABASE_URL\"")
@@ -107,15 +107,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			o.steady = 2 * time.Second
 		}
 	}
-	if o.large < 0 {
+	if !set["large"] && !*short {
 		o.large = 10 * o.sources
 	}
 	const most = 250 * 250 * 100 // loopback addresses hostAddr gives
 	switch {
 	case o.sources < 1 || o.sources > most || o.items < 1:
 		return o, usageError{"-sources must be 1 to 6250000 and -items at least 1"}
-	case o.large > most:
-		return o, usageError{"-large must be at most 6250000"}
+	case o.large < 0 || o.large > most:
+		return o, usageError{"-large must be 0 to 6250000"}
 	case o.readers < 0 || o.steady < 0:
 		return o, usageError{"-readers and -steady must not be negative"}
 	case o.postgresLarge && o.postgres == "":
