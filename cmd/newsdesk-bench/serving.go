@@ -79,14 +79,34 @@ func measureIngest(ctx context.Context, p *serveProc, readers, n int) (*serveRes
 	if err != nil {
 		return nil, err
 	}
-	after, err := p.metrics(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if v, ok := after[renderMetric]; ok {
-		res.renders = v - before[renderMetric]
+	if _, ok := before[renderMetric]; ok {
+		if res.renders, err = rendersSince(ctx, p, before[renderMetric]); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
+}
+
+// rendersSince is how many renders serve has counted since it counted
+// before, once it has counted one: serve logs a fetch before it renders
+// its commit, so a small ingest can be committed before its first render
+// is counted.
+func rendersSince(ctx context.Context, p *serveProc, before float64) (float64, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		m, err := p.metrics(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if n := m[renderMetric] - before; n > 0 || time.Now().After(deadline) {
+			return n, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(50 * time.Millisecond): // polling serve's count
+		}
+	}
 }
 
 // ingestTimeout bounds a first ingest of n sources: generous, for a
