@@ -27,8 +27,9 @@ type Metrics struct {
 	lastSuccess *prometheus.GaugeVec
 	nextDue     *prometheus.GaugeVec
 
-	sectionItems  *prometheus.GaugeVec
-	sectionRender *prometheus.GaugeVec
+	sectionItems   *prometheus.GaugeVec
+	sectionRender  *prometheus.GaugeVec
+	sectionRenders *prometheus.CounterVec
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -63,6 +64,8 @@ func New() *Metrics {
 		Help: "Items in each section's feeds at the last render."}, []string{"section"})
 	m.sectionRender = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "newsdesk_section_last_render_timestamp_seconds",
 		Help: "When each section was last rendered, Unix time."}, []string{"section"})
+	m.sectionRenders = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsdesk_section_renders_total",
+		Help: "Renders of each section (at start, after commits that change it, at most one a second, and after reloads)."}, []string{"section"})
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsdesk_http_requests_total",
 		Help: "HTTP requests by route and status code."}, []string{"route", "code"})
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "newsdesk_http_request_duration_seconds",
@@ -76,7 +79,7 @@ func New() *Metrics {
 	m.storeHealthy = prometheus.NewGauge(prometheus.GaugeOpts{Name: "newsdesk_store_healthy",
 		Help: "1 while the database answers and the last render could read it; 0 while serve serves the feeds it rendered last (see /healthz and /status for why)."})
 	m.reg.MustRegister(m.storeHealthy, m.configReloads, m.fetches, m.bytes, m.itemsNew, m.itemsUpd, m.failures, m.lastSuccess, m.nextDue,
-		m.sectionItems, m.sectionRender, m.requests, m.latency, m.configErrors, m.configLoaded,
+		m.sectionItems, m.sectionRender, m.sectionRenders, m.requests, m.latency, m.configErrors, m.configLoaded,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -131,12 +134,14 @@ func (m *Metrics) ForgetSource(source string) {
 func (m *Metrics) ObserveRender(section string, items int, at time.Time) {
 	m.sectionItems.WithLabelValues(section).Set(float64(items))
 	m.sectionRender.WithLabelValues(section).Set(float64(at.UnixNano()) / 1e9)
+	m.sectionRenders.WithLabelValues(section).Inc()
 }
 
 // ForgetSection drops a section's series.
 func (m *Metrics) ForgetSection(section string) {
 	m.sectionItems.DeletePartialMatch(prometheus.Labels{"section": section})
 	m.sectionRender.DeletePartialMatch(prometheus.Labels{"section": section})
+	m.sectionRenders.DeletePartialMatch(prometheus.Labels{"section": section})
 }
 
 // ConfigLoaded records a load of feeds.yaml: problems is 0 when it was

@@ -69,6 +69,7 @@ func TestMetrics(t *testing.T) {
 	m.ObserveFetch(metrics.Fetch{Source: "moscow-times", Result: "ok", Bytes: 4096, New: 5, LastSuccess: at, NextDue: at.Add(10 * time.Minute)})
 	m.ObserveFetch(metrics.Fetch{Source: "moscow-times", Result: "not_modified", LastSuccess: at.Add(time.Minute), NextDue: at.Add(11 * time.Minute)})
 	m.ObserveFetch(metrics.Fetch{Source: "broken", Result: "http_404", Failures: 3, NextDue: at.Add(time.Hour)})
+	m.ObserveRender("russia", 3, at.Add(-time.Second))
 	m.ObserveRender("russia", 5, at)
 	m.ConfigLoaded("sighup", 2, at)
 	h := m.Instrument(func(r *http.Request) string { return "feed" }, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -97,6 +98,7 @@ func TestMetrics(t *testing.T) {
 		{"newsdesk_source_next_due_timestamp_seconds", src, float64(at.Add(11 * time.Minute).Unix())},
 		{"newsdesk_section_items", map[string]string{"section": "russia"}, 5},
 		{"newsdesk_section_last_render_timestamp_seconds", map[string]string{"section": "russia"}, float64(at.Unix())},
+		{"newsdesk_section_renders_total", map[string]string{"section": "russia"}, 2},
 		{"newsdesk_http_requests_total", map[string]string{"route": "feed", "code": "304"}, 3},
 		{"newsdesk_http_request_duration_seconds", map[string]string{"route": "feed"}, 3},
 		{"newsdesk_config_errors", nil, 2},

@@ -42,23 +42,26 @@ func genFeeds(n, items int, seed uint64, base time.Time) []feed {
 	out := make([]feed, n)
 	for i := range out {
 		r := rand.New(rand.NewPCG(seed, uint64(i)))
-		f := feed{id: fmt.Sprintf("s%05d", i)}
+		f := feed{id: sourceID(i)}
 		switch {
 		case i%5 == 4:
 			f.kind, f.contentType = "atom", "application/atom+xml"
 			f.body = atomFeed(r, f.id, items, base)
 		case i%7 == 6:
 			f.kind, f.contentType = "rss-cp1251", "application/rss+xml"
-			f.body = cp1251(rssFeed(r, f.id, items, base, ruWords, "windows-1251"))
+			f.body = cp1251(rssFeed(r, f.id, genItems(r, f.id, items, base, ruWords), base, ruWords, "windows-1251"))
 		default:
 			f.kind, f.contentType = "rss", "application/rss+xml; charset=utf-8"
-			f.body = rssFeed(r, f.id, items, base, enWords, "utf-8")
+			f.body = rssFeed(r, f.id, genItems(r, f.id, items, base, enWords), base, enWords, "utf-8")
 		}
 		f.etag = fmt.Sprintf(`"%s-%x"`, f.id, r.Uint64())
 		out[i] = f
 	}
 	return out
 }
+
+// sourceID is the id of source i in feeds.yaml.
+func sourceID(i int) string { return fmt.Sprintf("s%05d", i) }
 
 // cp1251 encodes a generated UTF-8 body (all of whose characters windows-1251
 // has) as windows-1251.
@@ -106,24 +109,30 @@ type genItem struct {
 
 func genItems(r *rand.Rand, id string, items int, base time.Time, words []string) []genItem {
 	out := make([]genItem, items)
-	host := id + ".example"
 	for j := range out {
-		it := genItem{
-			title: sentence(r, words, 6+r.IntN(6)),
-			link:  fmt.Sprintf("https://%s/news/%d/%s-%d", host, 2026, id, j),
-			date:  base.Add(-time.Duration(j)*time.Hour - time.Duration(r.IntN(3600))*time.Second),
-		}
-		it.guid = it.link
-		it.summary = "<p>" + sentence(r, words, 25+r.IntN(20)) + "</p>"
-		if j%3 == 0 {
-			it.content = paragraphs(r, words, 3+r.IntN(4))
-		}
-		out[j] = it
+		date := base.Add(-time.Duration(j)*time.Hour - time.Duration(r.IntN(3600))*time.Second)
+		out[j] = genItem1(r, id, fmt.Sprint(j), date, words, j%3 == 0)
 	}
 	return out
 }
 
-func rssFeed(r *rand.Rand, id string, items int, base time.Time, words []string, enc string) []byte {
+// genItem1 is one item of source id, named name in its link, with HTML
+// content beside its summary when content is set.
+func genItem1(r *rand.Rand, id, name string, date time.Time, words []string, content bool) genItem {
+	it := genItem{
+		title: sentence(r, words, 6+r.IntN(6)),
+		link:  fmt.Sprintf("https://%s.example/news/%d/%s-%s", id, 2026, id, name),
+		date:  date,
+	}
+	it.guid = it.link
+	it.summary = "<p>" + sentence(r, words, 25+r.IntN(20)) + "</p>"
+	if content {
+		it.content = paragraphs(r, words, 3+r.IntN(4))
+	}
+	return it
+}
+
+func rssFeed(r *rand.Rand, id string, items []genItem, base time.Time, words []string, enc string) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<?xml version="1.0" encoding="%s"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
@@ -133,7 +142,7 @@ func rssFeed(r *rand.Rand, id string, items int, base time.Time, words []string,
 <description>%s</description>
 <lastBuildDate>%s</lastBuildDate>
 `, enc, id, id, sentence(r, words, 8), base.Format(time.RFC1123Z))
-	for _, it := range genItems(r, id, items, base, words) {
+	for _, it := range items {
 		fmt.Fprintf(&b, "<item>\n<title>%s</title>\n<link>%s</link>\n<guid isPermaLink=\"true\">%s</guid>\n<pubDate>%s</pubDate>\n<description>%s</description>\n",
 			html.EscapeString(it.title), it.link, it.guid, it.date.Format(time.RFC1123Z), html.EscapeString(it.summary))
 		if it.content != "" {

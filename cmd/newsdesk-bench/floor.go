@@ -18,11 +18,12 @@ const floorWorkers = 8
 
 // measure is what one benchmark row measured.
 type measure struct {
-	wall   time.Duration
-	cpu    time.Duration // user + system
-	maxRSS int64         // bytes; 0 when not measured
-	items  int
-	hasRSS bool
+	wall    time.Duration
+	cpu     time.Duration // user + system
+	maxRSS  int64         // bytes: the peak VmHWM sampled
+	anon    int64         // bytes: the peak RssAnon sampled
+	items   int
+	hasAnon bool // anon and maxRSS were read
 }
 
 // runFloor parses every feed with gofeed, floorWorkers at a time, and when

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+)
+
+// steadyRetention is the steady case's max_items: small, so that the store
+// itself reaches a steady state within minutes.
+const steadyRetention = 20
+
+// steadyResult is serve run for a while against sources whose feeds gain
+// an item every minute: its memory and goroutines at the end of warm-up
+// and at the end.
+type steadyResult struct {
+	measure                   // wall: the run after the first ingest; CPU and memory: serve's whole life
+	warmAnon, endAnon int64   // the median RssAnon of each window
+	warmGo, endGo     float64 // the median goroutine count of each window
+	fetches, newItems float64 // committed during the run
+	samples           int
+}
+
+// change is the relative change from warm-up to the end, in percent.
+func change(warm, end float64) float64 {
+	if warm == 0 {
+		return 0
+	}
+	return 100 * (end - warm) / warm
+}
+
+// steadyState runs `newsdesk serve` for o.steady against o.sources sources
+// that each gain a new item every minute, polled every minute, keeping
+// steadyRetention items each, and samples serve's anonymous memory and
+// goroutines for o.steady from the end of the first ingest. Warm-up is the
+// first fifth of that, the end its last fifth.
+func (r *report) steadyState(ctx context.Context, bin, dir string, log io.Writer) error {
+	o := r.opts
+	fmt.Fprintf(log, "newsdesk serve: steady state for %s\n", o.steady)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	roll := newRolling(o.sources, o.items, o.seed, time.Now().Truncate(time.Minute), time.Minute)
+	org, err := startOrigin(ctx, o.sources, roll.feed)
+	if err != nil {
+		return err
+	}
+	defer org.close()
+	t, err := newTarget(ctx, engineBolt, dir, "steady", "")
+	if err != nil {
+		return err
+	}
+	defer t.drop()
+	config, err := writeConfig(dir, "steady", t, org.urls, config{defaults: fmt.Sprintf("  interval: 1m\n  retention:\n    max_items: %d\n", steadyRetention)})
+	if err != nil {
+		return err
+	}
+	p, err := startServe(ctx, bin, config)
+	if err != nil {
+		return err
+	}
+	res, err := sampleSteady(ctx, p, o.sources, o.steady)
+	m, stopErr := p.stop()
+	if err != nil {
+		return err
+	}
+	if stopErr != nil {
+		return stopErr
+	}
+	m.wall = o.steady
+	res.measure = m
+	st, err := checkStore(t, o.sources, 0)
+	if err != nil {
+		return err
+	}
+	res.items = st.items
+	r.steady = res
+	return nil
+}
+
+// steadySample is one reading of serve during the steady run.
+type steadySample struct {
+	at         time.Duration // since the start
+	anon       int64
+	goroutines float64
+}
+
+// sampleSteady waits for serve's first ingest of n sources, then reads its
+// RssAnon and goroutines about 60 times over d.
+func sampleSteady(ctx context.Context, p *serveProc, n int, d time.Duration) (*steadyResult, error) {
+	if _, err := p.waitFetches(ctx, n, ingestTimeout(n)); err != nil {
+		return nil, err
+	}
+	every := min(max(d/60, 250*time.Millisecond), 10*time.Second)
+	start := time.Now()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var samples []steadySample
+	var last map[string]float64
+	for {
+		anon, err := p.anon.now()
+		if err != nil {
+			return nil, fmt.Errorf("newsdesk serve's memory: %w", err)
+		}
+		if last, err = p.metrics(ctx); err != nil {
+			return nil, err
+		}
+		samples = append(samples, steadySample{at: time.Since(start), anon: anon, goroutines: last["go_goroutines"]})
+		if time.Since(start) >= d {
+			break
+		}
+		select {
+		case <-tick.C:
+		case <-p.exited:
+			return nil, fmt.Errorf("newsdesk serve exited during the steady run (%v):\n%s", p.waitErr, p.log.tail(20))
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	res := &steadyResult{samples: len(samples), fetches: last["newsdesk_source_fetches_total"], newItems: last["newsdesk_source_items_new_total"]}
+	warm, end := window(samples, 0, d/5), window(samples, 4*d/5, d+every)
+	res.warmAnon, res.warmGo = medians(warm)
+	res.endAnon, res.endGo = medians(end)
+	return res, nil
+}
+
+// window is the samples taken from `from` until `to`; when none were
+// (a very short run), the nearest one.
+func window(samples []steadySample, from, to time.Duration) []steadySample {
+	var out []steadySample
+	for _, s := range samples {
+		if s.at >= from && s.at < to {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		i := 0
+		for i < len(samples)-1 && samples[i].at < from {
+			i++
+		}
+		out = samples[i : i+1]
+	}
+	return out
+}
+
+// medians is the median RssAnon and goroutine count of samples: the level
+// of each, which a burst of fetches in flight at one sample does not move.
+func medians(samples []steadySample) (anon int64, goroutines float64) {
+	anons := make([]int64, len(samples))
+	gos := make([]float64, len(samples))
+	for i, s := range samples {
+		anons[i], gos[i] = s.anon, s.goroutines
+	}
+	slices.Sort(anons)
+	slices.Sort(gos)
+	return anons[len(anons)/2], gos[len(gos)/2]
+}
