@@ -64,6 +64,7 @@ type DB struct {
 	borrowed bool // Close is a no-op: the owner closes
 	health   *health
 	notices  []string // what Open did that the operator should hear about
+	schema   int      // the file's schema version: older than schemaVersion only when opened read-only
 }
 
 // DB is a store.Store, and copies itself (store.Backuper).
@@ -76,7 +77,7 @@ var (
 // nothing, for code that closes what it is given while the owner keeps the
 // database open (a command run inside `newsdesk serve`).
 func (db *DB) Borrow() store.Store {
-	return &DB{bdb: db.bdb, path: db.path, borrowed: true, health: db.health}
+	return &DB{bdb: db.bdb, path: db.path, borrowed: true, health: db.health, schema: db.schema}
 }
 
 // Options tune Open.

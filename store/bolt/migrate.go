@@ -45,6 +45,7 @@ var migrations = []migration{
 		_, err := tx.CreateBucketIfNotExists([]byte(schema3Sections))
 		return err
 	}},
+	{3, "store items as compact records and key the link and title indexes by hashes", migrateCompact},
 }
 
 // baseBuckets are the buckets of schema 2, the oldest schema migrations
@@ -73,6 +74,10 @@ func (db *DB) prepare(opts Options) error {
 		have, found, err = db.schemaOf(tx)
 		return err
 	})
+	db.schema = schemaVersion
+	if found && have < schemaVersion && opts.ReadOnly {
+		db.schema = have
+	}
 	switch {
 	case err != nil:
 		return err
