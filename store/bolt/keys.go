@@ -56,15 +56,24 @@ func keyTime(k []byte) time.Time { return bytesTime(k[:8]) }
 // indexHashSize is the length of an index key's TEXT_HASH.
 const indexHashSize = 8
 
-// appendIndexHash appends the 64-bit FNV-1a hash of s, big-endian: stable
-// across releases, as the keys of a file outlive the binary that wrote them.
+// appendIndexHash appends the hash of s (textHash), big-endian.
 func appendIndexHash(b []byte, s string) []byte {
+	return binary.BigEndian.AppendUint64(b, textHash(s))
+}
+
+// textHash is the hash index keys begin with; a variable so that a test
+// can make every text collide.
+var textHash = fnv64a
+
+// fnv64a is the 64-bit FNV-1a hash of s: stable across releases, as the
+// keys of a file outlive the binary that wrote them.
+func fnv64a(s string) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(s); i++ {
 		h ^= uint64(s[i])
 		h *= 1099511628211
 	}
-	return binary.BigEndian.AppendUint64(b, h)
+	return h
 }
 
 // indexPrefix is what every entry of text in the links or titles index

@@ -45,8 +45,13 @@ const (
 	flagsKnown     = flagDated | flagLinkIsID | flagCompressed
 )
 
-// compressFrom is the shortest body worth trying to compress.
-const compressFrom = 128
+// Bodies from compressFrom to compressUpTo bytes are compressed when that
+// pays. The bound keeps what a damaged record can make the decoder
+// allocate small; items that big are rare enough to leave as they are.
+const (
+	compressFrom = 128
+	compressUpTo = 4 << 20
+)
 
 // bodyBuffers keeps the buffers bodies are built in before compression.
 var bodyBuffers = sync.Pool{New: func() any { return new([]byte) }}
@@ -71,7 +76,7 @@ func encodeItem(it *storedItem) ([]byte, error) {
 	defer bodyBuffers.Put(buf)
 	body := appendBody((*buf)[:0], it, flags&flagLinkIsID != 0)
 	*buf = body
-	if len(body) >= compressFrom {
+	if len(body) >= compressFrom && len(body) <= compressUpTo {
 		out := make([]byte, len(head)+s2.MaxEncodedLen(len(body)))
 		copy(out, head)
 		if z := s2.Encode(out[len(head):], body); len(z) < len(body)-len(body)/8 {
@@ -165,8 +170,14 @@ func decodeItem(src string, id []byte, v []byte) (storedItem, error) {
 	times := d.times()
 	body := d.b
 	if flags&flagCompressed != 0 {
-		var err error
-		if body, err = s2.Decode(nil, body); err != nil {
+		n, err := s2.DecodedLen(body)
+		if err == nil && n > compressUpTo {
+			err = fmt.Errorf("%d bytes compressed: more than it compresses", n)
+		}
+		if err == nil {
+			body, err = s2.Decode(nil, body)
+		}
+		if err != nil {
 			return it, fmt.Errorf("%w: %v", errRecord, err)
 		}
 	}
