@@ -125,7 +125,8 @@ func putJSON(b *bbolt.Bucket, key []byte, v any) error {
 
 // fits reports whether k can be a bbolt key. Index entries (links, titles)
 // whose key cannot are left out: such an item is only not found as another
-// source's duplicate by its link or title, which takes an absurd link.
+// source's duplicate by its link or title, which takes an id of nearly
+// 32 KiB (the keys hold a hash of the text, but the whole id).
 func fits(k []byte) bool { return len(k) <= bbolt.MaxKeySize }
 
 // store.MaxStoredID must fit bbolt: an id that long, behind the 8 bytes of
