@@ -117,8 +117,8 @@ func TestMigrateSchema3(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open(schema 3) error = %v, want it migrated", err)
 	}
-	if n := db.Notices(); len(n) != 1 || !strings.Contains(n[0], "from schema 3 to 4") || !strings.Contains(n[0], path+".schema-3.bak") {
-		t.Errorf("Notices() = %q, want the migration and the copy's path", n)
+	if n := db.Notices(); len(n) != 1 || !strings.Contains(n[0], "from schema 3 to 4") || !strings.Contains(n[0], path+".schema-3.bak") || !strings.Contains(n[0], "newsdesk compact") {
+		t.Errorf("Notices() = %q, want the migration, the copy's path and a word on compact", n)
 	}
 	if after := everything(t, db); after != before {
 		t.Errorf("contents after migrating:\n%s\nwant as before:\n%s", after, before)
