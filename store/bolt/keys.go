@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/newsdesk/newsdesk/store"
@@ -48,21 +49,20 @@ func timeKey(t time.Time, id string) []byte {
 func keyTime(k []byte) time.Time { return bytesTime(k[:8]) }
 
 // Schema 4 keys the links and titles indexes by a hash of the link or
-// title key (indexHash) instead of the whole text, which made their keys
-// about as long as the item: an entry is TEXT_HASH TIME SOURCE_ID 0 ITEM_ID.
-// Two texts can share a hash: readers check a candidate's own link or
-// title (section.go). Schema 3's entries begin TEXT 0 instead.
+// title key instead of the whole text, which made their keys about as long
+// as the item: an entry is HASH TIME SOURCE_ID 0 ITEM_ID. Two texts can
+// share a hash: readers check a candidate's own link or title (section.go).
+// Schema 3's entries begin TEXT 0 instead.
+//
+// A link's hash begins with its site's (linkHash), so the new items of one
+// source, whose links share a site, land on the same few pages of links as
+// whole links did: a fetch rewrites those pages, not one page per item.
 
-// indexHashSize is the length of an index key's TEXT_HASH.
+// indexHashSize is the length of an index key's HASH.
 const indexHashSize = 8
 
-// appendIndexHash appends the hash of s (textHash), big-endian.
-func appendIndexHash(b []byte, s string) []byte {
-	return binary.BigEndian.AppendUint64(b, textHash(s))
-}
-
-// textHash is the hash index keys begin with; a variable so that a test
-// can make every text collide.
+// textHash is the hash of a text; a variable so that a test can make every
+// text collide.
 var textHash = fnv64a
 
 // fnv64a is the 64-bit FNV-1a hash of s: stable across releases, as the
@@ -76,30 +76,45 @@ func fnv64a(s string) uint64 {
 	return h
 }
 
-// indexPrefix is what every entry of text in the links or titles index
-// begins with: its hash (schema 4), or the text and a 0 (schema 3).
-func indexPrefix(text string, hashed bool) []byte {
-	if hashed {
-		return appendIndexHash(nil, text)
+// linkHash is a link's HASH: 32 bits of its site's hash (scheme and host),
+// then 32 bits of its own.
+func linkHash(link string) uint64 {
+	site := link
+	if i := strings.Index(link, "://"); i >= 0 {
+		if j := strings.IndexByte(link[i+3:], '/'); j >= 0 {
+			site = link[:i+3+j]
+		}
 	}
-	return append([]byte(text), 0)
+	return textHash(site)<<32 | textHash(link)&(1<<32-1)
 }
 
-// indexKey is the links or titles index key of an item: the prefix of
-// text, then t (first seen for links, published for titles), the source
-// id, a 0 and the item id.
-func indexKey(text string, t time.Time, src, id string) []byte {
-	k := appendIndexHash(make([]byte, 0, indexHashSize+8+len(src)+1+len(id)), text)
+// indexPrefix is what every entry of a link (link true) or title key in
+// its index begins with: its HASH (schema 4), or the text and a 0
+// (schema 3).
+func indexPrefix(text string, link, hashed bool) []byte {
+	switch {
+	case !hashed:
+		return append([]byte(text), 0)
+	case link:
+		return binary.BigEndian.AppendUint64(nil, linkHash(text))
+	}
+	return binary.BigEndian.AppendUint64(nil, textHash(text))
+}
+
+// indexKey is a links or titles index key: HASH, then t (first seen for
+// links, published for titles), the source id, a 0 and the item id.
+func indexKey(hash uint64, t time.Time, src, id string) []byte {
+	k := binary.BigEndian.AppendUint64(make([]byte, 0, indexHashSize+8+len(src)+1+len(id)), hash)
 	k = binary.BigEndian.AppendUint64(k, uint64(t.UnixNano())^(1<<63))
 	return append(append(append(k, src...), 0), id...)
 }
 
 func linkKey(link string, firstSeen time.Time, src, id string) []byte {
-	return indexKey(link, firstSeen, src, id)
+	return indexKey(linkHash(link), firstSeen, src, id)
 }
 
 func titleIndexKey(title string, published time.Time, src, id string) []byte {
-	return indexKey(title, published, src, id)
+	return indexKey(textHash(title), published, src, id)
 }
 
 // getItem reads item id of source src from b, the source's items bucket.

@@ -125,7 +125,7 @@ func (r *reader) item(ref newsdesk.ItemRef) (*storedItem, error) {
 func (r *reader) duplicates(it *storedItem, titles bool) (dups []newsdesk.ItemRef, shown bool, err error) {
 	var cands []store.Candidate
 	if it.Link != "" {
-		prefix := indexPrefix(it.Link, r.hashed)
+		prefix := indexPrefix(it.Link, true, r.hashed)
 		c := r.tx.Bucket(bucketLinks).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 			cand, ok := candidate(k[len(prefix):])
@@ -135,7 +135,7 @@ func (r *reader) duplicates(it *storedItem, titles bool) (dups []newsdesk.ItemRe
 		}
 	}
 	if t := store.TitleKey(it.Title); titles && t != "" {
-		prefix := indexPrefix(t, r.hashed)
+		prefix := indexPrefix(t, false, r.hashed)
 		from := append(slices.Clone(prefix), timeBytes(it.Published.Add(-store.TitleWindow))...)
 		until := it.Published.Add(store.TitleWindow)
 		c := r.tx.Bucket(bucketTitles).Cursor()
