@@ -29,8 +29,9 @@
 //	sections              SECTION_ID -> SectionVersion (JSON {"hash","changed_at"}), see sections.go
 //
 // TIME is Unix nanoseconds with the sign bit flipped, big-endian, so keys
-// sort by time for dates before and after 1970 alike. HASH is the 8-byte
-// FNV-1a hash of the text (keys.go): two links or titles may share one, so
+// sort by time for dates before and after 1970 alike. HASH is 8 bytes of
+// FNV-1a hash of the text (keys.go; a link's begins with its site's, so one
+// fetch's links share pages): two links or titles may share one, so
 // readers check the candidate item's own link or title. Schema 3 stored
 // items as JSON and began links and titles keys with the whole text and a
 // 0; a read-only open of such a file reads it as it is, and Open to write
