@@ -157,10 +157,10 @@ func TestControlCronRun(t *testing.T) {
 func TestRunFinishesCommandsInFlight(t *testing.T) {
 	d := newTestDaemon(t, oneSource)
 	// Bigger than the socket's buffers: the copy is still being sent when
-	// the run finishes.
+	// the run finishes (over 1 MiB: items are stored compressed).
 	at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	var items []newsdesk.Item
-	for i := range 3000 {
+	for i := range 6000 {
 		items = append(items, newsdesk.Item{ID: fmt.Sprint(i), Title: strings.Repeat("headline ", 40), Link: fmt.Sprintf("https://a.example/%d", i), Published: at.Add(time.Duration(i) * time.Minute)})
 	}
 	if _, err := d.db.SaveFetch(newsdesk.FetchState{SourceID: "a", Result: newsdesk.ResultOK, LastFetch: at}, items, newsdesk.Retention{}); err != nil {

@@ -7,29 +7,36 @@
 //
 // Files, by seam: bolt.go (open, close, the lock taken by openBolt),
 // lock.go (who holds it), damage.go (checks before mapping, transactions
-// that turn panics into DamagedError), migrate.go, keys.go (buckets, key
-// and value encodings), ingest.go (SaveFetch: save and prune), commit.go
-// (concurrent saves share a transaction),
+// that turn panics into DamagedError), migrate.go and migrate4.go, keys.go
+// (buckets, keys and index entries), record.go (how an item is stored),
+// ingest.go (SaveFetch: save and prune), commit.go (concurrent saves share
+// a transaction),
 // section.go (section reads and duplicates), reads.go, editorial.go,
 // sections.go (section versions), purge.go, compact.go, backup.go,
 // verify.go, temps.go (temporary files beside the database).
 //
 // Bucket layout (keys and values are bytes; TIME is 8 bytes, see below):
 //
-//	meta                  "schema" -> "3" (see migrate.go)
+//	meta                  "schema" -> "4" (see migrate.go)
 //	                      "removed" -> {SOURCE_ID: TIME} (JSON): when each source was first seen missing from feeds.yaml
 //	state                 SOURCE_ID -> FetchState (JSON)
 //	counts                SOURCE_ID -> number of stored items (8 bytes)
-//	items / SOURCE_ID     ITEM_ID -> Item (JSON)
+//	items / SOURCE_ID     ITEM_ID -> Item (a record, see record.go)
 //	bytime / SOURCE_ID    TIME(published) ITEM_ID -> nil
 //	seen / SOURCE_ID      ITEM_ID -> TIME(last seen in the feed): tombstones of pruned items
-//	links                 CANONICAL_LINK 0 TIME(first seen) SOURCE_ID 0 ITEM_ID -> nil
-//	titles                TITLE_KEY 0 TIME(published) SOURCE_ID 0 ITEM_ID -> TIME(first seen)
+//	links                 HASH(CANONICAL_LINK) TIME(first seen) SOURCE_ID 0 ITEM_ID -> nil
+//	titles                HASH(TITLE_KEY) TIME(published) SOURCE_ID 0 ITEM_ID -> TIME(first seen)
 //	editorial / SECTION   SOURCE_ID 0 ITEM_ID -> Edit (JSON): pinned and hidden items
 //	sections              SECTION_ID -> SectionVersion (JSON {"hash","changed_at"}), see sections.go
 //
 // TIME is Unix nanoseconds with the sign bit flipped, big-endian, so keys
-// sort by time for dates before and after 1970 alike.
+// sort by time for dates before and after 1970 alike. HASH is 8 bytes of
+// FNV-1a hash of the text (keys.go; a link's begins with its site's, so one
+// fetch's links share pages): two links or titles may share one, so
+// readers check the candidate item's own link or title. Schema 3 stored
+// items as JSON and began links and titles keys with the whole text and a
+// 0; a read-only open of such a file reads it as it is, and Open to write
+// migrates it (migrate4.go).
 //
 // Reads that serve sections cost what they return, not what is stored: the
 // newest items of a set of sources come from walking each source's bytime
@@ -65,6 +72,7 @@ type DB struct {
 	borrowed bool // Close is a no-op: the owner closes
 	health   *health
 	notices  []string // what Open did that the operator should hear about
+	schema   int      // the file's schema version: older than schemaVersion only when opened read-only
 }
 
 // DB is a store.Store, and copies itself (store.Backuper).
@@ -77,7 +85,7 @@ var (
 // nothing, for code that closes what it is given while the owner keeps the
 // database open (a command run inside `newsdesk serve`).
 func (db *DB) Borrow() store.Store {
-	return &DB{bdb: db.bdb, path: db.path, borrowed: true, health: db.health}
+	return &DB{bdb: db.bdb, path: db.path, borrowed: true, health: db.health, schema: db.schema}
 }
 
 // Options tune Open.

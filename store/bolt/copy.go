@@ -128,8 +128,8 @@ func (d *dumper) items(src string) error {
 		return nil
 	}
 	return b.ForEach(func(k, v []byte) error {
-		var it storedItem
-		if err := json.Unmarshal(v, &it); err != nil {
+		it, err := decodeItem(src, k, v)
+		if err != nil {
 			return fmt.Errorf("item %q of %s: %w", k, src, err)
 		}
 		it.SourceID = src
@@ -382,22 +382,13 @@ func (w *loadTx) addItem(rec *store.Record) error {
 	it := *rec
 	it.Duplicates = nil
 	it.Published, it.Updated, it.FirstSeen = it.Published.UTC(), it.Updated.UTC(), it.FirstSeen.UTC()
-	data, err := json.Marshal(it)
+	data, err := encodeItem(&it)
 	if err != nil {
 		return fmt.Errorf("item %.80q of %s: %w", it.ID, it.SourceID, err)
 	}
 	s.putIDs = append(s.putIDs, entry{[]byte(it.ID), data})
 	s.putTimes = append(s.putTimes, entry{timeKey(it.Published, it.ID), nil})
-	if it.Link != "" {
-		if k := linkKey(it.Link, it.FirstSeen, s.id, it.ID); fits(k) {
-			s.putLinks = append(s.putLinks, entry{k, nil})
-		}
-	}
-	if t := store.TitleKey(it.Title); t != "" {
-		if k := titleIndexKey(t, it.Published, s.id, it.ID); fits(k) {
-			s.putTitles = append(s.putTitles, entry{k, timeBytes(it.FirstSeen)})
-		}
-	}
+	s.putLinks, s.putTitles = appendIndexEntries(s.putLinks, s.putTitles, s.id, &it)
 	s.count++
 	return nil
 }

@@ -25,3 +25,11 @@ func SetMigrateCopyLimit(n int64) (restore func()) {
 func SetSchema(db *DB, v string) error {
 	return db.update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySchema, []byte(v)) })
 }
+
+// SetTextHash sets the hash the links and titles index keys begin with,
+// and returns a function that restores it.
+func SetTextHash(h func(string) uint64) (restore func()) {
+	old := textHash
+	textHash = h
+	return func() { textHash = old }
+}

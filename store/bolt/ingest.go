@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -75,7 +74,7 @@ func (db *DB) SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep news
 // retention drops it.
 type incoming struct {
 	rec  storedItem
-	data []byte      // rec as JSON
+	data []byte      // rec encoded (record.go)
 	old  *storedItem // the stored version of a changed item
 	key  []byte      // its time-index key
 	drop bool        // retention drops it: tombstone only
@@ -124,7 +123,7 @@ func (s *source) batch(items []newsdesk.Item, now time.Time) (*batch, error) {
 // carries it), else the record to write (encoded later, if retention
 // keeps it).
 func (s *source) classify(it newsdesk.Item, now time.Time) (in *incoming, renew bool, err error) {
-	old, found, err := getItem(s.items, it.ID)
+	old, found, err := getItem(s.items, s.id, it.ID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -139,7 +138,7 @@ func (s *source) classify(it newsdesk.Item, now time.Time) (in *incoming, renew 
 	return &incoming{rec: *rec, key: timeKey(rec.Published, rec.ID), old: prev}, false, nil
 }
 
-// encode turns the items retention keeps into JSON; only those, as a big
+// encode encodes the items retention keeps (record.go); only those, as a big
 // fetch's dropped items are never written. An item that cannot be encoded
 // is skipped: not written, not remembered, a changed one left as stored.
 // Retention counted it as kept, so the source keeps one item fewer.
@@ -148,7 +147,7 @@ func (b *batch) encode() {
 		if in.drop {
 			continue
 		}
-		data, err := json.Marshal(in.rec)
+		data, err := encodeItem(&in.rec)
 		if err == nil && int64(len(data)) > bbolt.MaxValueSize {
 			err = fmt.Errorf("%d bytes: more than a bbolt value holds", len(data))
 		}
@@ -226,7 +225,7 @@ func (s *source) retain(b *batch, keep newsdesk.Retention) error {
 			j++
 			continue
 		}
-		it, found, err := getItem(s.items, string(k[8:]))
+		it, found, err := getItem(s.items, s.id, string(k[8:]))
 		if err != nil {
 			return err
 		}
@@ -291,18 +290,8 @@ func (s *source) write(b *batch, now time.Time) error {
 		if in.drop || in.skip {
 			continue
 		}
-		rec := in.rec
-		ids = append(ids, entry{[]byte(rec.ID), in.data})
-		if rec.Link != "" {
-			if k := linkKey(rec.Link, rec.FirstSeen, s.id, rec.ID); fits(k) {
-				links = append(links, entry{k, nil})
-			}
-		}
-		if t := store.TitleKey(rec.Title); t != "" {
-			if k := titleIndexKey(t, rec.Published, s.id, rec.ID); fits(k) {
-				titles = append(titles, entry{k, timeBytes(rec.FirstSeen)})
-			}
-		}
+		ids = append(ids, entry{[]byte(in.rec.ID), in.data})
+		links, titles = appendIndexEntries(links, titles, s.id, &in.rec)
 	}
 	times := make([]entry, 0, len(ids))
 	for _, in := range b.fresh { // already in key order
@@ -346,17 +335,14 @@ func (s *source) unindex(it storedItem) error {
 	if err := s.bytime.Delete(timeKey(it.Published, it.ID)); err != nil {
 		return err
 	}
-	if it.Link != "" {
-		if k := linkKey(it.Link, it.FirstSeen, s.id, it.ID); fits(k) {
-			if err := s.links.Delete(k); err != nil {
-				return err
-			}
+	link, title := indexEntries(s.id, &it)
+	if link != nil {
+		if err := s.links.Delete(link.k); err != nil {
+			return err
 		}
 	}
-	if t := store.TitleKey(it.Title); t != "" {
-		if k := titleIndexKey(t, it.Published, s.id, it.ID); fits(k) {
-			return s.titles.Delete(k)
-		}
+	if title != nil {
+		return s.titles.Delete(title.k)
 	}
 	return nil
 }
@@ -407,6 +393,12 @@ func openSource(tx *bbolt.Tx, id string) (*source, error) {
 	s.items.FillPercent = 0.8
 	if v := s.counts.Get([]byte(id)); len(v) == 8 {
 		s.count = binary.BigEndian.Uint64(v)
+	}
+	if s.count == 0 {
+		// A source's first fetch writes its whole feed, in key order, into
+		// an empty bucket: full pages. Later fetches insert among them, where
+		// full pages would split into a full one and an almost empty one.
+		s.items.FillPercent = 1
 	}
 	return s, nil
 }

@@ -34,6 +34,7 @@ type migration struct {
 	from int
 	what string
 	run  func(tx *bbolt.Tx) error
+	note string // what the operator may want to do after it, if anything
 }
 
 // schema3Sections is the bucket schema 3 adds: SECTION_ID -> the section's
@@ -44,7 +45,9 @@ var migrations = []migration{
 	{2, "add the sections bucket (each section's version: content hash and when it changed)", func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists([]byte(schema3Sections))
 		return err
-	}},
+	}, ""},
+	{3, "store items as compact records and key the link and title indexes by hashes", migrateCompact,
+		"the data now takes about half the file: `newsdesk compact` (with serve stopped) gives the free pages back to the disk"},
 }
 
 // baseBuckets are the buckets of schema 2, the oldest schema migrations
@@ -73,6 +76,10 @@ func (db *DB) prepare(opts Options) error {
 		have, found, err = db.schemaOf(tx)
 		return err
 	})
+	db.schema = schemaVersion
+	if found && have < schemaVersion && opts.ReadOnly {
+		db.schema = have
+	}
 	switch {
 	case err != nil:
 		return err
@@ -141,6 +148,11 @@ func (db *DB) migrate(from int) error {
 		note += "; the file as it was is at " + copied + " (delete it once this version has run well)"
 	} else {
 		note += fmt.Sprintf(" without a copy (%s=1)", migrateEnv)
+	}
+	for _, m := range migrations[from-migrations[0].from:] {
+		if m.note != "" {
+			note += "; " + m.note
+		}
 	}
 	db.notices = append(db.notices, note)
 	return nil

@@ -62,9 +62,10 @@ func contents(t *testing.T, db *bolt.DB) string {
 }
 
 // TestMigrateSchema2: a schema-2 database (testdata/schema-2.db, made by
-// the code of that schema) opens, is migrated to 3 with nothing lost, and
-// its old form is kept as newsdesk.db.schema-2.bak. Before migrations,
-// Open refused it ("schema version 2, this newsdesk reads 3").
+// the code of that schema) opens, is migrated to the current schema with
+// nothing lost, in one go, and its old form is kept as
+// newsdesk.db.schema-2.bak. Before migrations, Open refused it ("schema
+// version 2, this newsdesk reads 3").
 func TestMigrateSchema2(t *testing.T) {
 	path := schema2(t)
 	ro, err := bolt.Open(path, bolt.Options{ReadOnly: true})
@@ -87,7 +88,7 @@ func TestMigrateSchema2(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open(schema 2) error = %v, want it migrated", err)
 	}
-	if n := db.Notices(); len(n) != 1 || !strings.Contains(n[0], "migrated database "+path+" from schema 2 to 3") || !strings.Contains(n[0], path+".schema-2.bak") {
+	if n := db.Notices(); len(n) != 1 || !strings.Contains(n[0], "migrated database "+path+" from schema 2 to 4") || !strings.Contains(n[0], path+".schema-2.bak") {
 		t.Errorf("Notices() = %q, want the migration and the copy's path", n)
 	}
 	if after := contents(t, db); after != before {
@@ -111,8 +112,8 @@ func TestMigrateSchema2(t *testing.T) {
 		t.Errorf("Verify(copy) = %+v, %v; want a sound schema-2 file with 6 items", r, err)
 	}
 	r, err = bolt.Verify(path)
-	if err != nil || len(r.Faults) > 0 || r.Schema != 3 {
-		t.Errorf("Verify(migrated) = %+v, %v; want a sound schema-3 file", r, err)
+	if err != nil || len(r.Faults) > 0 || r.Schema != 4 {
+		t.Errorf("Verify(migrated) = %+v, %v; want a sound schema-4 file", r, err)
 	}
 	// Opened again: nothing more to do.
 	db, err = bolt.Open(path, bolt.Options{})
@@ -159,14 +160,14 @@ func TestMigrateTooBigToCopy(t *testing.T) {
 func TestNewerSchemaRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "newsdesk.db")
 	db := openDBAt(t, path)
-	if err := bolt.SetSchema(db, "4"); err != nil {
+	if err := bolt.SetSchema(db, "5"); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
 	for _, ro := range []bool{false, true} {
 		_, err := bolt.Open(path, bolt.Options{ReadOnly: ro})
-		if !errors.Is(err, store.ErrSchema) || !strings.Contains(err.Error(), "schema version 4, newer than this newsdesk's 3") {
-			t.Errorf("Open(schema 4, read-only %v) error = %v, want a refusal naming both versions", ro, err)
+		if !errors.Is(err, store.ErrSchema) || !strings.Contains(err.Error(), "schema version 5, newer than this newsdesk's 4") {
+			t.Errorf("Open(schema 5, read-only %v) error = %v, want a refusal naming both versions", ro, err)
 		}
 	}
 }

@@ -100,8 +100,8 @@ func (db *DB) purgeSome(sourceID string) (n int, done bool, err error) {
 			}
 			c := src.items.Cursor()
 			for k, v := c.First(); k != nil && n < store.PurgeBatch; k, v = c.First() {
-				var it storedItem
-				if err := json.Unmarshal(v, &it); err != nil {
+				it, err := decodeItem(sourceID, k, v)
+				if err != nil {
 					return fmt.Errorf("item %q: %w", k, err)
 				}
 				if err := src.unindex(it); err != nil {

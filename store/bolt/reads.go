@@ -70,7 +70,7 @@ func (db *DB) Item(sourceID, itemID string) (newsdesk.Item, error) {
 		}
 		var found bool
 		var err error
-		it, found, err = getItem(b, itemID)
+		it, found, err = getItem(b, sourceID, itemID)
 		if err == nil && !found {
 			err = newsdesk.ErrNotFound
 		}
@@ -92,8 +92,8 @@ func (db *DB) Items(sourceID string, fn func(newsdesk.Item) bool) error {
 		}
 		c := b.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			var it storedItem
-			if err := json.Unmarshal(v, &it); err != nil {
+			it, err := decodeItem(sourceID, k, v)
+			if err != nil {
 				return fmt.Errorf("item %q of %s: %w", k, sourceID, err)
 			}
 			if !fn(it.Item) {

@@ -23,7 +23,7 @@ func (db *DB) Section(q newsdesk.Query) ([]newsdesk.Item, error) {
 		return out, nil
 	}
 	err := db.view(func(tx *bbolt.Tx) error {
-		r := &reader{tx: tx, Reading: store.NewReading(q), cache: map[newsdesk.ItemRef]*storedItem{}}
+		r := &reader{tx: tx, Reading: store.NewReading(q), cache: map[newsdesk.ItemRef]*storedItem{}, hashed: db.schema >= 4}
 		edits, err := editsOf(tx, q.SectionID)
 		if err != nil {
 			return err
@@ -96,8 +96,9 @@ func (r *reader) merge(q newsdesk.Query, out []newsdesk.Item) ([]newsdesk.Item, 
 // reader reads items for one section query, remembering what it decoded.
 type reader struct {
 	*store.Reading
-	tx    *bbolt.Tx
-	cache map[newsdesk.ItemRef]*storedItem // nil value: not stored
+	tx     *bbolt.Tx
+	cache  map[newsdesk.ItemRef]*storedItem // nil value: not stored
+	hashed bool                             // the links and titles indexes are keyed by hashes (schema 4)
 }
 
 func (r *reader) item(ref newsdesk.ItemRef) (*storedItem, error) {
@@ -106,7 +107,7 @@ func (r *reader) item(ref newsdesk.ItemRef) (*storedItem, error) {
 	}
 	var out *storedItem
 	if b := r.tx.Bucket(bucketItems).Bucket([]byte(ref.SourceID)); b != nil {
-		it, found, err := getItem(b, ref.ID)
+		it, found, err := getItem(b, ref.SourceID, ref.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -124,34 +125,66 @@ func (r *reader) item(ref newsdesk.ItemRef) (*storedItem, error) {
 func (r *reader) duplicates(it *storedItem, titles bool) (dups []newsdesk.ItemRef, shown bool, err error) {
 	var cands []store.Candidate
 	if it.Link != "" {
-		prefix := append([]byte(it.Link), 0)
+		prefix := indexPrefix(it.Link, true, r.hashed)
 		c := r.tx.Bucket(bucketLinks).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			rest := k[len(prefix):]
-			if len(rest) < 9 {
-				continue
+			cand, ok := candidate(k[len(prefix):])
+			if cands, err = r.add(cands, cand, ok, func(o *storedItem) bool { return o.Link == it.Link }); err != nil {
+				return nil, false, err
 			}
-			src, id, _ := strings.Cut(string(rest[8:]), "\x00")
-			cands = append(cands, store.Candidate{Ref: newsdesk.ItemRef{SourceID: src, ID: id}, FirstSeen: bytesTime(rest[:8])})
 		}
 	}
 	if t := store.TitleKey(it.Title); titles && t != "" {
-		prefix := append([]byte(t), 0)
+		prefix := indexPrefix(t, false, r.hashed)
 		from := append(slices.Clone(prefix), timeBytes(it.Published.Add(-store.TitleWindow))...)
 		until := it.Published.Add(store.TitleWindow)
 		c := r.tx.Bucket(bucketTitles).Cursor()
 		for k, v := c.Seek(from); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			rest := k[len(prefix):]
-			if len(rest) < 9 || len(v) != 8 || bytesTime(rest[:8]).After(until) {
+			cand, ok := candidate(k[len(prefix):])
+			if !ok || len(v) != 8 || cand.FirstSeen.After(until) { // FirstSeen: the time in the key, published
 				break
 			}
-			src, id, _ := strings.Cut(string(rest[8:]), "\x00")
-			if src != it.SourceID { // titles collapse across sources only
-				cands = append(cands, store.Candidate{Ref: newsdesk.ItemRef{SourceID: src, ID: id}, FirstSeen: bytesTime(v)})
+			cand.FirstSeen = bytesTime(v)
+			if cand.Ref.SourceID == it.SourceID { // titles collapse across sources only
+				continue
+			}
+			if cands, err = r.add(cands, cand, true, func(o *storedItem) bool { return store.TitleKey(o.Title) == t }); err != nil {
+				return nil, false, err
 			}
 		}
 	}
 	return r.Story(&it.Item, cands, r.lookup)
+}
+
+// candidate reads what follows the text's prefix in a links or titles
+// index key: TIME SOURCE_ID 0 ITEM_ID, with TIME as its FirstSeen (a
+// title entry's TIME is when the item was published: its first-seen time
+// is the entry's value). ok is false when it is malformed.
+func candidate(rest []byte) (c store.Candidate, ok bool) {
+	if len(rest) < 9 {
+		return c, false
+	}
+	src, id, _ := strings.Cut(string(rest[8:]), "\x00")
+	return store.Candidate{Ref: newsdesk.ItemRef{SourceID: src, ID: id}, FirstSeen: bytesTime(rest[:8])}, true
+}
+
+// add appends cand to cands when ok and the index entry that found it is
+// the text's, not another text's of the same hash: match checks the
+// candidate item. A candidate that is not stored is left to Story.
+func (r *reader) add(cands []store.Candidate, cand store.Candidate, ok bool, match func(*storedItem) bool) ([]store.Candidate, error) {
+	if !ok {
+		return cands, nil
+	}
+	if r.hashed {
+		other, err := r.item(cand.Ref)
+		if err != nil {
+			return nil, err
+		}
+		if other != nil && !match(other) {
+			return cands, nil
+		}
+	}
+	return append(cands, cand), nil
 }
 
 // lookup is store.Lookup from the reader's cache.

@@ -155,9 +155,10 @@ func checkSource(tx *bbolt.Tx, r *store.Report, src []byte) {
 	n := 0
 	ib.ForEach(func(k, v []byte) error {
 		n++
-		var it storedItem
-		if err := json.Unmarshal(v, &it); err != nil {
+		if _, err := decodeItem(string(src), k, v); err != nil {
 			r.Fault("item %q of %s does not decode: %v", k, src, err)
+		} else if r.Schema >= 4 && v[0] == '{' {
+			r.Fault("item %q of %s is JSON, which schema 4 no longer writes: its migration did not finish", k, src)
 		}
 		return nil
 	})
@@ -192,28 +193,53 @@ func checkSource(tx *bbolt.Tx, r *store.Report, src []byte) {
 }
 
 // checkIndexes checks that the link and title index entries are well
-// formed and point at stored items.
+// formed and point at stored items; in schema 4, also that each is the
+// entry its item has (its hash and time are the item's).
 func checkIndexes(tx *bbolt.Tx, r *store.Report) {
 	items := tx.Bucket(bucketItems)
 	for _, idx := range []struct {
 		name   string
 		bucket []byte
-	}{{"link", bucketLinks}, {"title", bucketTitles}} {
+		link   bool
+	}{{"link", bucketLinks, true}, {"title", bucketTitles, false}} {
 		tx.Bucket(idx.bucket).ForEach(func(k, _ []byte) error {
-			// TEXT 0 TIME SOURCE 0 ITEM
-			i := bytes.IndexByte(k, 0)
-			if i < 0 || len(k) < i+1+8 {
+			// schema 4: TEXT_HASH TIME SOURCE 0 ITEM; schema 3: TEXT 0 TIME SOURCE 0 ITEM
+			i := indexHashSize
+			if r.Schema < 4 {
+				i = bytes.IndexByte(k, 0) + 1
+			}
+			if i <= 0 || len(k) < i+8 {
 				r.Fault("%s index entry %q is malformed", idx.name, k)
 				return nil
 			}
-			src, id, ok := bytes.Cut(k[i+1+8:], []byte{0})
+			src, id, ok := bytes.Cut(k[i+8:], []byte{0})
 			ib := items.Bucket(src)
-			if !ok || ib == nil || ib.Get(id) == nil {
+			var v []byte
+			if ok && ib != nil {
+				v = ib.Get(id)
+			}
+			if v == nil {
 				r.Fault("the %s index points at item %q of %s, which is not stored", idx.name, id, src)
+				return nil
+			}
+			if r.Schema < 4 {
+				return nil
+			}
+			if it, err := decodeItem(string(src), id, v); err == nil && !ownEntry(&it, idx.link, k) {
+				r.Fault("the %s index entry of item %q of %s is not the item's: its link, title or dates are not the ones indexed", idx.name, id, src)
 			}
 			return nil
 		})
 	}
+}
+
+// ownEntry reports whether k is it's link (or title) index entry.
+func ownEntry(it *storedItem, link bool, k []byte) bool {
+	l, t := indexEntries(it.SourceID, it)
+	if link {
+		return l != nil && bytes.Equal(l.k, k)
+	}
+	return t != nil && bytes.Equal(t.k, k)
 }
 
 // checkEdits checks that every editorial decision decodes, and counts them.
