@@ -58,8 +58,34 @@ type originFetch struct {
 	release chan struct{}
 }
 
-// connKey is the request's connection in its context.
+// connKey is the request's connection in its context, as a *peerConn.
 type connKey struct{}
+
+// peerConn is a connection to the origin and, once found, the pid of the
+// instance at its other end. Finding it reads /proc/net/tcp and the
+// instances' fd tables, which on a loaded machine with many sockets (a
+// benchmark's thousands of listeners) can take longer than a fetch's
+// timeout; a connection's peer never changes, so it is looked up once per
+// connection, not once per request.
+type peerConn struct {
+	net.Conn
+	mu  sync.Mutex
+	pid int
+}
+
+// peer is the pid of the instance at the other end of c, among pids, or 0
+// while it is not known (a pid the origin was not told about yet).
+func (c *peerConn) peer(pids []int) int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pid == 0 {
+		c.pid = peerPID(c.Conn, pids)
+	}
+	return c.pid
+}
 
 // newClusterOrigin starts the three hosts serving n feeds.
 func newClusterOrigin(t testing.TB, n int) *clusterOrigin {
@@ -76,7 +102,7 @@ func newClusterOrigin(t testing.TB, n int) *clusterOrigin {
 		srv.Listener.Close()
 		srv.Listener = ln
 		srv.Config.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
-			return context.WithValue(ctx, connKey{}, c)
+			return context.WithValue(ctx, connKey{}, &peerConn{Conn: c})
 		}
 		srv.Start()
 		o.hosts = append(o.hosts, srv)
@@ -135,8 +161,8 @@ func (o *clusterOrigin) serveFeed(w http.ResponseWriter, r *http.Request) {
 	o.mu.Lock()
 	pids := slices.Clone(o.pids)
 	o.mu.Unlock()
-	conn, _ := r.Context().Value(connKey{}).(net.Conn)
-	pid := peerPID(conn, pids)
+	conn, _ := r.Context().Value(connKey{}).(*peerConn)
+	pid := conn.peer(pids)
 	o.mu.Lock()
 	f := &originFetch{Source: id, Feed: i, Host: r.Host, PID: pid, Version: o.version[i], Start: time.Now()}
 	o.fetches = append(o.fetches, f)

@@ -32,8 +32,8 @@ import (
 // sources' timeout: a lease must outlast the longest timeout by
 // config.LeaseMargin.
 const (
-	clusterLease   = 8 * time.Second
-	clusterTimeout = 2 * time.Second
+	clusterLease   = 10 * time.Second
+	clusterTimeout = 5 * time.Second
 	clusterPerHost = 2
 )
 
