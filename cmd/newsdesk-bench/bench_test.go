@@ -153,8 +153,8 @@ func checkSteady(t *testing.T, o options, s *steadyResult) {
 	if s == nil {
 		t.Fatal("no steady case")
 	}
-	if s.samples < 2 || s.warmAnon <= 0 || s.endAnon <= 0 || s.warmGo < 1 || s.endGo < 1 {
-		t.Errorf("steady: %d samples, RssAnon %d -> %d, goroutines %v -> %v; want readings", s.samples, s.warmAnon, s.endAnon, s.warmGo, s.endGo)
+	if s.samples < 2 || s.warm.anon <= 0 || s.end.anon <= 0 || s.warm.goroutines < 1 || s.end.goroutines < 1 || s.warm.heapGoal <= 0 || s.end.heapGoal <= 0 {
+		t.Errorf("steady: %d samples, %+v -> %+v; want readings of RssAnon, goroutines and heap goal", s.samples, s.warm, s.end)
 	}
 	if want := o.sources * min(o.items, steadyRetention); s.items != want || s.newItems != float64(want) || s.fetches < float64(o.sources) {
 		t.Errorf("steady: %d items stored, %v new, %v fetches; want %d, %d, at least %d", s.items, s.newItems, s.fetches, want, want, o.sources)

@@ -122,15 +122,15 @@ func TestMemStatus(t *testing.T) {
 func TestSteadyWindows(t *testing.T) {
 	var samples []steadySample
 	for i := range 10 {
-		samples = append(samples, steadySample{at: time.Duration(i) * time.Minute, anon: int64(100 + i), goroutines: float64(20 + i%3)})
+		samples = append(samples, steadySample{time.Duration(i) * time.Minute, level{anon: int64(100 + i), goroutines: float64(20 + i%3), heapGoal: float64(50 - i)}})
 	}
 	samples[8].goroutines = 500 // a burst of fetches
 	warm, end := window(samples, 0, 3*time.Minute), window(samples, 7*time.Minute, 11*time.Minute)
-	if a, g := medians(warm); a != 101 || g != 21 {
-		t.Errorf("warm-up medians %d, %v; want 101, 21", a, g)
+	if l := medians(warm); l != (level{101, 21, 49}) {
+		t.Errorf("warm-up medians %+v; want 101, 21, 49", l)
 	}
-	if a, g := medians(end); a != 108 || g != 21 {
-		t.Errorf("end medians %d, %v; want 108, 21", a, g)
+	if l := medians(end); l != (level{108, 21, 42}) {
+		t.Errorf("end medians %+v; want 108, 21, 42", l)
 	}
 	if w := window(samples[:1], 8*time.Minute, 10*time.Minute); len(w) != 1 || w[0].anon != 100 {
 		t.Errorf("window past the samples = %v, want the last one", w)

@@ -17,8 +17,7 @@ const steadyRetention = 20
 // and at the end.
 type steadyResult struct {
 	measure                   // wall: the run after the first ingest; CPU and memory: serve's whole life
-	warmAnon, endAnon int64   // the median RssAnon of each window
-	warmGo, endGo     float64 // the median goroutine count of each window
+	warm, end         level   // the medians of each window
 	fetches, newItems float64 // committed during the run
 	samples           int
 }
@@ -81,9 +80,19 @@ func (r *report) steadyState(ctx context.Context, bin, dir string, log io.Writer
 
 // steadySample is one reading of serve during the steady run.
 type steadySample struct {
-	at         time.Duration // since the start
+	at time.Duration // since the start
+	level
+}
+
+// level is serve's memory and goroutines, read once or as a median.
+type level struct {
 	anon       int64
 	goroutines float64
+	// heapGoal is the Go runtime's heap target (/metrics'
+	// go_memstats_next_gc_bytes): about twice the heap found live by the
+	// last GC. RssAnon follows it, so the two together tell a growing live
+	// heap from memory the runtime keeps after a burst.
+	heapGoal float64
 }
 
 // sampleSteady waits for serve's first ingest of n sources, then reads its
@@ -106,7 +115,7 @@ func sampleSteady(ctx context.Context, p *serveProc, n int, d time.Duration) (*s
 		if last, err = p.metrics(ctx); err != nil {
 			return nil, err
 		}
-		samples = append(samples, steadySample{at: time.Since(start), anon: anon, goroutines: last["go_goroutines"]})
+		samples = append(samples, steadySample{time.Since(start), level{anon, last["go_goroutines"], last["go_memstats_next_gc_bytes"]}})
 		if time.Since(start) >= d {
 			break
 		}
@@ -120,8 +129,7 @@ func sampleSteady(ctx context.Context, p *serveProc, n int, d time.Duration) (*s
 	}
 	res := &steadyResult{samples: len(samples), fetches: last["newsdesk_source_fetches_total"], newItems: last["newsdesk_source_items_new_total"]}
 	warm, end := window(samples, 0, d/5), window(samples, 4*d/5, d+every)
-	res.warmAnon, res.warmGo = medians(warm)
-	res.endAnon, res.endGo = medians(end)
+	res.warm, res.end = medians(warm), medians(end)
 	return res, nil
 }
 
@@ -144,15 +152,23 @@ func window(samples []steadySample, from, to time.Duration) []steadySample {
 	return out
 }
 
-// medians is the median RssAnon and goroutine count of samples: the level
-// of each, which a burst of fetches in flight at one sample does not move.
-func medians(samples []steadySample) (anon int64, goroutines float64) {
-	anons := make([]int64, len(samples))
-	gos := make([]float64, len(samples))
-	for i, s := range samples {
-		anons[i], gos[i] = s.anon, s.goroutines
+// medians is the median RssAnon, goroutine count and heap goal of samples:
+// the level of each, which a burst of fetches in flight at one sample does
+// not move.
+func medians(samples []steadySample) level {
+	return level{
+		anon:       median(samples, func(s steadySample) int64 { return s.anon }),
+		goroutines: median(samples, func(s steadySample) float64 { return s.goroutines }),
+		heapGoal:   median(samples, func(s steadySample) float64 { return s.heapGoal }),
 	}
-	slices.Sort(anons)
-	slices.Sort(gos)
-	return anons[len(anons)/2], gos[len(gos)/2]
+}
+
+// median is the median of one reading of samples.
+func median[T int64 | float64](samples []steadySample, of func(steadySample) T) T {
+	vs := make([]T, len(samples))
+	for i, s := range samples {
+		vs[i] = of(s)
+	}
+	slices.Sort(vs)
+	return vs[len(vs)/2]
 }

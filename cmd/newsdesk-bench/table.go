@@ -47,7 +47,7 @@ func (r *report) write(w io.Writer) {
 		fmt.Fprintln(w, "- serve rows: wall is the ingest (from ready until every source's fetch was committed) or the steady run; CPU and memory are the serve process's whole life. Latencies are the readers' (conditional GETs with the last ETag and Last-Modified, each reader on its own connection); renders are newsdesk_section_renders_total while the ingest ran.")
 	}
 	if r.steady != nil {
-		fmt.Fprintln(w, "- steady: the run starts when the first ingest is committed; warm-up is its first fifth, the end its last fifth; each value is the median of the samples in that window, 60 over the run (every 10 s in a 10-minute one) (RssAnon from /proc, goroutines from /metrics' go_goroutines), so that fetches in flight at one sample do not move it.")
+		fmt.Fprintln(w, "- steady: the run starts when the first ingest is committed; warm-up is its first fifth, the end its last fifth; each value is the median of the samples in that window, 60 over the run (every 10 s in a 10-minute one) (RssAnon from /proc, goroutines and the Go heap goal from /metrics' go_goroutines and go_memstats_next_gc_bytes), so that fetches in flight at one sample do not move it. The heap goal is about twice the heap the last GC found live: when RssAnon grows and it does not, the growth is memory the runtime keeps, not live data.")
 	}
 	fmt.Fprintln(w, "- Compare the ratios, not the times: they come from one run on one machine. The targets (issue 12) are for bbolt.")
 }
@@ -72,9 +72,11 @@ func firstError(l readLoad) string {
 
 // result is the steady row's outcome.
 func (s *steadyResult) result() string {
-	return fmt.Sprintf("RssAnon %s -> %s (%+.1f%%), goroutines %.0f -> %.0f (%+.1f%%) from warm-up to the end (target: within 10%%); %.0f fetches, %.0f new items",
-		mb(s.warmAnon), mb(s.endAnon), change(float64(s.warmAnon), float64(s.endAnon)),
-		s.warmGo, s.endGo, change(s.warmGo, s.endGo), s.fetches, s.newItems)
+	w, e := s.warm, s.end
+	return fmt.Sprintf("RssAnon %s -> %s (%+.1f%%), goroutines %.0f -> %.0f (%+.1f%%) from warm-up to the end (target: within 10%%); Go heap goal %s -> %s (%+.1f%%); %.0f fetches, %.0f new items",
+		mb(w.anon), mb(e.anon), change(float64(w.anon), float64(e.anon)),
+		w.goroutines, e.goroutines, change(w.goroutines, e.goroutines),
+		mb(int64(w.heapGoal)), mb(int64(e.heapGoal)), change(w.heapGoal, e.heapGoal), s.fetches, s.newItems)
 }
 
 // bytesPerItem is the store's size after the first pass over its items.
