@@ -3,8 +3,6 @@ package bolt_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +12,7 @@ import (
 	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
-// schema3 copies testdata/schema-3.db into a temporary folder: a database
+// schema3 is a copy of testdata/schema-3.db: a database
 // written by newsdesk when its schema was 3 (items as JSON, the links and
 // titles indexes keyed by whole texts). It holds sources alpha (rich items:
 // authors, categories, an enclosure, Russian content, an undated item, a
@@ -22,18 +20,7 @@ import (
 // duplicate link and a near-duplicate title of alpha's, an item without a
 // link), gamma (a failed fetch, no items), pins and hides in sections
 // world and local, section versions and orphan marks.
-func schema3(t *testing.T) string {
-	t.Helper()
-	data, err := os.ReadFile("testdata/schema-3.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "newsdesk.db")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
+func schema3(t *testing.T) string { return fixture(t, "schema-3.db") }
 
 // everything is all the store API reads of the schema-3 fixture: states,
 // every field of every item, decisions, section versions, orphans, and

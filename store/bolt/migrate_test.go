@@ -15,11 +15,11 @@ import (
 	"github.com/newsdesk/newsdesk/store/bolt"
 )
 
-// schema2 copies testdata/schema-2.db, a database made by newsdesk when its
-// schema was 2, into a temporary folder.
-func schema2(t *testing.T) string {
+// fixture copies testdata/NAME, a database made by an older newsdesk,
+// into a temporary folder, so a test may migrate it.
+func fixture(t *testing.T, name string) string {
 	t.Helper()
-	data, err := os.ReadFile("testdata/schema-2.db")
+	data, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,6 +29,10 @@ func schema2(t *testing.T) string {
 	}
 	return path
 }
+
+// schema2 is a copy of testdata/schema-2.db, made by newsdesk when its
+// schema was 2.
+func schema2(t *testing.T) string { return fixture(t, "schema-2.db") }
 
 // contents is everything the fixture holds, as the store API reads it.
 func contents(t *testing.T, db *bolt.DB) string {
