@@ -46,11 +46,19 @@ type Store interface {
 	// it was never fetched: what re-rendering some sections reads, so that
 	// its cost does not grow with the number of sources.
 	State(sourceID string) (newsdesk.FetchState, error)
+	// Position returns where the store's history of commits stands: reads
+	// begun after it see every commit made before it.
+	Position() (string, error)
 	// RecordSectionVersions records that each section of hashes (section
-	// id -> hash of its content) has that content at time now, and returns
-	// their versions: the stored one when its hash is the same, else the
-	// next (newsdesk.SectionVersion.Next), stored.
-	RecordSectionVersions(hashes map[string]string, now time.Time) (map[string]newsdesk.SectionVersion, error)
+	// id -> hash of its content, read after Position returned pos) has
+	// that content at time now, and returns their versions: the stored one
+	// when its hash is the same, else the next
+	// (newsdesk.SectionVersion.Next), stored; or, when the stored version
+	// was recorded from reads that may have seen commits pos does not
+	// cover, the stored version, whose hash differs from the given one
+	// (the render read stale content and reads again). Empty pos: never
+	// behind.
+	RecordSectionVersions(hashes map[string]string, now time.Time, pos string) (map[string]newsdesk.SectionVersion, error)
 }
 
 // Config is what the publisher needs from feeds.yaml.

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -36,11 +37,34 @@ type fakeStore struct {
 	states   []newsdesk.FetchState
 	versions map[string]newsdesk.SectionVersion
 	err      error
+	// commits is what Position returns: add counts one.
+	commits int
+	// readAt is the position each stored version's content was read at.
+	readAt map[string]int
+	// beforeRecord, when set, is called (without the lock, once: it may
+	// set itself again with onRecord) when RecordSectionVersions begins:
+	// another instance committing and rendering meanwhile.
+	beforeRecord func()
 }
 
-// RecordSectionVersions keeps the versions in memory, by the rule the
-// store applies (SectionVersion.Next).
-func (f *fakeStore) RecordSectionVersions(hashes map[string]string, now time.Time) (map[string]newsdesk.SectionVersion, error) {
+// Position counts the commits (add).
+func (f *fakeStore) Position() (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return strconv.Itoa(f.commits), f.err
+}
+
+// RecordSectionVersions keeps the versions in memory, by the rules the
+// store applies (SectionVersion.Next; a render behind the stored
+// version's keeps it).
+func (f *fakeStore) RecordSectionVersions(hashes map[string]string, now time.Time, pos string) (map[string]newsdesk.SectionVersion, error) {
+	f.mu.Lock()
+	hook := f.beforeRecord
+	f.beforeRecord = nil
+	f.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
@@ -49,18 +73,39 @@ func (f *fakeStore) RecordSectionVersions(hashes map[string]string, now time.Tim
 	if f.versions == nil {
 		f.versions = map[string]newsdesk.SectionVersion{}
 	}
+	if f.readAt == nil {
+		f.readAt = map[string]int{}
+	}
+	readAt, err := strconv.Atoi(pos)
+	if pos == "" {
+		readAt, err = -1, nil
+	}
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]newsdesk.SectionVersion{}
 	for id, h := range hashes {
-		f.versions[id] = f.versions[id].Next(h, now)
+		old := f.versions[id]
+		if next := old.Next(h, now); next != old && (readAt < 0 || readAt >= f.readAt[id]) {
+			f.versions[id], f.readAt[id] = next, max(readAt, 0)
+		}
 		out[id] = f.versions[id]
 	}
 	return out, nil
+}
+
+// onRecord sets beforeRecord.
+func (f *fakeStore) onRecord(hook func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.beforeRecord = hook
 }
 
 func (f *fakeStore) add(it newsdesk.Item) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.items = append(f.items, it)
+	f.commits++
 }
 
 func (f *fakeStore) setErr(err error) {

@@ -63,7 +63,8 @@ func (s *Server) Rebuild() error {
 }
 
 func (s *Server) rebuildAll() error {
-	site, err := renderSite(s.st, s.cfg.Load())
+	cfg := s.cfg.Load()
+	site, err := reread(func(pos position) (*Site, error) { return renderSite(s.st, cfg, pos) })
 	if err != nil {
 		return err
 	}
@@ -84,7 +85,7 @@ func (s *Server) RebuildSections(ids ...string) error {
 	if old == nil || old.cfg != s.cfg.Load() {
 		return s.rebuildAll()
 	}
-	site, err := old.rerender(s.st, ids)
+	site, err := reread(func(pos position) (*Site, error) { return old.rerender(s.st, ids, pos) })
 	if err != nil {
 		return err
 	}

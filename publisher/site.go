@@ -83,15 +83,69 @@ func (s *Site) Skipped() []string {
 // Render renders every file of the site from the store's current items,
 // and records the sections' versions in the store.
 func Render(st Store, cfg Config) (*Site, error) {
-	return renderSite(st, &cfg)
+	return reread(func(pos position) (*Site, error) { return renderSite(st, &cfg, pos) })
 }
 
-func renderSite(st Store, cfg *Config) (*Site, error) {
+// errBehind says that a render read the store before another render (of
+// another instance sharing the store) that recorded a newer version of one
+// of its sections: its content may be older, so it must not be published
+// under a version, and it reads again.
+var errBehind = errors.New("render: another render has recorded newer content; reading again")
+
+// renderAttempts is how many times reread renders.
+const renderAttempts = 3
+
+// position says how a render dates its reads for RecordSectionVersions:
+// with the store's Position, or, on the last of renderAttempts, not at all.
+type position bool
+
+const (
+	readPosition position = false
+	noPosition   position = true
+)
+
+// reread returns render's site, rendering again while the store says that
+// another render overtook its reads (errBehind). The last attempt records
+// what it read without a position: with other instances committing that
+// fast, a render that always falls behind would otherwise publish nothing,
+// and the newer versions they record are announced to this instance,
+// which renders them in turn.
+func reread(render func(position) (*Site, error)) (*Site, error) {
+	for attempt := 1; ; attempt++ {
+		pos := readPosition
+		if attempt == renderAttempts {
+			pos = noPosition
+		}
+		site, err := render(pos)
+		if !errors.Is(err, errBehind) {
+			return site, err
+		}
+	}
+}
+
+// storePosition returns the store's Position for a render that reads now,
+// or "" for noPosition.
+func storePosition(st Store, p position) (string, error) {
+	if p == noPosition {
+		return "", nil
+	}
+	pos, err := st.Position()
+	if err != nil {
+		return "", fmt.Errorf("render: %w", err)
+	}
+	return pos, nil
+}
+
+func renderSite(st Store, cfg *Config, p position) (*Site, error) {
+	pos, err := storePosition(st, p) // before every read
+	if err != nil {
+		return nil, err
+	}
 	states, err := st.States()
 	if err != nil {
 		return nil, fmt.Errorf("render: fetch states: %w", err)
 	}
-	r, err := newRenderer(st, cfg, cfg.Sources, states)
+	r, err := newRenderer(st, cfg, cfg.Sources, states, pos)
 	if err != nil {
 		return nil, err
 	}
@@ -129,8 +183,12 @@ func renderSite(st Store, cfg *Config) (*Site, error) {
 // rerender returns a copy of the site with the sections ids rendered again
 // from the store, and the index page and OPML list, whose counts and dates
 // change with them. The other sections' files are shared, not copied.
-func (s *Site) rerender(st Store, ids []string) (*Site, error) {
+func (s *Site) rerender(st Store, ids []string, p position) (*Site, error) {
 	idx, err := s.sectionIndexes(ids)
+	if err != nil {
+		return nil, err
+	}
+	pos, err := storePosition(st, p) // before every read
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +196,7 @@ func (s *Site) rerender(st Store, ids []string) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := newRenderer(st, s.cfg, srcs, states)
+	r, err := newRenderer(st, s.cfg, srcs, states, pos)
 	if err != nil {
 		return nil, err
 	}
@@ -240,18 +298,20 @@ type renderer struct {
 	title   string
 	sources map[string]source
 	now     time.Time
+	// pos is the store's Position from before the renderer's reads.
+	pos string
 	// statusPath is Config.StatusPath.
 	statusPath string
 }
 
 // newRenderer returns the renderer of cfg's sections that shows the
 // sources srcs (those of the sections it renders) by their fetch states.
-func newRenderer(st Store, cfg *Config, srcs []newsdesk.Source, states []newsdesk.FetchState) (*renderer, error) {
+func newRenderer(st Store, cfg *Config, srcs []newsdesk.Source, states []newsdesk.FetchState, pos string) (*renderer, error) {
 	base, err := parseBaseURL(cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
-	r := &renderer{st: st, base: base, title: clean(oneLine(cfg.Title)), sources: newSources(srcs, states), now: time.Now(), statusPath: cfg.StatusPath}
+	r := &renderer{st: st, base: base, title: clean(oneLine(cfg.Title)), sources: newSources(srcs, states), now: time.Now(), pos: pos, statusPath: cfg.StatusPath}
 	if cfg.Now != nil {
 		r.now = cfg.Now()
 	}
@@ -278,16 +338,24 @@ func (s *Site) renderSections(r *renderer, idx []int) error {
 		views[k] = v
 		hashes[sec.ID] = v.hash(r.title)
 	}
-	versions, err := r.st.RecordSectionVersions(hashes, r.now)
+	versions, err := r.st.RecordSectionVersions(hashes, r.now, r.pos)
 	if err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
+	for _, v := range views {
+		ver, ok := versions[v.ID]
+		switch {
+		case !ok:
+			return fmt.Errorf("render: section %s: the store returned no version for its content", v.ID)
+		case ver.Hash != hashes[v.ID] && r.pos != "":
+			return errBehind
+		case ver.Hash != hashes[v.ID]:
+			return fmt.Errorf("render: section %s: the store returned a version of other content", v.ID)
+		}
+	}
 	for k, i := range idx {
 		v := views[k]
-		ver, ok := versions[v.ID]
-		if !ok || ver.Hash != hashes[v.ID] {
-			return fmt.Errorf("render: section %s: the store returned no version for its content", v.ID)
-		}
+		ver := versions[v.ID]
 		v.Updated = ver.ChangedAt.UTC()
 		s.versions[v.ID] = ver
 		if err := s.renderSection(r, i, v); err != nil {

@@ -1,8 +1,10 @@
 package publisher
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,13 +82,8 @@ func TestVersionHash(t *testing.T) {
 // rebuild of unchanged content keeps it, and that a change moves it
 // forward so an If-Modified-Since of the old date gets the new body.
 func TestVersionsDateFiles(t *testing.T) {
-	st, cfg := fixture(t)
 	now := date("2025-11-22T00:00:00Z")
-	cfg.Now = func() time.Time { return now }
-	s := NewServer(st, cfg, nil)
-	if err := s.Rebuild(); err != nil {
-		t.Fatal(err)
-	}
+	s, st, _ := clockedServer(t, &now)
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	v1 := s.versions()["all"]
@@ -182,4 +179,83 @@ func TestOutdated(t *testing.T) {
 	if s.Outdated(changed) {
 		t.Errorf("after rendering every section of acme: Outdated() = true, want false")
 	}
+}
+
+// TestRenderBehindReadsAgain: a render whose reads another instance
+// overtook (it committed and recorded its render of the newer content
+// while this one was rendering) does not record its older content, which
+// would move the version back and then forward again with a new date and
+// ETag for every instance: it reads again and serves the newer version,
+// the other instance's, to the nanosecond.
+func TestRenderBehindReadsAgain(t *testing.T) {
+	now := date("2025-11-22T00:00:00Z")
+	s, st, cfg := clockedServer(t, &now)
+	var other *Site
+	st.onRecord(func() {
+		now = now.Add(time.Minute)
+		st.add(newsdesk.Item{SourceID: "acme", ID: "late", Title: "Late news", Link: "https://acme.example/late", Published: date("2025-11-21T10:00:00Z")})
+		var err error
+		if other, err = Render(st, cfg); err != nil {
+			t.Error(err)
+		}
+	})
+	now = now.Add(time.Minute)
+	if err := s.RebuildSections("all"); err != nil {
+		t.Fatal(err)
+	}
+	if other == nil {
+		t.Fatal("the other instance never rendered: the test shows nothing")
+	}
+	got, want := s.versions()["all"], other.versions["all"]
+	if got != want || st.versions["all"] != want {
+		t.Errorf("after a render behind another: served version %+v, stored %+v; want the other instance's %+v kept", got, st.versions["all"], want)
+	}
+	if f, _ := s.site.Load().fileAt("sections/all.rss"); !strings.Contains(string(f.Body), "Late news") {
+		t.Errorf("all.rss does not show the item the other instance committed:\n%s", f.Body)
+	}
+}
+
+// TestRenderAlwaysBehindPublishes: while other instances overtake every
+// read, a render still publishes what it read on its last attempt
+// (recorded without a position) instead of failing.
+func TestRenderAlwaysBehindPublishes(t *testing.T) {
+	st, cfg := fixture(t)
+	s := NewServer(st, cfg, nil)
+	if err := s.Rebuild(); err != nil {
+		t.Fatal(err)
+	}
+	attempts := 0
+	var overtake func()
+	overtake = func() {
+		attempts++
+		st.add(newsdesk.Item{SourceID: "acme", ID: fmt.Sprint("n", attempts), Title: fmt.Sprint("News ", attempts), Link: fmt.Sprint("https://acme.example/n", attempts), Published: date("2025-11-21T10:00:00Z")})
+		if _, err := Render(st, cfg); err != nil {
+			t.Error(err)
+		}
+		st.onRecord(overtake)
+	}
+	st.onRecord(overtake)
+	if err := s.RebuildSections("all"); err != nil {
+		t.Fatalf("RebuildSections while always overtaken: %v, want what it read published", err)
+	}
+	st.onRecord(nil)
+	if attempts != renderAttempts {
+		t.Errorf("rendered %d times, want %d", attempts, renderAttempts)
+	}
+	if got := s.versions()["all"]; got != st.versions["all"] {
+		t.Errorf("served version %+v, stored %+v: want the one recorded", got, st.versions["all"])
+	}
+}
+
+// clockedServer is a Server of the fixture, rendered once, whose clock
+// reads *now.
+func clockedServer(t *testing.T, now *time.Time) (*Server, *fakeStore, Config) {
+	t.Helper()
+	st, cfg := fixture(t)
+	cfg.Now = func() time.Time { return *now }
+	s := NewServer(st, cfg, nil)
+	if err := s.Rebuild(); err != nil {
+		t.Fatal(err)
+	}
+	return s, st, cfg
 }

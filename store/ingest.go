@@ -141,7 +141,7 @@ func (t Tally) Fill(st *newsdesk.FetchState) {
 // id twice, the first wins.
 func Storable(items []newsdesk.Item) []newsdesk.Item {
 	seen := make(map[string]bool, len(items))
-	var out []newsdesk.Item
+	out := make([]newsdesk.Item, 0, len(items)) // growing a slice of 100,000 items by appends cost seconds
 	for _, it := range items {
 		if it.ID == "" {
 			continue

@@ -78,11 +78,22 @@ type Store interface {
 	// SectionVersions returns the stored version of every section that has
 	// one, by section id.
 	SectionVersions() (map[string]newsdesk.SectionVersion, error)
+	// Position returns where the store's history of commits stands: reads
+	// begun after the call see every commit made before it. Positions are
+	// opaque; only RecordSectionVersions compares them.
+	Position() (string, error)
 	// RecordSectionVersions records that each section of hashes (section
-	// id -> hash of its content) has that content, and returns their
-	// versions: the stored one when its hash is the same, else the next
-	// (newsdesk.SectionVersion.Next) at now. A version never goes back.
-	RecordSectionVersions(hashes map[string]string, now time.Time) (map[string]newsdesk.SectionVersion, error)
+	// id -> hash of its content) has that content, read from the store
+	// after Position returned pos, and returns their versions: the stored
+	// one when its hash is the same, else the next
+	// (newsdesk.SectionVersion.Next) at now. A version never goes back: a
+	// section whose stored version was recorded from reads begun after a
+	// commit that pos does not cover (another render, in this process or
+	// another instance, that may have read newer content) keeps it, and
+	// the version returned then has another hash than the one given: the
+	// caller reads again. An empty pos is never behind (the caller takes
+	// the risk).
+	RecordSectionVersions(hashes map[string]string, now time.Time, pos string) (map[string]newsdesk.SectionVersion, error)
 
 	// Orphans returns the stored sources that are not in configured, by id.
 	Orphans(configured []string) ([]Orphan, error)

@@ -330,7 +330,8 @@ func checkPolite(t *testing.T, o *clusterOrigin, exempt func(originFetch) bool) 
 	}
 	for host, n := range o.maxInFlight(exempt) {
 		if n > clusterPerHost {
-			t.Errorf("%s had %d requests in flight at once across the cluster, want at most per_host %d", host, n, clusterPerHost)
+			t.Errorf("%s had %d requests in flight at once across the cluster, want at most per_host %d; first over it:\n%s",
+				host, n, clusterPerHost, strings.Join(o.crowd(exempt, host, clusterPerHost), "\n"))
 		}
 	}
 }

@@ -319,6 +319,24 @@ func (o *clusterOrigin) maxInFlight(exempt func(f originFetch) bool) map[string]
 	return out
 }
 
+// crowd describes the requests to host (but exempt ones) in flight at the
+// first instant more than limit were: what a failed per-host check shows.
+func (o *clusterOrigin) crowd(exempt func(f originFetch) bool, host string, limit int) []string {
+	fs := o.requests(func(f originFetch) bool { return f.Host == host && (exempt == nil || !exempt(f)) })
+	for _, f := range fs {
+		var at []string
+		for _, g := range fs {
+			if !g.Start.After(f.Start) && f.Start.Before(endOf(g)) {
+				at = append(at, fmt.Sprintf("%s pid %d held %v status %d %s", g.Source, g.PID, g.Held, g.Status, span(g)))
+			}
+		}
+		if len(at) > limit {
+			return at
+		}
+	}
+	return nil
+}
+
 func endOf(f originFetch) time.Time {
 	if f.End.IsZero() {
 		return time.Now()

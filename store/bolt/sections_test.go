@@ -15,11 +15,11 @@ import (
 func TestSectionVersionsSurviveReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "newsdesk.db")
 	db := openDBAt(t, path)
-	want, err := db.RecordSectionVersions(map[string]string{"russia": "h1", "world": "w1"}, t0)
+	want, err := db.RecordSectionVersions(map[string]string{"russia": "h1", "world": "w1"}, t0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.RecordSectionVersions(map[string]string{"russia": "h2"}, t0.Add(time.Hour)); err != nil {
+	if _, err := db.RecordSectionVersions(map[string]string{"russia": "h2"}, t0.Add(time.Hour), ""); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -35,7 +35,7 @@ func TestSectionVersionsSurviveReopen(t *testing.T) {
 	}
 
 	db = openDBAt(t, path)
-	v, err := db.RecordSectionVersions(map[string]string{"russia": "h2", "world": "w1"}, t0.Add(24*time.Hour))
+	v, err := db.RecordSectionVersions(map[string]string{"russia": "h2", "world": "w1"}, t0.Add(24*time.Hour), "")
 	if err != nil || v["russia"] != got["russia"] || v["world"] != want["world"] {
 		t.Errorf("same content after a restart: %+v, %v; want the stored versions", v, err)
 	}

@@ -422,11 +422,10 @@ func (s *source) write(b *batch, now time.Time) error {
 
 // put upserts items in one statement.
 func (s *source) put(rows []*incoming) error {
-	var (
-		hashes, ids, links, titles [][]byte
-		published, firstSeen       []int64
-		data                       []string
-	)
+	n := len(rows)
+	hashes, ids, links, titles := make([][]byte, 0, n), make([][]byte, 0, n), make([][]byte, 0, n), make([][]byte, 0, n)
+	published, firstSeen := make([]int64, 0, n), make([]int64, 0, n)
+	data := make([]string, 0, n)
 	for _, in := range rows {
 		r := in.rec
 		hashes = append(hashes, hash(r.ID))

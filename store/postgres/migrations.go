@@ -30,6 +30,7 @@ type migration struct {
 var migrations = []migration{
 	{minReader: 1, sql: migration1},
 	{minReader: 1, sql: migration2},
+	{minReader: 1, sql: migration3},
 }
 
 const migration1 = `
@@ -111,6 +112,12 @@ CREATE TABLE section_changes (
 );
 CREATE INDEX section_changes_by_change ON section_changes (changed_seq);
 ALTER TABLE tombstones ADD COLUMN item_id bytea; -- the pruned item's stored id; NULL for those pruned before schema 2
+`
+
+// migration3 keeps, with each section version, the snapshot its content
+// was read in (expand only: older binaries leave it as it is).
+const migration3 = `
+ALTER TABLE section_versions ADD COLUMN read_pos text NOT NULL DEFAULT ''; -- pg_current_snapshot() before the render's reads; '': unknown
 `
 
 // migrationLock is the pg_advisory_lock key under which migrations run

@@ -290,15 +290,38 @@ func versions(ctx context.Context, q rowsQuerier, ids []string) (map[string]news
 	return out, rows.Err()
 }
 
+// Position returns the database's current snapshot (pg_current_snapshot,
+// as text): a read begun after it sees every transaction it sees as done.
+func (db *DB) Position() (string, error) {
+	ctx, cancel := call()
+	defer cancel()
+	var pos string
+	if err := db.pool.QueryRow(ctx, `SELECT pg_current_snapshot()::text`).Scan(&pos); err != nil {
+		return "", fmt.Errorf("position: %w", err)
+	}
+	return pos, nil
+}
+
 // RecordSectionVersions records each section's content hash and returns
 // their versions (newsdesk.SectionVersion.Next at now), in one transaction
 // that locks the rows it reads, so that a version never goes back. The
 // first instance to record a hash stores its version; the others read it,
-// so every instance serves the same ETag. A new version is announced as a
-// change of its section (Changes, Listen), so that every instance renders
-// the section again and serves that version. Instances sharing the store
-// pass the database's clock (Clock) as now, as store.Cluster says.
-func (db *DB) RecordSectionVersions(hashes map[string]string, now time.Time) (map[string]newsdesk.SectionVersion, error) {
+// so every instance serves the same ETag. A render whose reads began
+// (pos) before a transaction that the stored version's render saw as done
+// keeps the stored version: it may have read older content, and recording
+// it would move every instance's version back and forth (a new date, so a
+// new ETag, for content that ends as it was). A new version is announced
+// as a change of its section (Changes, Listen), so that every instance
+// renders the section again and serves that version. Instances sharing the
+// store pass the database's clock (Clock) as now, as store.Cluster says.
+func (db *DB) RecordSectionVersions(hashes map[string]string, now time.Time, pos string) (map[string]newsdesk.SectionVersion, error) {
+	var readAt snapshot
+	if pos != "" {
+		var err error
+		if readAt, err = parseSnapshot(pos); err != nil {
+			return nil, fmt.Errorf("record section versions: position %q is not one of this store's: %w", pos, err)
+		}
+	}
 	ids := make([]string, 0, len(hashes))
 	for id := range hashes {
 		ids = append(ids, id)
@@ -310,22 +333,26 @@ func (db *DB) RecordSectionVersions(hashes map[string]string, now time.Time) (ma
 		if _, err := tx.Exec(ctx, `INSERT INTO section_versions (section_id, hash, changed_at_ns) SELECT id, '', 0 FROM unnest($1::text[]) AS s(id) ON CONFLICT DO NOTHING`, ids); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT section_id, hash, changed_at_ns FROM section_versions WHERE section_id = ANY($1) ORDER BY section_id FOR UPDATE`, ids)
+		rows, err := tx.Query(ctx, `SELECT section_id, hash, changed_at_ns, read_pos, pg_current_snapshot()::text FROM section_versions WHERE section_id = ANY($1) ORDER BY section_id FOR UPDATE`, ids)
 		if err != nil {
 			return err
 		}
 		stored := map[string]newsdesk.SectionVersion{}
+		behind := map[string]bool{}
 		for rows.Next() {
-			var id string
+			var id, readPos, current string
 			var sv newsdesk.SectionVersion
 			var at int64
-			if err := rows.Scan(&id, &sv.Hash, &at); err != nil {
+			if err := rows.Scan(&id, &sv.Hash, &at, &readPos, &current); err != nil {
 				return err
 			}
 			if at != 0 {
 				sv.ChangedAt = nsTime(at)
 			}
 			stored[id] = sv
+			if pos != "" && readPos != "" {
+				behind[id] = isBehind(readAt, readPos, current)
+			}
 		}
 		if err := rows.Err(); err != nil {
 			return err
@@ -334,11 +361,14 @@ func (db *DB) RecordSectionVersions(hashes map[string]string, now time.Time) (ma
 		for _, id := range ids {
 			old := stored[id]
 			sv := old.Next(hashes[id], now)
+			if behind[id] && sv.Hash != old.Hash {
+				sv = old
+			}
 			out[id] = sv
 			if sv.Hash == old.Hash && sv.ChangedAt.Equal(old.ChangedAt) {
 				continue
 			}
-			if _, err := tx.Exec(ctx, `UPDATE section_versions SET hash = $2, changed_at_ns = $3 WHERE section_id = $1`, id, sv.Hash, ns(sv.ChangedAt)); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE section_versions SET hash = $2, changed_at_ns = $3, read_pos = $4 WHERE section_id = $1`, id, sv.Hash, ns(sv.ChangedAt), pos); err != nil {
 				return err
 			}
 			changed = append(changed, id)

@@ -33,14 +33,14 @@ func TestNewSectionVersionIsAChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newer, err := b.RecordSectionVersions(map[string]string{"all": "newer"}, t0)
+	newer, err := b.RecordSectionVersions(map[string]string{"all": "newer"}, t0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.RecordSectionVersions(map[string]string{"all": "older"}, t0.Add(time.Second)); err != nil {
+	if _, err := a.RecordSectionVersions(map[string]string{"all": "older"}, t0.Add(time.Second), ""); err != nil {
 		t.Fatal(err)
 	}
-	again, err := a.RecordSectionVersions(map[string]string{"all": "newer"}, t0.Add(2*time.Second))
+	again, err := a.RecordSectionVersions(map[string]string{"all": "newer"}, t0.Add(2*time.Second), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,7 +76,7 @@ func Fill(t testing.TB, db store.Store) Fixture {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.RecordSectionVersions(map[string]string{"s1": "hash-1", "s2": "hash-2"}, T0.Add(4*time.Hour)); err != nil {
+	if _, err := db.RecordSectionVersions(map[string]string{"s1": "hash-1", "s2": "hash-2"}, T0.Add(4*time.Hour), ""); err != nil {
 		t.Fatal(err)
 	}
 	return Fixture{

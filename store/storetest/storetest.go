@@ -46,6 +46,7 @@ var tests = []struct {
 	{"PinnedStoryIsNotShownTwice", testPinnedStoryIsNotShownTwice},
 	{"DecisionOnLongID", testDecisionOnLongID},
 	{"SectionVersions", testSectionVersions},
+	{"SectionVersionsBehind", testSectionVersionsBehind},
 	{"PurgeRemovedSource", testPurgeRemovedSource},
 	{"PurgeNeverWithZeroGrace", testPurgeNeverWithZeroGrace},
 	{"Copy", testCopy},
