@@ -569,6 +569,7 @@ func (s *Scheduler) do(ctx context.Context, j job) (out Outcome, committed bool)
 	}
 	before := started(src.ID, st, j.now()) // what is recorded if the fetched items cannot be stored
 	st, items, kind := applyResult(src, before, resp, err)
+	g.park() // the next fetch may start while this one waits for the store
 	out.Kind, out.Err = kind, err
 	if err == nil {
 		out.Bytes = resp.Bytes
