@@ -179,8 +179,9 @@ func (s *Scheduler) RunOnce(ctx context.Context, sources []newsdesk.Source, forc
 
 // drive starts the sources of q as slots free up for them, each on a
 // goroutine of its own with fetch, until none waits or ctx is done, then
-// waits for those it started. A pass has at most fetch.concurrency
-// goroutines, however many sources it has.
+// waits for those it started. A pass has at most 2 x fetch.concurrency
+// goroutines (fetching, or parked waiting for the store: slots.go),
+// however many sources it has.
 func (s *Scheduler) drive(ctx context.Context, q *queue, fetch func(waiting, *grant)) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
