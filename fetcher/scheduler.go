@@ -179,8 +179,9 @@ func (s *Scheduler) RunOnce(ctx context.Context, sources []newsdesk.Source, forc
 
 // drive starts the sources of q as slots free up for them, each on a
 // goroutine of its own with fetch, until none waits or ctx is done, then
-// waits for those it started. A pass has at most fetch.concurrency
-// goroutines, however many sources it has.
+// waits for those it started. A pass has at most 2 x fetch.concurrency
+// goroutines (fetching, or parked waiting for the store: slots.go),
+// however many sources it has.
 func (s *Scheduler) drive(ctx context.Context, q *queue, fetch func(waiting, *grant)) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -569,6 +570,7 @@ func (s *Scheduler) do(ctx context.Context, j job) (out Outcome, committed bool)
 	}
 	before := started(src.ID, st, j.now()) // what is recorded if the fetched items cannot be stored
 	st, items, kind := applyResult(src, before, resp, err)
+	g.park() // the next fetch may start while this one waits for the store
 	out.Kind, out.Err = kind, err
 	if err == nil {
 		out.Bytes = resp.Bytes
