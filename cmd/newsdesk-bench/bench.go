@@ -15,6 +15,7 @@ type report struct {
 	opts         options
 	feedBytes    int64
 	parse, floor measure
+	httpFloor    measure // parse + sanitize of the feeds fetched from the origin
 	engines      []*engineRun  // bbolt first
 	serve        *serveResult  // nil: not run
 	steady       *steadyResult // nil: not run
@@ -102,6 +103,11 @@ func (r *report) base(ctx context.Context, bin, dir string, log io.Writer) error
 		return err
 	}
 	defer org.close()
+	fmt.Fprintln(log, "floor: fetch over HTTP + parse + sanitize")
+	if r.httpFloor, err = runFloorHTTP(ctx, org.urls); err != nil {
+		return err
+	}
+	org.counts() // the passes count their own requests
 	for _, engine := range o.engines() {
 		run, err := r.passes(ctx, bin, dir, engine, org, log)
 		if err != nil {

@@ -19,9 +19,11 @@ func (r *report) write(w io.Writer) {
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---|")
 	row(w, "floor: gofeed parse, 8 at a time", "", r.parse, fmt.Sprintf("%.2f of parse+sanitize wall", ratio(r.parse.wall, r.floor.wall)))
 	row(w, "floor: parse + sanitize (bluemonday, newsdesk's policy)", "", r.floor, "1 (the floor)")
+	row(w, "floor over HTTP: fetch from the origin, parse + sanitize", "", r.httpFloor,
+		fmt.Sprintf("%.2fx floor wall (CPU: client and origin, one process)", ratio(r.httpFloor.wall, r.floor.wall)))
 	for _, e := range r.engines {
 		row(w, "`newsdesk run -force`, first pass into an empty store", e.engine, e.first.measure,
-			fmt.Sprintf("%.2fx floor wall (target for bbolt: 1.5x)", ratio(e.first.wall, r.floor.wall)))
+			fmt.Sprintf("%.2fx floor wall (target for bbolt: 1.5x); %.2fx the floor over HTTP", ratio(e.first.wall, r.floor.wall), ratio(e.first.wall, r.httpFloor.wall)))
 	}
 	for _, e := range r.engines {
 		row(w, "`newsdesk run -force`, unchanged pass (all 304)", e.engine, e.unchanged.measure,
