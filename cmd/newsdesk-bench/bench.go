@@ -15,7 +15,7 @@ type report struct {
 	opts         options
 	feedBytes    int64
 	parse, floor measure
-	httpFloor    measure // parse + sanitize of the feeds fetched from the origin
+	httpFloor    measure       // parse + sanitize of the feeds fetched from the origin
 	engines      []*engineRun  // bbolt first
 	serve        *serveResult  // nil: not run
 	steady       *steadyResult // nil: not run
