@@ -241,7 +241,7 @@ func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.F
 	if src.MaxBody > 0 {
 		limit = src.MaxBody
 	}
-	body, err := readBody(resp.Body, limit)
+	body, err := readBody(resp.Body, limit, resp.ContentLength)
 	if err != nil {
 		return nil, describe(ctx, err, timeout, resp.Request.URL.Host)
 	}
@@ -308,11 +308,20 @@ func (c *Client) now(ctx context.Context) time.Time {
 	return time.Now()
 }
 
-// readBody reads at most limit bytes. A body that is still gzip after the
-// transport (a .xml.gz served without Content-Encoding, or compressed twice)
-// is decompressed, under the same cap.
-func readBody(r io.Reader, limit int64) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(r, limit+1))
+// sizedRead is the most readBody allocates at once for the length a
+// response declares: a liar's "10 MiB" must not cost 10 MiB before
+// anything arrives; a longer body grows the buffer as it comes.
+const sizedRead = 1 << 20
+
+// readBody reads at most limit bytes, into a buffer of the response's
+// declared size (size, -1 when unknown; at most sizedRead) rather than one
+// grown from 512 bytes by doubling. A body that is still gzip after the
+// transport (a .xml.gz served without Content-Encoding, or compressed
+// twice) is decompressed, under the same cap.
+func readBody(r io.Reader, limit, size int64) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(size, 0), limit, sizedRead)+bytes.MinRead))
+	_, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	body := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("read body: %w", err)
 	}

@@ -560,7 +560,7 @@ func TestCorpora(t *testing.T) {
 		if err != nil {
 			return outcome{path: path, bad: err.Error()}
 		}
-		body, err = readBody(strings.NewReader(string(body)), newsdesk.DefaultMaxBody)
+		body, err = readBody(strings.NewReader(string(body)), newsdesk.DefaultMaxBody, -1)
 		if err != nil {
 			return outcome{path: path, err: err}
 		}

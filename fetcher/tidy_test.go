@@ -263,7 +263,7 @@ func diffFeed(t *testing.T, st *diffStats, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, err = readBody(bytes.NewReader(body), newsdesk.DefaultMaxBody)
+	body, err = readBody(bytes.NewReader(body), newsdesk.DefaultMaxBody, -1)
 	if err != nil {
 		return
 	}
