@@ -585,3 +585,71 @@ func TestPerHostRace(t *testing.T) {
 		}
 	}
 }
+
+// TestLeaseWaitingForAHostIsDatedWhenGranted: a lease that waited for its
+// host's advisory lock (held by another instance's lease transaction,
+// paused in the middle of it until the server ends its session) is dated
+// from when it is granted, not from when its transaction began: dated
+// from the beginning, it was granted already expired (seen in
+// TestCluster/RejectsLateWrite: another instance leased the host's slot
+// again while it fetched, 3 and 4 requests in flight with per_host 2).
+func TestLeaseWaitingForAHostIsDatedWhenGranted(t *testing.T) {
+	dsn := newSchema(t)
+	db := openDB(t, dsn)
+	syncSources(t, db, 1, 1, "instance-0") // src-000 on host-0
+	connect := func() *pgx.Conn {
+		conn, err := pgx.Connect(bg, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close(bg) })
+		return conn
+	}
+	holder, watcher := connect(), connect()
+	tx, err := holder.Begin(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(bg)
+	// The lock Lease takes for host-0: (hostLocks, hashtext(host)).
+	if _, err := tx.Exec(bg, `SELECT pg_advisory_xact_lock($1, hashtext('host-0'))`, int32(0x6e657773)); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		b   store.LeaseBatch
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := db.Lease(bg, store.LeaseRequest{Instance: "instance-0", Max: 1, PerHost: 1, For: time.Minute})
+		done <- result{b, err}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var waiting int
+		if err := watcher.QueryRow(bg, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the lease never waited for the host's lock")
+		}
+		time.Sleep(10 * time.Millisecond) // polling the server's view, with a deadline
+	}
+	var released time.Time
+	if err := tx.QueryRow(bg, `SELECT clock_timestamp()`).Scan(&released); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(bg); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil || len(r.b.Leases) != 1 {
+		t.Fatalf("Lease() = %+v, %v; want src-000 leased", r.b, r.err)
+	}
+	l := r.b.Leases[0]
+	if l.Now.Before(released) || l.Until.Sub(l.Now) != time.Minute {
+		t.Errorf("lease dated %s until %s; want dated after the host's lock was released (%s) and a minute long", l.Now, l.Until, released.UTC())
+	}
+}

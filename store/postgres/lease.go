@@ -12,6 +12,14 @@ import (
 
 // In the lease queries, $1 is the instance and $2 the request's sources
 // (NULL: the instance's configured ones); in candidatesSQL $3 is Force.
+//
+// They read the clock with statement_timestamp(), never now(): now() is
+// when the transaction began, and a lease may wait for a host's advisory
+// lock (perHost) as long as another instance's lease transaction holds it
+// (one paused in the middle of it: until the server ends that session). A
+// lease dated by now() would then be granted already expired, for the next
+// instance to lease again while its fetch runs: two fetches of a source at
+// once, more than per_host requests to a host.
 
 // inRequest is the condition on sources s of being one the request asks for.
 const inRequest = `(s.source_id = ANY($2) OR $2::text[] IS NULL AND EXISTS (
@@ -19,7 +27,7 @@ const inRequest = `(s.source_id = ANY($2) OR $2::text[] IS NULL AND EXISTS (
 
 // leasable is the condition on sources s of being leasable now: due (or
 // forced) and held by no unexpired lease.
-const leasable = `($3 OR s.due_at IS NULL OR s.due_at <= now()) AND (s.lease_owner IS NULL OR s.lease_until <= now())`
+const leasable = `($3 OR s.due_at IS NULL OR s.due_at <= statement_timestamp()) AND (s.lease_owner IS NULL OR s.lease_until <= statement_timestamp())`
 
 // candidatesSQL locks up to $5 sources a lease may take, oldest due
 // first, skipping rows another transaction holds (so no one waits on a
@@ -29,7 +37,7 @@ const leasable = `($3 OR s.due_at IS NULL OR s.due_at <= now()) AND (s.lease_own
 // host locks (perHost), which keeps at most the free ones of each host.
 const candidatesSQL = `SELECT s.source_id, s.host FROM sources s
 WHERE ` + inRequest + ` AND ` + leasable + `
-	AND ($4 <= 0 OR s.host NOT IN (SELECT host FROM sources WHERE lease_owner IS NOT NULL AND lease_until > now() GROUP BY host HAVING count(*) >= $4))
+	AND ($4 <= 0 OR s.host NOT IN (SELECT host FROM sources WHERE lease_owner IS NOT NULL AND lease_until > statement_timestamp() GROUP BY host HAVING count(*) >= $4))
 ORDER BY s.due_at NULLS FIRST, s.source_id
 LIMIT $5
 FOR UPDATE OF s SKIP LOCKED`
@@ -42,10 +50,10 @@ func candidatesPerLease(n int) int { return 4*n + 16 }
 // nextSQL is when the earliest of the request's sources not leased by this
 // call ($3) is due (now when it is already) or its lease expires.
 const nextSQL = `SELECT least(
-	(SELECT coalesce(s.due_at, now()) FROM sources s WHERE ` + inRequest + ` AND NOT (s.source_id = ANY($3))
-		AND (s.lease_owner IS NULL OR s.lease_until <= now()) ORDER BY s.due_at NULLS FIRST, s.source_id LIMIT 1),
+	(SELECT coalesce(s.due_at, statement_timestamp()) FROM sources s WHERE ` + inRequest + ` AND NOT (s.source_id = ANY($3))
+		AND (s.lease_owner IS NULL OR s.lease_until <= statement_timestamp()) ORDER BY s.due_at NULLS FIRST, s.source_id LIMIT 1),
 	(SELECT s.lease_until FROM sources s WHERE ` + inRequest + ` AND NOT (s.source_id = ANY($3))
-		AND s.lease_owner IS NOT NULL AND s.lease_until > now() ORDER BY s.lease_until LIMIT 1)), now()`
+		AND s.lease_owner IS NOT NULL AND s.lease_until > statement_timestamp() ORDER BY s.lease_until LIMIT 1)), statement_timestamp()`
 
 // leaseCand is a source a lease may take.
 type leaseCand struct{ id, host string }
@@ -55,7 +63,7 @@ type leaseCand struct{ id, host string }
 // LOCKED, takes an advisory lock per candidate host in one order (so
 // concurrent leases of one host count its leases one after the other, and
 // never deadlock), keeps what the hosts' free slots allow, and sets the
-// leases: owner, epoch + 1, until now() + req.For. Sources no instance has
+// leases: owner, epoch + 1, until the database's clock + req.For. Sources no instance has
 // recorded with SyncSources have no row and are not leased.
 func (db *DB) Lease(ctx context.Context, req store.LeaseRequest) (store.LeaseBatch, error) {
 	var out store.LeaseBatch
@@ -143,7 +151,7 @@ func perHost(ctx context.Context, tx pgx.Tx, limit int, cands []leaseCand) ([]le
 		return nil, err
 	}
 	busy := map[string]int{}
-	rows, err := tx.Query(ctx, `SELECT host, count(*) FROM sources WHERE host = ANY($1) AND lease_owner IS NOT NULL AND lease_until > now() GROUP BY host`, hosts)
+	rows, err := tx.Query(ctx, `SELECT host, count(*) FROM sources WHERE host = ANY($1) AND lease_owner IS NOT NULL AND lease_until > statement_timestamp() GROUP BY host`, hosts)
 	if err != nil {
 		return nil, err
 	}
@@ -174,8 +182,8 @@ func takeLeases(ctx context.Context, tx pgx.Tx, req store.LeaseRequest, ids []st
 		return nil, nil
 	}
 	rows, err := tx.Query(ctx, `UPDATE sources SET lease_owner = $1, lease_epoch = lease_epoch + 1,
-		lease_until = now() + $2::bigint * interval '1 microsecond'
-		WHERE source_id = ANY($3) RETURNING source_id, lease_epoch, lease_until, now()`, req.Instance, req.For.Microseconds(), ids)
+		lease_until = statement_timestamp() + $2::bigint * interval '1 microsecond'
+		WHERE source_id = ANY($3) RETURNING source_id, lease_epoch, lease_until, statement_timestamp()`, req.Instance, req.For.Microseconds(), ids)
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,8 @@
 //
 // Clocks: the store.Store methods keep the times their callers give (as
 // the conformance suite checks); the cluster's times are the database's:
-// leases, due times and instances' heartbeats use now(), and a leased
+// leases and due times use the statement's time (statement_timestamp(),
+// see lease.go), instances' heartbeats now(), and a leased
 // save (SaveFetchLeased) dates new items by now() in its transaction, so
 // instances whose clocks differ agree on which copy of a story was seen
 // first. Instances pass Clock's time to RecordSectionVersions.
