@@ -135,7 +135,7 @@ func TestLate(t *testing.T) {
 		})
 	}
 	for interval, want := range map[time.Duration]time.Duration{
-		time.Minute: time.Second, 15 * time.Minute: 9 * time.Second, time.Hour: 36 * time.Second, 24 * time.Hour: time.Minute,
+		time.Minute: 3 * time.Second, 15 * time.Minute: 45 * time.Second, time.Hour: time.Minute, 24 * time.Hour: time.Minute,
 	} {
 		if got := lateSlack(interval); got != want {
 			t.Errorf("lateSlack(%v) = %v, want %v", interval, got, want)
@@ -157,6 +157,7 @@ func TestJobLate(t *testing.T) {
 		want  bool
 	}{
 		{"run, on time", byRun, known, p0.Add(time.Second), false},
+		{"run, queued behind a burst", byRun, known, p0.Add(46 * time.Second), true},
 		{"run, overdue", byRun, known, p0.Add(time.Minute), true},
 		{"run, first fetch", byRun, newsdesk.FetchState{}, p0, true},
 		{"pass, overdue by cron's period", byPass, known, p0.Add(5 * time.Minute), false},

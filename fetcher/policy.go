@@ -136,12 +136,14 @@ func late(due, began time.Time, slack time.Duration) bool {
 }
 
 // lateSlack is how long after its due time Run's fetch of a source with
-// the given interval may begin and still be on time: 1% of the interval,
-// between a second and a minute. Fetches wait that long only when the
-// fetch slots are all taken, and a late start costs the source up to an
-// interval once (phased), so it must not be mistaken for a burst.
+// the given interval may begin and still be on time: 5% of the interval,
+// at most a minute, as much as the jitter an on-time poll gets (3 s at the
+// shortest interval, a minute). A late start costs the source up to an
+// interval (phased), so a fetch delayed by a busy moment (slots all taken,
+// a loaded machine) must not count as one; a burst that needs no longer
+// than that to start is spread by the jitter alone.
 func lateSlack(interval time.Duration) time.Duration {
-	return min(max(interval/100, time.Second), time.Minute)
+	return min(interval/20, time.Minute)
 }
 
 // phased is the first instant at or after t at src's phase of its interval
