@@ -75,7 +75,7 @@ func (s *Scheduler) runLeased(ctx context.Context) error {
 	for {
 		wait, err := s.leaseRound(ctx, inflight, func(src newsdesk.Source, l store.Lease, taken time.Time) {
 			wg.Go(func() {
-				s.fetchLeased(ctx, src, l, taken, false, s.Logger, nil)
+				s.fetchLeased(ctx, src, l, taken, byRun, s.Logger, nil)
 				select {
 				case done <- src.ID:
 				case <-ctx.Done():
@@ -185,13 +185,13 @@ func (s *Scheduler) syncSources(ctx context.Context, sources []newsdesk.Source) 
 	return states, now, nil
 }
 
-// fetchLeased fetches src under lease l, taken at taken (this machine's
+// fetchLeased fetches src, started by by, under lease l, taken at taken (this machine's
 // monotonic clock), and commits the result under it. A source the policy
 // says is not due after all (gone, a Retry-After: the lease only knows due
 // times) gets its due time stored and is not fetched (kindNotDue). A fetch
 // that commits nothing, unless its lease was lost, gives the lease back,
 // so that the source is due again at once.
-func (s *Scheduler) fetchLeased(ctx context.Context, src newsdesk.Source, l store.Lease, taken time.Time, force bool, logger *slog.Logger, onCommit func(Outcome)) Outcome {
+func (s *Scheduler) fetchLeased(ctx context.Context, src newsdesk.Source, l store.Lease, taken time.Time, by trigger, logger *slog.Logger, onCommit func(Outcome)) Outcome {
 	out := Outcome{Source: src}
 	if !s.claim(src.ID) {
 		s.release(l)
@@ -208,7 +208,7 @@ func (s *Scheduler) fetchLeased(ctx context.Context, src newsdesk.Source, l stor
 	}
 	out.State = prev
 	now := func() time.Time { return l.Now.Add(time.Since(taken)).UTC() }
-	if due, at := Due(src, prev, found, now(), force); !due {
+	if due, at := Due(src, prev, found, now(), by == byForce); !due {
 		st := prev
 		st.NextDue = cmp.Or(at, never)
 		if prev.NextDue.After(st.NextDue) {
@@ -221,7 +221,7 @@ func (s *Scheduler) fetchLeased(ctx context.Context, src newsdesk.Source, l stor
 		return out
 	}
 	budget := l.Until.Sub(l.Now)
-	j := job{src: src, prev: prev, now: now, save: leasedSaver{s.Cluster, l}, log: log, onCommit: onCommit,
+	j := job{src: src, prev: prev, by: by, now: now, save: leasedSaver{s.Cluster, l}, log: log, onCommit: onCommit,
 		leaseUntil: l.Until, deadline: taken.Add(budget - min(leaseStoreMargin, budget/5))}
 	out, committed := s.do(ctx, j)
 	if !committed && out.Kind != KindLeaseLost {

@@ -431,7 +431,7 @@ func TestGoneSourceIsNotLeasedAgain(t *testing.T) {
 	if err != nil || len(b.Leases) != 1 {
 		t.Fatalf("lease the gone source made due: %+v, %v", b, err)
 	}
-	if out := s.fetchLeased(ctx, src, b.Leases[0], time.Now(), false, s.Logger, nil); out.Kind != kindNotDue {
+	if out := s.fetchLeased(ctx, src, b.Leases[0], time.Now(), byRun, s.Logger, nil); out.Kind != kindNotDue {
 		t.Errorf("leased gone source: %+v, want %s", out, kindNotDue)
 	}
 	if n := requests.Load(); n != 1 {

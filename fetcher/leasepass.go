@@ -122,7 +122,7 @@ func (p *leasePass) lease(ctx context.Context) (int, time.Duration, error) {
 		p.leased[i] = true
 		p.inflight++
 		go func() {
-			p.done <- leased{i, s.fetchLeased(ctx, p.due[i], l, taken, p.force, p.log, p.onCommit)}
+			p.done <- leased{i, s.fetchLeased(ctx, p.due[i], l, taken, passBy(p.force), p.log, p.onCommit)}
 		}()
 	}
 	return len(batch.Leases), waitFor(batch), nil

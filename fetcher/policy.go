@@ -21,6 +21,10 @@ const (
 	// minTooManyRequests is the least a 429 without Retry-After waits: the
 	// publisher said "too often", so back off in hours, not seconds.
 	minTooManyRequests = time.Hour
+	// maxPhaseWindow caps the window a late poll's source is spread over
+	// (phased): what a late start costs a source is at most one interval,
+	// and at most this, so a restart never puts a daily feed back by a day.
+	maxPhaseWindow = time.Hour
 )
 
 // Due reports whether src may be fetched at now given its stored state (ok
@@ -58,11 +62,16 @@ func Interval(src newsdesk.Source, hints newsdesk.FeedHints) time.Duration {
 }
 
 // nextDue is when src is fetched next after a fetch that ended at now and
-// left state st:
+// left state st; late is whether the fetch began off the source's schedule
+// (late, by the due time it was fetched for and when it began):
 //
-//   - after a success: now + the interval (or the next time of the cron
-//     schedule), plus a little jitter so sources with equal intervals drift
-//     apart; never before the response's max-age/Expires (unless the source
+//   - after a success: the next time of the cron schedule; or, after a
+//     fetch that began on time, now + the interval plus a little jitter so
+//     sources with equal intervals drift apart; or, after a late one, the
+//     source's own phase of the interval after now + the interval (phased),
+//     so the sources of a burst (a first pass, a restart, run -force) are
+//     spread over the interval at once rather than polled in lockstep;
+//     never before the response's max-age/Expires (unless the source
 //     ignores cache headers) and, without an explicit interval, outside the
 //     feed's skipHours/skipDays;
 //   - after the n-th failure in a row: 2^n intervals with jitter, at most a
@@ -71,7 +80,7 @@ func Interval(src newsdesk.Source, hints newsdesk.FeedHints) time.Duration {
 //   - never less than newsdesk.MinInterval after now, whatever the
 //     source's interval or schedule says (config rejects those, this is the
 //     second line).
-func nextDue(src newsdesk.Source, st newsdesk.FetchState, now time.Time) time.Time {
+func nextDue(src newsdesk.Source, st newsdesk.FetchState, late bool, now time.Time) time.Time {
 	interval := Interval(src, st.Hints)
 	var next time.Time
 	if st.Result == newsdesk.ResultError && st.Failures > 0 {
@@ -84,7 +93,7 @@ func nextDue(src newsdesk.Source, st newsdesk.FetchState, now time.Time) time.Ti
 		wait += time.Duration(float64(wait) * (jitter(src.ID, now)*0.2 - 0.1))
 		next = now.Add(wait)
 	} else {
-		next = scheduled(src, interval, now)
+		next = scheduled(src, interval, late, now)
 		if !src.IgnoreCacheHeaders && st.CacheUntil.After(next) {
 			next = st.CacheUntil
 		}
@@ -102,15 +111,54 @@ func nextDue(src newsdesk.Source, st newsdesk.FetchState, now time.Time) time.Ti
 }
 
 // scheduled is the next regular poll after now: the cron schedule's next
-// time, or now + interval + up to 5% (at most a minute) of jitter.
-func scheduled(src newsdesk.Source, interval time.Duration, now time.Time) time.Time {
+// time; after a late fetch, the source's phase after now + interval; else
+// now + interval + up to 5% (at most a minute) of jitter.
+func scheduled(src newsdesk.Source, interval time.Duration, late bool, now time.Time) time.Time {
 	if src.Schedule != nil {
 		if next := src.Schedule.Next(now.Local()); !next.IsZero() {
 			return next.UTC()
 		}
 	}
+	if late {
+		return phased(src.ID, interval, now.Add(interval))
+	}
 	spread := min(interval/20, time.Minute)
 	return now.Add(interval + time.Duration(jitter(src.ID, now)*float64(spread)))
+}
+
+// late reports whether a fetch that began at began, of a source due at due
+// (zero: never fetched, or at a new URL), began off the source's schedule:
+// a first fetch, one forced before it was due (run -force), or one that
+// began more than slack after it was due (overdue after a downtime, or
+// queued behind the other sources of a burst).
+func late(due, began time.Time, slack time.Duration) bool {
+	return due.IsZero() || began.Before(due) || began.Sub(due) > slack
+}
+
+// lateSlack is how long after its due time Run's fetch of a source with
+// the given interval may begin and still be on time: 5% of the interval,
+// at most a minute, as much as the jitter an on-time poll gets (3 s at the
+// shortest interval, a minute). A late start costs the source up to an
+// interval (phased), so a fetch delayed by a busy moment (slots all taken,
+// a loaded machine) must not count as one; a burst that needs no longer
+// than that to start is spread by the jitter alone.
+func lateSlack(interval time.Duration) time.Duration {
+	return min(interval/20, time.Minute)
+}
+
+// phased is the first instant at or after t at src's phase of its interval
+// (of maxPhaseWindow when the interval is longer): the instants since the
+// Unix epoch whose offset in that window is a hash of the source's id, the
+// same every time (like Prometheus's per-target scrape offsets), so that
+// sources placed there are spread evenly over the window and a source
+// placed there twice keeps its offset.
+func phased(id string, interval time.Duration, t time.Time) time.Time {
+	window := int64(min(interval, maxPhaseWindow))
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	phase := int64(h.Sum64() % uint64(window))
+	offset := (t.UnixNano()%window + window) % window
+	return t.Add(time.Duration((phase - offset + window) % window))
 }
 
 // skip moves t out of the feed's skipHours (GMT) and skipDays, to the start

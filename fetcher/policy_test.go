@@ -2,6 +2,7 @@ package fetcher
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -113,7 +114,7 @@ func TestNextDuePolicy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := nextDue(tt.src, tt.st, p0).Sub(p0)
+			got := nextDue(tt.src, tt.st, false, p0).Sub(p0)
 			if got < tt.min || got > tt.max {
 				t.Errorf("nextDue() = now+%v, want between %v and %v", got, tt.min, tt.max)
 			}
@@ -126,13 +127,13 @@ func TestNextDuePolicy(t *testing.T) {
 func TestJitterSpreadsSources(t *testing.T) {
 	seen := map[time.Time]bool{}
 	for _, id := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
-		seen[nextDue(newsdesk.Source{ID: id, Interval: time.Hour}, newsdesk.FetchState{Result: newsdesk.ResultOK}, p0)] = true
+		seen[nextDue(newsdesk.Source{ID: id, Interval: time.Hour}, newsdesk.FetchState{Result: newsdesk.ResultOK}, false, p0)] = true
 	}
 	if len(seen) < 7 {
 		t.Errorf("8 sources got %d distinct next-due times, want them spread", len(seen))
 	}
-	a1 := nextDue(newsdesk.Source{ID: "a", Interval: time.Hour}, newsdesk.FetchState{Result: newsdesk.ResultOK}, p0)
-	a2 := nextDue(newsdesk.Source{ID: "a", Interval: time.Hour}, newsdesk.FetchState{Result: newsdesk.ResultOK}, p0)
+	a1 := nextDue(newsdesk.Source{ID: "a", Interval: time.Hour}, newsdesk.FetchState{Result: newsdesk.ResultOK}, false, p0)
+	a2 := nextDue(newsdesk.Source{ID: "a", Interval: time.Hour}, newsdesk.FetchState{Result: newsdesk.ResultOK}, false, p0)
 	if !a1.Equal(a2) {
 		t.Errorf("nextDue is not a pure function: %v then %v", a1, a2)
 	}
@@ -179,15 +180,17 @@ func TestNeverPollsMoreThanOnceAMinute(t *testing.T) {
 		{"interval 1ns from the feed's default", newsdesk.Source{ID: "a", Interval: 1}, newsdesk.FetchState{Result: newsdesk.ResultNotModified}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			now := p0
-			for range 100 {
-				next := nextDue(tt.src, tt.st, now)
-				if gap := next.Sub(now); gap < newsdesk.MinInterval {
-					t.Fatalf("nextDue(%s) = now + %s, want at least %s", tt.name, gap, newsdesk.MinInterval)
+		for _, late := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/late=%v", tt.name, late), func(t *testing.T) {
+				now := p0
+				for range 100 {
+					next := nextDue(tt.src, tt.st, late, now)
+					if gap := next.Sub(now); gap < newsdesk.MinInterval {
+						t.Fatalf("nextDue(%s) = now + %s, want at least %s", tt.name, gap, newsdesk.MinInterval)
+					}
+					now = next
 				}
-				now = next
-			}
-		})
+			})
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"runtime/debug"
 	"slices"
@@ -168,7 +169,8 @@ func (s *Scheduler) RunOnce(ctx context.Context, sources []newsdesk.Source, forc
 		q.push(len(out), src, hostOf(fetchURL(src, forURL(src, st))))
 		out = append(out, Outcome{})
 	}
-	s.drive(ctx, &q, func(w waiting, g *grant) { out[w.i] = s.fetch(ctx, w.src, force, log, onCommit, g) })
+	by := passBy(force)
+	s.drive(ctx, &q, func(w waiting, g *grant) { out[w.i] = s.fetch(ctx, w.src, by, log, onCommit, g) })
 	for _, w := range q.drain() { // cut short by ctx: never fetched
 		st, _ := s.Store.State(w.src.ID)
 		s.unclaim(w.src.ID)
@@ -227,7 +229,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		wg.Go(func() {
 			// As configured now: it may have changed while it waited.
 			if src, ok := s.source(w.src.ID); ok {
-				s.fetch(ctx, src, false, s.Logger, nil, g)
+				s.fetch(ctx, src, byRun, s.Logger, nil, g)
 			} else {
 				g.release()
 				s.unclaim(w.src.ID)
@@ -453,7 +455,7 @@ func (s *Scheduler) hold(src newsdesk.Source, now time.Time) time.Time {
 		s.held, s.saveFails = map[string]time.Time{}, map[string]int{}
 	}
 	s.saveFails[src.ID]++
-	t := nextDue(src, newsdesk.FetchState{Result: newsdesk.ResultError, Failures: s.saveFails[src.ID]}, now)
+	t := nextDue(src, newsdesk.FetchState{Result: newsdesk.ResultError, Failures: s.saveFails[src.ID]}, false, now)
 	s.held[src.ID] = t
 	return t
 }
@@ -474,12 +476,12 @@ func (s *Scheduler) heldUntil(id string) time.Time {
 
 func (s *Scheduler) isHeld(id string, now time.Time) bool { return now.Before(s.heldUntil(id)) }
 
-// fetch fetches one source, claimed by the caller, with the slots g and
-// commits the result, then calls the scheduler's OnCommit and the pass's
-// onCommit. A fetch cut short by ctx (shutdown) records nothing, so the
-// source stays due. The slots and the claim are given back by the time it
-// returns.
-func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, logger *slog.Logger, onCommit func(Outcome), g *grant) (out Outcome) {
+// fetch fetches one source, claimed by the caller and started by by, with
+// the slots g and commits the result, then calls the scheduler's OnCommit
+// and the pass's onCommit. A fetch cut short by ctx (shutdown) records
+// nothing, so the source stays due. The slots and the claim are given back
+// by the time it returns.
+func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, by trigger, logger *slog.Logger, onCommit func(Outcome), g *grant) (out Outcome) {
 	defer s.unclaim(src.ID)
 	defer g.release()
 	out = Outcome{Source: src}
@@ -491,11 +493,11 @@ func (s *Scheduler) fetch(ctx context.Context, src newsdesk.Source, force bool, 
 		return out
 	}
 	out.State = prev
-	if due, _ := Due(src, prev, found, s.now(), force); !due {
+	if due, _ := Due(src, prev, found, s.now(), by == byForce); !due {
 		out.Kind = KindBusy // fetched by another pass meanwhile
 		return out
 	}
-	out, _ = s.do(ctx, job{src: src, prev: prev, now: s.now, save: s.Store, log: logger.With("source", src.ID), onCommit: onCommit, slots: g})
+	out, _ = s.do(ctx, job{src: src, prev: prev, by: by, now: s.now, save: s.Store, log: logger.With("source", src.ID), onCommit: onCommit, slots: g})
 	return out
 }
 
@@ -513,13 +515,32 @@ func (s *Scheduler) readState(id string) (st newsdesk.FetchState, found bool, er
 	return st, false, err
 }
 
+// trigger is what started a fetch, which decides when it began late
+// (job.late).
+type trigger int
+
+const (
+	byRun   trigger = iota // Run, the daemon: when the source was due
+	byPass                 // RunOnce (newsdesk run): when cron or a person said
+	byForce                // RunOnce with force: due or not
+)
+
+// passBy is the trigger of a RunOnce's fetches.
+func passBy(force bool) trigger {
+	if force {
+		return byForce
+	}
+	return byPass
+}
+
 // job is one fetch of a source and the commit of its result: what differs
 // between a fetch of a store of its own and one under a cluster's lease.
 type job struct {
 	src  newsdesk.Source
 	prev newsdesk.FetchState // the stored state when the fetch began
-	now  func() time.Time    // the clock the fetch's times come from
-	save saver               // where the result is committed
+	by   trigger
+	now  func() time.Time // the clock the fetch's times come from
+	save saver            // where the result is committed
 	// leaseUntil, when set, is when the lease the fetch is made under ends:
 	// the fetch is abandoned before (deadline), and a result that cannot be
 	// stored is not held back in memory: the source is due again then.
@@ -562,6 +583,7 @@ func (s *Scheduler) do(ctx context.Context, j job) (out Outcome, committed bool)
 	defer g.releaseSlot() // at the latest; once stored, before the commit hooks
 	validators := st
 	validators.URL = target.URL // the validators came from the URL fetched
+	late := j.late(st, j.now())
 	resp, err := s.fetchSafely(fctx, target, validators)
 	g.releaseHost()
 	if err != nil && ctx.Err() != nil {
@@ -569,7 +591,7 @@ func (s *Scheduler) do(ctx context.Context, j job) (out Outcome, committed bool)
 		return out, false
 	}
 	before := started(src.ID, st, j.now()) // what is recorded if the fetched items cannot be stored
-	st, items, kind := applyResult(src, before, resp, err)
+	st, items, kind := applyResult(src, before, late, resp, err)
 	g.park() // the next fetch may start while this one waits for the store
 	out.Kind, out.Err = kind, err
 	if err == nil {
@@ -593,6 +615,23 @@ func (s *Scheduler) do(ctx context.Context, j job) (out Outcome, committed bool)
 		j.onCommit(out)
 	}
 	return out, true
+}
+
+// late reports whether j's fetch, from state st (its NextDue is the due
+// time it is fetched for), beginning at began, began off its source's
+// schedule (late). Run's fetches are on time up to lateSlack after their
+// due time. A pass's are on time whenever they begin, unless it is the
+// source's first fetch or forced before its due time: a pass runs when
+// cron says, up to a cron period after the due time, and its fetches wait
+// their turn; were that late, each fetch by cron would place the next one
+// an interval further (phased), and a source would be fetched every other
+// time it could be.
+func (j job) late(st newsdesk.FetchState, began time.Time) bool {
+	slack := lateSlack(Interval(j.src, st.Hints))
+	if j.by != byRun {
+		slack = math.MaxInt64
+	}
+	return late(st.NextDue, began, slack)
 }
 
 // slotsFor returns the slots g taken for a fetch from host, or waits for

@@ -1,12 +1,14 @@
 package fetcher
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -78,9 +80,17 @@ func TestRunOnceStoresConditionalAndBacksOff(t *testing.T) {
 		t.Errorf("pass before due: %d outcomes, %d requests; want 0 and 1", len(out), requests.Load())
 	}
 
-	// Due (after the 10m interval and up to 30s of jitter): a conditional
-	// request, answered 304, stores nothing new.
-	clock = t0.Add(11 * time.Minute)
+	// A first fetch is late: the next is at the source's phase of the
+	// interval after the interval, within an interval more.
+	first, _ := db.State("a")
+	if want := phased("a", src.Interval, t0.Add(src.Interval)); !first.NextDue.Equal(want) || first.NextDue.Sub(t0) >= 2*src.Interval {
+		t.Fatalf("next due after the first fetch = %v, want its phase %v, within 20m", first.NextDue, want)
+	}
+
+	// Due: a conditional request, answered 304, stores nothing new. A pass
+	// begins on time whenever cron starts it: the interval and up to 30s
+	// of jitter.
+	clock = first.NextDue.Add(3 * time.Minute)
 	out, _ = s.RunOnce(ctx, []newsdesk.Source{src}, false, nil, nil)
 	if len(out) != 1 || out[0].State.Result != newsdesk.ResultNotModified || out[0].State.New != 0 {
 		t.Fatalf("due pass = %+v, want not modified", out)
@@ -243,23 +253,36 @@ func TestRunWaitsForNextDue(t *testing.T) {
 			defer m.mu.Unlock()
 			return m.count["up.example"], m.count["down.example"]
 		}
-		// Success: every 10m plus up to 30s of jitter. Failure n: 2^n x 10m ±10%.
-		steps := []struct {
-			wait     time.Duration
-			up, down int
-		}{
-			{0, 1, 1},                // both fetched at start
-			{9 * time.Minute, 1, 1},  // 9m: nothing before the interval
-			{2 * time.Minute, 2, 1},  // 11m: up again at ~10m; down waits ~20m
-			{6 * time.Minute, 2, 1},  // 17m: still nothing from down
-			{6 * time.Minute, 3, 2},  // 23m: up at ~20.5m, down's retry at 18-22m
-			{30 * time.Minute, 6, 2}, // 53m: down waits 36-44m after its 2nd failure (54-66m)
-			{15 * time.Minute, 7, 3}, // 68m: down's third try came
+		// Success: a first fetch is late, so up is next fetched at its
+		// phase (p, 10-20m), then every 10m plus up to 30s of jitter.
+		// Failure n: 2^n x 10m ±10%, whether late or not.
+		start := time.Now()
+		p := phased("up", 10*time.Minute, start.Add(10*time.Minute)).Sub(start)
+		type step struct {
+			at       time.Duration // since start
+			host     string
+			requests int
 		}
+		steps := []step{
+			{0, "up.example", 1}, {0, "down.example", 1}, // both fetched at start
+			{9 * time.Minute, "up.example", 1},   // nothing before the interval
+			{p - time.Second, "up.example", 1},   // nor before its phase
+			{p + time.Second, "up.example", 2},   // at its phase
+			{p + 9*time.Minute, "up.example", 2}, // then once per interval
+			{p + 11*time.Minute, "up.example", 3},
+			{p + 43*time.Minute, "up.example", 6},
+			{17 * time.Minute, "down.example", 1}, // down waits 18-22m
+			{23 * time.Minute, "down.example", 2},
+			{53 * time.Minute, "down.example", 2}, // then 36-44m after its 2nd failure (54-66m)
+			{68 * time.Minute, "down.example", 3},
+		}
+		slices.SortStableFunc(steps, func(a, b step) int { return cmp.Compare(a.at, b.at) })
 		for i, step := range steps {
-			time.Sleep(step.wait)
-			if up, down := count(); up != step.up || down != step.down {
-				t.Fatalf("step %d (+%v): requests up=%d down=%d, want %d %d", i, step.wait, up, down, step.up, step.down)
+			time.Sleep(time.Until(start.Add(step.at)))
+			up, down := count()
+			if got := map[string]int{"up.example": up, "down.example": down}[step.host]; got != step.requests {
+				cancel()
+				t.Fatalf("step %d (+%v): %d requests to %s, want %d", i, step.at, got, step.host, step.requests)
 			}
 		}
 		cancel()

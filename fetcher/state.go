@@ -35,7 +35,8 @@ func started(sourceID string, st newsdesk.FetchState, now time.Time) newsdesk.Fe
 
 // applyResult is the state a fetch of src leaves, from st (started) and
 // the fetch's response or error, with the items to store (those of a 200)
-// and the outcome's kind: "ok", "not_modified" or the error's kind.
+// and the outcome's kind: "ok", "not_modified" or the error's kind. late
+// is whether the fetch began off the source's schedule (late).
 //
 //   - A failure counts (Failures), is recorded with its error, and teaches
 //     what a 410 or a Retry-After says (afterFailure).
@@ -45,7 +46,7 @@ func started(sourceID string, st newsdesk.FetchState, now time.Time) newsdesk.Fe
 //     and capped count. A permanent redirect is remembered (MovedTo).
 //   - Either way the next due time is set (nextDue) and the attempt goes
 //     into the history.
-func applyResult(src newsdesk.Source, st newsdesk.FetchState, resp *Response, err error) (newsdesk.FetchState, []newsdesk.Item, string) {
+func applyResult(src newsdesk.Source, st newsdesk.FetchState, late bool, resp *Response, err error) (newsdesk.FetchState, []newsdesk.Item, string) {
 	st.History = slices.Clone(st.History)
 	var items []newsdesk.Item
 	kind, errKind := "", ""
@@ -79,7 +80,7 @@ func applyResult(src newsdesk.Source, st newsdesk.FetchState, resp *Response, er
 		}
 		kind = string(st.Result)
 	}
-	st.NextDue = nextDue(src, st, st.LastFetch)
+	st.NextDue = nextDue(src, st, late, st.LastFetch)
 	st.Record(newsdesk.Attempt{At: st.LastFetch, Result: st.Result, Kind: errKind})
 	return st, items, kind
 }
@@ -95,7 +96,7 @@ func storeFailed(src newsdesk.Source, before newsdesk.FetchState, err error) new
 	st.Result = newsdesk.ResultError
 	st.Error = "could not store the fetched items: " + err.Error()
 	st.Failures++
-	st.NextDue = nextDue(src, st, st.LastFetch)
+	st.NextDue = nextDue(src, st, false, st.LastFetch) // a failure: late makes no difference
 	st.Record(newsdesk.Attempt{At: st.LastFetch, Result: st.Result, Kind: kindStore})
 	return st
 }

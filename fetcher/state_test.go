@@ -76,7 +76,7 @@ func TestApplyResult(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := started("a", prev, p0)
-			st, got, kind := applyResult(src, before, tt.resp, tt.err)
+			st, got, kind := applyResult(src, before, false, tt.resp, tt.err)
 			if kind != tt.wantKind || len(got) != tt.wantItems {
 				t.Errorf("applyResult() kind %q, %d items; want %q, %d", kind, len(got), tt.wantKind, tt.wantItems)
 			}

@@ -138,4 +138,11 @@ func TestSteadyWindows(t *testing.T) {
 	if c := change(100, 110); c < 9.99 || c > 10.01 {
 		t.Errorf("change(100, 110) = %v, want 10", c)
 	}
+	// Warm-up begins after the first poll interval, idle whatever the
+	// scheduler does, unless the run is too short for it.
+	for d, want := range map[time.Duration]time.Duration{2 * time.Second: 0, 2 * time.Minute: 0, 4 * time.Minute: steadyInterval, 10 * time.Minute: steadyInterval} {
+		if got := warmFrom(d); got != want {
+			t.Errorf("warmFrom(%v) = %v, want %v", d, got, want)
+		}
+	}
 }

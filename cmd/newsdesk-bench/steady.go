@@ -12,6 +12,9 @@ import (
 // itself reaches a steady state within minutes.
 const steadyRetention = 20
 
+// steadyInterval is how often the steady case polls each source.
+const steadyInterval = time.Minute
+
 // steadyResult is serve run for a while against sources whose feeds gain
 // an item every minute: its memory and goroutines at the end of warm-up
 // and at the end.
@@ -34,7 +37,8 @@ func change(warm, end float64) float64 {
 // that each gain a new item every minute, polled every minute, keeping
 // steadyRetention items each, and samples serve's anonymous memory and
 // goroutines for o.steady from the end of the first ingest. Warm-up is the
-// first fifth of that, the end its last fifth.
+// first fifth of that after the first poll interval (warmFrom), the end its
+// last fifth.
 func (r *report) steadyState(ctx context.Context, bin, dir string, log io.Writer) error {
 	o := r.opts
 	fmt.Fprintf(log, "newsdesk serve: steady state for %s\n", o.steady)
@@ -51,7 +55,7 @@ func (r *report) steadyState(ctx context.Context, bin, dir string, log io.Writer
 		return err
 	}
 	defer t.drop()
-	config, err := writeConfig(dir, "steady", t, org.urls, config{defaults: fmt.Sprintf("  interval: 1m\n  retention:\n    max_items: %d\n", steadyRetention)})
+	config, err := writeConfig(dir, "steady", t, org.urls, config{defaults: fmt.Sprintf("  interval: %s\n  retention:\n    max_items: %d\n", steadyInterval, steadyRetention)})
 	if err != nil {
 		return err
 	}
@@ -128,9 +132,22 @@ func sampleSteady(ctx context.Context, p *serveProc, n int, d time.Duration) (*s
 		}
 	}
 	res := &steadyResult{samples: len(samples), fetches: last["newsdesk_source_fetches_total"], newItems: last["newsdesk_source_items_new_total"]}
-	warm, end := window(samples, 0, d/5), window(samples, 4*d/5, d+every)
+	from := warmFrom(d)
+	warm, end := window(samples, from, from+(d-from)/5), window(samples, 4*d/5, d+every)
 	res.warm, res.end = medians(warm), medians(end)
 	return res, nil
+}
+
+// warmFrom is when, in a steady run of d from the end of the first ingest,
+// its warm-up window begins: after the first poll interval, in which no
+// source is due (none is fetched before its interval has passed), so that
+// warm-up is regular polling, like the end, and not the idle minute before
+// it; from the start in a run too short for that (-short).
+func warmFrom(d time.Duration) time.Duration {
+	if d < 3*steadyInterval {
+		return 0
+	}
+	return steadyInterval
 }
 
 // window is the samples taken from `from` until `to`; when none were
