@@ -106,11 +106,21 @@ func (db *DB) tx(fn func(context.Context, pgx.Tx) error) error {
 }
 
 // txRows is tx for a call that writes about rows rows: its timeout grows
-// by rowTimeout for each.
+// by rowTimeout for each. A call of more than bigSave rows may also sit
+// idle in its transaction that long (longIdle), not just idleInTransaction.
 func (db *DB) txRows(rows int, fn func(context.Context, pgx.Tx) error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout+time.Duration(rows)*rowTimeout)
+	timeout := callTimeout + time.Duration(rows)*rowTimeout
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return db.txCtx(ctx, fn)
+	if rows <= bigSave {
+		return db.txCtx(ctx, fn)
+	}
+	return db.txCtx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if err := longIdle(ctx, tx, timeout); err != nil {
+			return err
+		}
+		return fn(ctx, tx)
+	})
 }
 
 // txCtx is tx under the caller's ctx.
