@@ -34,6 +34,33 @@ func fixture(t *testing.T, name string) string {
 // schema was 2.
 func schema2(t *testing.T) string { return fixture(t, "schema-2.db") }
 
+// migrate reads the old-schema file at path read-only with read, checks
+// that it holds each of wants, then opens it to write, which migrates it,
+// and checks that read finds the same in it. It returns what read found
+// and the migrated store, for the caller's checks and to close.
+func migrate(t *testing.T, path string, read func(*testing.T, *bolt.DB) string, wants ...string) (string, *bolt.DB) {
+	t.Helper()
+	ro, err := bolt.Open(path, bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("read-only Open(%s) error = %v, want it read as it is", filepath.Base(path), err)
+	}
+	before := read(t, ro)
+	ro.Close()
+	for _, want := range wants {
+		if !strings.Contains(before, want) {
+			t.Fatalf("fixture read before migrating lacks %q:\n%s", want, before)
+		}
+	}
+	db, err := bolt.Open(path, bolt.Options{})
+	if err != nil {
+		t.Fatalf("Open(%s) error = %v, want it migrated", filepath.Base(path), err)
+	}
+	if after := read(t, db); after != before {
+		t.Errorf("contents after migrating:\n%s\nwant as before:\n%s", after, before)
+	}
+	return before, db
+}
+
 // contents is everything the fixture holds, as the store API reads it.
 func contents(t *testing.T, db *bolt.DB) string {
 	t.Helper()
@@ -72,31 +99,13 @@ func contents(t *testing.T, db *bolt.DB) string {
 // version 2, this newsdesk reads 3").
 func TestMigrateSchema2(t *testing.T) {
 	path := schema2(t)
-	ro, err := bolt.Open(path, bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatalf("read-only Open(schema 2) error = %v, want it read as it is", err)
-	}
-	before := contents(t, ro)
-	ro.Close()
-	for _, want := range []string{"state alpha ok", "state gamma error", "item a5-undated", "edit world alpha/a2 pin", "edit world beta/b2 hide", "edit local alpha/a4 hide"} {
-		if !strings.Contains(before, want) {
-			t.Fatalf("fixture read before migrating lacks %q:\n%s", want, before)
-		}
-	}
+	orig, _ := os.ReadFile(path)
+	before, db := migrate(t, path, contents, "state alpha ok", "state gamma error", "item a5-undated", "edit world alpha/a2 pin", "edit world beta/b2 hide", "edit local alpha/a4 hide")
 	if strings.Contains(before, "item a1 ") {
 		t.Fatalf("fixture holds a1, which it pruned:\n%s", before)
 	}
-	orig, _ := os.ReadFile(path)
-
-	db, err := bolt.Open(path, bolt.Options{})
-	if err != nil {
-		t.Fatalf("Open(schema 2) error = %v, want it migrated", err)
-	}
 	if n := db.Notices(); len(n) != 1 || !strings.Contains(n[0], "migrated database "+path+" from schema 2 to 4") || !strings.Contains(n[0], path+".schema-2.bak") {
 		t.Errorf("Notices() = %q, want the migration and the copy's path", n)
-	}
-	if after := contents(t, db); after != before {
-		t.Errorf("contents after migrating:\n%s\nwant as before:\n%s", after, before)
 	}
 	// The tombstone of a1 survived: the feed carrying it again does not bring it back.
 	st, err := db.SaveFetch(newsdesk.FetchState{SourceID: "alpha", LastFetch: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, []newsdesk.Item{{ID: "a1", Title: "Story number a1 about the harbour"}}, newsdesk.Retention{MaxItems: 4})
