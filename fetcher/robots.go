@@ -319,14 +319,13 @@ func (rs robotsRules) allowed(pathAndQuery string) bool {
 // The most specific matching rule wins, allow on a tie (RFC 9309 §2.2.2);
 // /robots.txt itself is always allowed.
 func (rs robotsRules) decide(pathAndQuery string) (bool, *robotsRule) {
-	path, _, _ := strings.Cut(pathAndQuery, "?")
-	if path == "/robots.txt" {
-		return true, nil
-	}
 	if !strings.HasPrefix(pathAndQuery, "/") {
 		pathAndQuery = "/" + pathAndQuery
 	}
 	norm := normalizeRobotsPath(pathAndQuery, false)
+	if path, _, _ := strings.Cut(norm, "?"); path == "/robots.txt" {
+		return true, nil
+	}
 	var best *robotsRule
 	for i := range rs.rules {
 		r := &rs.rules[i]
@@ -547,7 +546,7 @@ func (c *robotsCache) load(ctx context.Context, call *robotsCall, origin, robots
 	case status >= 300 && status < 500 && status != http.StatusTooManyRequests:
 		// unavailable: everything allowed
 	default:
-		e.unreachable = fmt.Sprintf("robots.txt unreachable: %s answered %d %s", robotsURL, status, http.StatusText(status))
+		e.unreachable = strings.TrimSpace(fmt.Sprintf("robots.txt unreachable: %s answered %d %s", robotsURL, status, http.StatusText(status)))
 	}
 	if e.unreachable != "" {
 		e.expires = now.Add(robotsRetry)
