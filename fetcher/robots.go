@@ -17,6 +17,7 @@ package fetcher
 // User-Agent, timeout, body cap, redirect limit and address guard.
 
 import (
+	"bytes"
 	"container/list"
 	"context"
 	"fmt"
@@ -125,7 +126,7 @@ type robotsParser struct {
 }
 
 func (p *robotsParser) line(line []byte, agent string) {
-	if i := indexByte(line, '#'); i >= 0 {
+	if i := bytes.IndexByte(line, '#'); i >= 0 {
 		line = line[:i]
 	}
 	if !utf8.Valid(line) {
@@ -161,15 +162,6 @@ func (p *robotsParser) line(line []byte, agent string) {
 			p.star = append(p.star, r)
 		}
 	}
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
 }
 
 type agentMatch int
