@@ -82,7 +82,7 @@ func extract(page []byte, pageURL *url.URL, ft fullTextRules, summaryChars int) 
 	if ft.Selector != "" {
 		raw, err = selectArticle(doc, ft.Selector)
 	} else {
-		raw, err = readArticle(doc, pageURL)
+		raw, err = readArticle(doc, base)
 	}
 	if err != nil {
 		var fe *fetchError
@@ -236,12 +236,14 @@ func hasMatchedAncestor(n *xhtml.Node, matched map[*xhtml.Node]bool) bool {
 
 // readArticle renders what readability finds the article to be: the
 // children of its wrapper <div id="readability-page-1" class="page">, not
-// the wrapper, whose id would repeat on every item of a section page. The
-// document is changed in place (ParseAndMutate): it was parsed for this
-// call alone. A Parser holds per-parse state, so each call makes its own.
-func readArticle(doc *xhtml.Node, pageURL *url.URL) (string, error) {
+// the wrapper, whose id would repeat on every item of a section page.
+// Readability resolves the links it keeps against base, the page's URL or
+// its <base href> (given a relative <base href> by itself it resolves some
+// links against the page's URL instead). The document is changed in place
+// (ParseAndMutate): it was parsed for this call alone. A Parser holds per-parse state, so each call makes its own.
+func readArticle(doc *xhtml.Node, base *url.URL) (string, error) {
 	p := readability.NewParser()
-	a, err := p.ParseAndMutate(doc, pageURL)
+	a, err := p.ParseAndMutate(doc, base)
 	if err != nil {
 		return "", fmt.Errorf("readability: %w", err)
 	}
