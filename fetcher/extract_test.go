@@ -1,6 +1,7 @@
 package fetcher
 
 import (
+	"bytes"
 	"fmt"
 	"net/url"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	xhtml "golang.org/x/net/html"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/internal/charset"
@@ -160,6 +163,7 @@ func TestExtractErrors(t *testing.T) {
 		{"images only", `<html><body><img src="a.png"></body></html>`, fullTextRules{}, 0, kindNoArticle, "no article found"},
 		{"too many elements", "<html><body>" + strings.Repeat("<span>x</span>", maxPageElements) + story + "</body></html>", fullTextRules{}, 0, kindTooLarge, "more than 20000 elements"},
 		{"nested too deep", strings.Repeat("<div>", 100_000) + story, fullTextRules{}, 0, kindParse, "exceeds 512"},
+		{"deep and wide", string(towers(95, 100, "<p>words</p>")) + story, fullTextRules{}, 0, kindTooLarge, "nested too deeply"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -341,8 +345,8 @@ func FuzzExtract(f *testing.F) {
 	})
 }
 
-// BenchmarkExtract measures a news page, a wide page near the element cap
-// and a page nested nearly as deep as the parser allows.
+// BenchmarkExtract measures news pages, a wide page near the element cap,
+// a page nested nearly as deep as the parser allows, and both at once.
 func BenchmarkExtract(b *testing.B) {
 	para := "<p>" + strings.Repeat("word ", 40) + "</p>"
 	pages := []struct {
@@ -354,7 +358,10 @@ func BenchmarkExtract(b *testing.B) {
 		{"moscowtimes-selector", articlePage(b, "moscowtimes.html", ""), fullTextRules{Selector: "div.article__content", Remove: []string{".social-share"}}},
 		{"wikipedia", articlePage(b, "corpus/miniflux_wikipedia.html", ""), fullTextRules{}},
 		{"wide-19k", []byte("<html><body>" + strings.Repeat("<div>"+para+"</div>", 9_000) + "</body></html>"), fullTextRules{}},
-		{"deep-500", []byte("<html><body>" + strings.Repeat("<div>"+para, 500) + "</body></html>"), fullTextRules{}},
+
+		// Deep and wide at once, just inside maxPageDepthSum.
+		{"towers-18x100", towers(18, 100, para), fullTextRules{}},
+		{"towers-1x400", towers(1, 400, para), fullTextRules{}},
 	}
 	u, _ := url.Parse("https://news.example/a")
 	for _, p := range pages {
@@ -364,6 +371,45 @@ func BenchmarkExtract(b *testing.B) {
 				if _, _, err := extract(p.page, u, p.rules, 0); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// towers is a page of n towers of depth nested <div>s, each with a paragraph.
+func towers(n, depth int, para string) []byte {
+	tower := strings.Repeat("<div>"+para, depth) + strings.Repeat("</div>", depth)
+	return []byte("<html><body>" + strings.Repeat(tower, n) + "</body></html>")
+}
+
+// TestPageWeight: real pages stay well inside the bounds, pages built to
+// be slow do not.
+func TestPageWeight(t *testing.T) {
+	para := "<p>words</p>"
+	tests := []struct {
+		name string
+		page []byte
+		fits bool
+	}{
+		{"moscowtimes", articlePage(t, "moscowtimes.html", ""), true},
+		{"wikipedia", articlePage(t, "corpus/miniflux_wikipedia.html", ""), true},
+		{"github", articlePage(t, "corpus/miniflux_github.html", ""), true},
+		{"windows-1251", articlePage(t, "corpus/windows_1251.html", ""), true},
+		{"wide 19k", []byte("<html><body>" + strings.Repeat("<div>"+para+"</div>", 9_000) + "</body></html>"), true},
+		{"towers 95x100", towers(95, 100, para), false},
+		{"one tower 400 deep", towers(1, 400, para), true},
+		{"one tower 500 deep", towers(1, 500, para), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, err := xhtml.Parse(bytes.NewReader(tt.page))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, d := pageWeight(doc, maxPageElements, maxPageDepthSum)
+			t.Logf("%d elements, sum of depths %d", n, d)
+			if fits := n <= maxPageElements && d <= maxPageDepthSum; fits != tt.fits {
+				t.Errorf("pageWeight() = %d elements, depth sum %d: fits %v, want %v", n, d, fits, tt.fits)
 			}
 		})
 	}
