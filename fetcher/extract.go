@@ -39,9 +39,10 @@ const minArticleChars = 500
 // Readability's time grows with the number of elements times their depth:
 // 19,000 elements 4 deep took 0.7 s, the same nested in towers 100 deep
 // 6 s and 500 deep (html.Parse's limit is 512) 59 s; inside these bounds
-// the slowest page found takes about 1 s (BenchmarkExtract, towers-18x100). News pages have
-// 1,000-8,000 elements, and the sum of their depths stays far below the
-// bound (27,000 for the 316 KB GitHub page: see TestPageWeight).
+// the slowest page found takes about 1 s (BenchmarkExtract,
+// towers-18x100). News pages have 1,000-8,000 elements, and the sum of
+// their depths stays far below the bound (27,000 for the 316 KB GitHub
+// page: see TestPageWeight).
 const (
 	maxPageElements = 20_000
 	maxPageDepthSum = 200_000
