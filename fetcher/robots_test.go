@@ -338,15 +338,6 @@ type fakeClock struct{ now time.Time }
 
 func (c *fakeClock) Now() time.Time { return c.now }
 
-func mustURL(t *testing.T, s string) *url.URL {
-	t.Helper()
-	u, err := url.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
 func ask(t *testing.T, c *robotsCache, page string) robotsVerdict {
 	t.Helper()
 	v, err := c.Allowed(context.Background(), mustURL(t, page))
