@@ -250,3 +250,17 @@ func TestConfigFullTextWithoutCheck(t *testing.T) {
 		t.Errorf("Parse() error = %v, want %s", err, want)
 	}
 }
+
+// TestShippedConfigFullTextOff: the shipped feeds.yaml leaves full text off
+// (republishing whole articles needs the publisher's permission).
+func TestShippedConfigFullTextOff(t *testing.T) {
+	cfg, err := Load("../feeds.yaml")
+	if err != nil {
+		t.Fatalf("shipped feeds.yaml: %v", err)
+	}
+	for _, src := range cfg.Sources {
+		if src.FullText.Enabled {
+			t.Errorf("shipped source %q has full_text on, want off", src.ID)
+		}
+	}
+}
