@@ -66,6 +66,9 @@ type Source struct {
 	// DefaultMaxItemsPerFetch.
 	MaxItemsPerFetch int
 	Retention        Retention
+	// FullText is the source's full_text setting: whether each new item's
+	// page is fetched for its article, and how the article is extracted.
+	FullText FullText
 }
 
 // Schedule is a polling schedule. config builds it, with the cron library,

@@ -36,6 +36,7 @@ func FuzzConfig(f *testing.F) {
 		"sources:\n  - id: a\n    url: https://a.example/\n    schedule: \"@every 1s\"\n    interval: 1s\nsections:\n  - id: s\n    sources: [a, b]\n    token: short\n",
 		"server: {listen: ':99999', base_url: 'ftp://x/?q#f'}\nstorage: {path: ''}\n",
 		"sources: [{id: a, url: 'https://a.example/', retention: {min_items: 9, max_items: 3}}]\nsections: [{id: s, tags: [nope], include: ['/(?i)half']}]\n",
+		"defaults: {full_text: {remove: [.share], per_pass: 5}}\nsources:\n  - {id: a, url: 'https://a.example/', full_text: {selector: 'div.article', remove: x, per_pass: 0, attribution: no, allow_private: true, k: 1}}\n  - {id: b, url: 'https://b.example/', full_text: [true]}\nsections: [{id: s, sources: [a, b]}]\n",
 		"\xef\xbb\xbfsources:\r\n  - id: a\r\n    url: https://a.example/\r\nsections:\r\n  - id: s\r\n    sources: [a]\r\n",
 	} {
 		f.Add([]byte(seed))

@@ -11,6 +11,7 @@ import (
 // of them are read.
 type sourceNodes struct {
 	id, url, interval, schedule *yaml.Node
+	fullText                    *yaml.Node // read once the id is known, to name it
 }
 
 func (p *parser) sources(seq, parent *yaml.Node, cfg *Config, d sourceDefaults) []newsdesk.Source {
@@ -52,6 +53,7 @@ func (p *parser) sourceFields(src *newsdesk.Source, at *sourceNodes) []field {
 		{"max_body", func(v *yaml.Node) { src.MaxBody = p.size(v) }},
 		{"max_items_per_fetch", func(v *yaml.Node) { src.MaxItemsPerFetch = p.perFetch(v) }},
 		{"retention", func(v *yaml.Node) { src.Retention = p.retention(v, src.Retention) }},
+		{"full_text", func(v *yaml.Node) { at.fullText = v }},
 		{"tags", func(v *yaml.Node) {
 			for _, t := range p.strings(v, "tags") {
 				if !newsdesk.ValidID(t.Value) {
@@ -64,9 +66,13 @@ func (p *parser) sourceFields(src *newsdesk.Source, at *sourceNodes) []field {
 }
 
 // checkSource checks what depends on more than one key of a source: its
-// own interval or schedule replaces the defaults', and it needs a url.
+// own interval or schedule replaces the defaults', its full_text is read
+// on top of the defaults' (naming the source), and it needs a url.
 func (p *parser) checkSource(n *yaml.Node, src *newsdesk.Source, at sourceNodes) {
 	what := fmt.Sprintf("source %q", src.ID)
+	if at.fullText != nil {
+		src.FullText = p.fullText(at.fullText, what+": full_text", src.FullText)
+	}
 	switch {
 	case at.interval != nil && at.schedule != nil:
 		p.at(at.schedule, "%s: set interval or schedule, not both", what)

@@ -28,6 +28,7 @@ func (p *parser) topLevel(root *yaml.Node, cfg *Config) topLevel {
 		Timeout:          newsdesk.DefaultTimeout,
 		MaxItemsPerFetch: newsdesk.DefaultMaxItemsPerFetch,
 		Retention:        newsdesk.DefaultRetention,
+		FullText:         newsdesk.FullText{Attribution: true},
 	}}}
 	var baseURL *yaml.Node
 	p.mapping(root, "the top level", []field{
@@ -119,6 +120,7 @@ func (p *parser) defaults(n *yaml.Node, d *sourceDefaults) {
 		{"max_body", func(v *yaml.Node) { s.MaxBody = p.size(v) }},
 		{"max_items_per_fetch", func(v *yaml.Node) { s.MaxItemsPerFetch = p.perFetch(v) }},
 		{"retention", func(v *yaml.Node) { s.Retention = p.retention(v, s.Retention) }},
+		{"full_text", func(v *yaml.Node) { s.FullText = p.fullText(v, "defaults.full_text", s.FullText) }},
 	})
 	if intervalNode != nil && d.scheduleNode != nil {
 		p.at(d.scheduleNode, "defaults: set interval or schedule, not both")

@@ -150,7 +150,8 @@ const (
 // stable label for metrics and status: "timeout", "dns", "tls",
 // "connection", "redirects", "too_large", "not_a_feed", "parse",
 // "http_404", "http_410", "http_429", "http_503", "http_4xx" (other 4xx),
-// "http_5xx" (other 5xx), "canceled" or "other". It is "" for nil.
+// "http_5xx" (other 5xx), "canceled", "private_address" (an article
+// request refused by the guard, guard.go) or "other". It is "" for nil.
 func ErrorKind(err error) string {
 	var (
 		se *StatusError
@@ -416,6 +417,7 @@ func describe(ctx context.Context, err error, timeout time.Duration, host string
 		alertErr tls.AlertError
 		netErr   net.Error
 		urlErr   *url.Error
+		fe       *fetchError
 	)
 	if errors.As(err, &urlErr) {
 		if u, perr := url.Parse(urlErr.URL); perr == nil {
@@ -425,8 +427,8 @@ func describe(ctx context.Context, err error, timeout time.Duration, host string
 	switch {
 	case errors.Is(err, errTooManyRedirects):
 		return errTooManyRedirects
-	case errors.As(err, new(*fetchError)):
-		return err // already described (body too large)
+	case errors.As(err, &fe):
+		return fe // already described (body too large, an article's private address)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
 		return &fetchError{kindTimeout, fmt.Sprintf("timed out after %s", timeout.Round(time.Millisecond)), err}
 	case errors.Is(err, context.Canceled):

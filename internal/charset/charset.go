@@ -1,11 +1,12 @@
 // Package charset turns the documents newsdesk reads from outside (feeds,
-// OPML subscription lists) into clean UTF-8, whatever charset they arrived
-// in: it is the one place that sniffs byte order marks, reads an XML
-// declaration's or a Content-Type's charset label and transcodes with
-// golang.org/x/text.
+// OPML subscription lists, the article pages of full-text sources) into
+// clean UTF-8, whatever charset they arrived in: it is the one place that
+// sniffs byte order marks, reads an XML declaration's, an HTML <meta>'s or
+// a Content-Type's charset label and transcodes with golang.org/x/text.
 //
-// It must not parse the documents beyond their XML declaration, nor know
-// HTTP or any feed format: its callers hand it bytes and a label.
+// It must not parse the documents beyond their XML declaration or the
+// <meta> prescan of an HTML page's first 1024 bytes, nor know HTTP or any
+// feed format: its callers hand it bytes and a label.
 package charset
 
 import (
