@@ -32,6 +32,11 @@ type Item struct {
 	// this item in a section (same canonical link, or near-identical title
 	// when the section dedupes titles). Filled in by section queries only.
 	Duplicates []ItemRef `json:"-"`
+	// Article is the sanitized full text of the item's page, when its
+	// source has full_text on and the article was extracted (ArticleOK).
+	// The store keeps it beside the item, never in the item's record, and
+	// fills it in on reads; a re-fetch of the feed never sees it.
+	Article string `json:"-"`
 }
 
 // ItemRef names an item: its source and its id within the source.
@@ -81,6 +86,15 @@ func ParseItemID(s string) (sourceID, hash string, ok bool) {
 
 // Ref is the item's ItemRef.
 func (it *Item) Ref() ItemRef { return ItemRef{SourceID: it.SourceID, ID: it.ID} }
+
+// Body is the item's full content: its article when it has one, else the
+// feed's content. Rendering and section rules use it.
+func (it *Item) Body() string {
+	if it.Article != "" {
+		return it.Article
+	}
+	return it.Content
+}
 
 // Decision is an editor's decision about one item in one section.
 type Decision string

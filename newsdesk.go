@@ -149,6 +149,11 @@ type FetchState struct {
 	// 304 or a failure keeps it), were beyond the source's
 	// MaxItemsPerFetch and not stored.
 	Capped int `json:",omitempty"`
+	// FullTextSince is when the first fetch with the source's full_text on
+	// began: items first seen at or after it get their article fetched,
+	// older ones only on request (refetch-text). Zero while full_text is
+	// off.
+	FullTextSince time.Time `json:",omitzero"`
 	// Skipped is how many items of the feed, as last received, could not
 	// be stored at all (their siblings were); SkipReason says why for the
 	// first of them.

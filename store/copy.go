@@ -28,6 +28,15 @@ type Entry struct {
 	Tombstone *TombstoneRecord
 	Decision  *DecisionRecord
 	Section   *SectionRecord
+	Article   *ArticleRecord
+}
+
+// ArticleRecord is an item's article record and the page it was extracted
+// from (nil when none is kept). Dump gives a source's articles after its
+// items; a Loader refuses (ErrSkipped) one whose item it does not hold.
+type ArticleRecord struct {
+	Article newsdesk.Article
+	Page    []byte
 }
 
 // SourceRecord is what a store keeps about a source besides its items.
@@ -73,8 +82,8 @@ type SectionRecord struct {
 // migrate` reads it).
 type Dumper interface {
 	// Dump calls fn with every record of the store, read in one consistent
-	// snapshot: first every Source, then each source's items and
-	// tombstones, then the editorial decisions and the section versions.
+	// snapshot: first every Source, then each source's items, tombstones
+	// and articles, then the editorial decisions and the section versions.
 	// It stops at fn's first error and returns it.
 	Dump(ctx context.Context, fn func(Entry) error) error
 }
@@ -164,6 +173,7 @@ type CopyReport struct {
 	Tombstones int `json:"tombstones"`
 	Decisions  int `json:"decisions"`
 	Sections   int `json:"sections"`
+	Articles   int `json:"articles,omitempty"`
 	// Total is the number of items the original counted: Items once done.
 	Total int `json:"-"`
 	// Skipped counts the records of each kind ("tombstone", ...) the copy

@@ -69,6 +69,32 @@ type Store interface {
 	// story once with the other copies in its Duplicates.
 	Section(q newsdesk.Query) ([]newsdesk.Item, error)
 
+	// SaveArticle stores the article record of a stored item (a.SourceID,
+	// a.ItemID), replacing the one it had, and, when page is not nil, the
+	// page it was extracted from (the decoded UTF-8 page; an empty,
+	// non-nil page forgets the stored one). It never touches the item, its
+	// Updated time or the source's state. It returns newsdesk.ErrNotFound
+	// when the item is not stored. In a cluster the source counts as
+	// changed (Changes), so other instances render its sections again.
+	SaveArticle(a newsdesk.Article, page []byte) error
+	// Article returns an item's article record, or newsdesk.ErrNotFound.
+	Article(sourceID, itemID string) (newsdesk.Article, error)
+	// ArticlePage returns the page an item's article was extracted from,
+	// or newsdesk.ErrNotFound when none is kept.
+	ArticlePage(sourceID, itemID string) ([]byte, error)
+	// ArticlesDue returns up to limit items of a source, newest first
+	// seen first, whose article the pass should fetch: those first seen
+	// at or after since with no article record for their current link,
+	// and those whose record for it is newsdesk.ArticleFailed with a
+	// NextTry at or before now.
+	ArticlesDue(sourceID string, since, now time.Time, limit int) ([]ArticleJob, error)
+	// ArticleStats counts a source's article records, and the items first
+	// seen at or after since that have none (ArticleStats).
+	ArticleStats(sourceID string, since time.Time) (ArticleStats, error)
+	// Articles calls fn with each article record of a source, in item id
+	// order, until fn returns false.
+	Articles(sourceID string, fn func(newsdesk.Article) bool) error
+
 	// SetDecision records an editor's decision about an item in a section,
 	// or removes the one recorded when d is empty.
 	SetDecision(sectionID string, ref newsdesk.ItemRef, d newsdesk.Decision, at time.Time) error
