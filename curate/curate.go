@@ -26,6 +26,17 @@ type Items interface {
 // HASH prefix alone (looked up in every source of the section), the item's
 // urn:newsdesk: id from a feed, SOURCE/ID, or the item's own id or link.
 func Resolve(db Items, sec *newsdesk.Section, arg string) (newsdesk.Item, error) {
+	return resolve(db, sec.Sources, fmt.Sprintf("section %q", sec.ID), fmt.Sprintf("see 'newsdesk preview %s' for ids", sec.ID), arg)
+}
+
+// ResolveInSource is Resolve among the items of one source.
+func ResolveInSource(db Items, sourceID, arg string) (newsdesk.Item, error) {
+	return resolve(db, []string{sourceID}, fmt.Sprintf("source %q", sourceID), "give its link, its id as a feed shows it, or SOURCE:HASH", arg)
+}
+
+// resolve finds arg among the items of sources; where names them and hint
+// says how to find an id, for the errors.
+func resolve(db Items, sources []string, where, hint, arg string) (newsdesk.Item, error) {
 	arg = strings.TrimSpace(arg)
 	src, rest, hasSrc := newsdesk.ParseItemID(arg)
 	if !hasSrc {
@@ -33,7 +44,7 @@ func Resolve(db Items, sec *newsdesk.Section, arg string) (newsdesk.Item, error)
 	}
 	isHash := len(rest) >= 6 && strings.Trim(rest, "0123456789abcdef") == ""
 	var matches []newsdesk.Item
-	for _, id := range sec.Sources {
+	for _, id := range sources {
 		if isHash && src != "" && id != src {
 			continue
 		}
@@ -54,7 +65,7 @@ func Resolve(db Items, sec *newsdesk.Section, arg string) (newsdesk.Item, error)
 	}
 	switch len(matches) {
 	case 0:
-		return newsdesk.Item{}, fmt.Errorf("no item %q among the items of section %q (see 'newsdesk preview %s' for ids)", arg, sec.ID, sec.ID)
+		return newsdesk.Item{}, fmt.Errorf("no item %q among the items of %s (%s)", arg, where, hint)
 	case 1:
 		return matches[0], nil
 	}
@@ -66,7 +77,7 @@ func Resolve(db Items, sec *newsdesk.Section, arg string) (newsdesk.Item, error)
 	if len(matches) == maxMatches {
 		count = "at least " + count
 	}
-	return newsdesk.Item{}, fmt.Errorf("%q matches %s items of section %q: %s; give more of the id, or SOURCE:HASH", arg, count, sec.ID, strings.Join(refs, ", "))
+	return newsdesk.Item{}, fmt.Errorf("%q matches %s items of %s: %s; give more of the id, or SOURCE:HASH", arg, count, where, strings.Join(refs, ", "))
 }
 
 // maxMatches is how many candidates an ambiguous item reference lists.

@@ -40,7 +40,10 @@ func TestMain(m *testing.M) {
 // script gets a fake origin server (an httptest server serving the files
 // under $WORK/origin, with ETag/Last-Modified and 304s, or the answer
 // scripted in PATH.status, logging every request to $WORK/origin.log) and a free port. The placeholders ${ORIGIN} and
-// ${PORT} in the script's files are replaced before it runs. Unless the
+// ${PORT} in the script's files are replaced before it runs, and
+// ${LOCALORIGIN} by the origin's URL with the host localhost; files ending
+// in .html are served as text/html, and $ARTICLES is the folder of the
+// fetcher's article page fixtures. Unless the
 // script brings its own, $WORK/origin/rss/news is testdata/moscowtimes.xml.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
@@ -72,9 +75,17 @@ func TestScripts(t *testing.T) {
 			if err != nil {
 				return err
 			}
+			articles, err := filepath.Abs(filepath.Join("..", "..", "fetcher", "testdata", "articles"))
+			if err != nil {
+				return err
+			}
+			// The same origin named localhost: a host other than the
+			// feed's, on a loopback address, for the private-address guard.
+			local := strings.Replace(origin.URL, "127.0.0.1", "localhost", 1)
 			env.Setenv("ORIGIN", origin.URL)
 			env.Setenv("PORT", port)
-			return substitute(env.WorkDir, map[string]string{"${ORIGIN}": origin.URL, "${PORT}": port})
+			env.Setenv("ARTICLES", articles)
+			return substitute(env.WorkDir, map[string]string{"${ORIGIN}": origin.URL, "${PORT}": port, "${LOCALORIGIN}": local})
 		},
 		// [pty]: pseudo-terminals can be opened here (for ttyexec).
 		// [fsizelimit]: diskfull can simulate a full disk here.
@@ -176,7 +187,11 @@ func newOrigin(root, logPath string) *httptest.Server {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+		ctype := "application/rss+xml; charset=utf-8"
+		if strings.HasSuffix(r.URL.Path, ".html") {
+			ctype = "text/html" // no charset: an article page says its own in <meta>
+		}
+		w.Header().Set("Content-Type", ctype)
 		w.Write(body)
 	}))
 }
