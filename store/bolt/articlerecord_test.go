@@ -107,3 +107,27 @@ func TestItemRecordHasNoArticle(t *testing.T) {
 		t.Errorf("decoded Article = %q, %v; want none", got.Article, err)
 	}
 }
+
+// TestReadLink: the link is read from an item record without decoding
+// it, compressed or not, and a cut record is an error.
+func TestReadLink(t *testing.T) {
+	compressible := benchItem()
+	compressible.Link = compressible.ID + "?utm_source=feed"
+	for _, it := range []storedItem{fullItem(), compressible} {
+		v, err := encodeItem(&it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &withArticle{src: it.SourceID, id: []byte(it.ID), v: v}
+		if got, err := w.readLink(); err != nil || got != it.Link {
+			t.Errorf("readLink() = %q, %v; want %q (flags %b)", got, err, it.Link, v[1])
+		}
+		w.v = v[:12]
+		if _, err := w.readLink(); err == nil {
+			t.Errorf("readLink(cut record, flags %b) = nil error", v[1])
+		}
+	}
+	if v, _ := encodeItem(&compressible); v[1]&flagCompressed == 0 {
+		t.Error("the compressible item was not compressed: the test misses that case")
+	}
+}
