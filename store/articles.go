@@ -18,6 +18,11 @@ import (
 // an ArticleOK article made for the item's current link, before section
 // rules see the item.
 
+// MaxArticlePage is the largest page (decoded, in bytes) a store keeps
+// for refetch-text; SaveArticle forgets the stored page instead of keeping
+// a bigger one, and refetch-text fetches such an article again.
+const MaxArticlePage = 2 << 20
+
 // ArticleJob is an item whose article page the pass should fetch.
 type ArticleJob struct {
 	Item newsdesk.Item
@@ -28,7 +33,8 @@ type ArticleJob struct {
 
 // ArticleStats counts a full-text source's articles for status and
 // metrics. Only items first seen at or after since are Missing; records
-// are counted whatever their item's age.
+// are counted whatever their item's age, but a record made for a link
+// the item no longer has counts as none (the item is due again).
 type ArticleStats struct {
 	OK         int // extracted and shown
 	Failed     int // failed, to be tried again (newsdesk.ArticleFailed)
