@@ -1,34 +1,280 @@
 package postgres
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/store"
 )
 
-// PLACEHOLDER until the store helper's branch replaces this file: the
-// article methods of the store contract (store/articles.go).
+// Full article text (issue 13) in PostgreSQL: the table articles
+// (migration 4), one row per item keyed like it, which the fetcher's
+// article pass writes (SaveArticle), asks for work (ArticlesDue) and
+// status counts (ArticleStats); refetch-text reads the records and pages
+// (Articles, ArticlePage). The rows hang off their items by a foreign key
+// that cascades, so retention pruning and purge remove them with their
+// items. Reads of items (Item, Items, Section) join the html of an 'ok'
+// row made for the item's current link (articleJoin), never the page.
 
-var errArticlesUnbuilt = errors.New("articles: not built yet")
+// MaxKeptPage is the largest page SaveArticle keeps for re-extraction: a
+// bigger one is not kept (refetch-text fetches it again).
+const MaxKeptPage = 2 << 20
 
-func (db *DB) SaveArticle(a newsdesk.Article, page []byte) error { return errArticlesUnbuilt }
+// articleJoin is the condition under which an item i shows the article a:
+// extracted, and made for the item's link as it is now.
+const articleJoin = `a.source_id = i.source_id AND a.id_hash = i.id_hash AND a.status = 'ok' AND a.link_hash IS NOT DISTINCT FROM i.link_hash`
 
+// fkViolation is PostgreSQL's foreign_key_violation: the item is not stored.
+const fkViolation = "23503"
+
+// SaveArticle stores the article record of a stored item, replacing the
+// one it had, and the page it came from when page is not nil (an empty
+// page, or one over MaxKeptPage, forgets the stored one). It never touches
+// the item or the source's state; it marks the source changed (Changes,
+// Listen) so that other instances render its sections again. The
+// source's row is locked before the item's, in SaveFetch's order.
+func (db *DB) SaveArticle(a newsdesk.Article, page []byte) error {
+	data, err := articleData(a)
+	if err != nil {
+		return fmt.Errorf("save article of %s in %s: %w", a.ItemID, a.SourceID, err)
+	}
+	setPage := page != nil
+	if len(page) == 0 || len(page) > MaxKeptPage {
+		page = nil
+	}
+	err = db.tx(func(ctx context.Context, tx pgx.Tx) error {
+		var changed int
+		if err := tx.QueryRow(ctx, `WITH w AS (UPDATE sources SET changed_seq = `+xactSeq+` WHERE source_id = $1 RETURNING changed_seq)
+			SELECT count(pg_notify('`+channel+`', changed_seq::text)) FROM w`, a.SourceID).Scan(&changed); err != nil {
+			return err
+		}
+		if changed == 0 {
+			return newsdesk.ErrNotFound
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO articles (source_id, id_hash, link_hash, status, attempts, next_try_ns, fetched_ns, html, data, page)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			ON CONFLICT (source_id, id_hash) DO UPDATE SET link_hash = excluded.link_hash, status = excluded.status,
+				attempts = excluded.attempts, next_try_ns = excluded.next_try_ns, fetched_ns = excluded.fetched_ns,
+				html = excluded.html, data = excluded.data, page = CASE WHEN $11 THEN excluded.page ELSE articles.page END`,
+			a.SourceID, hash(a.ItemID), orNil(a.Link), string(a.Status), a.Attempts, nsOrNil(a.NextTry), nsOrNil(a.FetchedAt),
+			a.HTML, data, page, setPage)
+		if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == fkViolation {
+			return newsdesk.ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("save article of %s in %s: %w", a.ItemID, a.SourceID, err)
+	}
+	return nil
+}
+
+// articleData is the record as articles.data keeps it: all but its HTML,
+// times in UTC.
+func articleData(a newsdesk.Article) (string, error) {
+	a.HTML = ""
+	a.NextTry, a.FetchedAt = a.NextTry.UTC(), a.FetchedAt.UTC()
+	data, err := json.Marshal(a)
+	return string(data), err
+}
+
+// decodeArticle is the record of a row's data and html.
+func decodeArticle(data []byte, html string) (newsdesk.Article, error) {
+	var a newsdesk.Article
+	if err := json.Unmarshal(data, &a); err != nil {
+		return a, fmt.Errorf("article record: %w", err)
+	}
+	a.HTML = html
+	return a, nil
+}
+
+// nsOrNil is ns(t), or nil (SQL NULL) for the zero time.
+func nsOrNil(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	n := ns(t)
+	return &n
+}
+
+// Article returns an item's article record, or newsdesk.ErrNotFound.
 func (db *DB) Article(sourceID, itemID string) (newsdesk.Article, error) {
-	return newsdesk.Article{}, errArticlesUnbuilt
+	ctx, cancel := call()
+	defer cancel()
+	var data []byte
+	var html string
+	err := db.pool.QueryRow(ctx, `SELECT data, html FROM articles WHERE source_id = $1 AND id_hash = $2`, sourceID, hash(itemID)).Scan(&data, &html)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = newsdesk.ErrNotFound
+	}
+	var a newsdesk.Article
+	if err == nil {
+		a, err = decodeArticle(data, html)
+	}
+	if err != nil {
+		return newsdesk.Article{}, fmt.Errorf("article of %s in %s: %w", itemID, sourceID, err)
+	}
+	return a, nil
 }
 
-func (db *DB) ArticlePage(sourceID, itemID string) ([]byte, error) { return nil, errArticlesUnbuilt }
+// ArticlePage returns the page an item's article was extracted from, or
+// newsdesk.ErrNotFound when none is kept.
+func (db *DB) ArticlePage(sourceID, itemID string) ([]byte, error) {
+	ctx, cancel := call()
+	defer cancel()
+	var page []byte
+	err := db.pool.QueryRow(ctx, `SELECT page FROM articles WHERE source_id = $1 AND id_hash = $2 AND page IS NOT NULL`, sourceID, hash(itemID)).Scan(&page)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = newsdesk.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("article page of %s in %s: %w", itemID, sourceID, err)
+	}
+	return page, nil
+}
 
+// dueItems is the condition on items i and their article for the current
+// link a (joined on the link, so NULL when there is none) of ArticlesDue
+// ($2 since, $3 now) and ArticleStats' Missing (without its second part).
+const (
+	dueNew    = `i.link_hash IS NOT NULL AND a.source_id IS NULL AND i.first_seen_ns >= $2`
+	dueFailed = `a.status = 'failed' AND a.next_try_ns <= $3`
+	linkJoin  = `a.source_id = i.source_id AND a.id_hash = i.id_hash AND a.link_hash IS NOT DISTINCT FROM i.link_hash`
+)
+
+// ArticlesDue returns, in one query, up to limit items of a source whose
+// article the pass should fetch, newest first seen first: those first
+// seen at or after since with a link and no record for it, and those whose
+// record for their link failed and is due at now. Only a full-text
+// source's pass asks; it reads the source's items from its primary key
+// (not their page, which only ArticlePage reads).
 func (db *DB) ArticlesDue(sourceID string, since, now time.Time, limit int) ([]store.ArticleJob, error) {
-	return nil, errArticlesUnbuilt
+	if limit <= 0 {
+		return nil, nil
+	}
+	ctx, cancel := call()
+	defer cancel()
+	rows, err := db.pool.Query(ctx, `SELECT i.data, a.data, a.html FROM items i LEFT JOIN articles a ON `+linkJoin+`
+		WHERE i.source_id = $1 AND ((`+dueNew+`) OR (`+dueFailed+`))
+		ORDER BY i.first_seen_ns DESC, i.published_ns DESC, i.item_id DESC LIMIT $4`, sourceID, ns(since), ns(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("articles due in %s: %w", sourceID, err)
+	}
+	var out []store.ArticleJob
+	for rows.Next() {
+		var item, prev []byte
+		var html *string
+		if err := rows.Scan(&item, &prev, &html); err != nil {
+			return nil, fmt.Errorf("articles due in %s: %w", sourceID, err)
+		}
+		var it storedItem
+		if err := json.Unmarshal(item, &it); err != nil {
+			return nil, fmt.Errorf("articles due in %s: item: %w", sourceID, err)
+		}
+		job := store.ArticleJob{Item: it.Item}
+		if prev != nil {
+			a, err := decodeArticle(prev, *html)
+			if err != nil {
+				return nil, fmt.Errorf("articles due in %s: %w", sourceID, err)
+			}
+			job.Prev = &a
+		}
+		out = append(out, job)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("articles due in %s: %w", sourceID, err)
+	}
+	return out, nil
 }
 
+// ArticleStats counts a source's article records by status, the items
+// first seen at or after since that have a link and no record for it, and
+// the most recent failure, in one query.
 func (db *DB) ArticleStats(sourceID string, since time.Time) (store.ArticleStats, error) {
-	return store.ArticleStats{}, errArticlesUnbuilt
+	ctx, cancel := call()
+	defer cancel()
+	var s store.ArticleStats
+	var lastErr *string
+	var lastAt *int64
+	err := db.pool.QueryRow(ctx, `WITH c AS (SELECT
+			count(*) FILTER (WHERE status = 'ok') AS ok, count(*) FILTER (WHERE status = 'failed') AS failed,
+			count(*) FILTER (WHERE status = 'gave_up') AS gave_up, count(*) FILTER (WHERE status = 'disallowed') AS disallowed,
+			count(*) FILTER (WHERE status = 'refused') AS refused
+			FROM articles WHERE source_id = $1),
+		l AS (SELECT data->>'Error' AS error, fetched_ns FROM articles WHERE source_id = $1 AND status <> 'ok' AND data->>'Error' <> ''
+			ORDER BY fetched_ns DESC NULLS LAST, id_hash LIMIT 1)
+		SELECT c.ok, c.failed, c.gave_up, c.disallowed, c.refused,
+			(SELECT count(*) FROM items i WHERE i.source_id = $1 AND i.link_hash IS NOT NULL AND i.first_seen_ns >= $2
+				AND NOT EXISTS (SELECT 1 FROM articles a WHERE `+linkJoin+`)),
+			l.error, l.fetched_ns
+		FROM c LEFT JOIN l ON true`, sourceID, ns(since)).
+		Scan(&s.OK, &s.Failed, &s.GaveUp, &s.Disallowed, &s.Refused, &s.Missing, &lastErr, &lastAt)
+	if err != nil {
+		return store.ArticleStats{}, fmt.Errorf("article counts of %s: %w", sourceID, err)
+	}
+	if lastErr != nil {
+		s.LastError = *lastErr
+	}
+	if lastAt != nil {
+		s.LastErrorAt = nsTime(*lastAt)
+	}
+	return s, nil
 }
 
+// Articles calls fn with each article record of a source, in item id
+// order, until fn returns false. It reads articlesPage records per query,
+// each under its own timeout, and holds no transaction while fn runs.
 func (db *DB) Articles(sourceID string, fn func(newsdesk.Article) bool) error {
-	return errArticlesUnbuilt
+	var after []byte
+	for {
+		page, last, err := db.articlesAfter(sourceID, after)
+		if err != nil {
+			return fmt.Errorf("articles of %s: %w", sourceID, err)
+		}
+		for _, a := range page {
+			if !fn(a) {
+				return nil
+			}
+		}
+		if len(page) < articlesPage {
+			return nil
+		}
+		after = last
+	}
+}
+
+// articlesPage is how many records one query of Articles reads.
+const articlesPage = 200
+
+// articlesAfter reads the next articlesPage records of a source after the
+// item id after (from the first when nil), and the last one's item id.
+func (db *DB) articlesAfter(sourceID string, after []byte) ([]newsdesk.Article, []byte, error) {
+	ctx, cancel := call()
+	defer cancel()
+	rows, err := db.pool.Query(ctx, `SELECT i.item_id, a.data, a.html FROM articles a JOIN items i ON i.source_id = a.source_id AND i.id_hash = a.id_hash
+		WHERE a.source_id = $1 AND ($2::bytea IS NULL OR i.item_id > $2) ORDER BY i.item_id LIMIT $3`, sourceID, after, articlesPage)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []newsdesk.Article
+	var last []byte
+	for rows.Next() {
+		var data []byte
+		var html string
+		if err := rows.Scan(&last, &data, &html); err != nil {
+			return nil, nil, err
+		}
+		a, err := decodeArticle(data, html)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, a)
+	}
+	return out, last, rows.Err()
 }
