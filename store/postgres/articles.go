@@ -40,13 +40,9 @@ const fkViolation = "23503"
 // Listen) so that other instances render its sections again. The
 // source's row is locked before the item's, in SaveFetch's order.
 func (db *DB) SaveArticle(a newsdesk.Article, page []byte) error {
-	data, err := articleData(a)
+	row, err := articleRow(a, page)
 	if err != nil {
 		return fmt.Errorf("save article of %s in %s: %w", a.ItemID, a.SourceID, err)
-	}
-	setPage := page != nil
-	if len(page) == 0 || len(page) > MaxKeptPage {
-		page = nil
 	}
 	err = db.tx(func(ctx context.Context, tx pgx.Tx) error {
 		var changed int
@@ -62,8 +58,7 @@ func (db *DB) SaveArticle(a newsdesk.Article, page []byte) error {
 			ON CONFLICT (source_id, id_hash) DO UPDATE SET link_hash = excluded.link_hash, status = excluded.status,
 				attempts = excluded.attempts, next_try_ns = excluded.next_try_ns, fetched_ns = excluded.fetched_ns,
 				html = excluded.html, data = excluded.data, page = CASE WHEN $11 THEN excluded.page ELSE articles.page END`,
-			a.SourceID, hash(a.ItemID), orNil(a.Link), string(a.Status), a.Attempts, nsOrNil(a.NextTry), nsOrNil(a.FetchedAt),
-			a.HTML, data, page, setPage)
+			append(row, page != nil)...)
 		if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == fkViolation {
 			return newsdesk.ErrNotFound
 		}
@@ -75,13 +70,25 @@ func (db *DB) SaveArticle(a newsdesk.Article, page []byte) error {
 	return nil
 }
 
-// articleData is the record as articles.data keeps it: all but its HTML,
-// times in UTC.
-func articleData(a newsdesk.Article) (string, error) {
-	a.HTML = ""
-	a.NextTry, a.FetchedAt = a.NextTry.UTC(), a.FetchedAt.UTC()
-	data, err := json.Marshal(a)
-	return string(data), err
+// articleCols are the columns of an articles row, as articleRow gives them.
+var articleCols = []string{"source_id", "id_hash", "link_hash", "status", "attempts", "next_try_ns", "fetched_ns", "html", "data", "page"}
+
+// articleRow is the row of a record and the page it came from: data is
+// the record but its HTML (in html), times in UTC; the page is NULL when
+// it is empty or over MaxKeptPage.
+func articleRow(a newsdesk.Article, page []byte) ([]any, error) {
+	rec := a
+	rec.HTML = ""
+	rec.NextTry, rec.FetchedAt = a.NextTry.UTC(), a.FetchedAt.UTC()
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	if len(page) == 0 || len(page) > MaxKeptPage {
+		page = nil
+	}
+	return []any{a.SourceID, hash(a.ItemID), orNil(a.Link), string(a.Status), a.Attempts, nsOrNil(a.NextTry), nsOrNil(a.FetchedAt),
+		a.HTML, string(data), page}, nil
 }
 
 // decodeArticle is the record of a row's data and html.

@@ -147,11 +147,12 @@ CREATE TABLE articles (
 // ("newsdesk" in ASCII).
 const migrationLock int64 = 0x6e65777364657368
 
-// migrate applies the migrations the database lacks, holding the advisory
-// lock so that instances starting at once apply each exactly once. A
+// migrate applies the migrations known (migrations) the database lacks,
+// holding the advisory lock so that instances starting at once apply each
+// exactly once. A
 // database newer than this binary is used when its migrations allow it
 // (usable), else refused with store.ErrSchema.
-func (db *DB) migrate(ctx context.Context) error {
+func (db *DB) migrate(ctx context.Context, known []migration) error {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -177,12 +178,12 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err := usable(have, minReader); err != nil {
 		return err
 	}
-	for v := have; v < len(migrations); v++ {
+	for v := have; v < len(known); v++ {
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, migrations[v].sql); err != nil {
+			if _, err := tx.Exec(ctx, known[v].sql); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_version (version, min_reader) VALUES ($1, $2)`, v+1, migrations[v].minReader)
+			_, err := tx.Exec(ctx, `INSERT INTO schema_version (version, min_reader) VALUES ($1, $2)`, v+1, known[v].minReader)
 			return err
 		})
 		if err != nil {
