@@ -99,7 +99,7 @@ type querier interface {
 func getItem(ctx context.Context, q querier, sourceID, itemID string) (*storedItem, error) {
 	var data []byte
 	var article *string
-	err := q.QueryRow(ctx, `SELECT i.data, a.html FROM items i LEFT JOIN articles a ON `+articleJoin+`
+	err := q.QueryRow(ctx, `SELECT i.data, a.html FROM items i `+articleJoin+`
 		WHERE i.source_id = $1 AND i.id_hash = $2`, sourceID, hash(itemID)).Scan(&data, &article)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
@@ -180,7 +180,7 @@ func (db *DB) itemHashes(sourceID string) ([][]byte, error) {
 func (db *DB) itemsByHash(sourceID string, hashes [][]byte) (map[string]storedItem, error) {
 	ctx, cancel := call()
 	defer cancel()
-	rows, err := db.pool.Query(ctx, `SELECT i.id_hash, i.data, a.html FROM items i LEFT JOIN articles a ON `+articleJoin+`
+	rows, err := db.pool.Query(ctx, `SELECT i.id_hash, i.data, a.html FROM items i `+articleJoin+`
 		WHERE i.source_id = $1 AND i.id_hash = ANY($2)`, sourceID, hashes)
 	if err != nil {
 		return nil, err

@@ -132,7 +132,7 @@ const sectionPage = `SELECT i.source_id, i.item_id, i.published_ns, i.data, a.ht
 		  AND ($5 OR i.published_ns < $2 OR i.source_id > $3 OR (i.source_id = $3 AND i.item_id < $4))
 		ORDER BY i.published_ns DESC, i.item_id DESC LIMIT $6) x
 	ORDER BY x.published_ns DESC, x.source_id, x.item_id DESC LIMIT $6) i
-	LEFT JOIN articles a ON ` + articleJoin + `
+	` + articleJoin + `
 	ORDER BY i.published_ns DESC, i.source_id, i.item_id DESC`
 
 func (r *reader) item(ref newsdesk.ItemRef) (*storedItem, error) {
