@@ -205,21 +205,25 @@ func (db *DB) ArticlesDue(sourceID string, since, now time.Time, limit int) ([]s
 	return out, nil
 }
 
-// ArticleStats counts a source's article records by status, the items
-// first seen at or after since that have a link and no record for it, and
-// the most recent failure, in one query.
+// ArticleStats counts, in one query, a source's article records made for
+// their item's current link by status, with the most recent failure among
+// them, and the items first seen at or after since that have a link and
+// no record for it. A record for a link the item no longer has is the
+// item's past: the item is Missing again.
 func (db *DB) ArticleStats(sourceID string, since time.Time) (store.ArticleStats, error) {
 	ctx, cancel := call()
 	defer cancel()
 	var s store.ArticleStats
 	var lastErr *string
 	var lastAt *int64
-	err := db.pool.QueryRow(ctx, `WITH c AS (SELECT
+	err := db.pool.QueryRow(ctx, `WITH cur AS (SELECT a.status, a.fetched_ns, a.id_hash, a.data FROM items i JOIN articles a ON `+linkJoin+`
+			WHERE a.source_id = $1),
+		c AS (SELECT
 			count(*) FILTER (WHERE status = 'ok') AS ok, count(*) FILTER (WHERE status = 'failed') AS failed,
 			count(*) FILTER (WHERE status = 'gave_up') AS gave_up, count(*) FILTER (WHERE status = 'disallowed') AS disallowed,
 			count(*) FILTER (WHERE status = 'refused') AS refused
-			FROM articles WHERE source_id = $1),
-		l AS (SELECT data->>'Error' AS error, fetched_ns FROM articles WHERE source_id = $1 AND status <> 'ok' AND data->>'Error' <> ''
+			FROM cur),
+		l AS (SELECT data->>'Error' AS error, fetched_ns FROM cur WHERE status <> 'ok' AND data->>'Error' <> ''
 			ORDER BY fetched_ns DESC NULLS LAST, id_hash LIMIT 1)
 		SELECT c.ok, c.failed, c.gave_up, c.disallowed, c.refused,
 			(SELECT count(*) FROM items i WHERE i.source_id = $1 AND i.link_hash IS NOT NULL AND i.first_seen_ns >= $2
