@@ -22,10 +22,6 @@ import (
 // items. Reads of items (Item, Items, Section) join the html of an 'ok'
 // row made for the item's current link (articleJoin), never the page.
 
-// MaxKeptPage is the largest page SaveArticle keeps for re-extraction: a
-// bigger one is not kept (refetch-text fetches it again).
-const MaxKeptPage = 2 << 20
-
 // articleJoin joins to items i the html of the article (a.html) each
 // shows: extracted, and made for the item's link as it is now; NULL when
 // there is none. A lateral join whose LIMIT keeps the planner from
@@ -40,10 +36,11 @@ const fkViolation = "23503"
 
 // SaveArticle stores the article record of a stored item, replacing the
 // one it had, and the page it came from when page is not nil (an empty
-// page, or one over MaxKeptPage, forgets the stored one). It never touches
-// the item or the source's state; it marks the source changed (Changes,
-// Listen) so that other instances render its sections again. The
-// source's row is locked before the item's, in SaveFetch's order.
+// page, or one over store.MaxArticlePage, forgets the stored one). It
+// never touches the item or the source's state; it marks the source
+// changed (Changes, Listen) so that other instances render its sections
+// again. The source's row is locked before the item's, in SaveFetch's
+// order, so that a SaveFetch pruning the item cannot deadlock with it.
 func (db *DB) SaveArticle(a newsdesk.Article, page []byte) error {
 	row, err := articleRow(a, page)
 	if err != nil {
@@ -80,7 +77,7 @@ var articleCols = []string{"source_id", "id_hash", "link_hash", "status", "attem
 
 // articleRow is the row of a record and the page it came from: data is
 // the record but its HTML (in html), times in UTC; the page is NULL when
-// it is empty or over MaxKeptPage.
+// it is empty or over store.MaxArticlePage.
 func articleRow(a newsdesk.Article, page []byte) ([]any, error) {
 	rec := a
 	rec.HTML = ""
@@ -89,7 +86,7 @@ func articleRow(a newsdesk.Article, page []byte) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(page) == 0 || len(page) > MaxKeptPage {
+	if len(page) == 0 || len(page) > store.MaxArticlePage {
 		page = nil
 	}
 	return []any{a.SourceID, hash(a.ItemID), orNil(a.Link), string(a.Status), a.Attempts, nsOrNil(a.NextTry), nsOrNil(a.FetchedAt),

@@ -137,7 +137,7 @@ CREATE TABLE articles (
 	fetched_ns  bigint,                  -- when its page was last read, Unix ns; NULL: never
 	html        text NOT NULL DEFAULT '', -- the article, shown when status is 'ok'
 	data        json NOT NULL,           -- the rest of the newsdesk.Article (its HTML is in html)
-	page        bytea,                   -- the decoded page it came from, up to 2 MiB; NULL when not kept
+	page        bytea,                   -- the decoded page it came from, up to 2 MiB (store.MaxArticlePage); NULL when not kept
 	PRIMARY KEY (source_id, id_hash),
 	FOREIGN KEY (source_id, id_hash) REFERENCES items (source_id, id_hash) ON DELETE CASCADE
 );
