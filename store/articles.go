@@ -33,7 +33,8 @@ type ArticleJob struct {
 
 // ArticleStats counts a full-text source's articles for status and
 // metrics. Only items first seen at or after since are Missing; records
-// are counted whatever their item's age.
+// are counted whatever their item's age, but a record made for a link
+// the item no longer has counts as none (the item is due again).
 type ArticleStats struct {
 	OK         int // extracted and shown
 	Failed     int // failed, to be tried again (newsdesk.ArticleFailed)

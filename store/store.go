@@ -83,7 +83,8 @@ type Store interface {
 	// or newsdesk.ErrNotFound when none is kept.
 	ArticlePage(sourceID, itemID string) ([]byte, error)
 	// ArticlesDue returns up to limit items of a source, newest first
-	// seen first, whose article the pass should fetch: those first seen
+	// seen first (ties: newest published first, then by item id), whose
+	// article the pass should fetch: those first seen
 	// at or after since with no article record for their current link,
 	// and those whose record for it is newsdesk.ArticleFailed with a
 	// NextTry at or before now.

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -199,20 +200,46 @@ type withArticle struct {
 }
 
 // current reports whether the article record was made for the item's
-// current link, decoding the item when its record does not say the link
-// is its id.
+// current link, reading the link from the item's record when the record
+// does not say the link is its id.
 func (w *withArticle) current() (bool, error) {
 	if w.art == nil {
 		return false, nil
 	}
 	if w.link == nil {
-		it, err := decodeItem(w.src, w.id, w.v)
+		link, err := w.readLink()
 		if err != nil {
 			return false, fmt.Errorf("item %.80q: %w", w.id, err)
 		}
-		w.link = &it.Link
+		w.link = &link
 	}
 	return w.art.Link == *w.link, nil
+}
+
+// readLink reads the link from a record whose body has it (flagLinkIsID
+// unset): it is the body's second string, after the title.
+func (w *withArticle) readLink() (string, error) {
+	d := decoder{b: w.v[2:]}
+	d.times()
+	body := d.b
+	if d.err != nil {
+		return "", d.err
+	}
+	if w.v[1]&flagCompressed != 0 {
+		var err error
+		if body, err = decompress(body, compressUpTo); err != nil {
+			return "", err
+		}
+	}
+	var text []byte
+	for range 2 { // Title, then Link
+		n, m := binary.Uvarint(body)
+		if m <= 0 || n > uint64(len(body)-m) {
+			return "", fmt.Errorf("%w: text cut short", errRecord)
+		}
+		text, body = body[m:m+int(n)], body[m+int(n):]
+	}
+	return string(text), nil
 }
 
 func (w *withArticle) firstSeen() time.Time { return w.times[2] }

@@ -8,8 +8,9 @@ import (
 
 // The store benchmarks (store/storetest) on bbolt files:
 //
-//	go test ./store/bolt -run '^$' -bench 'Section|Ingest' -benchmem
+//	go test ./store/bolt -run '^$' -bench 'Section|Ingest|Articles' -benchmem
 
 func BenchmarkSection(b *testing.B)       { storetest.BenchSection(b, openStore) }
 func BenchmarkIngest(b *testing.B)        { storetest.BenchIngest(b, openStore) }
 func BenchmarkIngestBigFeed(b *testing.B) { storetest.BenchIngestBigFeed(b, openStore) }
+func BenchmarkArticlesDue(b *testing.B)   { storetest.BenchArticlesDue(b, openStore) }

@@ -33,3 +33,33 @@ func SetTextHash(h func(string) uint64) (restore func()) {
 	textHash = h
 	return func() { textHash = old }
 }
+
+// DeleteItemRecord removes an item's record alone, leaving its indexes,
+// article and page, for tests of Verify.
+func DeleteItemRecord(db *DB, source, id string) error {
+	return db.update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketItems).Bucket([]byte(source)).Delete([]byte(id)) })
+}
+
+// Downgrade4 makes a schema-5 file the schema-4 file it would have been
+// without full text: the articles and pages buckets go, and the schema
+// says 4 (the only difference between the two layouts).
+func Downgrade4(db *DB) error {
+	return db.update(func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketArticles, bucketPages} {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, []byte("4"))
+	})
+}
+
+// HasArticleBuckets reports whether a source has an articles bucket.
+func HasArticleBuckets(db *DB, source string) (bool, error) {
+	has := false
+	err := db.view(func(tx *bbolt.Tx) error {
+		has = nested(tx, bucketArticles, source) != nil
+		return nil
+	})
+	return has, err
+}

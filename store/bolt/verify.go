@@ -31,7 +31,8 @@ func CheckFile(path string) (fault string, notes []string, err error) {
 // Verify checks the database file at path: its meta pages with plain
 // reads, then every page with bbolt's consistency check (Tx.Check), then
 // newsdesk's own invariants (the schema, each source's item count, the
-// indexes pointing at stored items, records that decode). What it finds
+// indexes pointing at stored items, records that decode, articles and
+// pages of stored items). What it finds
 // wrong is in the report's Faults; an error means it could not check
 // (store.ErrLocked while another process writes the file).
 //
@@ -100,7 +101,47 @@ func invariants(tx *bbolt.Tx, r *store.Report) error {
 	r.Sources = len(sources)
 	checkIndexes(tx, r)
 	checkEdits(tx, r)
+	checkArticles(tx, r)
 	return nil
+}
+
+// checkArticles checks that every article record and kept page decodes
+// and belongs to a stored item (pruning and purging delete them with it).
+func checkArticles(tx *bbolt.Tx, r *store.Report) {
+	for _, kind := range []struct {
+		name   string
+		bucket []byte
+		decode func(src, id, v []byte) error
+	}{
+		{"article", bucketArticles, func(src, id, v []byte) error {
+			h, err := decodeArticleHead(v)
+			if err == nil {
+				_, err = h.article(string(src), string(id))
+			}
+			return err
+		}},
+		{"article page", bucketPages, func(_, _, v []byte) error {
+			_, err := decompress(v, store.MaxArticlePage)
+			return err
+		}},
+	} {
+		top := tx.Bucket(kind.bucket)
+		if top == nil { // schema 4 and older
+			continue
+		}
+		top.ForEachBucket(func(src []byte) error {
+			items := tx.Bucket(bucketItems).Bucket(src)
+			return top.Bucket(src).ForEach(func(id, v []byte) error {
+				if err := kind.decode(src, id, v); err != nil {
+					r.Fault("%s of item %q of %s does not decode: %v", kind.name, id, src, err)
+				}
+				if items == nil || items.Get(id) == nil {
+					r.Fault("%s of item %q of %s: the item is not stored (pruning or a purge should have removed it)", kind.name, id, src)
+				}
+				return nil
+			})
+		})
+	}
 }
 
 // checkSchema records the file's schema version and checks that its

@@ -448,3 +448,37 @@ func testCopyCarriesArticles(t *testing.T, open Open) {
 		t.Errorf("Write(an article without its item) = %v, want ErrSkipped", err)
 	}
 }
+
+// BenchArticlesDue measures the article pass's question for one
+// full-text source of 1,000 items (links not their ids, as WordPress
+// feeds have), 900 of them with an article, and ArticleStats over it.
+func BenchArticlesDue(b *testing.B, open Open) {
+	db := open(b)
+	items := withSummaries("a", 1000, T0)
+	for i := range items {
+		items[i].Link += "?utm=feed"
+	}
+	if _, err := db.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: T0}, items, NoLimit); err != nil {
+		b.Fatal(err)
+	}
+	for _, it := range items[100:] {
+		if err := db.SaveArticle(OKArticle(it), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("due", func(b *testing.B) {
+		for b.Loop() {
+			jobs, err := db.ArticlesDue("a", T0, T0, newsdesk.DefaultArticlesPerPass)
+			if err != nil || len(jobs) != newsdesk.DefaultArticlesPerPass {
+				b.Fatalf("ArticlesDue: %d jobs, %v", len(jobs), err)
+			}
+		}
+	})
+	b.Run("stats", func(b *testing.B) {
+		for b.Loop() {
+			if st, err := db.ArticleStats("a", T0); err != nil || st.OK != 900 {
+				b.Fatalf("ArticleStats: %+v, %v", st, err)
+			}
+		}
+	})
+}
