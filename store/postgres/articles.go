@@ -213,20 +213,7 @@ func (db *DB) ArticleStats(sourceID string, since time.Time) (store.ArticleStats
 	var s store.ArticleStats
 	var lastErr *string
 	var lastAt *int64
-	err := db.pool.QueryRow(ctx, `WITH cur AS (SELECT a.status, a.fetched_ns, a.id_hash, a.data FROM items i JOIN articles a ON `+linkJoin+`
-			WHERE a.source_id = $1),
-		c AS (SELECT
-			count(*) FILTER (WHERE status = 'ok') AS ok, count(*) FILTER (WHERE status = 'failed') AS failed,
-			count(*) FILTER (WHERE status = 'gave_up') AS gave_up, count(*) FILTER (WHERE status = 'disallowed') AS disallowed,
-			count(*) FILTER (WHERE status = 'refused') AS refused
-			FROM cur),
-		l AS (SELECT data->>'Error' AS error, fetched_ns FROM cur WHERE status <> 'ok' AND data->>'Error' <> ''
-			ORDER BY fetched_ns DESC NULLS LAST, id_hash LIMIT 1)
-		SELECT c.ok, c.failed, c.gave_up, c.disallowed, c.refused,
-			(SELECT count(*) FROM items i WHERE i.source_id = $1 AND i.link_hash IS NOT NULL AND i.first_seen_ns >= $2
-				AND NOT EXISTS (SELECT 1 FROM articles a WHERE `+linkJoin+`)),
-			l.error, l.fetched_ns
-		FROM c LEFT JOIN l ON true`, sourceID, ns(since)).
+	err := db.pool.QueryRow(ctx, statsSQL, sourceID, ns(since)).
 		Scan(&s.OK, &s.Failed, &s.GaveUp, &s.Disallowed, &s.Refused, &s.Missing, &lastErr, &lastAt)
 	if err != nil {
 		return store.ArticleStats{}, fmt.Errorf("article counts of %s: %w", sourceID, err)
@@ -239,6 +226,19 @@ func (db *DB) ArticleStats(sourceID string, since time.Time) (store.ArticleStats
 	}
 	return s, nil
 }
+
+// statsSQL is ArticleStats' query ($1 source, $2 since): one pass over
+// the source's items, each joined to its record for its current link,
+// and the latest failure among those records.
+const statsSQL = `SELECT c.*, l.error, l.fetched_ns FROM (SELECT
+		count(a.status) FILTER (WHERE a.status = 'ok'), count(a.status) FILTER (WHERE a.status = 'failed'),
+		count(a.status) FILTER (WHERE a.status = 'gave_up'), count(a.status) FILTER (WHERE a.status = 'disallowed'),
+		count(a.status) FILTER (WHERE a.status = 'refused'),
+		count(*) FILTER (WHERE ` + dueNew + `)
+		FROM items i LEFT JOIN articles a ON ` + linkJoin + ` WHERE i.source_id = $1) c
+	LEFT JOIN (SELECT a.data->>'Error' AS error, a.fetched_ns FROM items i JOIN articles a ON ` + linkJoin + `
+		WHERE i.source_id = $1 AND a.status <> 'ok' AND a.data->>'Error' <> ''
+		ORDER BY a.fetched_ns DESC NULLS LAST, a.id_hash LIMIT 1) l ON true`
 
 // Articles calls fn with each article record of a source, in item id
 // order, until fn returns false. It reads articlesPage records per query,
