@@ -148,18 +148,20 @@ func (db *DB) ArticlePage(sourceID, itemID string) ([]byte, error) {
 	return page, nil
 }
 
-// dueItems is the condition on items i and their article for the current
-// link a (joined on the link, so NULL when there is none) of ArticlesDue
-// ($2 since, $3 now) and ArticleStats' Missing (without its second part).
+// The conditions on items i and their record for the current link a
+// (linkJoin: NULL when there is none; an item without a link and a record
+// made for none match, as the bbolt engine compares the strings): an item
+// new since $2 without one (ArticlesDue, ArticleStats' Missing), one whose
+// failed record is due again at $3 (ArticlesDue).
 const (
-	dueNew    = `i.link_hash IS NOT NULL AND a.source_id IS NULL AND i.first_seen_ns >= $2`
+	dueNew    = `a.source_id IS NULL AND i.first_seen_ns >= $2`
 	dueFailed = `a.status = 'failed' AND a.next_try_ns <= $3`
 	linkJoin  = `a.source_id = i.source_id AND a.id_hash = i.id_hash AND a.link_hash IS NOT DISTINCT FROM i.link_hash`
 )
 
 // ArticlesDue returns, in one query, up to limit items of a source whose
 // article the pass should fetch, newest first seen first: those first
-// seen at or after since with a link and no record for it, and those whose
+// seen at or after since with no record for their link, and those whose
 // record for their link failed and is due at now. Only a full-text
 // source's pass asks; it reads the source's items from its primary key
 // (not their page, which only ArticlePage reads).
@@ -204,8 +206,8 @@ func (db *DB) ArticlesDue(sourceID string, since, now time.Time, limit int) ([]s
 
 // ArticleStats counts, in one query, a source's article records made for
 // their item's current link by status, with the most recent failure among
-// them, and the items first seen at or after since that have a link and
-// no record for it. A record for a link the item no longer has is the
+// them, and the items first seen at or after since that have no record
+// for their link. A record for a link the item no longer has is the
 // item's past: the item is Missing again.
 func (db *DB) ArticleStats(sourceID string, since time.Time) (store.ArticleStats, error) {
 	ctx, cancel := call()

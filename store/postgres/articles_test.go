@@ -310,3 +310,30 @@ func TestLoadArticles(t *testing.T) {
 		t.Errorf("Item() after Load shows %q, %v; want its article", got.Article, err)
 	}
 }
+
+// TestArticleOfAnItemWithoutLink: an item without a link is due and
+// Missing like any other (the contract's words, and the bbolt engine's
+// string comparison: no link is a link of ""), and a record made for no
+// link is its record: the pass records why it cannot fetch it.
+func TestArticleOfAnItemWithoutLink(t *testing.T) {
+	db := openStore(t)
+	it := storetest.Item("a", "a-000", storetest.T0)
+	it.Link = ""
+	saveFetch(t, db, "a", storetest.T0, []newsdesk.Item{it}, storetest.NoLimit)
+	jobs, err := db.ArticlesDue("a", storetest.T0, storetest.T0, 10)
+	if err != nil || len(jobs) != 1 || jobs[0].Item.ID != "a-000" || jobs[0].Prev != nil {
+		t.Fatalf("ArticlesDue() = %+v, %v; want a-000 without Prev", jobs, err)
+	}
+	if st, err := db.ArticleStats("a", storetest.T0); err != nil || st.Missing != 1 {
+		t.Errorf("ArticleStats() = %+v, %v; want 1 Missing", st, err)
+	}
+	a := okArticle("a", "a-000")
+	a.Link, a.Status, a.HTML, a.Error, a.Kind = "", newsdesk.ArticleGaveUp, "", "the item has no link", "no_link"
+	saveArticle(t, db, a, nil)
+	if jobs, err := db.ArticlesDue("a", storetest.T0, storetest.T0, 10); err != nil || len(jobs) != 0 {
+		t.Errorf("ArticlesDue() after its record = %+v, %v; want none", jobs, err)
+	}
+	if st, err := db.ArticleStats("a", storetest.T0); err != nil || st.Missing != 0 || st.GaveUp != 1 || st.LastError != a.Error {
+		t.Errorf("ArticleStats() after its record = %+v, %v; want 1 given up, with its error", st, err)
+	}
+}
