@@ -29,7 +29,8 @@ const abortTimeout = 10 * time.Minute
 // transaction (one snapshot, however long the copy takes, while other
 // instances go on writing): the sources with something stored, the items,
 // the tombstones (with only their id's hash when they were pruned before
-// schema 2), the editorial decisions and the section versions. What only
+// schema 2), the articles with their pages (after every item), the
+// editorial decisions and the section versions. What only
 // the instances sharing the store use (leases, due times, instances,
 // change numbers) is not a record.
 func (db *DB) Dump(ctx context.Context, fn func(store.Entry) error) error {
@@ -42,6 +43,8 @@ func (db *DB) Dump(ctx context.Context, fn func(store.Entry) error) error {
 				WHERE state IS NOT NULL OR item_count <> 0 OR removed_at IS NOT NULL ORDER BY source_id`, scanSource},
 			{`SELECT source_id, data FROM items ORDER BY source_id, item_id`, scanItem},
 			{`SELECT source_id, id_hash, item_id, seen_ns FROM tombstones ORDER BY source_id, item_id, id_hash`, scanTombstone},
+			{`SELECT a.source_id, a.data, a.html, a.page FROM articles a JOIN items i ON i.source_id = a.source_id AND i.id_hash = a.id_hash
+				ORDER BY a.source_id, i.item_id`, scanArticle},
 			{`SELECT section_id, source_id, item_id, decision, at_ns FROM decisions ORDER BY section_id, source_id, item_id`, scanDecision},
 			{`SELECT section_id, hash, changed_at_ns FROM section_versions WHERE hash <> '' ORDER BY section_id`, scanSection},
 		} {
@@ -127,6 +130,20 @@ func scanTombstone(rows pgx.Rows) (store.Entry, error) {
 	return store.Entry{Tombstone: &t}, nil
 }
 
+func scanArticle(rows pgx.Rows) (store.Entry, error) {
+	var src, html string
+	var data, page []byte
+	if err := rows.Scan(&src, &data, &html, &page); err != nil {
+		return store.Entry{}, err
+	}
+	a, err := decodeArticle(data, html)
+	if err != nil {
+		return store.Entry{}, fmt.Errorf("article of %s: %w", src, err)
+	}
+	a.SourceID = src
+	return store.Entry{Article: &store.ArticleRecord{Article: a, Page: page}}, nil
+}
+
 func scanDecision(rows pgx.Rows) (store.Entry, error) {
 	var d store.DecisionRecord
 	var id []byte
@@ -185,16 +202,67 @@ func (db *DB) Load(ctx context.Context) (store.RecordWriter, error) {
 		return nil, fmt.Errorf("%w: %s holds %s", store.ErrNotEmpty, db.path, strings.Join(held, ", "))
 	}
 	l := &loader{db: db, ctx: ctx, sources: map[string]bool{}, sections: map[string]bool{}}
-	return &store.Batcher{Flush: l.flush, Undo: l.abort}, nil
+	l.Batcher = &store.Batcher{Flush: l.flush, Undo: l.abort}
+	return l, nil
 }
 
 // loader is a Load in progress. It remembers the sources and sections it
-// wrote, for Abort.
+// wrote, for Abort, and the items loaded of the source whose articles it
+// is taking.
 type loader struct {
+	*store.Batcher
 	db       *DB
 	ctx      context.Context
 	sources  map[string]bool
 	sections map[string]bool
+	// heldOf is the source whose loaded items held lists (hashes of their
+	// ids), read when its first article came.
+	heldOf string
+	held   map[string]bool
+}
+
+// Write takes r into the next transaction; an article whose item was not
+// loaded is refused (store.ErrSkipped). Articles come after their
+// source's items: at a source's first article, the records taken so far
+// are written and the source's loaded items read, once.
+func (l *loader) Write(r store.Entry) error {
+	if r.Article == nil {
+		return l.Batcher.Write(r)
+	}
+	a := r.Article.Article
+	if l.held == nil || l.heldOf != a.SourceID {
+		if err := l.Batcher.Commit(); err != nil {
+			return err
+		}
+		held, err := l.itemsOf(a.SourceID)
+		if err != nil {
+			return err
+		}
+		l.heldOf, l.held = a.SourceID, held
+	}
+	if !l.held[string(hash(a.ItemID))] {
+		return fmt.Errorf("%w: the article of %.80q in %s: its item was not copied", store.ErrSkipped, a.ItemID, a.SourceID)
+	}
+	return l.Batcher.Write(r)
+}
+
+// itemsOf returns the id hashes of the items of a source loaded so far.
+func (l *loader) itemsOf(sourceID string) (map[string]bool, error) {
+	ctx, cancel := bound(l.ctx)
+	defer cancel()
+	rows, err := l.db.pool.Query(ctx, `SELECT id_hash FROM items WHERE source_id = $1`, sourceID)
+	if err != nil {
+		return nil, fmt.Errorf("load into %s: items of %s: %w", l.db.path, sourceID, err)
+	}
+	hashes, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, fmt.Errorf("load into %s: items of %s: %w", l.db.path, sourceID, err)
+	}
+	held := make(map[string]bool, len(hashes))
+	for _, h := range hashes {
+		held[string(h)] = true
+	}
+	return held, nil
 }
 
 // abort deletes what the load wrote: everything about the sources and
@@ -237,6 +305,9 @@ func (l *loader) flush(records []store.Entry) error {
 	for _, r := range records {
 		b.add(r, l)
 	}
+	if b.err != nil {
+		return fmt.Errorf("load into %s: %w", l.db.path, b.err)
+	}
 	ctx, cancel := bound(l.ctx)
 	defer cancel()
 	if err := l.db.txCtx(ctx, b.write); err != nil {
@@ -249,6 +320,8 @@ func (l *loader) flush(records []store.Entry) error {
 type loadBatch struct {
 	sources                  []*store.SourceRecord
 	items, tombstones, edits [][]any // rows for COPY
+	articles                 [][]any
+	err                      error // a record that could not be encoded
 	counts                   map[string]int64
 	sections                 []*store.SectionRecord
 	editSections             []string
@@ -263,10 +336,7 @@ func (b *loadBatch) add(r store.Entry, l *loader) {
 		l.sources[r.Source.ID] = true
 	case r.Item != nil:
 		b.items = append(b.items, itemRow(r.Item))
-		if b.counts == nil {
-			b.counts = map[string]int64{}
-		}
-		b.counts[r.Item.SourceID]++
+		b.count(r.Item.SourceID, 1)
 		l.sources[r.Item.SourceID] = true
 	case r.Tombstone != nil:
 		t := r.Tombstone
@@ -284,7 +354,23 @@ func (b *loadBatch) add(r store.Entry, l *loader) {
 	case r.Section != nil:
 		b.sections = append(b.sections, r.Section)
 		l.sections[r.Section.ID] = true
+	case r.Article != nil:
+		row, err := articleRow(r.Article.Article, r.Article.Page)
+		if err != nil {
+			b.err = fmt.Errorf("article of %s in %s: %w", r.Article.Article.ItemID, r.Article.Article.SourceID, err)
+		}
+		b.articles = append(b.articles, row)
+		b.count(r.Article.Article.SourceID, 0) // changed, for Changes
 	}
+}
+
+// count adds n items to a source's count (writeCounts, which also marks
+// the source changed).
+func (b *loadBatch) count(sourceID string, n int64) {
+	if b.counts == nil {
+		b.counts = map[string]int64{}
+	}
+	b.counts[sourceID] += n
 }
 
 // itemRow is an item's row of the items table, as SaveFetch's put
@@ -301,7 +387,8 @@ func itemRow(rec *store.Record) []any {
 }
 
 // write writes the batch in tx: sources first, then the items (and the
-// counts they add), tombstones, decisions and section versions.
+// counts they add), tombstones, decisions, articles (after the items they
+// belong to) and section versions.
 func (b *loadBatch) write(ctx context.Context, tx pgx.Tx) error {
 	if err := b.writeSources(ctx, tx); err != nil {
 		return err
@@ -314,6 +401,7 @@ func (b *loadBatch) write(ctx context.Context, tx pgx.Tx) error {
 		{"items", []string{"source_id", "id_hash", "item_id", "published_ns", "first_seen_ns", "link_hash", "title_hash", "data"}, b.items},
 		{"tombstones", []string{"source_id", "id_hash", "item_id", "seen_ns"}, b.tombstones},
 		{"decisions", []string{"section_id", "source_id", "id_hash", "item_id", "decision", "at_ns"}, b.edits},
+		{"articles", articleCols, b.articles},
 	} {
 		if len(c.rows) == 0 {
 			continue
@@ -362,7 +450,8 @@ func (b *loadBatch) writeSources(ctx context.Context, tx pgx.Tx) error {
 	return err
 }
 
-// writeCounts adds the items of the batch to their sources' counts.
+// writeCounts adds the items of the batch to their sources' counts, and
+// marks those sources (and those of its articles) changed.
 func (b *loadBatch) writeCounts(ctx context.Context, tx pgx.Tx) error {
 	if len(b.counts) == 0 {
 		return nil

@@ -38,3 +38,10 @@ func openBoltFile(tb testing.TB) store.Store {
 	tb.Cleanup(func() { db.Close() })
 	return db
 }
+
+// BenchmarkArticlesDue: the article pass's question (ArticlesDue, one
+// query) and status's (ArticleStats) for a full-text source of 1,000
+// items, 900 with an article (storetest.BenchArticlesDue).
+//
+//	go test ./store/postgres -run '^$' -bench ArticlesDue -benchtime 200x
+func BenchmarkArticlesDue(b *testing.B) { storetest.BenchArticlesDue(b, openStore) }

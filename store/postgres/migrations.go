@@ -31,6 +31,7 @@ var migrations = []migration{
 	{minReader: 1, sql: migration1},
 	{minReader: 1, sql: migration2},
 	{minReader: 1, sql: migration3},
+	{minReader: 1, sql: migration4},
 }
 
 const migration1 = `
@@ -120,15 +121,38 @@ const migration3 = `
 ALTER TABLE section_versions ADD COLUMN read_pos text NOT NULL DEFAULT ''; -- pg_current_snapshot() before the render's reads; '': unknown
 `
 
+// migration4 adds full article text (issue 13): one row per item of a
+// full-text source, keyed like its item, which it never changes. Expand
+// only: older binaries neither read nor write the table, and the foreign
+// key's cascade removes an item's article (and its page) with the item, so
+// their retention pruning and purges stay correct unchanged.
+const migration4 = `
+CREATE TABLE articles (
+	source_id   text COLLATE "C" NOT NULL,
+	id_hash     bytea NOT NULL,          -- the item's: sha256(item_id)
+	link_hash   bytea,                   -- sha256(the item link it was made for), NULL for none
+	status      text NOT NULL,           -- newsdesk.ArticleStatus
+	attempts    integer NOT NULL DEFAULT 0,
+	next_try_ns bigint,                  -- when a failed article is due again, Unix ns; NULL: not set
+	fetched_ns  bigint,                  -- when its page was last read, Unix ns; NULL: never
+	html        text NOT NULL DEFAULT '', -- the article, shown when status is 'ok'
+	data        json NOT NULL,           -- the rest of the newsdesk.Article (its HTML is in html)
+	page        bytea,                   -- the decoded page it came from, up to 2 MiB (store.MaxArticlePage); NULL when not kept
+	PRIMARY KEY (source_id, id_hash),
+	FOREIGN KEY (source_id, id_hash) REFERENCES items (source_id, id_hash) ON DELETE CASCADE
+);
+`
+
 // migrationLock is the pg_advisory_lock key under which migrations run
 // ("newsdesk" in ASCII).
 const migrationLock int64 = 0x6e65777364657368
 
-// migrate applies the migrations the database lacks, holding the advisory
-// lock so that instances starting at once apply each exactly once. A
+// migrate applies the migrations known (migrations) the database lacks,
+// holding the advisory lock so that instances starting at once apply each
+// exactly once. A
 // database newer than this binary is used when its migrations allow it
 // (usable), else refused with store.ErrSchema.
-func (db *DB) migrate(ctx context.Context) error {
+func (db *DB) migrate(ctx context.Context, known []migration) error {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -154,12 +178,12 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err := usable(have, minReader); err != nil {
 		return err
 	}
-	for v := have; v < len(migrations); v++ {
+	for v := have; v < len(known); v++ {
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, migrations[v].sql); err != nil {
+			if _, err := tx.Exec(ctx, known[v].sql); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_version (version, min_reader) VALUES ($1, $2)`, v+1, migrations[v].minReader)
+			_, err := tx.Exec(ctx, `INSERT INTO schema_version (version, min_reader) VALUES ($1, $2)`, v+1, known[v].minReader)
 			return err
 		})
 		if err != nil {

@@ -56,7 +56,11 @@ var _ store.Store = (*DB)(nil)
 // Open connects to the database at dsn (a postgres:// URL or a key=value
 // connection string) and brings its schema up to date (migrations, under
 // an advisory lock, so that instances starting at once migrate once).
-func Open(ctx context.Context, dsn string) (*DB, error) {
+func Open(ctx context.Context, dsn string) (*DB, error) { return open(ctx, dsn, migrations) }
+
+// open is Open applying the migrations known (all but in tests that make
+// the database of an older newsdesk).
+func open(ctx context.Context, dsn string, known []migration) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -67,7 +71,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	db := &DB{pool: pool, path: newsdesk.RedactDSN(dsn), closeMu: &sync.Once{}}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrate(ctx, known); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open database %s: %w", db.path, err)
 	}

@@ -94,19 +94,35 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// getItem reads one item; nil when it is not stored.
+// getItem reads one item, with its article (articleJoin); nil when it is
+// not stored.
 func getItem(ctx context.Context, q querier, sourceID, itemID string) (*storedItem, error) {
 	var data []byte
-	err := q.QueryRow(ctx, `SELECT data FROM items WHERE source_id = $1 AND id_hash = $2`, sourceID, hash(itemID)).Scan(&data)
+	var article *string
+	err := q.QueryRow(ctx, `SELECT i.data, a.html FROM items i `+articleJoin+`
+		WHERE i.source_id = $1 AND i.id_hash = $2`, sourceID, hash(itemID)).Scan(&data, &article)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
+	it, err := decodeItem(data, article)
+	if err != nil {
+		return nil, fmt.Errorf("item %.80q of %s: %w", itemID, sourceID, err)
+	}
+	return it, nil
+}
+
+// decodeItem is the item of a row's data, showing article (html of its
+// articles row, NULL when it has none to show).
+func decodeItem(data []byte, article *string) (*storedItem, error) {
 	var it storedItem
 	if err := json.Unmarshal(data, &it); err != nil {
-		return nil, fmt.Errorf("item %.80q of %s: %w", itemID, sourceID, err)
+		return nil, err
+	}
+	if article != nil {
+		it.Article = *article
 	}
 	return &it, nil
 }
@@ -159,25 +175,28 @@ func (db *DB) itemHashes(sourceID string) ([][]byte, error) {
 	return out, rows.Err()
 }
 
-// itemsByHash reads the items of a source with the id hashes given, by hash.
+// itemsByHash reads the items of a source with the id hashes given, with
+// their articles, by hash.
 func (db *DB) itemsByHash(sourceID string, hashes [][]byte) (map[string]storedItem, error) {
 	ctx, cancel := call()
 	defer cancel()
-	rows, err := db.pool.Query(ctx, `SELECT id_hash, data FROM items WHERE source_id = $1 AND id_hash = ANY($2)`, sourceID, hashes)
+	rows, err := db.pool.Query(ctx, `SELECT i.id_hash, i.data, a.html FROM items i `+articleJoin+`
+		WHERE i.source_id = $1 AND i.id_hash = ANY($2)`, sourceID, hashes)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]storedItem, len(hashes))
 	for rows.Next() {
 		var h, data []byte
-		if err := rows.Scan(&h, &data); err != nil {
+		var article *string
+		if err := rows.Scan(&h, &data, &article); err != nil {
 			return nil, err
 		}
-		var it storedItem
-		if err := json.Unmarshal(data, &it); err != nil {
+		it, err := decodeItem(data, article)
+		if err != nil {
 			return nil, err
 		}
-		out[string(h)] = it
+		out[string(h)] = *it
 	}
 	return out, rows.Err()
 }

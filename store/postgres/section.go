@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 
@@ -67,14 +66,7 @@ func (r *reader) merge(q newsdesk.Query, out []newsdesk.Item) ([]newsdesk.Item, 
 	var curS string
 	var curID []byte
 	for len(out) < q.Limit {
-		rows, err := r.tx.Query(r.ctx, `SELECT x.source_id, x.item_id, x.published_ns, x.data
-			FROM unnest($1::text[]) AS s(id) CROSS JOIN LATERAL (
-				SELECT i.source_id, i.item_id, i.published_ns, i.data FROM items i
-				WHERE i.source_id = s.id AND i.published_ns <= $2
-				  AND ($5 OR i.published_ns < $2 OR i.source_id > $3 OR (i.source_id = $3 AND i.item_id < $4))
-				ORDER BY i.published_ns DESC, i.item_id DESC LIMIT $6) x
-			ORDER BY x.published_ns DESC, x.source_id, x.item_id DESC LIMIT $6`,
-			r.Sources, curP, curS, curID, first, page)
+		rows, err := r.tx.Query(r.ctx, sectionPage, r.Sources, curP, curS, curID, first, page)
 		if err != nil {
 			return nil, err
 		}
@@ -83,15 +75,16 @@ func (r *reader) merge(q newsdesk.Query, out []newsdesk.Item) ([]newsdesk.Item, 
 			var src string
 			var id, data []byte
 			var p int64
-			if err := rows.Scan(&src, &id, &p, &data); err != nil {
+			var article *string
+			if err := rows.Scan(&src, &id, &p, &data, &article); err != nil {
 				return nil, err
 			}
-			var it storedItem
-			if err := json.Unmarshal(data, &it); err != nil {
+			it, err := decodeItem(data, article)
+			if err != nil {
 				return nil, fmt.Errorf("item %.80q of %s: %w", id, src, err)
 			}
 			curP, curS, curID = p, src, id
-			batch = append(batch, &it)
+			batch = append(batch, it)
 		}
 		if err := rows.Err(); err != nil {
 			return nil, err
@@ -126,6 +119,21 @@ func (r *reader) merge(q newsdesk.Query, out []newsdesk.Item) ([]newsdesk.Item, 
 	}
 	return out, nil
 }
+
+// sectionPage reads the next page of a section's items ($6 of them) after
+// the last one read ($2 published, $3 source, $4 item id; $5: none yet) of
+// the sources $1: the newest of each source from its time index, merged,
+// and only then the html of the articles the page's items show
+// (articleJoin, one primary-key probe per item read; never the page).
+const sectionPage = `SELECT i.source_id, i.item_id, i.published_ns, i.data, a.html FROM (
+	SELECT x.* FROM unnest($1::text[]) AS s(id) CROSS JOIN LATERAL (
+		SELECT i.source_id, i.id_hash, i.item_id, i.published_ns, i.link_hash, i.data FROM items i
+		WHERE i.source_id = s.id AND i.published_ns <= $2
+		  AND ($5 OR i.published_ns < $2 OR i.source_id > $3 OR (i.source_id = $3 AND i.item_id < $4))
+		ORDER BY i.published_ns DESC, i.item_id DESC LIMIT $6) x
+	ORDER BY x.published_ns DESC, x.source_id, x.item_id DESC LIMIT $6) i
+	` + articleJoin + `
+	ORDER BY i.published_ns DESC, i.source_id, i.item_id DESC`
 
 func (r *reader) item(ref newsdesk.ItemRef) (*storedItem, error) {
 	if it, ok := r.cache[ref]; ok {

@@ -17,7 +17,8 @@ import (
 // id's hash, its times, its link and title hashes) are what SaveFetch
 // writes for its data; that each source's item count is its rows; that no
 // item, tombstone or decision lacks its source, or has a wrong hash; that
-// no item is both stored and tombstoned. What it finds wrong is in the
+// no item is both stored and tombstoned; that every article decodes and
+// its columns are its record's. What it finds wrong is in the
 // report's Faults; an error means it could not check.
 func (db *DB) Verify(ctx context.Context) (*store.Report, error) {
 	r := &store.Report{Path: db.path}
@@ -48,7 +49,10 @@ func (db *DB) Verify(ctx context.Context) (*store.Report, error) {
 				r.Fault("source %s: its item count says %d, no items are stored", id, c)
 			}
 		}
-		return verifyOthers(ctx, tx, r)
+		if err := verifyOthers(ctx, tx, r); err != nil {
+			return err
+		}
+		return verifyArticles(ctx, tx, r)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("verify %s: %w", db.path, err)
@@ -162,4 +166,32 @@ func faultIf(r *store.Report, n int, format string) {
 	if n > 0 {
 		r.Fault(format, n)
 	}
+}
+
+// verifyArticles checks that every article record decodes and that its
+// key, link hash and status columns are its data's (PostgreSQL's foreign
+// key already guarantees its item). It reads neither html nor page.
+func verifyArticles(ctx context.Context, tx pgx.Tx, r *store.Report) error {
+	rows, err := tx.Query(ctx, `SELECT source_id, id_hash, link_hash, status, data FROM articles`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var src, status string
+		var idHash, link, data []byte
+		if err := rows.Scan(&src, &idHash, &link, &status, &data); err != nil {
+			return err
+		}
+		a, err := decodeArticle(data, "")
+		switch {
+		case err != nil:
+			r.Fault("an article of %s does not decode: %v", src, err)
+		case a.SourceID != src || !bytes.Equal(idHash, hash(a.ItemID)):
+			r.Fault("article of %.80q of %s: its key is not its data's item", a.ItemID, src)
+		case !bytes.Equal(link, orNil(a.Link)) || status != string(a.Status):
+			r.Fault("article of %.80q of %s: its link hash or status is not its data's", a.ItemID, src)
+		}
+	}
+	return rows.Err()
 }

@@ -14,6 +14,9 @@ import (
 func TestVerify(t *testing.T) {
 	db := openStore(t).(*postgres.DB)
 	storetest.Fill(t, db)
+	if err := db.SaveArticle(okArticle("b", "b-link"), []byte("page")); err != nil {
+		t.Fatal(err)
+	}
 	r, err := db.Verify(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +34,7 @@ func TestVerify(t *testing.T) {
 		{`INSERT INTO tombstones (source_id, id_hash, item_id, seen_ns) SELECT source_id, id_hash, item_id, 0 FROM items WHERE source_id = 'gone'`, "3 items are both stored and tombstoned"},
 		{`INSERT INTO decisions (section_id, source_id, id_hash, item_id, decision, at_ns) VALUES ('s1', 'nowhere', sha256('x'), 'x', 'pin', 0)`, "1 editorial decisions are about sources with no row"},
 		{`UPDATE tombstones SET item_id = NULL WHERE source_id = 'a'`, "1000 tombstones are from before schema 2"},
+		{`UPDATE articles SET status = 'failed' WHERE source_id = 'b'`, `article of "b-link" of b: its link hash or status`},
 	} {
 		if _, err := postgres.Exec(db, tc.sql); err != nil {
 			t.Fatalf("%s: %v", tc.sql, err)
