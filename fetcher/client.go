@@ -27,6 +27,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"syscall"
 	"time"
 
@@ -50,6 +51,11 @@ type Client struct {
 	// 10 MiB. A larger body is an error, never a truncated parse.
 	MaxBody int64
 	Now     func() time.Time
+
+	// pageClient reads article pages (page.go), built on HTTP's transport
+	// the first time one is fetched.
+	pageOnce   sync.Once
+	pageClient *http.Client
 }
 
 // NewClient returns a Client that identifies itself as userAgent
@@ -190,13 +196,7 @@ func ErrorKind(err error) string {
 // 30s", "dns: no such host example.org", "too many redirects (5)") but not
 // the source; the caller adds that. ErrorKind labels them for metrics.
 func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.FetchState) (*Response, error) {
-	timeout := src.Timeout
-	if timeout <= 0 {
-		timeout = newsdesk.DefaultTimeout
-	}
-	if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
-		timeout = max(time.Until(d), 0)
-	}
+	timeout := fetchTimeout(ctx, src)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	rs := &redirects{}
