@@ -245,6 +245,8 @@ func (a *articleRun) checkRobots(ctx context.Context, rec newsdesk.Article, u *u
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return "", true
+	case ErrorKind(err) == kindPrivateAddress: // the page is on the same host
+		return a.final(rec, newsdesk.ArticleRefused, kindPrivateAddress, err.Error()), true
 	case err != nil:
 		return a.final(rec, newsdesk.ArticleGaveUp, kindBadURL, err.Error()), true
 	case v.Allowed:
