@@ -238,13 +238,9 @@ func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.F
 		return nil, &StatusError{Code: resp.StatusCode, RetryAfter: ra, RetryAt: retryAt(ra, now)}
 	}
 
-	limit := c.maxBody()
-	if src.MaxBody > 0 {
-		limit = src.MaxBody
-	}
-	body, err := readBody(resp.Body, limit, resp.ContentLength)
+	body, err := c.readResponse(ctx, resp, src, timeout)
 	if err != nil {
-		return nil, describe(ctx, err, timeout, resp.Request.URL.Host)
+		return nil, err
 	}
 	parsed, err := parse(body, resp.Header.Get("Content-Type"), resp.Request.URL.String(), src, now)
 	if err != nil {
@@ -280,6 +276,20 @@ func (c *Client) newRequest(ctx context.Context, rawURL string, prev newsdesk.Fe
 		}
 	}
 	return req, nil
+}
+
+// readResponse reads resp's body, a response to a request of src made
+// with timeout, under src's body cap (the client's when it has none).
+func (c *Client) readResponse(ctx context.Context, resp *http.Response, src newsdesk.Source, timeout time.Duration) ([]byte, error) {
+	limit := c.maxBody()
+	if src.MaxBody > 0 {
+		limit = src.MaxBody
+	}
+	body, err := readBody(resp.Body, limit, resp.ContentLength)
+	if err != nil {
+		return nil, describe(ctx, err, timeout, resp.Request.URL.Host)
+	}
+	return body, nil
 }
 
 func (c *Client) maxBody() int64 {

@@ -81,13 +81,9 @@ func (c *Client) FetchPage(ctx context.Context, src newsdesk.Source, st newsdesk
 		drain(resp.Body)
 		return nil, &fetchError{kind: kindNotHTML, msg: fmt.Sprintf("%s is %s, not an HTML page", resp.Request.URL.Redacted(), ct)}
 	}
-	limit := c.maxBody()
-	if src.MaxBody > 0 {
-		limit = src.MaxBody
-	}
-	body, err := readBody(resp.Body, limit, resp.ContentLength)
+	body, err := c.readResponse(ctx, resp, src, timeout)
 	if err != nil {
-		return nil, describe(ctx, err, timeout, resp.Request.URL.Host)
+		return nil, err
 	}
 	text, label, err := charset.HTML(body, ct)
 	if err != nil {
