@@ -75,9 +75,6 @@ const (
 	// kindInterrupted is the claim's record: an attempt that never
 	// finished (a crash, a shutdown) reads as this until it is due again.
 	kindInterrupted = "interrupted"
-	// maxKeptPage is the largest decoded page kept for refetch-text; a
-	// bigger one is fetched again when it is needed.
-	maxKeptPage = 2 << 20
 	// extractorVersion changes when extract's output for the same page and
 	// rules does; it goes into Article.Rules.
 	extractorVersion = "1"
@@ -228,8 +225,8 @@ func (a *articleRun) fetch(ctx context.Context, it newsdesk.Item, prev *newsdesk
 	}
 	rec.Status, rec.HTML, rec.Chars, rec.Kind, rec.Error = newsdesk.ArticleOK, html, chars, "", ""
 	rec.NextTry, rec.Rules = time.Time{}, rulesHash(a.src.FullText)
-	kept := page.Body
-	if len(kept) > maxKeptPage {
+	kept := page.Body // kept for refetch-text, up to store.MaxArticlePage
+	if len(kept) > store.MaxArticlePage {
 		kept = []byte{}
 	}
 	a.save(rec, kept)
