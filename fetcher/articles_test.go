@@ -142,8 +142,20 @@ func TestArticlePassFetchesEachNewArticleOnce(t *testing.T) {
 	s.page(t, "/private/4", "moscowtimes.html")
 	s.o.on("/old/3", redirect(http.StatusMovedPermanently, "/news/3"))
 	s.link("/news/1", "/news/2", "/old/3", "/private/4")
+	var hooked []string // the articles the commit hook could render
+	s.sched.OnCommit = func(o Outcome) {
+		s.db.Items("mt", func(it newsdesk.Item) bool {
+			if it.Article != "" {
+				hooked = append(hooked, it.Link)
+			}
+			return true
+		})
+	}
 
 	out := s.pass(t)
+	if len(hooked) != 3 {
+		t.Errorf("the commit hook saw %d items with their article, want 3 (the pass runs before it)", len(hooked))
+	}
 	checkCounts(t, "first pass", out.Articles, 3, 1, 0, map[string]int{"ok": 3, "disallowed": 1})
 	for path, want := range map[string]int{"/news/1": 1, "/news/2": 1, "/old/3": 1, "/news/3": 1, "/private/4": 0, "/robots.txt": 1} {
 		if got := s.requests(path); got != want {
