@@ -27,6 +27,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"syscall"
 	"time"
 
@@ -50,6 +51,11 @@ type Client struct {
 	// 10 MiB. A larger body is an error, never a truncated parse.
 	MaxBody int64
 	Now     func() time.Time
+
+	// pageClient reads article pages (page.go), built on HTTP's transport
+	// the first time one is fetched.
+	pageOnce   sync.Once
+	pageClient *http.Client
 }
 
 // NewClient returns a Client that identifies itself as userAgent
@@ -190,13 +196,7 @@ func ErrorKind(err error) string {
 // 30s", "dns: no such host example.org", "too many redirects (5)") but not
 // the source; the caller adds that. ErrorKind labels them for metrics.
 func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.FetchState) (*Response, error) {
-	timeout := src.Timeout
-	if timeout <= 0 {
-		timeout = newsdesk.DefaultTimeout
-	}
-	if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
-		timeout = max(time.Until(d), 0)
-	}
+	timeout := fetchTimeout(ctx, src)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	rs := &redirects{}
@@ -238,13 +238,9 @@ func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.F
 		return nil, &StatusError{Code: resp.StatusCode, RetryAfter: ra, RetryAt: retryAt(ra, now)}
 	}
 
-	limit := c.maxBody()
-	if src.MaxBody > 0 {
-		limit = src.MaxBody
-	}
-	body, err := readBody(resp.Body, limit, resp.ContentLength)
+	body, err := c.readResponse(ctx, resp, src, timeout)
 	if err != nil {
-		return nil, describe(ctx, err, timeout, resp.Request.URL.Host)
+		return nil, err
 	}
 	parsed, err := parse(body, resp.Header.Get("Content-Type"), resp.Request.URL.String(), src, now)
 	if err != nil {
@@ -280,6 +276,20 @@ func (c *Client) newRequest(ctx context.Context, rawURL string, prev newsdesk.Fe
 		}
 	}
 	return req, nil
+}
+
+// readResponse reads resp's body, a response to a request of src made
+// with timeout, under src's body cap (the client's when it has none).
+func (c *Client) readResponse(ctx context.Context, resp *http.Response, src newsdesk.Source, timeout time.Duration) ([]byte, error) {
+	limit := c.maxBody()
+	if src.MaxBody > 0 {
+		limit = src.MaxBody
+	}
+	body, err := readBody(resp.Body, limit, resp.ContentLength)
+	if err != nil {
+		return nil, describe(ctx, err, timeout, resp.Request.URL.Host)
+	}
+	return body, nil
 }
 
 func (c *Client) maxBody() int64 {

@@ -356,7 +356,9 @@ func (rs robotsRules) cost() int {
 //     address): unreachable (§2.3.1.4), everything disallowed for
 //     robotsRetry, then asked again.
 //
-// An error from Fetch while the caller's context is done is not cached.
+// An error from Fetch while the caller's context is done, or of kind
+// "private_address" (the address guard refused the origin for the
+// caller's source), is returned to the caller and not cached.
 type robotsCache struct {
 	Agent string // product token, "newsdesk"
 	Fetch func(ctx context.Context, robotsURL string) (status int, body []byte, err error)
@@ -526,6 +528,11 @@ func (c *robotsCache) load(ctx context.Context, call *robotsCall, origin, robots
 	status, body, err := c.Fetch(ctx, robotsURL)
 	if err != nil && ctx.Err() != nil {
 		return nil, fmt.Errorf("robots.txt %s: %w", robotsURL, ctx.Err())
+	}
+	if ErrorKind(err) == kindPrivateAddress {
+		// The guard refused the origin for this caller's source; for
+		// another it may be the feed's own host. Not an answer to cache.
+		return nil, err
 	}
 	e := &robotsEntry{origin: origin}
 	now := c.now()

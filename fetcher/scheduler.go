@@ -64,6 +64,13 @@ type Scheduler struct {
 	busy      map[string]bool      // sources being fetched now, by Run or RunOnce
 	held      map[string]time.Time // not before, for sources whose result could not be stored
 	saveFails map[string]int       // consecutive failures to store a source's result
+
+	// The article pass's (articles.go): robots.txt of the article hosts,
+	// and the hosts that asked, with Retry-After, to be left alone until
+	// then (under mu).
+	robotsOnce sync.Once
+	robotsTxt  *robotsCache
+	hostHolds  map[string]time.Time
 }
 
 // storeRetry is how long Run waits to read a store that could not be read
@@ -131,6 +138,9 @@ type Outcome struct {
 	Err    error               // the fetch error, also recorded in State
 	Kind   string              // "ok", "not_modified", the error kind (ErrorKind), KindBusy or KindLeaseLost
 	Bytes  int64               // body bytes received
+	// Articles is what the article pass did after the commit; zero for a
+	// source without full text.
+	Articles ArticleCounts
 }
 
 // RunOnce fetches, concurrently, every source that is due now (every one
@@ -607,6 +617,9 @@ func (s *Scheduler) do(ctx context.Context, j job) (out Outcome, committed bool)
 	}
 	if out.Kind != kindStore { // a storing failure was logged where it happened
 		logFetch(j.log, src, out.State, err, target.URL)
+	}
+	if src.FullText.Enabled { // before the hooks: a story is first rendered with its article
+		out.Articles = s.articlePass(fctx, src, out.State, j.now, j.log)
 	}
 	if s.OnCommit != nil {
 		s.OnCommit(out)

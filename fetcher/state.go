@@ -20,7 +20,8 @@ func forURL(src newsdesk.Source, prev newsdesk.FetchState) newsdesk.FetchState {
 	if prev.URL == src.URL {
 		return prev
 	}
-	return newsdesk.FetchState{SourceID: src.ID, URL: src.URL, FeedTitle: prev.FeedTitle, FeedLink: prev.FeedLink, LastSuccess: prev.LastSuccess}
+	return newsdesk.FetchState{SourceID: src.ID, URL: src.URL, FeedTitle: prev.FeedTitle, FeedLink: prev.FeedLink, LastSuccess: prev.LastSuccess,
+		FullTextSince: prev.FullTextSince}
 }
 
 // started is st as a fetch that ended at now begins its record: the
@@ -45,7 +46,9 @@ func started(sourceID string, st newsdesk.FetchState, now time.Time) newsdesk.Fe
 //     replaces them and the feed's title, link, id, dates, authors, hints
 //     and capped count. A permanent redirect is remembered (MovedTo).
 //   - Either way the next due time is set (nextDue) and the attempt goes
-//     into the history.
+//     into the history, and FullTextSince is set to this fetch's time
+//     when full_text is on and it was not yet (items first seen from now
+//     on get their article), cleared when it is off.
 func applyResult(src newsdesk.Source, st newsdesk.FetchState, late bool, resp *Response, err error) (newsdesk.FetchState, []newsdesk.Item, string) {
 	st.History = slices.Clone(st.History)
 	var items []newsdesk.Item
@@ -79,6 +82,12 @@ func applyResult(src newsdesk.Source, st newsdesk.FetchState, late bool, resp *R
 			st.MovedTo = resp.MovedTo
 		}
 		kind = string(st.Result)
+	}
+	switch {
+	case !src.FullText.Enabled:
+		st.FullTextSince = time.Time{}
+	case st.FullTextSince.IsZero():
+		st.FullTextSince = st.LastFetch
 	}
 	st.NextDue = nextDue(src, st, late, st.LastFetch)
 	st.Record(newsdesk.Attempt{At: st.LastFetch, Result: st.Result, Kind: errKind})

@@ -27,6 +27,9 @@ type Metrics struct {
 	lastSuccess *prometheus.GaugeVec
 	nextDue     *prometheus.GaugeVec
 
+	articleFetches  *prometheus.CounterVec
+	articlesPending *prometheus.GaugeVec
+
 	sectionItems   *prometheus.GaugeVec
 	sectionRender  *prometheus.GaugeVec
 	sectionRenders *prometheus.CounterVec
@@ -60,6 +63,10 @@ func New() *Metrics {
 		Help: "When each source was last fetched successfully (ok or not modified), Unix time."}, source)
 	m.nextDue = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "newsdesk_source_next_due_timestamp_seconds",
 		Help: "When each source is fetched next, Unix time."}, source)
+	m.articleFetches = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsdesk_article_fetches_total",
+		Help: "Article pages of full-text sources tried, by result: ok, or the reason the item keeps the feed's summary (http_404, timeout, too_short, no_article, selector, not_html, disallowed, robots_unreachable, private_address, ...)."}, []string{"source", "result"})
+	m.articlesPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "newsdesk_source_articles_pending",
+		Help: "Articles of each full-text source still to be fetched: new items without one, and failed ones awaiting a retry."}, source)
 	m.sectionItems = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "newsdesk_section_items",
 		Help: "Items in each section's feeds at the last render."}, []string{"section"})
 	m.sectionRender = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "newsdesk_section_last_render_timestamp_seconds",
@@ -79,7 +86,7 @@ func New() *Metrics {
 	m.storeHealthy = prometheus.NewGauge(prometheus.GaugeOpts{Name: "newsdesk_store_healthy",
 		Help: "1 while the database answers and the last render could read it; 0 while serve serves the feeds it rendered last (see /healthz and /status for why)."})
 	m.reg.MustRegister(m.storeHealthy, m.configReloads, m.fetches, m.bytes, m.itemsNew, m.itemsUpd, m.failures, m.lastSuccess, m.nextDue,
-		m.sectionItems, m.sectionRender, m.sectionRenders, m.requests, m.latency, m.configErrors, m.configLoaded,
+		m.articleFetches, m.articlesPending, m.sectionItems, m.sectionRender, m.sectionRenders, m.requests, m.latency, m.configErrors, m.configLoaded,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -125,9 +132,26 @@ func (m *Metrics) SetSource(source string, failures int, lastSuccess, nextDue ti
 // ForgetSource drops a source's series, when feeds.yaml no longer has it.
 func (m *Metrics) ForgetSource(source string) {
 	for _, v := range []*prometheus.MetricVec{m.fetches.MetricVec, m.bytes.MetricVec, m.itemsNew.MetricVec, m.itemsUpd.MetricVec,
-		m.failures.MetricVec, m.lastSuccess.MetricVec, m.nextDue.MetricVec} {
+		m.failures.MetricVec, m.lastSuccess.MetricVec, m.nextDue.MetricVec, m.articleFetches.MetricVec, m.articlesPending.MetricVec} {
 		v.DeletePartialMatch(prometheus.Labels{"source": source})
 	}
+}
+
+// Articles is one article pass of a full-text source, as the scheduler
+// reports it (fetcher.Outcome.Articles).
+type Articles struct {
+	Source  string
+	Results map[string]int // attempts by result: "ok" or the error kind
+	Pending int            // articles still to fetch after the pass
+}
+
+// ObserveArticles records an article pass, or sets a full-text source's
+// pending count alone (Results nil: at start-up, from the store).
+func (m *Metrics) ObserveArticles(a Articles) {
+	for result, n := range a.Results {
+		m.articleFetches.WithLabelValues(a.Source, result).Add(float64(n))
+	}
+	m.articlesPending.WithLabelValues(a.Source).Set(float64(a.Pending))
 }
 
 // ObserveRender records a section's render.

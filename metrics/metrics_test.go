@@ -69,6 +69,8 @@ func TestMetrics(t *testing.T) {
 	m.ObserveFetch(metrics.Fetch{Source: "moscow-times", Result: "ok", Bytes: 4096, New: 5, LastSuccess: at, NextDue: at.Add(10 * time.Minute)})
 	m.ObserveFetch(metrics.Fetch{Source: "moscow-times", Result: "not_modified", LastSuccess: at.Add(time.Minute), NextDue: at.Add(11 * time.Minute)})
 	m.ObserveFetch(metrics.Fetch{Source: "broken", Result: "http_404", Failures: 3, NextDue: at.Add(time.Hour)})
+	m.ObserveArticles(metrics.Articles{Source: "moscow-times", Results: map[string]int{"ok": 3, "http_404": 1}, Pending: 7})
+	m.ObserveArticles(metrics.Articles{Source: "moscow-times", Results: map[string]int{"ok": 2, "disallowed": 1}, Pending: 4})
 	m.ObserveRender("russia", 3, at.Add(-time.Second))
 	m.ObserveRender("russia", 5, at)
 	m.ConfigLoaded("sighup", 2, at)
@@ -96,6 +98,10 @@ func TestMetrics(t *testing.T) {
 		{"newsdesk_source_consecutive_failures", map[string]string{"source": "broken"}, 3},
 		{"newsdesk_source_last_success_timestamp_seconds", src, float64(at.Add(time.Minute).Unix())},
 		{"newsdesk_source_next_due_timestamp_seconds", src, float64(at.Add(11 * time.Minute).Unix())},
+		{"newsdesk_article_fetches_total", map[string]string{"source": "moscow-times", "result": "ok"}, 5},
+		{"newsdesk_article_fetches_total", map[string]string{"source": "moscow-times", "result": "http_404"}, 1},
+		{"newsdesk_article_fetches_total", map[string]string{"source": "moscow-times", "result": "disallowed"}, 1},
+		{"newsdesk_source_articles_pending", src, 4},
 		{"newsdesk_section_items", map[string]string{"section": "russia"}, 5},
 		{"newsdesk_section_last_render_timestamp_seconds", map[string]string{"section": "russia"}, float64(at.Unix())},
 		{"newsdesk_section_renders_total", map[string]string{"section": "russia"}, 2},
@@ -115,7 +121,11 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 
+	m.ObserveArticles(metrics.Articles{Source: "broken", Results: map[string]int{"timeout": 1}, Pending: 1})
 	m.ForgetSource("broken")
+	if fams := scrape(t, m.Handler()); len(fams["newsdesk_article_fetches_total"].GetMetric()) != 3 || len(fams["newsdesk_source_articles_pending"].GetMetric()) != 1 {
+		t.Errorf("after ForgetSource, article series = %v, %v, want only moscow-times", fams["newsdesk_article_fetches_total"].GetMetric(), fams["newsdesk_source_articles_pending"].GetMetric())
+	}
 	if fams := scrape(t, m.Handler()); len(fams["newsdesk_source_consecutive_failures"].GetMetric()) != 1 {
 		t.Errorf("after ForgetSource, failures series = %v, want only moscow-times", fams["newsdesk_source_consecutive_failures"].GetMetric())
 	}
