@@ -170,8 +170,8 @@ func (r Rule) fields(it *Item) []string {
 		return []string{it.Title}
 	case "summary":
 		return []string{HTMLText(it.Summary)}
-	case "content":
-		return []string{HTMLText(it.Content)}
+	case "content": // the article when the store holds one (Body)
+		return []string{HTMLText(it.Body())}
 	case "category":
 		return it.Categories
 	case "author":
@@ -183,5 +183,5 @@ func (r Rule) fields(it *Item) []string {
 	case "link":
 		return []string{it.Link}
 	}
-	return append([]string{it.Title, HTMLText(it.Summary), HTMLText(it.Content)}, it.Categories...)
+	return append([]string{it.Title, HTMLText(it.Summary), HTMLText(it.Body())}, it.Categories...)
 }

@@ -18,6 +18,11 @@ import (
 // an ArticleOK article made for the item's current link, before section
 // rules see the item.
 
+// MaxArticlePage is the largest page (decoded, in bytes) a store keeps
+// for refetch-text; SaveArticle forgets the stored page instead of keeping
+// a bigger one, and refetch-text fetches such an article again.
+const MaxArticlePage = 2 << 20
+
 // ArticleJob is an item whose article page the pass should fetch.
 type ArticleJob struct {
 	Item newsdesk.Item

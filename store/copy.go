@@ -269,6 +269,8 @@ func (c *copier) count(r Entry) {
 		c.report.Decisions++
 	case r.Section != nil:
 		c.report.Sections++
+	case r.Article != nil:
+		c.report.Articles++
 	}
 }
 
@@ -282,6 +284,8 @@ func (r Entry) kind() string {
 		return "tombstone"
 	case r.Decision != nil:
 		return "editorial decision"
+	case r.Article != nil:
+		return "article"
 	}
 	return "section version"
 }

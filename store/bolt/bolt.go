@@ -11,13 +11,14 @@
 // (buckets, keys and index entries), record.go (how an item is stored),
 // ingest.go (SaveFetch: save and prune), commit.go (concurrent saves share
 // a transaction),
-// section.go (section reads and duplicates), reads.go, editorial.go,
+// section.go (section reads and duplicates), reads.go, articles.go and
+// articlerecord.go (full article text), editorial.go,
 // sections.go (section versions), purge.go, compact.go, backup.go,
 // verify.go, temps.go (temporary files beside the database).
 //
 // Bucket layout (keys and values are bytes; TIME is 8 bytes, see below):
 //
-//	meta                  "schema" -> "4" (see migrate.go)
+//	meta                  "schema" -> "5" (see migrate.go)
 //	                      "removed" -> {SOURCE_ID: TIME} (JSON): when each source was first seen missing from feeds.yaml
 //	state                 SOURCE_ID -> FetchState (JSON)
 //	counts                SOURCE_ID -> number of stored items (8 bytes)
@@ -28,6 +29,8 @@
 //	titles                HASH(TITLE_KEY) TIME(published) SOURCE_ID 0 ITEM_ID -> TIME(first seen)
 //	editorial / SECTION   SOURCE_ID 0 ITEM_ID -> Edit (JSON): pinned and hidden items
 //	sections              SECTION_ID -> SectionVersion (JSON {"hash","changed_at"}), see sections.go
+//	articles / SOURCE_ID  ITEM_ID -> Article (a record, see articlerecord.go): full article text
+//	pages / SOURCE_ID     ITEM_ID -> s2(page): the page an article was extracted from
 //
 // TIME is Unix nanoseconds with the sign bit flipped, big-endian, so keys
 // sort by time for dates before and after 1970 alike. HASH is 8 bytes of
@@ -36,7 +39,8 @@
 // readers check the candidate item's own link or title. Schema 3 stored
 // items as JSON and began links and titles keys with the whole text and a
 // 0; a read-only open of such a file reads it as it is, and Open to write
-// migrates it (migrate4.go).
+// migrates it (migrate4.go). Schema 5 adds the articles and pages buckets
+// (articles.go); a read-only open of a schema-4 file reads no articles.
 //
 // Reads that serve sections cost what they return, not what is stored: the
 // newest items of a set of sources come from walking each source's bytime

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/store"
 	bbolt "go.etcd.io/bbolt"
@@ -23,8 +24,8 @@ var (
 
 // Dump calls fn with every record of the database, in one read
 // transaction: the sources (their states, counts and orphan marks), each
-// source's items and tombstones, the editorial decisions, the section
-// versions. The indexes are not records: they are rebuilt from the items.
+// source's items, tombstones and articles (with their pages), the
+// editorial decisions, the section versions. The indexes are not records: they are rebuilt from the items.
 func (db *DB) Dump(ctx context.Context, fn func(store.Entry) error) error {
 	err := db.view(func(tx *bbolt.Tx) error {
 		d := &dumper{tx: tx, ctx: ctx, fn: fn}
@@ -37,6 +38,9 @@ func (db *DB) Dump(ctx context.Context, fn func(store.Entry) error) error {
 				return err
 			}
 			if err := d.tombstones(id); err != nil {
+				return err
+			}
+			if err := d.articles(id); err != nil {
 				return err
 			}
 		}
@@ -150,6 +154,31 @@ func (d *dumper) tombstones(src string) error {
 	})
 }
 
+// articles emits a source's article records, each with its page.
+func (d *dumper) articles(src string) error {
+	b := nested(d.tx, bucketArticles, src)
+	if b == nil {
+		return nil
+	}
+	pages := nested(d.tx, bucketPages, src)
+	return b.ForEach(func(k, v []byte) error {
+		h, err := decodeArticleHead(v)
+		rec := &store.ArticleRecord{}
+		if err == nil {
+			rec.Article, err = h.article(src, string(k))
+		}
+		if err == nil && pages != nil {
+			if p := pages.Get(k); p != nil {
+				rec.Page, err = decompress(p, store.MaxArticlePage)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("article of item %.80q of %s: %w", k, src, err)
+		}
+		return d.emit(store.Entry{Article: rec})
+	})
+}
+
 func (d *dumper) decisions() error {
 	edits := d.tx.Bucket(bucketEdits)
 	if edits == nil {
@@ -196,8 +225,8 @@ func (db *DB) Load(ctx context.Context) (store.RecordWriter, error) {
 	if len(held) > 0 {
 		return nil, fmt.Errorf("%w: %s holds %s", store.ErrNotEmpty, db.path, strings.Join(held, ", "))
 	}
-	l := &loader{db: db, ctx: ctx, marks: map[string]time.Time{}}
-	return &store.Batcher{Check: keepable, Flush: l.flush, Undo: l.abort}, nil
+	l := &loader{db: db, ctx: ctx, marks: map[string]time.Time{}, fresh: map[newsdesk.ItemRef]bool{}}
+	return &store.Batcher{Check: l.check, Flush: l.flush, Undo: l.abort}, nil
 }
 
 // holdings says what data the file holds, as "3 sources", "120 items"...
@@ -247,7 +276,37 @@ func plural(n int, what string) string {
 type loader struct {
 	db    *DB
 	ctx   context.Context
-	marks map[string]time.Time // every orphan mark loaded so far
+	marks map[string]time.Time      // every orphan mark loaded so far
+	fresh map[newsdesk.ItemRef]bool // the items taken since the last flush
+}
+
+// check refuses what keepable refuses, and an article whose item the load
+// has not taken.
+func (l *loader) check(r store.Entry) error {
+	if err := keepable(r); err != nil {
+		return err
+	}
+	switch {
+	case r.Item != nil:
+		l.fresh[newsdesk.ItemRef{SourceID: r.Item.SourceID, ID: r.Item.ID}] = true
+	case r.Article != nil:
+		a := r.Article.Article
+		if l.fresh[newsdesk.ItemRef{SourceID: a.SourceID, ID: a.ItemID}] {
+			return nil
+		}
+		found := false
+		err := l.db.view(func(tx *bbolt.Tx) error {
+			found = nestedGet(tx, bucketItems, a.SourceID, a.ItemID) != nil
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("%w: the article of item %.80q of %s, which the copy does not hold", store.ErrSkipped, a.ItemID, a.SourceID)
+		}
+	}
+	return nil
 }
 
 // keepable refuses a tombstone that has only its item's hash: bbolt
@@ -263,7 +322,7 @@ func keepable(r store.Entry) error {
 // and the load's process holds the file's lock.
 func (l *loader) abort() error {
 	return l.db.update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketState, bucketCounts, bucketItems, bucketByTime, bucketSeen, bucketLinks, bucketTitles, bucketEdits, bucketSections} {
+		for _, name := range [][]byte{bucketState, bucketCounts, bucketItems, bucketByTime, bucketSeen, bucketLinks, bucketTitles, bucketEdits, bucketSections, bucketArticles, bucketPages} {
 			if tx.Bucket(name) == nil {
 				continue
 			}
@@ -295,6 +354,7 @@ func (l *loader) flush(records []store.Entry) error {
 	if err != nil {
 		return fmt.Errorf("load into %s: %w", l.db.path, err)
 	}
+	clear(l.fresh)
 	return nil
 }
 
@@ -355,8 +415,36 @@ func (w *loadTx) add(r store.Entry, marks map[string]time.Time) error {
 			return err
 		}
 		return putJSON(b, []byte(r.Section.ID), r.Section.Version)
+	case r.Article != nil:
+		return w.addArticle(r.Article)
 	}
 	return nil
+}
+
+// addArticle puts an article record and its page, as SaveArticle does;
+// the loader checked that the load holds its item.
+func (w *loadTx) addArticle(r *store.ArticleRecord) error {
+	a := r.Article
+	a.NextTry, a.FetchedAt = a.NextTry.UTC(), a.FetchedAt.UTC()
+	rec, err := encodeArticle(&a)
+	if err != nil {
+		return fmt.Errorf("article of item %.80q of %s: %w", a.ItemID, a.SourceID, err)
+	}
+	arts, err := createNested(w.tx, bucketArticles, a.SourceID)
+	if err != nil {
+		return err
+	}
+	if err := arts.Put([]byte(a.ItemID), rec); err != nil {
+		return err
+	}
+	if len(r.Page) == 0 || len(r.Page) > store.MaxArticlePage {
+		return nil
+	}
+	pages, err := createNested(w.tx, bucketPages, a.SourceID)
+	if err != nil {
+		return err
+	}
+	return pages.Put([]byte(a.ItemID), s2.Encode(nil, r.Page))
 }
 
 func (w *loadTx) addSource(rec *store.SourceRecord, marks map[string]time.Time) error {

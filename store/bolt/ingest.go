@@ -261,7 +261,7 @@ func (s *source) write(b *batch, now time.Time) error {
 		if in.drop {
 			tombs = append(tombs, []byte(in.rec.ID))
 			if in.old != nil {
-				if err := s.items.Delete([]byte(in.rec.ID)); err != nil {
+				if err := s.deleteItem([]byte(in.rec.ID)); err != nil {
 					return err
 				}
 			}
@@ -276,7 +276,7 @@ func (s *source) write(b *batch, now time.Time) error {
 		if err := s.unindex(it); err != nil {
 			return err
 		}
-		if err := s.items.Delete([]byte(it.ID)); err != nil {
+		if err := s.deleteItem([]byte(it.ID)); err != nil {
 			return err
 		}
 		tombs = append(tombs, []byte(it.ID))
@@ -330,6 +330,20 @@ func putSorted(b *bbolt.Bucket, entries []entry) error {
 	return nil
 }
 
+// deleteItem removes an item's record, and its article and page when it
+// has them; its index entries are unindex's.
+func (s *source) deleteItem(id []byte) error {
+	for _, b := range []*bbolt.Bucket{s.articles, s.pages, s.items} {
+		if b == nil {
+			continue
+		}
+		if err := b.Delete(id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // unindex removes an item's time-index, link and title entries.
 func (s *source) unindex(it storedItem) error {
 	if err := s.bytime.Delete(timeKey(it.Published, it.ID)); err != nil {
@@ -365,16 +379,19 @@ func (s *source) expireTombstones(now time.Time) error {
 	return nil
 }
 
-// source is one source's buckets inside a write transaction.
+// source is one source's buckets inside a write transaction. articles
+// and pages are nil when the source has none (it never had full text).
 type source struct {
 	id                    string
 	items, bytime, seen   *bbolt.Bucket
 	counts, links, titles *bbolt.Bucket
+	articles, pages       *bbolt.Bucket
 	count                 uint64
 }
 
 func openSource(tx *bbolt.Tx, id string) (*source, error) {
-	s := &source{id: id, counts: tx.Bucket(bucketCounts), links: tx.Bucket(bucketLinks), titles: tx.Bucket(bucketTitles)}
+	s := &source{id: id, counts: tx.Bucket(bucketCounts), links: tx.Bucket(bucketLinks), titles: tx.Bucket(bucketTitles),
+		articles: nested(tx, bucketArticles, id), pages: nested(tx, bucketPages, id)}
 	var err error
 	if s.items, err = tx.Bucket(bucketItems).CreateBucketIfNotExists([]byte(id)); err != nil {
 		return nil, err

@@ -48,6 +48,14 @@ var migrations = []migration{
 	}, ""},
 	{3, "store items as compact records and key the link and title indexes by hashes", migrateCompact,
 		"the data now takes about half the file: `newsdesk compact` (with serve stopped) gives the free pages back to the disk"},
+	{4, "add the articles and pages buckets (full article text, kept beside the items)", func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketArticles, bucketPages} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, ""},
 }
 
 // baseBuckets are the buckets of schema 2, the oldest schema migrations

@@ -69,7 +69,7 @@ func (db *DB) MarkOrphans(configured []string, now time.Time) ([]store.Orphan, e
 }
 
 // Purge removes everything stored about an orphaned source: its items, their
-// link and title index entries, its tombstones, count and fetch state, and
+// articles and pages, their link and title index entries, its tombstones, count and fetch state, and
 // the editorial decisions about its items in every section. It works in
 // transactions of store.PurgeBatch items; a purge cut short leaves a smaller
 // orphan that the next purge finishes. It refuses a source that
@@ -107,7 +107,7 @@ func (db *DB) purgeSome(sourceID string) (n int, done bool, err error) {
 				if err := src.unindex(it); err != nil {
 					return err
 				}
-				if err := c.Delete(); err != nil {
+				if err := src.deleteItem(slices.Clone(k)); err != nil {
 					return err
 				}
 				n++
@@ -118,8 +118,8 @@ func (db *DB) purgeSome(sourceID string) (n int, done bool, err error) {
 			}
 		}
 		done = true
-		for _, parent := range [][]byte{bucketItems, bucketByTime, bucketSeen} {
-			if tx.Bucket(parent).Bucket(id) != nil {
+		for _, parent := range [][]byte{bucketItems, bucketByTime, bucketSeen, bucketArticles, bucketPages} {
+			if nested(tx, parent, sourceID) != nil {
 				if err := tx.Bucket(parent).DeleteBucket(id); err != nil {
 					return err
 				}

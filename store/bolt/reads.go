@@ -60,7 +60,7 @@ func (db *DB) CountItems(sourceID string) (int, error) {
 	return n, nil
 }
 
-// Item returns one stored item.
+// Item returns one stored item, with its article (Item.Article).
 func (db *DB) Item(sourceID, itemID string) (newsdesk.Item, error) {
 	var it storedItem
 	err := db.view(func(tx *bbolt.Tx) error {
@@ -74,7 +74,10 @@ func (db *DB) Item(sourceID, itemID string) (newsdesk.Item, error) {
 		if err == nil && !found {
 			err = newsdesk.ErrNotFound
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return fillArticle(nested(tx, bucketArticles, sourceID), &it.Item)
 	})
 	if err != nil {
 		return newsdesk.Item{}, fmt.Errorf("item %s of %s: %w", itemID, sourceID, err)
@@ -82,19 +85,23 @@ func (db *DB) Item(sourceID, itemID string) (newsdesk.Item, error) {
 	return it.Item, nil
 }
 
-// Items calls fn with each stored item of a source, in id order, until fn
-// returns false.
+// Items calls fn with each stored item of a source, with its article, in
+// id order, until fn returns false.
 func (db *DB) Items(sourceID string, fn func(newsdesk.Item) bool) error {
 	return db.view(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketItems).Bucket([]byte(sourceID))
 		if b == nil {
 			return nil
 		}
+		arts := nested(tx, bucketArticles, sourceID)
 		c := b.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			it, err := decodeItem(sourceID, k, v)
 			if err != nil {
 				return fmt.Errorf("item %q of %s: %w", k, sourceID, err)
+			}
+			if err := fillArticle(arts, &it.Item); err != nil {
+				return err
 			}
 			if !fn(it.Item) {
 				return nil

@@ -12,8 +12,8 @@ import (
 )
 
 // Section returns up to q.Limit items of q.Sources, newest first by
-// Published (ties by source id, then item id), skipping those q.Keep
-// rejects. A story carried by several of the sources appears once: the item
+// Published (ties by source id, then item id), with their articles,
+// skipping those q.Keep rejects (it sees the article). A story carried by several of the sources appears once: the item
 // seen first is kept, and the others are listed in its Duplicates. It walks
 // each source's time index from the newest end and merges, so it reads
 // about as many items as it returns.
@@ -23,7 +23,7 @@ func (db *DB) Section(q newsdesk.Query) ([]newsdesk.Item, error) {
 		return out, nil
 	}
 	err := db.view(func(tx *bbolt.Tx) error {
-		r := &reader{tx: tx, Reading: store.NewReading(q), cache: map[newsdesk.ItemRef]*storedItem{}, hashed: db.schema >= 4}
+		r := &reader{tx: tx, Reading: store.NewReading(q), cache: map[newsdesk.ItemRef]*storedItem{}, arts: map[string]*bbolt.Bucket{}, hashed: db.schema >= 4}
 		edits, err := editsOf(tx, q.SectionID)
 		if err != nil {
 			return err
@@ -98,6 +98,7 @@ type reader struct {
 	*store.Reading
 	tx     *bbolt.Tx
 	cache  map[newsdesk.ItemRef]*storedItem // nil value: not stored
+	arts   map[string]*bbolt.Bucket         // each source's articles bucket, nil when it has none
 	hashed bool                             // the links and titles indexes are keyed by hashes (schema 4)
 }
 
@@ -113,10 +114,23 @@ func (r *reader) item(ref newsdesk.ItemRef) (*storedItem, error) {
 		}
 		if found {
 			out = &it
+			if err := fillArticle(r.articles(ref.SourceID), &out.Item); err != nil {
+				return nil, err
+			}
 		}
 	}
 	r.cache[ref] = out
 	return out, nil
+}
+
+// articles is the articles bucket of source src, nil when it has none.
+func (r *reader) articles(src string) *bbolt.Bucket {
+	b, ok := r.arts[src]
+	if !ok {
+		b = nested(r.tx, bucketArticles, src)
+		r.arts[src] = b
+	}
+	return b
 }
 
 // duplicates finds the other items of the section that are the same story

@@ -126,6 +126,9 @@ func checkSchema(tx *bbolt.Tx, r *store.Report) bool {
 	if version >= 3 {
 		want = append(slices.Clone(want), []byte(schema3Sections))
 	}
+	if version >= 5 {
+		want = append(want, bucketArticles, bucketPages)
+	}
 	for _, name := range want {
 		if tx.Bucket(name) == nil {
 			r.Fault("bucket %q is missing", name)

@@ -56,7 +56,7 @@ var tests = []struct {
 // Run runs the conformance suite against the engine that open opens, each
 // case as a subtest of t with a store of its own.
 func Run(t *testing.T, open Open) {
-	for _, tt := range tests {
+	for _, tt := range append(tests[:len(tests):len(tests)], articleTests...) {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
 	}
 }
