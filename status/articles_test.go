@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/newsdesk/newsdesk"
 )
 
 // articleRows are longRows with the first source on full_text.
@@ -122,5 +124,74 @@ func TestNoArticlesNoColumn(t *testing.T) {
 	}
 	if out := strings.ToLower(b.String()); strings.Contains(out, "article") {
 		t.Errorf("status without full-text sources mentions articles:\n%s", b.String())
+	}
+}
+
+// TestCollectArticles reads a real store: a full-text source's row counts
+// its article records and its items first seen since full_text came on
+// that have none; a source without full_text has no articles; a full-text
+// source not fetched yet counts nothing pending.
+func TestCollectArticles(t *testing.T) {
+	const feed = "https://www.themoscowtimes.com/rss/news"
+	cfg := policy
+	cfg.Sources = []newsdesk.Source{
+		{ID: "moscow-times", URL: feed, FullText: newsdesk.FullText{Enabled: true, Attribution: true}},
+		{ID: "plain", URL: "https://plain.example/feed"},
+		{ID: "fresh", URL: "https://fresh.example/feed", FullText: newsdesk.FullText{Enabled: true}},
+	}
+	db := openStore(t, newsdesk.FetchState{SourceID: "plain", URL: "https://plain.example/feed", Result: newsdesk.ResultOK})
+	since := now.Add(-3 * time.Hour)
+	item := func(id string) newsdesk.Item {
+		return newsdesk.Item{SourceID: "moscow-times", ID: feed + "/" + id, Title: id, Link: "https://www.themoscowtimes.com/" + id}
+	}
+	// old was stored before full_text came on: it is not pending.
+	fetch := func(at time.Time, items ...newsdesk.Item) {
+		t.Helper()
+		st := newsdesk.FetchState{SourceID: "moscow-times", URL: feed, Result: newsdesk.ResultOK, LastFetch: at, LastSuccess: at, NextDue: now.Add(time.Minute)}
+		if !at.Before(since) {
+			st.FullTextSince = since
+		}
+		if _, err := db.SaveFetch(st, items, newsdesk.Retention{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fetch(since.Add(-time.Hour), item("old"))
+	fetch(since, item("ok"), item("gave-up"), item("retrying"), item("missing"), item("disallowed"))
+	for _, a := range []newsdesk.Article{
+		{ItemID: "ok", Status: newsdesk.ArticleOK, HTML: "<p>" + strings.Repeat("Story. ", 100) + "</p>", FetchedAt: now.Add(-150 * time.Minute)},
+		{ItemID: "gave-up", Status: newsdesk.ArticleGaveUp, Error: "http 404 Not Found", Kind: "http_404", Attempts: 4, FetchedAt: now.Add(-2 * time.Hour)},
+		{ItemID: "retrying", Status: newsdesk.ArticleFailed, Error: "timeout after 20s", Kind: "timeout", Attempts: 1, NextTry: now.Add(time.Hour), FetchedAt: now.Add(-time.Hour)},
+		{ItemID: "disallowed", Status: newsdesk.ArticleDisallowed, Error: "robots.txt disallows /disallowed", Kind: "disallowed", FetchedAt: now.Add(-100 * time.Minute)},
+	} {
+		it := item(a.ItemID)
+		a.SourceID, a.ItemID, a.Link, a.URL = it.SourceID, it.ID, it.Link, it.Link
+		if err := db.SaveArticle(a, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	rows, err := Collect(cfg, db, nil, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt, plain, fresh := rows[0], rows[1], rows[2]
+	want := Articles{Fetched: 1, Failed: 2, GaveUp: 1, Disallowed: 1, Pending: 2, Retrying: 1,
+		LastError: "timeout after 20s", LastErrorAt: new(now.Add(-time.Hour))}
+	if mt.Articles == nil || mt.Articles.LastErrorAt == nil || !mt.Articles.LastErrorAt.Equal(*want.LastErrorAt) {
+		t.Fatalf("moscow-times articles = %+v, want %+v", mt.Articles, want)
+	}
+	got := *mt.Articles
+	got.LastErrorAt = want.LastErrorAt
+	if got != want {
+		t.Errorf("moscow-times articles = %+v, want %+v", got, want)
+	}
+	if note := mt.Notes[len(mt.Notes)-1]; !strings.HasPrefix(note, "last article error ") || !strings.HasSuffix(note, "(1h0m0s ago): timeout after 20s") {
+		t.Errorf("moscow-times notes = %q, want the last article error last", mt.Notes)
+	}
+	if plain.Articles != nil {
+		t.Errorf("plain articles = %+v, want none: it has no full_text", plain.Articles)
+	}
+	if fresh.Articles == nil || *fresh.Articles != (Articles{}) {
+		t.Errorf("fresh articles = %+v, want all zero: not fetched since full_text came on", fresh.Articles)
 	}
 }
