@@ -13,7 +13,9 @@ import (
 // prefix. Sections link to their page as sections/ID.html, which the export
 // writes and Server answers as well as sections/ID. A private section's
 // links carry its token, and its pages ask browsers not to send their
-// address (token included) to the sites the items link to.
+// address (token included) to the sites the items link to. An item with an
+// article (full_text) shows it whole, attribution included; others show a
+// one-line snippet.
 var pages = template.Must(template.New("").Parse(`
 {{- define "head"}}<meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -97,6 +99,14 @@ h2 a:hover { text-decoration: underline; }
 <title>{{.Section.Title}} · {{.SiteTitle}}</title>
 {{- template "alternates" .Section}}
 {{- template "style"}}
+{{- if .Section.Stories}}
+<style>
+.story { overflow-wrap: anywhere; margin-top: .5rem; }
+.story p { margin: .5rem 0; }
+.story pre, .story table { display: block; overflow-x: auto; }
+.story img, .story video { max-width: 100%; height: auto; }
+</style>
+{{- end}}
 </head>
 <body>
 <nav><a href="../{{.Query}}">← {{.SiteTitle}}</a></nav>
@@ -113,7 +123,11 @@ h2 a:hover { text-decoration: underline; }
 <article>
 <h2><a href="{{.Link}}">{{.Title}}</a></h2>
 <p class="meta">{{.Source.Title}} · <time datetime="{{.Published.Format "2006-01-02T15:04:05Z07:00"}}">{{.Published.Format "2 Jan 2006 15:04 MST"}}</time></p>
-{{- if .Snippet}}
+{{- if .Full}}
+<div class="story">
+{{.Story}}
+</div>
+{{- else if .Snippet}}
 <p>{{.Snippet}}</p>
 {{- end}}
 </article>
@@ -125,6 +139,25 @@ h2 a:hover { text-decoration: underline; }
 </body>
 </html>
 {{end}}`))
+
+// Stories reports whether an item of the section shows its article: its
+// page then gets the style for whole stories. Pages without one are as
+// they were.
+func (v *sectionView) Stories() bool {
+	for i := range v.Items {
+		if v.Items[i].Full {
+			return true
+		}
+	}
+	return false
+}
+
+// Story is the item's article, with its attribution, for the section page.
+// It is HTML the store sanitized when the article was extracted (the
+// same policy as feed content, absolute URLs only) and clean made fit for
+// XML, so the template takes it as it is; the page's
+// Content-Security-Policy still allows no script, frame or image load.
+func (v *itemView) Story() template.HTML { return template.HTML(v.Content) }
 
 func renderIndex(title, query string, sections []*sectionView) ([]byte, error) {
 	var buf bytes.Buffer

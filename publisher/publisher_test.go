@@ -285,6 +285,12 @@ var privatePaths = []string{"sections/secret.atom", "sections/secret.html", "sec
 
 func render(t *testing.T) *Site {
 	t.Helper()
+	return renderOf(t, fixture)
+}
+
+// renderOf renders the site of a fixture.
+func renderOf(t *testing.T, fixture func(*testing.T) (*fakeStore, Config)) *Site {
+	t.Helper()
 	st, cfg := fixture(t)
 	site, err := Render(st, cfg)
 	if err != nil {
@@ -325,22 +331,27 @@ func allPaths(site *Site) []string {
 func TestGolden(t *testing.T) {
 	site := render(t)
 	for _, path := range allPaths(site) {
-		t.Run(path, func(t *testing.T) {
-			golden := filepath.Join("testdata", strings.ReplaceAll(path, "/", "_")+".golden")
-			got := body(t, site, path)
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from %s (run go test -update and review the diff)\ngot:\n%s", path, golden, got)
-			}
-		})
+		t.Run(path, func(t *testing.T) { checkGolden(t, site, path) })
+	}
+}
+
+// checkGolden compares the site's file at path with its golden file in
+// testdata (rewritten with -update).
+func checkGolden(t *testing.T, site *Site, path string) {
+	t.Helper()
+	golden := filepath.Join("testdata", strings.ReplaceAll(path, "/", "_")+".golden")
+	got := body(t, site, path)
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from %s (run go test -update and review the diff)\ngot:\n%s", path, golden, got)
 	}
 }
 

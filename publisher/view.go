@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"html"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +23,10 @@ type source struct {
 	Updated  time.Time
 	Authors  []newsdesk.Person // the feed's own authors
 	Interval time.Duration
+	// Attribution ends each item that shows its article with a line
+	// linking the original (full_text.attribution). It is not hashed on
+	// its own: it shows only in the content of such items, which is.
+	Attribution bool `json:"-"`
 	// Note is what a section without items says about the source: its
 	// last error, or that it was not fetched yet; empty when it fetched
 	// fine. It is not part of an item's attribution (nor of its hash).
@@ -32,7 +37,7 @@ type source struct {
 func (a source) same(b source) bool {
 	return a.ID == b.ID && a.Title == b.Title && a.FeedURL == b.FeedURL && a.HomeURL == b.HomeURL &&
 		a.FeedID == b.FeedID && a.Updated.Equal(b.Updated) && slices.Equal(a.Authors, b.Authors) &&
-		a.Interval == b.Interval && a.Note == b.Note
+		a.Interval == b.Interval && a.Note == b.Note && a.Attribution == b.Attribution
 }
 
 func newSources(srcs []newsdesk.Source, states []newsdesk.FetchState) map[string]source {
@@ -60,6 +65,8 @@ func newSource(s newsdesk.Source, st newsdesk.FetchState, fetched bool) source {
 		Updated:  st.FeedUpdated.UTC(),
 		Authors:  cleanPersons(st.FeedAuthors),
 		Interval: s.Interval,
+		// config sets it true unless feeds.yaml says attribution: false.
+		Attribution: s.FullText.Attribution,
 	}
 	if src.Title == "" {
 		src.Title = clean(oneLine(st.FeedTitle))
@@ -179,12 +186,16 @@ func (v *sectionView) PageHref(ext string) string {
 func (v *sectionView) HomeURL() string { return v.URL(".html") }
 
 type itemView struct {
-	ID         string // newsdesk.ItemRef.URN: stable, unique across sources
-	Permalink  bool   // the item's own id is its link, an absolute http(s) URL
-	Title      string
-	Link       string
-	Summary    string // HTML
-	Content    string // HTML
+	ID        string // newsdesk.ItemRef.URN: stable, unique across sources
+	Permalink bool   // the item's own id is its link, an absolute http(s) URL
+	Title     string
+	Link      string
+	Summary   string // HTML
+	Content   string // HTML: the article (and its attribution) when there is one
+	// Full says Content is the item's article, extracted from its page:
+	// the section page shows it whole. omitempty keeps the hash of items
+	// without one as it was.
+	Full       bool   `json:",omitempty"`
 	Snippet    string // plain text, one line: the start of Summary, else Content
 	Authors    []newsdesk.Person
 	Categories []string
@@ -234,7 +245,9 @@ func newSectionView(r *renderer, sec *newsdesk.Section) (*sectionView, error) {
 	for i := range items {
 		src, ok := r.sources[items[i].SourceID]
 		if !ok {
-			src = source{ID: items[i].SourceID, Title: clean(oneLine(items[i].SourceID))}
+			// An article from a source no longer configured is still
+			// someone else's story: attributed, as config's default is.
+			src = source{ID: items[i].SourceID, Title: clean(oneLine(items[i].SourceID)), Attribution: true}
 		}
 		src.Note = ""
 		iv := newItemView(&items[i], src, r.base)
@@ -273,6 +286,15 @@ func newItemView(it *newsdesk.Item, src source, base string) itemView {
 		Duplicates: it.Duplicates,
 	}
 	v.Permalink = v.Link != "" && strings.TrimSpace(it.ID) == v.Link
+	if it.Article != "" {
+		// The article is the content; the feed's own text stays the
+		// summary, its content standing in when it gave no summary.
+		v.Full = true
+		if v.Summary == "" {
+			v.Summary = v.Content
+		}
+		v.Content = clean(it.Article)
+	}
 	if v.Title == "" {
 		v.Title = snippet(80, "Untitled", v.Summary, v.Content)
 	}
@@ -284,6 +306,9 @@ func newItemView(it *newsdesk.Item, src source, base string) itemView {
 	}
 	if v.Link == "" {
 		v.Link = base
+	}
+	if v.Full && src.Attribution {
+		v.Content += "\n" + attribution(src.Title, v.Title, v.Link)
 	}
 
 	// An item without an author is by its feed's authors; without those,
@@ -322,6 +347,15 @@ func newItemView(it *newsdesk.Item, src source, base string) itemView {
 		v.Updated = v.Published
 	}
 	return v
+}
+
+// attribution is the line that ends an item showing its article: the
+// source and the item's title, linked to the original, so a republished
+// story names where it comes from in every format and on the section page.
+// Both texts are plain text and the link a URL: all three are escaped.
+func attribution(sourceTitle, title, link string) string {
+	return `<p>Source: <a href="` + html.EscapeString(link) + `">` +
+		html.EscapeString(sourceTitle+" — "+title) + `</a></p>`
 }
 
 func firstNonZero(ts ...time.Time) time.Time {

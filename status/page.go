@@ -64,6 +64,7 @@ type pageView struct {
 	Problems []string
 	Store    string
 	Sources  []pageRow
+	Articles bool // a source has full_text on: the table has an Articles column
 }
 
 type pageRow struct {
@@ -73,7 +74,7 @@ type pageRow struct {
 
 // WriteHTML writes the page.
 func (p Page) WriteHTML(w io.Writer) error {
-	v := pageView{Count: "sources unknown", Config: p.Config, Problems: p.Problems, Store: p.Store}
+	v := pageView{Count: "sources unknown", Config: p.Config, Problems: p.Problems, Store: p.Store, Articles: anyArticles(p.Rows)}
 	if !p.Unread {
 		v.Count = fmt.Sprintf("%d sources", len(p.Rows))
 		if len(p.Rows) == 1 {

@@ -36,9 +36,17 @@ func TerminalWidth(w io.Writer) int {
 const shortID = 20
 
 // WriteShort writes rows as the short table, every line at most width
-// columns wide (TerminalWidth).
+// columns wide (TerminalWidth). When a source has full_text on, an
+// ARTICLES column after ITEMS gives fetched/failed/pending ("-" for the
+// sources without).
 func WriteShort(w io.Writer, rows []Row, now time.Time, width int) error {
-	cells := [][]string{{"SOURCE", "LAST", "ITEMS", "NEXT", "RESULT", "NOTES"}}
+	// Columns are printed in the order of order; NOTES (5) comes last and
+	// gets what the others leave.
+	order := []int{0, 1, 4, 2, 3}
+	if anyArticles(rows) {
+		order = []int{0, 1, 4, 2, 6, 3}
+	}
+	cells := [][]string{{"SOURCE", "LAST", "ITEMS", "NEXT", "RESULT", "NOTES", "ARTICLES"}}
 	for _, s := range rows {
 		last, next := "never", "now"
 		if s.LastFetch != nil {
@@ -50,17 +58,20 @@ func WriteShort(w io.Writer, rows []Row, now time.Time, width int) error {
 		case s.NextDue.After(now):
 			next = "in " + shortAgo(s.NextDue.Sub(now))
 		}
-		cells = append(cells, []string{truncate(s.ID, shortID), last, strconv.Itoa(s.Items), next, s.Summary, strings.Join(s.Notes, "; ")})
+		cells = append(cells, []string{truncate(s.ID, shortID), last, strconv.Itoa(s.Items), next, s.Summary, strings.Join(s.Notes, "; "),
+			articleCell(s, (*Articles).short)})
 	}
-	widths := make([]int, 5)
+	widths := make([]int, 7)
 	for _, r := range cells {
-		for i := range widths {
+		for _, i := range order {
 			widths[i] = max(widths[i], len([]rune(r[i])))
 		}
 	}
 	rest := width
-	for _, n := range widths[:4] {
-		rest -= n + 2
+	for _, i := range order {
+		if i != 4 {
+			rest -= widths[i] + 2
+		}
 	}
 	// The result gets up to half of the rest, the notes what remains.
 	widths[4] = max(min(widths[4], rest/2), 12)
@@ -68,11 +79,12 @@ func WriteShort(w io.Writer, rows []Row, now time.Time, width int) error {
 	cut := false
 	var b strings.Builder
 	for _, r := range cells {
-		line := []string{r[0], r[1], r[2], r[3], truncate(r[4], widths[4]), truncate(r[5], notes)}
+		line := []string{r[0], r[1], r[2], r[3], truncate(r[4], widths[4]), truncate(r[5], notes), r[6]}
 		cut = cut || line[4] != r[4] || line[5] != r[5] || strings.HasSuffix(r[0], "…")
 		b.Reset()
-		// SOURCE LAST RESULT ITEMS NEXT NOTES, as in the full form.
-		for _, i := range []int{0, 1, 4, 2, 3} {
+		// SOURCE LAST RESULT ITEMS [ARTICLES] NEXT NOTES, as in the full
+		// form.
+		for _, i := range order {
 			b.WriteString(line[i])
 			b.WriteString(strings.Repeat(" ", widths[i]-len([]rune(line[i]))+2))
 		}

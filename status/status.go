@@ -5,9 +5,14 @@
 // items are still stored), written as a table, a terminal-wide short form,
 // JSON or the HTML page.
 //
+// A source with full_text on also shows its articles: fetched, failed,
+// pending and the last error (Articles).
+//
 // It only reads: it takes the configuration and the polling policy as plain
-// values and reads the store through the small Store interface. It must not
-// import config, fetcher or a store engine; cmd/newsdesk wires them in.
+// values and reads the store through the small Store interface (whose
+// ArticleStats returns the store contract's type, so it imports store, never
+// an engine). It must not import config, fetcher or a store engine;
+// cmd/newsdesk wires them in.
 package status
 
 import (
@@ -18,6 +23,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/store"
 )
 
 // Row is what status, /status and /status.json show of a source.
@@ -40,7 +46,8 @@ type Row struct {
 	Skipped     int                `json:"skipped,omitempty"` // items of the feed, as last read, that could not be stored
 	SkipReason  string             `json:"skip_reason,omitempty"`
 	Notes       []string           `json:"notes,omitempty"`
-	History     []newsdesk.Attempt `json:"history,omitempty"` // the last 48 fetches, oldest first
+	Articles    *Articles          `json:"articles,omitempty"` // sources with full_text only
+	History     []newsdesk.Attempt `json:"history,omitempty"`  // the last 48 fetches, oldest first
 
 	// A source removed from feeds.yaml whose items are still stored.
 	Orphaned  bool       `json:"orphaned,omitempty"`
@@ -55,6 +62,9 @@ type Store interface {
 	State(sourceID string) (newsdesk.FetchState, error)
 	// CountItems returns how many items of a source are stored.
 	CountItems(sourceID string) (int, error)
+	// ArticleStats counts the articles of a full-text source, and its
+	// items first seen at or after since that have none yet.
+	ArticleStats(sourceID string, since time.Time) (store.ArticleStats, error)
 }
 
 // Orphan is a stored source that feeds.yaml no longer lists, as the store
@@ -140,6 +150,14 @@ func sourceRow(cfg Config, db Store, src newsdesk.Source, now time.Time) (Row, e
 		s.NextDue = timePtr(at)
 	}
 	s.Notes = notes(src, st, found, now)
+	if src.FullText.Enabled {
+		if s.Articles, err = articles(db, src, st, now); err != nil {
+			return Row{}, err
+		}
+		if note := articleNote(s.Articles, now); note != "" {
+			s.Notes = append(s.Notes, note)
+		}
+	}
 	if s.Stale {
 		s.Notes = append([]string{"STALE: no successful fetch for 3 intervals"}, s.Notes...)
 	}

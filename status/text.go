@@ -10,10 +10,19 @@ import (
 )
 
 // WriteText writes rows as the full table: local dates with how far they
-// are from now, whole results and notes.
+// are from now, whole results and notes, and, when a source has full_text
+// on, an ARTICLES column ("12 fetched, 1 failed, 3 pending"; "-" for the
+// sources without).
 func WriteText(w io.Writer, rows []Row, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tLAST FETCH\tLAST RESULT\tITEMS\tNEXT DUE\tNOTES")
+	// articles is the ARTICLES column's cell and its tab, or nothing.
+	articles := func(Row) string { return "" }
+	head := ""
+	if anyArticles(rows) {
+		articles = func(r Row) string { return articleCell(r, (*Articles).String) + "\t" }
+		head = "ARTICLES\t"
+	}
+	fmt.Fprintln(tw, "SOURCE\tLAST FETCH\tLAST RESULT\tITEMS\t"+head+"NEXT DUE\tNOTES")
 	for _, s := range rows {
 		last, next := "never", "now"
 		if s.LastFetch != nil {
@@ -25,7 +34,7 @@ func WriteText(w io.Writer, rows []Row, now time.Time) error {
 		case s.NextDue.After(now):
 			next = when(*s.NextDue, now)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, last, s.Summary, s.Items, next, strings.Join(s.Notes, "; "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s%s\t%s\n", s.ID, last, s.Summary, s.Items, articles(s), next, strings.Join(s.Notes, "; "))
 	}
 	return tw.Flush()
 }
