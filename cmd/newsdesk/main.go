@@ -78,6 +78,7 @@ func init() {
 		{"compact", "", "rewrite the database file to reclaim the space of pruned items (stop serve first)", cmdCompact},
 		{"verify", "[FILE]", "check the database file (or FILE, such as a backup) for damage, page by page", cmdVerify},
 		{"migrate", "-from FILE.db | -to FILE.db", "copy a bbolt database into the PostgreSQL store feeds.yaml names, or that store into a new bbolt file", cmdMigrate},
+		{"refetch-text", "SOURCE [ITEM]", "extract a full_text source's articles again with its current rules, from the stored pages where possible", cmdRefetchText},
 		{"purge", "[-dry-run]", "remove now what is stored of the sources removed from feeds.yaml", cmdPurge},
 		{"version", "", "print the version", cmdVersion},
 	}

@@ -422,8 +422,9 @@ func adminAuthorized(r *http.Request, token string) bool {
 	return newsdesk.TokenEqual(got, token)
 }
 
-// committed is the scheduler's OnCommit: record the fetch, and re-render
-// the sections the source feeds when it brought new or changed items, or
+// committed is the scheduler's OnCommit: record the fetch (and the
+// source's article pass), and re-render the sections the source feeds
+// when it brought new or changed items or articles, or
 // changed how the sections show the source (its feed's title, id, date or
 // authors, or the error an empty section names).
 func (d *daemon) committed(o fetcher.Outcome) {
@@ -433,7 +434,10 @@ func (d *daemon) committed(o fetcher.Outcome) {
 	if d.member != nil { // its notification comes back: othersCommitted skips it
 		d.ownCommits.Store(o.Source.ID, st.LastFetch)
 	}
-	if st.New+st.Updated == 0 && !d.site.Outdated(st) {
+	if o.Source.FullText.Enabled {
+		d.metrics.ObserveArticles(metrics.Articles{Source: o.Source.ID, Results: o.Articles.Results, Pending: o.Articles.Pending})
+	}
+	if st.New+st.Updated == 0 && o.Articles.Fetched == 0 && !d.site.Outdated(st) {
 		return
 	}
 	d.renderSections(sectionsOf(d.config(), []string{o.Source.ID}, nil))
@@ -551,8 +555,19 @@ func (d *daemon) observeSources() error {
 		return err
 	}
 	for _, st := range states {
-		if _, ok := d.config().Source(st.SourceID); ok {
-			d.metrics.SetSource(st.SourceID, st.Failures, st.LastSuccess, st.NextDue)
+		src, ok := d.config().Source(st.SourceID)
+		if !ok {
+			continue
+		}
+		d.metrics.SetSource(st.SourceID, st.Failures, st.LastSuccess, st.NextDue)
+		if src.FullText.Enabled {
+			var stats store.ArticleStats // none pending before its first fetch with full text
+			if !st.FullTextSince.IsZero() {
+				if stats, err = d.db.ArticleStats(st.SourceID, st.FullTextSince); err != nil {
+					return err
+				}
+			}
+			d.metrics.ObserveArticles(metrics.Articles{Source: st.SourceID, Pending: stats.Pending()})
 		}
 	}
 	return nil
