@@ -53,7 +53,7 @@ func cmdRefetchText(ctx context.Context, e *env, args []string) error {
 		ids = []string{it.ID}
 	}
 	sched := newScheduler(cfg, db, e.logger(slog.LevelError), nil) // stdout says what failed
-	if e.daemon != nil { // serve's scheduler: its per-host slots and held hosts
+	if e.daemon != nil {                                           // serve's scheduler: its per-host slots and held hosts
 		sched = e.daemon.sched
 	}
 	var n, failed int
