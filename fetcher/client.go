@@ -157,7 +157,11 @@ const (
 // "connection", "redirects", "too_large", "not_a_feed", "parse",
 // "http_404", "http_410", "http_429", "http_503", "http_4xx" (other 4xx),
 // "http_5xx" (other 5xx), "canceled", "private_address" (an article
-// request refused by the guard, guard.go) or "other". It is "" for nil.
+// request refused by the guard, guard.go) or "other"; for article pages
+// also "not_html" and "bad_url" (page.go) and extract's "selector",
+// "no_article", "too_short" and "too_large". The article pass records its
+// own "disallowed", "robots_unreachable" and "interrupted" without an
+// error to classify. It is "" for nil.
 func ErrorKind(err error) string {
 	var (
 		se *StatusError
