@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -142,22 +141,7 @@ func TestSaveArticleIsAChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	woken := make(chan struct{}, 100)
-	ctx, cancel := context.WithCancel(bg)
-	defer cancel()
-	listened := make(chan error, 1)
-	go func() { listened <- db.Listen(ctx, func() { woken <- struct{}{} }) }()
-	wait := func(what string) {
-		t.Helper()
-		select {
-		case <-woken:
-		case err := <-listened:
-			t.Fatalf("Listen() returned %v, waiting for %s", err, what)
-		case <-time.After(30 * time.Second):
-			t.Fatalf("Listen() did not call back for %s", what)
-		}
-	}
-	wait("listening")
+	wait, _ := listenWakes(t, db)
 	start, err := db.Changes(bg, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -309,22 +309,7 @@ func TestChangesAndListen(t *testing.T) {
 	if err != nil || start.Seq == 0 || len(start.Sources)+len(start.Sections) != 0 {
 		t.Fatalf("Changes(0) = %+v, %v; want a number and no ids", start, err)
 	}
-	woken := make(chan struct{}, 100)
-	ctx, cancel := context.WithCancel(bg)
-	defer cancel()
-	listened := make(chan error, 1)
-	go func() { listened <- db.Listen(ctx, func() { woken <- struct{}{} }) }()
-	wait := func(what string) {
-		t.Helper()
-		select {
-		case <-woken:
-		case err := <-listened:
-			t.Fatalf("Listen() returned %v, waiting for %s", err, what)
-		case <-time.After(30 * time.Second):
-			t.Fatalf("Listen() did not call back for %s", what)
-		}
-	}
-	wait("listening")
+	wait, listened := listenWakes(t, db)
 	if _, err := other.SaveFetch(newsdesk.FetchState{SourceID: "a", LastFetch: storetest.T0}, storetest.Feed("a", 2, storetest.T0), storetest.NoLimit); err != nil {
 		t.Fatal(err)
 	}
@@ -652,4 +637,28 @@ func TestLeaseWaitingForAHostIsDatedWhenGranted(t *testing.T) {
 	if l.Now.Before(released) || l.Until.Sub(l.Now) != time.Minute {
 		t.Errorf("lease dated %s until %s; want dated after the host's lock was released (%s) and a minute long", l.Now, l.Until, released.UTC())
 	}
+}
+
+// listenWakes listens on db until the test ends and returns a wait that
+// returns at its next call back (the first: listening), failing the test
+// after 30 seconds or when Listen returns, and what Listen returns.
+func listenWakes(t *testing.T, db *postgres.DB) (wait func(what string), listened <-chan error) {
+	t.Helper()
+	woken := make(chan struct{}, 100)
+	ctx, cancel := context.WithCancel(bg)
+	t.Cleanup(cancel)
+	done := make(chan error, 1)
+	go func() { done <- db.Listen(ctx, func() { woken <- struct{}{} }) }()
+	wait = func(what string) {
+		t.Helper()
+		select {
+		case <-woken:
+		case err := <-done:
+			t.Fatalf("Listen() returned %v, waiting for %s", err, what)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("Listen() did not call back for %s", what)
+		}
+	}
+	wait("listening")
+	return wait, done
 }
