@@ -168,6 +168,11 @@ func (m *Metrics) ForgetSection(section string) {
 	m.sectionRenders.DeletePartialMatch(prometheus.Labels{"section": section})
 }
 
+// ConfigProblems sets newsdesk_config_errors alone: serve calls it when a
+// reloaded configuration takes effect, with /healthz, and ConfigLoaded
+// once the reload is done (rendered, and counted).
+func (m *Metrics) ConfigProblems(problems int) { m.configErrors.Set(float64(problems)) }
+
 // ConfigLoaded records a load of feeds.yaml: problems is 0 when it was
 // applied; trigger is what caused it (start, file, sighup).
 func (m *Metrics) ConfigLoaded(trigger string, problems int, at time.Time) {

@@ -629,10 +629,11 @@ func (d *daemon) reload(ctx context.Context, trigger string) {
 	d.cfg.Store(cfg)
 	d.member.configured(cfg)
 	d.setRejected(nil, nil)
-	// The metric turns with /healthz, before anything of the new
+	// The error gauge turns with /healthz, before anything of the new
 	// configuration can be seen: a scrape that finds its sections served
-	// never reads the old rejection.
-	d.metrics.ConfigLoaded(trigger, 0, time.Now())
+	// never reads the old rejection. The reload is counted once it is
+	// rendered: a scrape that counts it finds its sections served.
+	d.metrics.ConfigProblems(0)
 	d.sched.SetSources(cfg.Sources)
 	d.site.SetConfig(d.serverConfig(cfg))
 	if err := d.render(); err != nil {
@@ -650,6 +651,7 @@ func (d *daemon) reload(ctx context.Context, trigger string) {
 	}
 	d.observeSections(cfg.Sections...)
 	d.removedSources(cfg)
+	d.metrics.ConfigLoaded(trigger, 0, time.Now())
 	d.log.Info("configuration reloaded", "config", d.path, "sources", len(cfg.Sources), "sections", len(cfg.Sections))
 }
 
