@@ -17,7 +17,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -185,9 +184,9 @@ func (a *articleRun) fetch(ctx context.Context, it newsdesk.Item, prev *newsdesk
 	if prev != nil && prev.Link == it.Link && !a.refetch {
 		rec.Attempts = prev.Attempts
 	}
-	u, err := url.Parse(it.Link)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return a.final(rec, newsdesk.ArticleGaveUp, kindBadURL, fmt.Sprintf("article link %q is not an http or https URL", it.Link))
+	u, err := articleURL(it.Link)
+	if err != nil {
+		return a.final(rec, newsdesk.ArticleGaveUp, kindBadURL, err.Error())
 	}
 	if a.isHeld(u.Host) {
 		a.skipped = "the host asked to wait (429 or 503): try again later"
@@ -218,7 +217,7 @@ func (a *articleRun) fetch(ctx context.Context, it newsdesk.Item, prev *newsdesk
 	var chars int
 	if err == nil {
 		rec.URL = page.URL.String()
-		html, chars, err = extract(page.Body, page.URL, fullTextRules{a.src.FullText.Selector, a.src.FullText.Remove}, summaryChars(it))
+		html, chars, err = extract(page.Body, page.URL, rulesOf(a.src.FullText), summaryChars(it))
 	}
 	if err != nil {
 		return a.failed(rec, attempts, err)

@@ -56,6 +56,9 @@ type fullTextRules struct {
 	Remove   []string
 }
 
+// rulesOf is the extraction rules of a source's full_text.
+func rulesOf(ft newsdesk.FullText) fullTextRules { return fullTextRules{ft.Selector, ft.Remove} }
+
 // extract returns the article in page (UTF-8; charset.HTML decodes it),
 // served from pageURL, as sanitized HTML with absolute URLs, and the number
 // of characters of its text. The Remove selectors are deleted from the

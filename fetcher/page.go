@@ -53,9 +53,8 @@ type Page struct {
 // text/html or application/xhtml+xml, when given) is kind "not_html". The
 // deadline is src.Timeout and the body cap src.MaxBody, as for the feed.
 func (c *Client) FetchPage(ctx context.Context, src newsdesk.Source, st newsdesk.FetchState, rawURL string) (*Page, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, &fetchError{kind: kindBadURL, msg: fmt.Sprintf("article link %q is not an http or https URL", rawURL), err: err}
+	if _, err := articleURL(rawURL); err != nil {
+		return nil, err
 	}
 	timeout := fetchTimeout(ctx, src)
 	ctx, cancel := context.WithTimeout(pageContext(ctx, src, st), timeout)
@@ -90,6 +89,16 @@ func (c *Client) FetchPage(ctx context.Context, src newsdesk.Source, st newsdesk
 		return nil, &fetchError{kind: kindParse, msg: fmt.Sprintf("decode %s: %v", resp.Request.URL.Redacted(), err), err: err}
 	}
 	return &Page{Body: text, URL: resp.Request.URL, ContentType: ct, Charset: label}, nil
+}
+
+// articleURL parses an item's link as an article page's URL: an absolute
+// http or https URL, else an error of kind bad_url.
+func articleURL(rawURL string) (*url.URL, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, &fetchError{kind: kindBadURL, msg: fmt.Sprintf("article link %q is not an http or https URL", rawURL), err: err}
+	}
+	return u, nil
 }
 
 // pageContext marks ctx for the article requests of src, whose feed state

@@ -147,7 +147,7 @@ func (a *articleRun) reextract(it newsdesk.Item, rec newsdesk.Article, page []by
 	if err != nil || rec.URL == "" {
 		base, _ = url.Parse(rec.Link)
 	}
-	html, chars, err := extract(page, base, fullTextRules{a.src.FullText.Selector, a.src.FullText.Remove}, summaryChars(it))
+	html, chars, err := extract(page, base, rulesOf(a.src.FullText), summaryChars(it))
 	if err != nil {
 		res.Action, res.Kind, res.Error = RefetchFailed, ErrorKind(err), err.Error()+" (the stored article is unchanged)"
 		return res
