@@ -69,6 +69,10 @@ type Source struct {
 	// FullText is the source's full_text setting: whether each new item's
 	// page is fetched for its article, and how the article is extracted.
 	FullText FullText
+	// WebSub subscribes to the source's hub, when its feed advertises one
+	// and server.base_url is reachable from the hub, so that the hub pushes
+	// new items instead of being polled (see WebSubLinks).
+	WebSub bool
 }
 
 // Schedule is a polling schedule. config builds it, with the cron library,
@@ -154,6 +158,9 @@ type FetchState struct {
 	// older ones only on request (refetch-text). Zero while full_text is
 	// off.
 	FullTextSince time.Time `json:",omitzero"`
+	// WebSub are the hub and self links the feed advertised at the last
+	// full fetch (a 200); a 304 or a failure keeps them.
+	WebSub WebSubLinks `json:",omitzero"`
 	// Skipped is how many items of the feed, as last received, could not
 	// be stored at all (their siblings were); SkipReason says why for the
 	// first of them.
