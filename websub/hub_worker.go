@@ -85,15 +85,9 @@ func (h *Hub) claim(ctx context.Context, wg *sync.WaitGroup, slots, done chan st
 	if free == 0 {
 		return true
 	}
-	versions := h.Site.SectionVersions()
-	if len(versions) == 0 {
-		return false
-	}
-	subs, err := h.Store.ClaimDeliveries(store.DeliveryRequest{
-		Versions: versions, Now: h.Now(), Holder: h.Holder, Hold: hubClaimHold, Limit: free,
-	})
+	subs, err := h.claimDue(free)
 	if err != nil {
-		h.Log.Error("websub: claim deliveries", "error", err)
+		h.Log.Error("websub: deliveries", "error", err)
 		return false
 	}
 	for _, s := range subs {
@@ -110,6 +104,65 @@ func (h *Hub) claim(ctx context.Context, wg *sync.WaitGroup, slots, done chan st
 		})
 	}
 	return len(subs) == free
+}
+
+// VerifyPending verifies the requests waiting for it, one after another,
+// and returns how many; Run does this on its own goroutines.
+func (h *Hub) VerifyPending(ctx context.Context) int {
+	h.init()
+	for n := 0; ; n++ {
+		select {
+		case v := <-h.pending:
+			h.verify(ctx, v)
+		default:
+			return n
+		}
+	}
+}
+
+// Deliver makes every delivery due now, Workers at a time, records each
+// and returns their outcomes; Run does this on its own, as changes come.
+func (h *Hub) Deliver(ctx context.Context) ([]store.DeliveryResult, error) {
+	h.init()
+	var (
+		mu  sync.Mutex
+		out []store.DeliveryResult
+	)
+	for {
+		subs, err := h.claimDue(h.Workers)
+		if err != nil || len(subs) == 0 {
+			return out, err
+		}
+		var wg sync.WaitGroup
+		for _, s := range subs {
+			wg.Go(func() {
+				r := h.deliver(ctx, s)
+				h.finish(r)
+				mu.Lock()
+				out = append(out, r)
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if len(subs) < h.Workers {
+			return out, nil
+		}
+	}
+}
+
+// claimDue claims up to limit deliveries due now.
+func (h *Hub) claimDue(limit int) ([]newsdesk.HubSubscription, error) {
+	versions := h.Site.SectionVersions()
+	if len(versions) == 0 {
+		return nil, nil
+	}
+	subs, err := h.Store.ClaimDeliveries(store.DeliveryRequest{
+		Versions: versions, Now: h.Now(), Holder: h.Holder, Hold: hubClaimHold, Limit: limit,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	return subs, nil
 }
 
 // earliestRetry returns the earliest NextTry of a live subscription that
