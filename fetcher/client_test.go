@@ -19,6 +19,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/internal/netguard"
 )
 
 const testUA = "newsdesk/test (+https://newsdesk.example/)"
@@ -236,7 +237,7 @@ func TestErrorKindWrapped(t *testing.T) {
 		{fmt.Errorf("fetch moscow-times: %w", &StatusError{Code: 429}), "http_429"},
 		{fmt.Errorf("fetch x: %w", errBodyTooLarge(1<<20)), "too_large"},
 		{fmt.Errorf("fetch x: %w", errEmptyBody), "not_a_feed"},
-		{fmt.Errorf("fetch x: %w", refusal("localhost", &refusedError{addr: "127.0.0.1", why: "a loopback address"})), "private_address"},
+		{fmt.Errorf("fetch x: %w", refusal("localhost", &netguard.RefusedError{Addr: "127.0.0.1", Why: "a loopback address"})), "private_address"},
 		{fmt.Errorf("fetch x: %w", context.DeadlineExceeded), "timeout"},
 		{fmt.Errorf("fetch x: %w", context.Canceled), "canceled"},
 		{&StatusError{Code: 300}, "other"},
