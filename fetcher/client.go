@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/websub"
 )
 
 const (
@@ -105,6 +106,9 @@ type Response struct {
 	// Capped is how many of the feed's items were beyond the source's
 	// MaxItemsPerFetch: the oldest, left out of Items.
 	Capped int
+	// WebSub are the hub and self links of a 200: from its Link header,
+	// else from its body (discover).
+	WebSub newsdesk.WebSubLinks
 }
 
 // StatusError is the error for a response that is neither 2xx nor 304.
@@ -257,6 +261,10 @@ func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.F
 	out.Items = parsed.Items
 	out.Hints = parsed.Hints
 	out.Capped = parsed.Capped
+	out.WebSub = parsed.WebSub
+	if l := websub.ParseLinks(resp.Header.Values("Link"), resp.Request.URL); !l.IsZero() {
+		out.WebSub = l
+	}
 	out.Bytes = int64(len(body))
 	return out, nil
 }

@@ -100,6 +100,7 @@ func parseWith(p *gofeed.Parser, body []byte, contentType, feedURL string, src n
 		Items:       Normalize(src, feedURL, f, now),
 		Capped:      capped,
 		Hints:       feedHints(f),
+		WebSub:      bodyLinks(text, baseURL(feedURL, "")),
 	}, nil
 }
 

@@ -45,6 +45,15 @@ type Scheduler struct {
 	// set once, before the scheduler runs; a pass's own hook is an argument
 	// of RunOnce.
 	OnCommit func(Outcome)
+	// OnPush, when set, is called after what a source's hub pushed is
+	// stored (Ingest), so that the sections are rendered again.
+	OnPush func(sourceID string, res store.PushResult)
+	// PushActive, when set, reports whether a source's hub pushes its
+	// items (websub.Subscriber.PushActive): while it does, a successful
+	// fetch makes the source due again only after
+	// newsdesk.SafetyNetInterval (Retry-After and cache headers still
+	// apply).
+	PushActive func(sourceID string) bool
 
 	// Cluster, when set, is the store shared with other newsdesk instances
 	// (Store is the same store): Run and RunOnce then fetch a source only
@@ -601,7 +610,11 @@ func (s *Scheduler) do(ctx context.Context, j job) (out Outcome, committed bool)
 		return out, false
 	}
 	before := started(src.ID, st, j.now()) // what is recorded if the fetched items cannot be stored
-	st, items, kind := applyResult(src, before, late, resp, err)
+	applied := src
+	if err == nil {
+		applied = s.afterPush(src) // a failure backs off from the source's own interval
+	}
+	st, items, kind := applyResult(applied, before, late, resp, err)
 	g.park() // the next fetch may start while this one waits for the store
 	out.Kind, out.Err = kind, err
 	if err == nil {

@@ -76,6 +76,7 @@ func applyResult(src newsdesk.Source, st newsdesk.FetchState, late bool, resp *R
 			st.FeedTitle, st.FeedLink, st.Hints = resp.FeedTitle, resp.FeedLink, resp.Hints
 			st.FeedID, st.FeedUpdated, st.FeedAuthors = resp.FeedID, resp.FeedUpdated, resp.FeedAuthors
 			st.Capped = resp.Capped
+			st.WebSub = resp.WebSub
 			items = resp.Items
 		}
 		if resp.MovedTo != "" {
