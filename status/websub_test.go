@@ -121,7 +121,7 @@ func samePush(a, b Push) bool {
 func TestPushCells(t *testing.T) {
 	lease := time.Date(2026, 12, 12, 10, 0, 0, 0, time.Local)
 	for _, tc := range []struct {
-		p            Push
+		p           Push
 		full, brief string
 	}{
 		{Push{State: "active", LeaseEnd: &lease}, "active until 2026-12-12 10:00", "active"},
