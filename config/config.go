@@ -50,8 +50,17 @@ type Config struct {
 	BaseURL           string // server.base_url, always ending in "/"
 	AdminToken        string // server.admin_token: guards /status and /status.json when set
 	PublishDir        string // publish.dir, resolved; empty: no static export on run
-	Sources           []newsdesk.Source
-	Sections          []newsdesk.Section
+	// WebSubHubs are publish.websub_hubs: external WebSub hubs every
+	// section advertises and is announced to (hub.mode=publish) after a
+	// change; absolute http(s) URLs.
+	WebSubHubs []string
+	// WebSubAllowPrivate is server.websub_allow_private: the hub may
+	// deliver to, and the subscriber talk to, loopback and private
+	// addresses.
+	WebSubAllowPrivate bool
+	baseURLSet         bool // server.base_url is in the file
+	Sources            []newsdesk.Source
+	Sections           []newsdesk.Section
 
 	Concurrency  int    // fetch.concurrency: fetches in flight at once
 	PerHost      int    // fetch.per_host: fetches in flight to one host
@@ -194,8 +203,9 @@ func parse(ctx context.Context, name, dir string, data []byte) (*Config, error) 
 	root := doc.Content[0]
 	cfg := newConfig(name)
 	top := p.topLevel(root, cfg)
-	cfg.Sources = p.sources(top.sources, root, cfg, top.defaults)
+	cfg.Sources = p.sources(top.sources, root, cfg, &top)
 	cfg.Sections = p.sections(top.sections, root, cfg)
+	p.checkWebSub(cfg, top)
 	p.settleStorage(cfg, top.lease)
 	if top.postgres != nil && top.pathGiven {
 		p.at(top.postgres, "storage.postgres and storage.path are both given: newsdesk uses one store; remove storage.path to use PostgreSQL, or storage.postgres to keep the file")

@@ -12,9 +12,11 @@ import (
 type sourceNodes struct {
 	id, url, interval, schedule *yaml.Node
 	fullText                    *yaml.Node // read once the id is known, to name it
+	websub                      *yaml.Node
 }
 
-func (p *parser) sources(seq, parent *yaml.Node, cfg *Config, d sourceDefaults) []newsdesk.Source {
+func (p *parser) sources(seq, parent *yaml.Node, cfg *Config, t *topLevel) []newsdesk.Source {
+	d := t.defaults
 	if seq == nil {
 		p.at(parent, "no sources: add a sources list with at least one feed (id and url)")
 		return nil
@@ -31,6 +33,9 @@ func (p *parser) sources(seq, parent *yaml.Node, cfg *Config, d sourceDefaults) 
 		}
 		p.checkID(n, at.id, "source", seen)
 		p.checkSource(n, &src, at)
+		if at.websub != nil && src.WebSub {
+			t.websubOn = append(t.websubOn, at.websub)
+		}
 		if at.id != nil {
 			cfg.sourcePos[src.ID] = Problem{Path: p.name, Line: at.id.Line, Col: at.id.Column}
 		}
@@ -62,6 +67,7 @@ func (p *parser) sourceFields(src *newsdesk.Source, at *sourceNodes) []field {
 				src.Tags = append(src.Tags, t.Value)
 			}
 		}},
+		{"websub", func(v *yaml.Node) { src.WebSub, at.websub = p.bool(v), v }},
 	}
 }
 

@@ -12,13 +12,18 @@ type topLevel struct {
 	storage           *yaml.Node // where a problem with the database's path is shown
 	postgres, lease   *yaml.Node // storage.postgres and storage.lease, when given
 	pathGiven         bool       // storage.path is in the file
+	baseURL           *yaml.Node // server.base_url, when given
 	defaults          sourceDefaults
+	// websubOn are the websub keys set true, in defaults and the
+	// sources: where check's warnings about the callback's reach go.
+	websubOn []*yaml.Node
 }
 
 // sourceDefaults are the defaults section, applied to every source.
 type sourceDefaults struct {
 	source       newsdesk.Source // the fields a source inherits
 	scheduleNode *yaml.Node      // defaults.schedule, when given
+	websubNode   *yaml.Node      // defaults.websub, when given
 }
 
 // topLevel reads the keys of the file's top-level mapping into cfg.
@@ -30,13 +35,13 @@ func (p *parser) topLevel(root *yaml.Node, cfg *Config) topLevel {
 		Retention:        newsdesk.DefaultRetention,
 		FullText:         newsdesk.FullText{Attribution: true},
 	}}}
-	var baseURL *yaml.Node
 	p.mapping(root, "the top level", []field{
 		{"storage", func(v *yaml.Node) { p.storage(v, cfg, &t) }},
-		{"server", func(v *yaml.Node) { baseURL = p.server(v, cfg) }},
+		{"server", func(v *yaml.Node) { t.baseURL = p.server(v, cfg) }},
 		{"publish", func(v *yaml.Node) {
 			p.mapping(v, "publish", []field{
 				{"dir", func(v *yaml.Node) { cfg.PublishDir = p.str(v) }},
+				{"websub_hubs", func(v *yaml.Node) { cfg.WebSubHubs = p.websubHubs(v) }},
 			})
 		}},
 		{"fetch", func(v *yaml.Node) { p.fetch(v, cfg) }},
@@ -44,8 +49,11 @@ func (p *parser) topLevel(root *yaml.Node, cfg *Config) topLevel {
 		{"sources", func(v *yaml.Node) { t.sources = v }},
 		{"sections", func(v *yaml.Node) { t.sections = v }},
 	})
-	if baseURL != nil {
-		cfg.BaseURL = p.baseURL(baseURL, cfg.BaseURL)
+	if t.baseURL != nil {
+		cfg.BaseURL, cfg.baseURLSet = p.baseURL(t.baseURL, cfg.BaseURL), true
+	}
+	if n := t.defaults.websubNode; n != nil && t.defaults.source.WebSub {
+		t.websubOn = append(t.websubOn, n)
 	}
 	return t
 }
@@ -91,6 +99,7 @@ func (p *parser) server(n *yaml.Node, cfg *Config) (baseURL *yaml.Node) {
 				p.at(v, "server.admin_token is too short: use at least 16 random characters (e.g. from `openssl rand -hex 16`)")
 			}
 		}},
+		{"websub_allow_private", func(v *yaml.Node) { cfg.WebSubAllowPrivate = p.bool(v) }},
 	})
 	return baseURL
 }
@@ -121,6 +130,7 @@ func (p *parser) defaults(n *yaml.Node, d *sourceDefaults) {
 		{"max_items_per_fetch", func(v *yaml.Node) { s.MaxItemsPerFetch = p.perFetch(v) }},
 		{"retention", func(v *yaml.Node) { s.Retention = p.retention(v, s.Retention) }},
 		{"full_text", func(v *yaml.Node) { s.FullText = p.fullText(v, "defaults.full_text", s.FullText) }},
+		{"websub", func(v *yaml.Node) { s.WebSub, d.websubNode = p.bool(v), v }},
 	})
 	if intervalNode != nil && d.scheduleNode != nil {
 		p.at(d.scheduleNode, "defaults: set interval or schedule, not both")

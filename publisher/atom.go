@@ -72,6 +72,9 @@ func renderAtom(v *sectionView) ([]byte, error) {
 			{Href: v.HomeURL(), Rel: "alternate", Type: "text/html"},
 		},
 	}
+	for _, hub := range v.Hubs {
+		out.Links = append(out.Links, feeds.AtomLink{Href: hub, Rel: "hub"})
+	}
 	for i, e := range af.Entries {
 		it := &v.Items[i]
 		e.Updated = atomTime(it.Updated)

@@ -49,6 +49,7 @@ type fileHeaders struct {
 	contentType  []string
 	cacheControl []string
 	lastModified []string // nil when LastModified is zero
+	link         []string // WebSub's Link header (hub and self); nil: none
 	html         bool     // gets a Content-Security-Policy
 	identity     encoding
 	gzip         encoding

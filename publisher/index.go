@@ -98,6 +98,10 @@ h2 a:hover { text-decoration: underline; }
 {{template "head" .}}
 <title>{{.Section.Title}} · {{.SiteTitle}}</title>
 {{- template "alternates" .Section}}
+<link rel="self" href="{{.Section.URL ".html"}}">
+{{- range .Section.Hubs}}
+<link rel="hub" href="{{.}}">
+{{- end}}
 {{- template "style"}}
 {{- if .Section.Stories}}
 <style>

@@ -19,7 +19,14 @@ type jsonFeed struct {
 	HomePageURL string     `json:"home_page_url"`
 	FeedURL     string     `json:"feed_url"`
 	Description string     `json:"description,omitempty"`
+	Hubs        []jsonHub  `json:"hubs,omitempty"`
 	Items       []jsonItem `json:"items"`
+}
+
+// jsonHub is a WebSub hub the feed advertises; feed_url is its topic.
+type jsonHub struct {
+	Type string `json:"type"` // "WebSub"
+	URL  string `json:"url"`
 }
 
 type jsonItem struct {
@@ -75,6 +82,9 @@ func renderJSON(v *sectionView) ([]byte, error) {
 		FeedURL:     v.URL(".json"),
 		Description: v.Description,
 		Items:       make([]jsonItem, 0, len(v.Items)),
+	}
+	for _, hub := range v.Hubs {
+		f.Hubs = append(f.Hubs, jsonHub{Type: "WebSub", URL: hub})
 	}
 	for i := range v.Items {
 		it := &v.Items[i]

@@ -76,4 +76,13 @@ type Config struct {
 	// beside its sources' errors; empty: no link (a static export has no
 	// status page).
 	StatusPath string
+	// Hubs are the WebSub hubs every section feed and page advertises
+	// (rel="hub", in the body and the Link header beside rel="self"), in
+	// order: for serve BASE/websub first, then publish.websub_hubs; for
+	// the static export publish.websub_hubs only, as a static host has no
+	// hub. Each must be an absolute http(s) URL; empty: no hub is
+	// advertised and no Link header sent. The hubs are not part of a
+	// section's content hash, so serve and export record the same
+	// versions.
+	Hubs []string
 }

@@ -273,9 +273,14 @@ func fixture(t *testing.T) (*fakeStore, Config) {
 			},
 		},
 		Now: func() time.Time { return date("2025-11-22T00:00:00Z") },
+		// serve's hub, then an external one (publish.websub_hubs).
+		Hubs: testHubs,
 	}
 	return st, cfg
 }
+
+// testHubs are the WebSub hubs the fixture advertises.
+var testHubs = []string{"http://localhost:8080/websub", "https://hub.example/"}
 
 // testToken is the private section's token; it needs escaping in a URL.
 const testToken = "open sesame+42/x"
@@ -681,6 +686,7 @@ func TestRenderErrors(t *testing.T) {
 		{"upper-case id", func(_ *fakeStore, c *Config) { c.Sections[0].ID = "News" }, `section "News"`},
 		{"duplicate id", func(_ *fakeStore, c *Config) { c.Sections[1].ID = "all" }, "defined twice"},
 		{"store error", func(s *fakeStore, _ *Config) { s.err = errors.New("disk on fire") }, "disk on fire"},
+		{"relative hub", func(_ *fakeStore, c *Config) { c.Hubs = []string{"/websub"} }, `websub hub "/websub"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -971,7 +977,11 @@ func checkJSONFeed(t *testing.T, name string, b []byte, self string) {
 		Title       *string `json:"title"`
 		FeedURL     *string `json:"feed_url"`
 		HomePageURL *string `json:"home_page_url"`
-		Items       *[]struct {
+		Hubs        []struct {
+			Type *string `json:"type"`
+			URL  *string `json:"url"`
+		} `json:"hubs"`
+		Items *[]struct {
 			ID            *string `json:"id"`
 			URL           string  `json:"url"`
 			ContentHTML   string  `json:"content_html"`
@@ -996,6 +1006,12 @@ func checkJSONFeed(t *testing.T, name string, b []byte, self string) {
 	case doc.Items == nil:
 		t.Errorf("%s: no items array", name)
 		return
+	}
+	// JSON Feed 1.1: each hub has a type and a url, both required.
+	for i, h := range doc.Hubs {
+		if h.Type == nil || *h.Type == "" || h.URL == nil || !newsdesk.IsHTTPURL(*h.URL) {
+			t.Errorf("%s: hub %d = %+v, want a type and an absolute url", name, i, h)
+		}
 	}
 	ids := make(map[string]bool)
 	for i, it := range *doc.Items {

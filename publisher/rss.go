@@ -11,7 +11,7 @@ import (
 // wrapped as for Atom: <source> has no url attribute (required); <author>
 // gets a name where RSS wants an email address (names go in dc:creator); one
 // <category> at most; an enclosure without both type and length is dropped;
-// there is no atom:link rel="self".
+// there is no atom:link rel="self" (nor rel="hub", for WebSub).
 
 const (
 	nsAtom = "http://www.w3.org/2005/Atom"
@@ -30,14 +30,14 @@ func (d *rssDoc) FeedXml() any { return d }
 
 type rssChannel struct {
 	*feeds.RssFeed
-	Self  rssAtomLink `xml:"atom:link"`
-	Items []*rssItem  `xml:"item"`
+	Links []rssAtomLink `xml:"atom:link"` // self, then each WebSub hub
+	Items []*rssItem    `xml:"item"`
 }
 
 type rssAtomLink struct {
 	Href string `xml:"href,attr"`
 	Rel  string `xml:"rel,attr"`
-	Type string `xml:"type,attr"`
+	Type string `xml:"type,attr,omitempty"`
 }
 
 type rssItem struct {
@@ -63,7 +63,10 @@ func renderRSS(v *sectionView) ([]byte, error) {
 
 	out := &rssChannel{
 		RssFeed: ch,
-		Self:    rssAtomLink{Href: v.URL(".rss"), Rel: "self", Type: "application/rss+xml"},
+		Links:   []rssAtomLink{{Href: v.URL(".rss"), Rel: "self", Type: "application/rss+xml"}},
+	}
+	for _, hub := range v.Hubs {
+		out.Links = append(out.Links, rssAtomLink{Href: hub, Rel: "hub"})
 	}
 	// A link is a guid only once: the same article may come from two
 	// sources, and readers take a repeated guid for the same item.

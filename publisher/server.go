@@ -237,6 +237,10 @@ func serveFile(w http.ResponseWriter, r *http.Request, f *file) {
 	if f.hdr.html && f.token != "" {
 		h["Referrer-Policy"] = headerNoReferr
 	}
+	if f.hdr.link != nil {
+		// A 304 carries it too: it names the hub a reader subscribes at.
+		h["Link"] = f.hdr.link
+	}
 
 	if inm, ok := r.Header["If-None-Match"]; ok {
 		// Either encoding's ETag proves the client holds the current body;

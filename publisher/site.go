@@ -302,6 +302,8 @@ type renderer struct {
 	pos string
 	// statusPath is Config.StatusPath.
 	statusPath string
+	// hubs are Config.Hubs, checked.
+	hubs []string
 }
 
 // newRenderer returns the renderer of cfg's sections that shows the
@@ -314,6 +316,14 @@ func newRenderer(st Store, cfg *Config, srcs []newsdesk.Source, states []newsdes
 	r := &renderer{st: st, base: base, title: clean(oneLine(cfg.Title)), sources: newSources(srcs, states), now: time.Now(), pos: pos, statusPath: cfg.StatusPath}
 	if cfg.Now != nil {
 		r.now = cfg.Now()
+	}
+	for _, hub := range cfg.Hubs {
+		if err := newsdesk.CheckHTTPURL(hub); err != nil {
+			return nil, fmt.Errorf("render: websub hub %q %v: give an absolute http(s) URL", hub, err)
+		}
+		if !slices.Contains(r.hubs, hub) {
+			r.hubs = append(r.hubs, hub)
+		}
 	}
 	if r.title == "" {
 		r.title = "newsdesk"
@@ -386,6 +396,9 @@ func (s *Site) renderSection(r *renderer, i int, v *sectionView) error {
 		file, err := newFile(f.contentType, body, v.Updated, v.MaxAge, v.Token)
 		if err != nil {
 			return fmt.Errorf("render: section %s%s: %w", sec.ID, f.ext, err)
+		}
+		if link := v.LinkHeader(f.ext); link != "" {
+			file.hdr.link = []string{link}
 		}
 		s.files["sections/"+sec.ID+f.ext] = file
 	}

@@ -122,12 +122,16 @@ type sectionView struct {
 	Notes []string
 	// Status is Config.StatusPath when there are notes to link from.
 	Status string
+	// Hubs are the WebSub hubs the files advertise (Config.Hubs). They are
+	// not hashed: serve advertises its own hub and the export does not,
+	// and both must record the same version of the same content.
+	Hubs []string `json:"-"`
 }
 
 // renderFormat names how views are written out. Change it whenever a
 // change to the encoders or templates makes an unchanged view render other
 // bytes, so that every section gets a new version and Last-Modified.
-const renderFormat = "2026-12 atom:source with id, updated, author"
+const renderFormat = "2026-12 websub: page link rel=self"
 
 // hash is the hash of the view, the content of every file of the section:
 // its items in order, with their text, links, dates and attribution, its
@@ -182,6 +186,21 @@ func (v *sectionView) PageHref(ext string) string {
 	return v.ID + ext + tokenQuery(v.Token)
 }
 
+// LinkHeader is the HTTP Link header value of the section's file with the
+// extension ext: each hub (rel="hub") and the file's own URL
+// (rel="self"), or "" when no hub is advertised.
+func (v *sectionView) LinkHeader(ext string) string {
+	if len(v.Hubs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, hub := range v.Hubs {
+		b.WriteString("<" + hub + `>; rel="hub", `)
+	}
+	b.WriteString("<" + v.URL(ext) + `>; rel="self"`)
+	return b.String()
+}
+
 // HomeURL is the section's HTML page, the feeds' alternate link.
 func (v *sectionView) HomeURL() string { return v.URL(".html") }
 
@@ -220,6 +239,7 @@ func newSectionView(r *renderer, sec *newsdesk.Section) (*sectionView, error) {
 		Token:       sec.Token,
 		base:        r.base,
 		MaxAge:      defaultMaxAge,
+		Hubs:        r.hubs,
 	}
 	if v.Title == "" {
 		v.Title = sec.ID

@@ -55,6 +55,9 @@ type Page struct {
 	// Unread says the store could not be read: the page has no rows and
 	// counts the sources as unknown.
 	Unread bool
+	// Subscribers are the readers' subscriptions at newsdesk's WebSub hub
+	// (Subscribers), listed after the sources when there are any.
+	Subscribers []Subscriber
 }
 
 // pageView is the template's data.
@@ -65,6 +68,9 @@ type pageView struct {
 	Store    string
 	Sources  []pageRow
 	Articles bool // a source has full_text on: the table has an Articles column
+	Push     bool // a source has websub on or a subscription: a Push column
+	// Subscribers are the hub's subscriptions.
+	Subscribers []Subscriber
 }
 
 type pageRow struct {
@@ -74,7 +80,8 @@ type pageRow struct {
 
 // WriteHTML writes the page.
 func (p Page) WriteHTML(w io.Writer) error {
-	v := pageView{Count: "sources unknown", Config: p.Config, Problems: p.Problems, Store: p.Store, Articles: anyArticles(p.Rows)}
+	v := pageView{Count: "sources unknown", Config: p.Config, Problems: p.Problems, Store: p.Store, Articles: anyArticles(p.Rows),
+		Push: anyPush(p.Rows), Subscribers: p.Subscribers}
 	if !p.Unread {
 		v.Count = fmt.Sprintf("%d sources", len(p.Rows))
 		if len(p.Rows) == 1 {

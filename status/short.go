@@ -38,15 +38,20 @@ const shortID = 20
 // WriteShort writes rows as the short table, every line at most width
 // columns wide (TerminalWidth). When a source has full_text on, an
 // ARTICLES column after ITEMS gives fetched/failed/pending ("-" for the
-// sources without).
+// sources without); when a source has websub on or a push subscription, a
+// PUSH column gives its state in a word or two ("active", "not offered").
 func WriteShort(w io.Writer, rows []Row, now time.Time, width int) error {
 	// Columns are printed in the order of order; NOTES (5) comes last and
 	// gets what the others leave.
-	order := []int{0, 1, 4, 2, 3}
+	order := []int{0, 1, 4, 2}
 	if anyArticles(rows) {
-		order = []int{0, 1, 4, 2, 6, 3}
+		order = append(order, 6)
 	}
-	cells := [][]string{{"SOURCE", "LAST", "ITEMS", "NEXT", "RESULT", "NOTES", "ARTICLES"}}
+	if anyPush(rows) {
+		order = append(order, 7)
+	}
+	order = append(order, 3)
+	cells := [][]string{{"SOURCE", "LAST", "ITEMS", "NEXT", "RESULT", "NOTES", "ARTICLES", "PUSH"}}
 	for _, s := range rows {
 		last, next := "never", "now"
 		if s.LastFetch != nil {
@@ -59,9 +64,9 @@ func WriteShort(w io.Writer, rows []Row, now time.Time, width int) error {
 			next = "in " + shortAgo(s.NextDue.Sub(now))
 		}
 		cells = append(cells, []string{truncate(s.ID, shortID), last, strconv.Itoa(s.Items), next, s.Summary, strings.Join(s.Notes, "; "),
-			articleCell(s, (*Articles).short)})
+			articleCell(s, (*Articles).short), pushCell(s, (*Push).short)})
 	}
-	widths := make([]int, 7)
+	widths := make([]int, 8)
 	for _, r := range cells {
 		for _, i := range order {
 			widths[i] = max(widths[i], len([]rune(r[i])))
@@ -79,11 +84,11 @@ func WriteShort(w io.Writer, rows []Row, now time.Time, width int) error {
 	cut := false
 	var b strings.Builder
 	for _, r := range cells {
-		line := []string{r[0], r[1], r[2], r[3], truncate(r[4], widths[4]), truncate(r[5], notes), r[6]}
+		line := []string{r[0], r[1], r[2], r[3], truncate(r[4], widths[4]), truncate(r[5], notes), r[6], r[7]}
 		cut = cut || line[4] != r[4] || line[5] != r[5] || strings.HasSuffix(r[0], "…")
 		b.Reset()
-		// SOURCE LAST RESULT ITEMS [ARTICLES] NEXT NOTES, as in the full
-		// form.
+		// SOURCE LAST RESULT ITEMS [ARTICLES] [PUSH] NEXT NOTES, as in the
+		// full form.
 		for _, i := range order {
 			b.WriteString(line[i])
 			b.WriteString(strings.Repeat(" ", widths[i]-len([]rune(line[i]))+2))

@@ -6,7 +6,9 @@
 // JSON or the HTML page.
 //
 // A source with full_text on also shows its articles: fetched, failed,
-// pending and the last error (Articles).
+// pending and the last error (Articles). A source with websub on, or a
+// subscription at its hub, shows its push state (Push), and the readers'
+// subscriptions at newsdesk's own hub follow the sources (Subscriber).
 //
 // It only reads: it takes the configuration and the polling policy as plain
 // values and reads the store through the small Store interface (whose
@@ -47,6 +49,7 @@ type Row struct {
 	SkipReason  string             `json:"skip_reason,omitempty"`
 	Notes       []string           `json:"notes,omitempty"`
 	Articles    *Articles          `json:"articles,omitempty"` // sources with full_text only
+	WebSub      *Push              `json:"websub,omitempty"`   // sources with websub on or a push subscription only
 	History     []newsdesk.Attempt `json:"history,omitempty"`  // the last 48 fetches, oldest first
 
 	// A source removed from feeds.yaml whose items are still stored.
@@ -86,6 +89,13 @@ type Config struct {
 	// fetcher.Due: the report shows the policy the scheduler follows).
 	Interval func(src newsdesk.Source, hints newsdesk.FeedHints) time.Duration
 	Due      func(src newsdesk.Source, st newsdesk.FetchState, found bool, now time.Time, force bool) (bool, time.Time)
+	// Push are the sources' subscriptions at their hubs
+	// (store.WebSubStore.PushSubscriptions), and WebSubReachable whether
+	// a hub elsewhere can reach newsdesk's callbacks (config's
+	// Config.WebSubReachable): without it a source with websub on shows
+	// "no base_url".
+	Push            []newsdesk.PushSubscription
+	WebSubReachable bool
 }
 
 // Collect gathers every configured source's row, stale sources first, then
@@ -93,8 +103,12 @@ type Config struct {
 // from feeds.yaml whose items are still stored.
 func Collect(cfg Config, db Store, orphans []Orphan, now time.Time) ([]Row, error) {
 	var out []Row
+	subs := make(map[string]newsdesk.PushSubscription, len(cfg.Push))
+	for _, p := range cfg.Push {
+		subs[p.SourceID] = p
+	}
 	for _, src := range cfg.Sources {
-		s, err := sourceRow(cfg, db, src, now)
+		s, err := sourceRow(cfg, db, src, subs, now)
 		if err != nil {
 			return nil, err
 		}
@@ -114,13 +128,18 @@ func Collect(cfg Config, db Store, orphans []Orphan, now time.Time) ([]Row, erro
 		if err != nil && !errors.Is(err, newsdesk.ErrNotFound) {
 			return nil, err
 		}
-		out = append(out, orphanRow(cfg, o, st, err == nil))
+		row := orphanRow(cfg, o, st, err == nil)
+		if p, ok := subs[o.SourceID]; ok {
+			row.WebSub = push(false, st, err == nil, p, true, cfg.WebSubReachable, now)
+		}
+		out = append(out, row)
 	}
 	return out, nil
 }
 
-// sourceRow is the row of a configured source.
-func sourceRow(cfg Config, db Store, src newsdesk.Source, now time.Time) (Row, error) {
+// sourceRow is the row of a configured source, whose push subscription,
+// if it has one, is in subs.
+func sourceRow(cfg Config, db Store, src newsdesk.Source, subs map[string]newsdesk.PushSubscription, now time.Time) (Row, error) {
 	st, err := db.State(src.ID)
 	found := err == nil
 	if err != nil && !errors.Is(err, newsdesk.ErrNotFound) {
@@ -158,6 +177,8 @@ func sourceRow(cfg Config, db Store, src newsdesk.Source, now time.Time) (Row, e
 			s.Notes = append(s.Notes, note)
 		}
 	}
+	p, ok := subs[src.ID]
+	s.WebSub = push(src.WebSub, st, found, p, ok, cfg.WebSubReachable, now)
 	if s.Stale {
 		s.Notes = append([]string{"STALE: no successful fetch for 3 intervals"}, s.Notes...)
 	}

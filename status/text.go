@@ -12,15 +12,20 @@ import (
 // WriteText writes rows as the full table: local dates with how far they
 // are from now, whole results and notes, and, when a source has full_text
 // on, an ARTICLES column ("12 fetched, 1 failed, 3 pending"; "-" for the
-// sources without).
+// sources without), and when a source has websub on or a push
+// subscription, a PUSH column ("active until 2026-12-12 10:00").
 func WriteText(w io.Writer, rows []Row, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	// articles is the ARTICLES column's cell and its tab, or nothing.
-	articles := func(Row) string { return "" }
+	// extra are the optional columns' cells, each with its tab.
+	var extra []func(Row) string
 	head := ""
 	if anyArticles(rows) {
-		articles = func(r Row) string { return articleCell(r, (*Articles).String) + "\t" }
-		head = "ARTICLES\t"
+		extra = append(extra, func(r Row) string { return articleCell(r, (*Articles).String) + "\t" })
+		head += "ARTICLES\t"
+	}
+	if anyPush(rows) {
+		extra = append(extra, func(r Row) string { return pushCell(r, (*Push).String) + "\t" })
+		head += "PUSH\t"
 	}
 	fmt.Fprintln(tw, "SOURCE\tLAST FETCH\tLAST RESULT\tITEMS\t"+head+"NEXT DUE\tNOTES")
 	for _, s := range rows {
@@ -34,7 +39,11 @@ func WriteText(w io.Writer, rows []Row, now time.Time) error {
 		case s.NextDue.After(now):
 			next = when(*s.NextDue, now)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s%s\t%s\n", s.ID, last, s.Summary, s.Items, articles(s), next, strings.Join(s.Notes, "; "))
+		cells := ""
+		for _, cell := range extra {
+			cells += cell(s)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s%s\t%s\n", s.ID, last, s.Summary, s.Items, cells, next, strings.Join(s.Notes, "; "))
 	}
 	return tw.Flush()
 }
