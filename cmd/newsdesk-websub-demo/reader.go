@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -95,10 +94,10 @@ func (rd *reader) discover(ctx context.Context) (hub, self string, err error) {
 		if err == nil {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 			resp.Body.Close()
-			hub, self = linkRel(resp.Header, "hub"), linkRel(resp.Header, "self")
-			if resp.StatusCode == http.StatusOK && hub != "" && self != "" {
+			links := websub.ParseLinks(resp.Header.Values("Link"), resp.Request.URL)
+			if resp.StatusCode == http.StatusOK && len(links.Hubs) > 0 && links.Self != "" {
 				rd.news(body, true)
-				return hub, self, nil
+				return links.Hubs[0], links.Self, nil
 			}
 		}
 		select {
@@ -192,25 +191,4 @@ func (rd *reader) received(ctx context.Context, n int) error {
 		case <-arrived:
 		}
 	}
-}
-
-// linkRel returns the first URL of the Link headers h with the relation
-// rel.
-func linkRel(h http.Header, rel string) string {
-	for _, v := range h.Values("Link") {
-		for _, l := range strings.Split(v, ",") {
-			target, params, ok := strings.Cut(l, ";")
-			target = strings.TrimSpace(target)
-			if !ok || !strings.HasPrefix(target, "<") || !strings.HasSuffix(target, ">") {
-				continue
-			}
-			for _, p := range strings.Split(params, ";") {
-				k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
-				if strings.EqualFold(k, "rel") && strings.EqualFold(strings.Trim(v, `"`), rel) {
-					return strings.Trim(target, "<>")
-				}
-			}
-		}
-	}
-	return ""
 }
