@@ -42,6 +42,8 @@ type Metrics struct {
 	configReloads *prometheus.CounterVec
 
 	storeHealthy prometheus.Gauge
+
+	websub websubMetrics
 }
 
 // New returns a registry with every newsdesk metric and the Go runtime and
@@ -88,6 +90,7 @@ func New() *Metrics {
 	m.reg.MustRegister(m.storeHealthy, m.configReloads, m.fetches, m.bytes, m.itemsNew, m.itemsUpd, m.failures, m.lastSuccess, m.nextDue,
 		m.articleFetches, m.articlesPending, m.sectionItems, m.sectionRender, m.sectionRenders, m.requests, m.latency, m.configErrors, m.configLoaded,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.websub = newWebSubMetrics(m.reg)
 	return m
 }
 
@@ -132,7 +135,8 @@ func (m *Metrics) SetSource(source string, failures int, lastSuccess, nextDue ti
 // ForgetSource drops a source's series, when feeds.yaml no longer has it.
 func (m *Metrics) ForgetSource(source string) {
 	for _, v := range []*prometheus.MetricVec{m.fetches.MetricVec, m.bytes.MetricVec, m.itemsNew.MetricVec, m.itemsUpd.MetricVec,
-		m.failures.MetricVec, m.lastSuccess.MetricVec, m.nextDue.MetricVec, m.articleFetches.MetricVec, m.articlesPending.MetricVec} {
+		m.failures.MetricVec, m.lastSuccess.MetricVec, m.nextDue.MetricVec, m.articleFetches.MetricVec, m.articlesPending.MetricVec,
+		m.websub.pushes.MetricVec, m.websub.pushActive.MetricVec} {
 		v.DeletePartialMatch(prometheus.Labels{"source": source})
 	}
 }
@@ -166,6 +170,7 @@ func (m *Metrics) ForgetSection(section string) {
 	m.sectionItems.DeletePartialMatch(prometheus.Labels{"section": section})
 	m.sectionRender.DeletePartialMatch(prometheus.Labels{"section": section})
 	m.sectionRenders.DeletePartialMatch(prometheus.Labels{"section": section})
+	m.websub.subscriptions.DeletePartialMatch(prometheus.Labels{"section": section})
 }
 
 // ConfigProblems sets newsdesk_config_errors alone: serve calls it when a

@@ -19,6 +19,11 @@
 // private section's files must never reach anyone without its token, nor
 // the static export.
 //
+// Every section feed and page advertises the WebSub hubs of Config.Hubs
+// (rel="hub") and its own URL (rel="self"), in its body and, when served,
+// in a Link header; the hubs are not part of the content hash, so a site
+// that advertises other hubs records the same versions.
+//
 // The files follow the seams: site.go renders a Site (Render, and a
 // section at a time for Server.RebuildSections); view.go makes the section
 // and item views every format is written from; rss.go, atom.go,

@@ -397,7 +397,7 @@ func (s *Site) renderSection(r *renderer, i int, v *sectionView) error {
 		if err != nil {
 			return fmt.Errorf("render: section %s%s: %w", sec.ID, f.ext, err)
 		}
-		if link := v.LinkHeader(f.ext); link != "" {
+		if link := v.linkHeader(f.ext); link != "" {
 			file.hdr.link = []string{link}
 		}
 		s.files["sections/"+sec.ID+f.ext] = file

@@ -186,10 +186,10 @@ func (v *sectionView) PageHref(ext string) string {
 	return v.ID + ext + tokenQuery(v.Token)
 }
 
-// LinkHeader is the HTTP Link header value of the section's file with the
+// linkHeader is the HTTP Link header value of the section's file with the
 // extension ext: each hub (rel="hub") and the file's own URL
 // (rel="self"), or "" when no hub is advertised.
-func (v *sectionView) LinkHeader(ext string) string {
+func (v *sectionView) linkHeader(ext string) string {
 	if len(v.Hubs) == 0 {
 		return ""
 	}

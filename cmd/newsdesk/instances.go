@@ -94,12 +94,12 @@ func ago(d time.Duration) string {
 }
 
 // writeStatusJSON is status -json of a store instances share: the
-// sources' rows and the instances, in one object.
-func writeStatusJSON(w io.Writer, rows []status.Row, c *cluster) error {
+// sources' rows, the hub's subscribers and the instances, in one object.
+func writeStatusJSON(w io.Writer, rep status.Report, c *cluster) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
-		Sources []status.Row `json:"sources"`
+		status.Report
 		*cluster
-	}{rows, c})
+	}{rep, c})
 }

@@ -386,6 +386,9 @@ func newScheduler(cfg *config.Config, db store.Store, log *slog.Logger, m *membe
 	return s
 }
 
+// publisherConfig is the publisher's configuration for a static export,
+// which advertises only the external WebSub hubs (publish.websub_hubs): a
+// static host has no hub of its own.
 func publisherConfig(cfg *config.Config) publisher.Config {
-	return publisher.Config{BaseURL: cfg.BaseURL, Title: "newsdesk", Sources: cfg.Sources, Sections: cfg.Sections}
+	return publisher.Config{BaseURL: cfg.BaseURL, Title: "newsdesk", Sources: cfg.Sources, Sections: cfg.Sections, Hubs: cfg.WebSubHubs}
 }

@@ -3,13 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/config"
 	"github.com/newsdesk/newsdesk/fetcher"
 	"github.com/newsdesk/newsdesk/status"
@@ -40,7 +40,8 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	rows, err := statusRows(cfg, db, time.Now())
+	// The operator at the machine sees private sections' subscribers.
+	rep, err := statusReport(cfg, db, true, time.Now())
 	if err != nil {
 		return err
 	}
@@ -50,13 +51,16 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	}
 	switch {
 	case *asJSON && cl != nil:
-		return writeStatusJSON(e.stdout, rows, cl)
+		return writeStatusJSON(e.stdout, rep, cl)
 	case *asJSON:
-		return status.WriteJSON(e.stdout, rows)
+		return status.WriteReportJSON(e.stdout, rep)
 	case width > 0:
-		err = status.WriteShort(e.stdout, rows, time.Now(), width)
+		err = status.WriteShort(e.stdout, rep.Sources, time.Now(), width)
 	default:
-		err = status.WriteText(e.stdout, rows, time.Now())
+		err = status.WriteText(e.stdout, rep.Sources, time.Now())
+	}
+	if err == nil {
+		err = status.WriteSubscribers(e.stdout, rep.Subscribers)
 	}
 	if err != nil || cl == nil {
 		return err
@@ -67,18 +71,39 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	return writeInstances(e.stdout, cl, time.Now())
 }
 
-// statusRows is the status of cfg's sources and of the orphans in db.
-func statusRows(cfg *config.Config, db store.Store, now time.Time) ([]status.Row, error) {
+// statusReport is the status of cfg's sources and of the orphans in db,
+// with their WebSub subscriptions and the hub's subscribers when the store
+// keeps them (store.WebSubStore); showPrivate names private sections'
+// subscribers (not on a /status page that answers without a token).
+func statusReport(cfg *config.Config, db store.Store, showPrivate bool, now time.Time) (status.Report, error) {
 	stored, err := db.Orphans(cfg.SourceIDs())
 	if err != nil {
-		return nil, err
+		return status.Report{}, err
 	}
 	orphans := make([]status.Orphan, len(stored))
 	for i, o := range stored {
 		orphans[i] = status.Orphan{SourceID: o.SourceID, Items: o.Items, RemovedAt: o.RemovedAt}
 	}
-	return status.Collect(status.Config{Sources: cfg.Sources, PurgeRemovedAfter: cfg.PurgeRemovedAfter,
-		Interval: fetcher.Interval, Due: fetcher.Due}, db, orphans, now)
+	sc := status.Config{Sources: cfg.Sources, PurgeRemovedAfter: cfg.PurgeRemovedAfter,
+		Interval: fetcher.Interval, Due: fetcher.Due, WebSubReachable: cfg.WebSubReachable()}
+	var hubSubs []newsdesk.HubSubscription
+	if ws, ok := db.(store.WebSubStore); ok {
+		if sc.Push, err = ws.PushSubscriptions(); err != nil {
+			return status.Report{}, err
+		}
+		err = ws.HubSubscriptions(func(s newsdesk.HubSubscription) bool {
+			hubSubs = append(hubSubs, s)
+			return true
+		})
+		if err != nil {
+			return status.Report{}, err
+		}
+	}
+	rows, err := status.Collect(sc, db, orphans, now)
+	if err != nil {
+		return status.Report{}, err
+	}
+	return status.Report{Sources: rows, Subscribers: status.Subscribers(hubSubs, cfg.Sections, showPrivate, now)}, nil
 }
 
 // statusThroughDaemon runs status -json in the serve that holds the
@@ -88,11 +113,14 @@ func statusThroughDaemon(ctx context.Context, e *env, socket string, args []stri
 	if code := forward(ctx, socket, append([]string{"status", "-json"}, args...), &out, e.stderr, e.logFormat, nil); code != exitOK {
 		return exitCode(code)
 	}
-	var rows []status.Row
-	if err := json.Unmarshal(out.Bytes(), &rows); err != nil {
+	rep, err := status.ReadJSON(out.Bytes())
+	if err != nil {
 		return fmt.Errorf("newsdesk serve's status: %w", err)
 	}
-	return status.WriteShort(e.stdout, rows, time.Now(), width)
+	if err := status.WriteShort(e.stdout, rep.Sources, time.Now(), width); err != nil {
+		return err
+	}
+	return status.WriteSubscribers(e.stdout, rep.Subscribers)
 }
 
 // exitCode is the exit code of a command that already said why (a
@@ -117,7 +145,7 @@ func (d *daemon) serveStatus(w http.ResponseWriter, r *http.Request) {
 	if full {
 		page.Problems = d.allProblems()
 	}
-	rows, err := statusRows(cfg, d.db, time.Now())
+	rep, err := statusReport(cfg, d.db, full, time.Now())
 	if err != nil {
 		// The store cannot be read: say why (serve goes on with the feeds
 		// it rendered last).
@@ -137,10 +165,10 @@ func (d *daemon) serveStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.URL.Path == "/status.json" {
 		w.Header().Set("Content-Type", "application/json")
-		status.WriteJSON(w, rows)
+		status.WriteReportJSON(w, rep)
 		return
 	}
-	page.Store, page.Rows = d.storeHealth(full), rows
+	page.Store, page.Rows, page.Subscribers = d.storeHealth(full), rep.Sources, rep.Subscribers
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := page.WriteHTML(w); err != nil {
 		d.log.Error("status page", "error", err)
