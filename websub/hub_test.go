@@ -288,14 +288,14 @@ func TestHubOneDeliveryPerVersion(t *testing.T) {
 }
 
 // TestHubPrivateSection: a private section is subscribed to only with its
-// token, and the refusal does not repeat it.
+// token; without it, it looks like a section that does not exist.
 func TestHubPrivateSection(t *testing.T) {
 	f := newFixture(t)
 	bare := f.base + "sections/secret.atom"
 	for _, topic := range []string{bare, bare + "?token=wrong"} {
 		code, body := f.subscribe("p", topic, websubtest.Options{})
-		if code != http.StatusBadRequest || !strings.Contains(body, "private section") {
-			t.Errorf("subscribe %s = %d %q, want 400 saying it is private", topic, code, body)
+		if code != http.StatusNotFound || !strings.Contains(body, `section "secret": not found`) {
+			t.Errorf("subscribe %s = %d %q, want 404 as for a section that does not exist", topic, code, body)
 		}
 	}
 	topic := f.topic("secret", newsdesk.FormatAtom)
