@@ -58,7 +58,9 @@ func (h *Hub) Run(ctx context.Context) {
 		if claim {
 			more = h.claim(ctx, &wg, slots, done)
 		}
-		wake := nextTidy
+		// Wake at least once a claim's length: a claim another instance
+		// took and never finished (it stopped) is then taken over.
+		wake := minTime(nextTidy, h.Now().Add(hubClaimHold))
 		if t, ok := h.earliestRetry(); ok && t.Before(wake) {
 			wake = t
 		}
@@ -100,7 +102,7 @@ func (h *Hub) claim(ctx context.Context, wg *sync.WaitGroup, slots, done chan st
 				default:
 				}
 			}()
-			h.finish(h.deliver(ctx, s))
+			h.finish(ctx, h.deliver(ctx, s))
 		})
 	}
 	return len(subs) == free
@@ -137,7 +139,7 @@ func (h *Hub) Deliver(ctx context.Context) ([]store.DeliveryResult, error) {
 		for _, s := range subs {
 			wg.Go(func() {
 				r := h.deliver(ctx, s)
-				h.finish(r)
+				h.finish(ctx, r)
 				mu.Lock()
 				out = append(out, r)
 				mu.Unlock()
@@ -326,8 +328,13 @@ func (h *Hub) post(ctx context.Context, s newsdesk.HubSubscription, body []byte,
 	return resp.StatusCode, nil
 }
 
-// finish records a delivery's outcome.
-func (h *Hub) finish(r store.DeliveryResult) {
+// finish records a delivery's outcome, unless the hub is stopping: a
+// delivery cut short by shutdown is no failure of the callback, and its
+// claim runs out for this instance or another to make it again.
+func (h *Hub) finish(ctx context.Context, r store.DeliveryResult) {
+	if ctx.Err() != nil {
+		return
+	}
 	if err := h.Store.FinishDelivery(r); err != nil {
 		h.Log.Error("websub: record delivery", "callback_host", logHost(r.Callback), "error", err)
 	}
@@ -350,4 +357,11 @@ func hubRequestError(err error) string {
 		return ue.Err.Error()
 	}
 	return err.Error()
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
