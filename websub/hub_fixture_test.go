@@ -54,6 +54,7 @@ type fixture struct {
 	db    *bolt.DB
 	st    store.WebSubStore
 	pub   *publisher.Server
+	cfg   publisher.Config
 	hub   *websub.Hub
 	sub   *websubtest.Subscriber
 	clock *clock
@@ -87,6 +88,7 @@ func newFixture(t *testing.T, configure ...func(*websub.Hub)) *fixture {
 			{ID: "secret", Title: "Secret", Sources: []string{"b"}, Token: sectionToken},
 		},
 	}
+	f.cfg = cfg
 	f.pub = publisher.NewServer(db, cfg, nil)
 	f.publish("a")
 	f.publish("b")

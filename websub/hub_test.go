@@ -425,3 +425,23 @@ func TestHubRefusesPrivateCallbacks(t *testing.T) {
 		t.Errorf("log does not name the refusal and its fix:\n%s", log)
 	}
 }
+
+// TestHubTokenChanged: when a private section's token changes, a
+// subscription made with the old one ends at the next change instead of
+// receiving the section.
+func TestHubTokenChanged(t *testing.T) {
+	f := newFixture(t)
+	f.mustSubscribe("old", f.topic("secret", newsdesk.FormatAtom), websubtest.Options{})
+	f.cfg.Sections[1].Token = "tok-rotated-456"
+	f.pub.SetConfig(f.cfg)
+	f.publish("b")
+	if rs := f.deliver(); len(rs) != 1 || !rs[0].Gone {
+		t.Fatalf("Deliver() = %+v, want the subscription ended", rs)
+	}
+	if n := len(f.sub.Deliveries); n != 0 {
+		t.Errorf("the old token's subscriber got %d deliveries, want 0", n)
+	}
+	if s := f.subscriptions(); len(s) != 0 {
+		t.Errorf("stored %+v, want none", s)
+	}
+}

@@ -267,6 +267,15 @@ func (h *Hub) apply(v verification) error {
 // returns the outcome to record.
 func (h *Hub) deliver(ctx context.Context, s newsdesk.HubSubscription) store.DeliveryResult {
 	res := store.DeliveryResult{Topic: s.Topic, Callback: s.Callback, Holder: h.Holder}
+	// The topic is checked again: a section made private, or whose token
+	// changed, since the subscription was verified is not delivered to a
+	// subscriber without the token; the subscription ends.
+	if section, format, err := h.Site.WebSubTopic(s.Topic); err != nil || section != s.Section || format != s.Format {
+		res.At, res.Gone = h.Now(), true
+		h.count("ended")
+		h.Log.Info("websub: subscription ended: its topic is no longer served as subscribed", "section", s.Section, "callback_host", logHost(s.Callback), "error", err)
+		return res
+	}
 	body, ctype, changed, err := h.Site.SectionFile(s.Section, s.Format)
 	var code int
 	if err == nil {
