@@ -3,8 +3,10 @@ package websub_test
 import (
 	"bytes"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -443,5 +445,28 @@ func TestHubTokenChanged(t *testing.T) {
 	}
 	if s := f.subscriptions(); len(s) != 0 {
 		t.Errorf("stored %+v, want none", s)
+	}
+}
+
+// TestHubFollowsNoRedirect: a callback that redirects is answered with its
+// status and the redirect's target is never asked (it could be an address
+// the guard would refuse, reached through a public one).
+func TestHubFollowsNoRedirect(t *testing.T) {
+	f := newFixture(t)
+	var hits atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer target.Close()
+	redirect := httptest.NewServer(http.RedirectHandler(target.URL, http.StatusTemporaryRedirect))
+	defer redirect.Close()
+	if err := f.st.SaveHubSubscription(newsdesk.HubSubscription{Topic: f.topic("world", newsdesk.FormatAtom), Section: "world",
+		Format: newsdesk.FormatAtom, Callback: redirect.URL + "/cb", LeaseSeconds: 3600, Created: f.clock.Now(),
+		Expires: f.clock.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if rs := f.deliver(); len(rs) != 1 || rs[0].Result != "http 307" {
+		t.Fatalf("Deliver() = %+v, want http 307", rs)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the redirect's target was asked %d times, want 0", n)
 	}
 }
