@@ -75,7 +75,7 @@ func newFixture(t *testing.T, configure ...func(*websub.Hub)) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	srv := httptest.NewUnstartedServer(nil)
-	f := &fixture{t: t, db: db, st: webSubStore(db), sub: websubtest.NewSubscriber(t),
+	f := &fixture{t: t, db: db, st: db, sub: websubtest.NewSubscriber(t),
 		clock: &clock{t: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)},
 		base:  "http://" + srv.Listener.Addr().String() + "/", items: map[string][]newsdesk.Item{}}
 	cfg := publisher.Config{BaseURL: f.base, Title: "Test desk", Now: f.clock.Now,
@@ -113,15 +113,6 @@ func newFixture(t *testing.T, configure ...func(*websub.Hub)) *fixture {
 		}
 	})
 	return f
-}
-
-// webSubStore is the bbolt store's WebSubStore once it has one, else the
-// memory store that follows the contract.
-func webSubStore(db *bolt.DB) store.WebSubStore {
-	if ws, ok := any(db).(store.WebSubStore); ok {
-		return ws
-	}
-	return newMemStore()
 }
 
 type lockedWriter struct{ f *fixture }
