@@ -51,7 +51,7 @@ func (c *clock) Advance(d time.Duration) {
 // BASE/websub, with a subscriber peer.
 type fixture struct {
 	t     *testing.T
-	db    *bolt.DB
+	db    store.Store
 	st    store.WebSubStore
 	pub   *publisher.Server
 	cfg   publisher.Config
@@ -74,6 +74,12 @@ func newFixture(t *testing.T, configure ...func(*websub.Hub)) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return newFixtureOn(t, db, configure...)
+}
+
+// newFixtureOn is newFixture on a store of the test's.
+func newFixtureOn(t *testing.T, db store.Store, configure ...func(*websub.Hub)) *fixture {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	f := &fixture{t: t, db: db, st: db, sub: websubtest.NewSubscriber(t),
 		clock: &clock{t: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)},
