@@ -15,20 +15,18 @@ import (
 // version of every section. *Server satisfies websub.Site; neither package
 // imports the other.
 
-// Errors of WebSubTopic, for the hub to tell a subscriber (none of them
-// repeats the topic, which may carry a token).
-var (
-	ErrForeignTopic = errors.New("hub.topic is not a feed or page of this server: give the URL of a section file under its base URL")
-	ErrTokenNeeded  = errors.New("hub.topic names a private section: give its URL with ?token= and the section's token")
-)
+// ErrForeignTopic is WebSubTopic's error for a URL that is not one of this
+// server's section files. Like the others it does not repeat the topic,
+// which may carry a token.
+var ErrForeignTopic = errors.New("hub.topic is not a feed or page of this server: give the URL of a section file under its base URL")
 
 // WebSubTopic resolves a hub.topic URL to the section and format it names
 // (newsdesk.FormatRSS, FormatAtom, FormatJSON or FormatHTML): the URL of
 // one of the current site's section files under the base URL, with the
 // section's token for a private one. It returns ErrForeignTopic for a URL
-// elsewhere, an error wrapping newsdesk.ErrNotFound for a section the site
-// does not have, and ErrTokenNeeded when a private section's token is
-// missing or wrong.
+// elsewhere, and an error wrapping newsdesk.ErrNotFound for a section the
+// site does not have, or a private one without its token: as when it is
+// served, a wrong token looks like no section.
 func (s *Server) WebSubTopic(topic string) (section, format string, err error) {
 	site := s.site.Load()
 	if site == nil {
@@ -54,11 +52,8 @@ func (s *Server) WebSubTopic(topic string) (section, format string, err error) {
 	// A format is its file's extension (newsdesk.FormatRSS is "rss").
 	section, format, _ = strings.Cut(name, ".")
 	f := site.files[path]
-	if f == nil {
-		return "", "", fmt.Errorf("hub.topic: section %q: %w on this server", section, newsdesk.ErrNotFound)
-	}
-	if f.token != "" && !newsdesk.TokenEqual(u.Query().Get("token"), f.token) {
-		return "", "", ErrTokenNeeded
+	if f == nil || (f.token != "" && !newsdesk.TokenEqual(u.Query().Get("token"), f.token)) {
+		return "", "", fmt.Errorf("hub.topic: section %q: %w on this server (a private section needs ?token=)", section, newsdesk.ErrNotFound)
 	}
 	return section, format, nil
 }

@@ -51,9 +51,10 @@ func (c *clock) Advance(d time.Duration) {
 // BASE/websub, with a subscriber peer.
 type fixture struct {
 	t     *testing.T
-	db    *bolt.DB
+	db    store.Store
 	st    store.WebSubStore
 	pub   *publisher.Server
+	cfg   publisher.Config
 	hub   *websub.Hub
 	sub   *websubtest.Subscriber
 	clock *clock
@@ -73,8 +74,14 @@ func newFixture(t *testing.T, configure ...func(*websub.Hub)) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return newFixtureOn(t, db, configure...)
+}
+
+// newFixtureOn is newFixture on a store of the test's.
+func newFixtureOn(t *testing.T, db store.Store, configure ...func(*websub.Hub)) *fixture {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
-	f := &fixture{t: t, db: db, st: newMemStore(), sub: websubtest.NewSubscriber(t),
+	f := &fixture{t: t, db: db, st: db, sub: websubtest.NewSubscriber(t),
 		clock: &clock{t: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)},
 		base:  "http://" + srv.Listener.Addr().String() + "/", items: map[string][]newsdesk.Item{}}
 	cfg := publisher.Config{BaseURL: f.base, Title: "Test desk", Now: f.clock.Now,
@@ -87,6 +94,7 @@ func newFixture(t *testing.T, configure ...func(*websub.Hub)) *fixture {
 			{ID: "secret", Title: "Secret", Sources: []string{"b"}, Token: sectionToken},
 		},
 	}
+	f.cfg = cfg
 	f.pub = publisher.NewServer(db, cfg, nil)
 	f.publish("a")
 	f.publish("b")

@@ -3,8 +3,10 @@ package websub_test
 import (
 	"bytes"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -288,14 +290,14 @@ func TestHubOneDeliveryPerVersion(t *testing.T) {
 }
 
 // TestHubPrivateSection: a private section is subscribed to only with its
-// token, and the refusal does not repeat it.
+// token; without it, it looks like a section that does not exist.
 func TestHubPrivateSection(t *testing.T) {
 	f := newFixture(t)
 	bare := f.base + "sections/secret.atom"
 	for _, topic := range []string{bare, bare + "?token=wrong"} {
 		code, body := f.subscribe("p", topic, websubtest.Options{})
-		if code != http.StatusBadRequest || !strings.Contains(body, "private section") {
-			t.Errorf("subscribe %s = %d %q, want 400 saying it is private", topic, code, body)
+		if code != http.StatusNotFound || !strings.Contains(body, `section "secret": not found`) {
+			t.Errorf("subscribe %s = %d %q, want 404 as for a section that does not exist", topic, code, body)
 		}
 	}
 	topic := f.topic("secret", newsdesk.FormatAtom)
@@ -423,5 +425,48 @@ func TestHubRefusesPrivateCallbacks(t *testing.T) {
 	}
 	if log := f.logged(); !strings.Contains(log, "a loopback address") || !strings.Contains(log, "websub_allow_private") {
 		t.Errorf("log does not name the refusal and its fix:\n%s", log)
+	}
+}
+
+// TestHubTokenChanged: when a private section's token changes, a
+// subscription made with the old one ends at the next change instead of
+// receiving the section.
+func TestHubTokenChanged(t *testing.T) {
+	f := newFixture(t)
+	f.mustSubscribe("old", f.topic("secret", newsdesk.FormatAtom), websubtest.Options{})
+	f.cfg.Sections[1].Token = "tok-rotated-456"
+	f.pub.SetConfig(f.cfg)
+	f.publish("b")
+	if rs := f.deliver(); len(rs) != 1 || !rs[0].Gone {
+		t.Fatalf("Deliver() = %+v, want the subscription ended", rs)
+	}
+	if n := len(f.sub.Deliveries); n != 0 {
+		t.Errorf("the old token's subscriber got %d deliveries, want 0", n)
+	}
+	if s := f.subscriptions(); len(s) != 0 {
+		t.Errorf("stored %+v, want none", s)
+	}
+}
+
+// TestHubFollowsNoRedirect: a callback that redirects is answered with its
+// status and the redirect's target is never asked (it could be an address
+// the guard would refuse, reached through a public one).
+func TestHubFollowsNoRedirect(t *testing.T) {
+	f := newFixture(t)
+	var hits atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer target.Close()
+	redirect := httptest.NewServer(http.RedirectHandler(target.URL, http.StatusTemporaryRedirect))
+	defer redirect.Close()
+	if err := f.st.SaveHubSubscription(newsdesk.HubSubscription{Topic: f.topic("world", newsdesk.FormatAtom), Section: "world",
+		Format: newsdesk.FormatAtom, Callback: redirect.URL + "/cb", LeaseSeconds: 3600, Created: f.clock.Now(),
+		Expires: f.clock.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if rs := f.deliver(); len(rs) != 1 || rs[0].Result != "http 307" {
+		t.Fatalf("Deliver() = %+v, want http 307", rs)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the redirect's target was asked %d times, want 0", n)
 	}
 }

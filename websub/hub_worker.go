@@ -58,7 +58,9 @@ func (h *Hub) Run(ctx context.Context) {
 		if claim {
 			more = h.claim(ctx, &wg, slots, done)
 		}
-		wake := nextTidy
+		// Wake at least once a claim's length: a claim another instance
+		// took and never finished (it stopped) is then taken over.
+		wake := minTime(nextTidy, h.Now().Add(hubClaimHold))
 		if t, ok := h.earliestRetry(); ok && t.Before(wake) {
 			wake = t
 		}
@@ -100,7 +102,7 @@ func (h *Hub) claim(ctx context.Context, wg *sync.WaitGroup, slots, done chan st
 				default:
 				}
 			}()
-			h.finish(h.deliver(ctx, s))
+			h.finish(ctx, h.deliver(ctx, s))
 		})
 	}
 	return len(subs) == free
@@ -137,7 +139,7 @@ func (h *Hub) Deliver(ctx context.Context) ([]store.DeliveryResult, error) {
 		for _, s := range subs {
 			wg.Go(func() {
 				r := h.deliver(ctx, s)
-				h.finish(r)
+				h.finish(ctx, r)
 				mu.Lock()
 				out = append(out, r)
 				mu.Unlock()
@@ -265,6 +267,15 @@ func (h *Hub) apply(v verification) error {
 // returns the outcome to record.
 func (h *Hub) deliver(ctx context.Context, s newsdesk.HubSubscription) store.DeliveryResult {
 	res := store.DeliveryResult{Topic: s.Topic, Callback: s.Callback, Holder: h.Holder}
+	// The topic is checked again: a section made private, or whose token
+	// changed, since the subscription was verified is not delivered to a
+	// subscriber without the token; the subscription ends.
+	if section, format, err := h.Site.WebSubTopic(s.Topic); err != nil || section != s.Section || format != s.Format {
+		res.At, res.Gone = h.Now(), true
+		h.count("ended")
+		h.Log.Info("websub: subscription ended: its topic is no longer served as subscribed", "section", s.Section, "callback_host", logHost(s.Callback), "error", err)
+		return res
+	}
 	body, ctype, changed, err := h.Site.SectionFile(s.Section, s.Format)
 	var code int
 	if err == nil {
@@ -326,8 +337,13 @@ func (h *Hub) post(ctx context.Context, s newsdesk.HubSubscription, body []byte,
 	return resp.StatusCode, nil
 }
 
-// finish records a delivery's outcome.
-func (h *Hub) finish(r store.DeliveryResult) {
+// finish records a delivery's outcome, unless the hub is stopping: a
+// delivery cut short by shutdown is no failure of the callback, and its
+// claim runs out for this instance or another to make it again.
+func (h *Hub) finish(ctx context.Context, r store.DeliveryResult) {
+	if ctx.Err() != nil {
+		return
+	}
 	if err := h.Store.FinishDelivery(r); err != nil {
 		h.Log.Error("websub: record delivery", "callback_host", logHost(r.Callback), "error", err)
 	}
@@ -350,4 +366,11 @@ func hubRequestError(err error) string {
 		return ue.Err.Error()
 	}
 	return err.Error()
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
