@@ -72,3 +72,14 @@ func HasArticleBuckets(db *DB, source string) (bool, error) {
 // Downgrade5 makes a schema-6 file the schema-5 file it would have been
 // without WebSub: the websub buckets go, and the schema says 5.
 func Downgrade5(db *DB) error { return downgrade(db, 5, bucketHubSubs, bucketPushSubs) }
+
+// BreakWebSub stores a hub subscription under another key than its own
+// and a push subscription that does not decode, for tests of Verify.
+func BreakWebSub(db *DB) error {
+	return db.update(func(tx *bbolt.Tx) error {
+		if err := tx.Bucket(bucketHubSubs).Put([]byte("wrong key"), []byte(`{"topic":"https://news.example/t.xml","callback":"https://reader.example/cb?token=secret"}`)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketPushSubs).Put([]byte("a"), []byte("{"))
+	})
+}

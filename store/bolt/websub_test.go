@@ -57,3 +57,23 @@ func TestMigrateSchema5(t *testing.T) {
 		t.Errorf("Verify(migrated) = %+v, %v; want a sound schema-6 file with 3 items and 2 WebSub subscriptions", r, err)
 	}
 }
+
+// TestVerifyWebSub: a subscription stored under another key, or one that
+// does not decode, is a fault, and the fault shows no callback token.
+func TestVerifyWebSub(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "newsdesk.db")
+	db := openDBAt(t, path)
+	if err := bolt.BreakWebSub(db); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	r, err := bolt.Verify(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(r.Faults, "\n")
+	if len(r.Faults) != 2 || !strings.Contains(all, "hub subscription 1 (callback at https://reader.example) is not stored under its topic and callback") ||
+		!strings.Contains(all, "push subscription of a does not decode") || strings.Contains(all, "secret") {
+		t.Errorf("Verify() faults = %q, want the misplaced hub subscription (no token shown) and the push subscription that does not decode", r.Faults)
+	}
+}
