@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -35,7 +36,9 @@ func BenchmarkDeliveries(b *testing.B) {
 		name string
 		open storetest.Open
 	}{{"engine=bolt", openBoltFile}, {"engine=postgres", openStore}} {
-		b.Run(e.name, func(b *testing.B) { storetest.BenchDeliveries(b, e.open) })
+		for _, workers := range []int{1, 8} {
+			b.Run(fmt.Sprintf("%s/workers=%d", e.name, workers), func(b *testing.B) { storetest.BenchDeliveries(b, e.open, workers) })
+		}
 	}
 }
 
