@@ -26,6 +26,10 @@
 //     within 48 hours.
 //   - Editorial decisions are kept apart from items: re-fetches never undo
 //     them; purging a source removes them with everything else about it.
+//   - A WebSub delivery claim (ClaimDeliveries) is its holder's alone until
+//     FinishDelivery or its hold runs out, across goroutines and, on a
+//     shared engine, instances; a push (SavePush) is ingested like a fetch
+//     that neither touches the source's state nor ends tombstones.
 //
 // The store must not do network I/O of its own or hold a transaction open
 // across a caller's: callers fetch first and save after.

@@ -132,22 +132,6 @@ func ClaimLimit(req DeliveryRequest) int {
 	return req.Limit
 }
 
-// Due reports whether s is due for delivery at now to a caller that serves
-// versions (section id -> ChangedAt), claims aside: not expired, a newer
-// version of its section than it was sent, and NextTry not after now.
-func Due(s newsdesk.HubSubscription, versions map[string]time.Time, now time.Time) bool {
-	v, ok := versions[s.Section]
-	return ok && s.Expires.After(now) && v.After(s.Sent) && !s.NextTry.After(now)
-}
-
-// RecordDelivery records r, a delivery's outcome, in s.
-func RecordDelivery(s *newsdesk.HubSubscription, r DeliveryResult) {
-	s.LastAttempt, s.Failures, s.NextTry, s.LastResult = r.At, r.Failures, r.NextTry, r.Result
-	if !r.Sent.IsZero() {
-		s.Sent = r.Sent
-	}
-}
-
 // Redact is a URL as messages may show it: its scheme and host only, as
 // a callback's path or query, or a private section's topic's query, may
 // hold a token.

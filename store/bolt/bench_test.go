@@ -1,6 +1,7 @@
 package bolt_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/newsdesk/newsdesk/store/storetest"
@@ -15,5 +16,10 @@ func BenchmarkIngest(b *testing.B)        { storetest.BenchIngest(b, openStore) 
 func BenchmarkIngestBigFeed(b *testing.B) { storetest.BenchIngestBigFeed(b, openStore) }
 func BenchmarkArticlesDue(b *testing.B)   { storetest.BenchArticlesDue(b, openStore) }
 
-// BenchmarkDeliveries: ClaimDeliveries and FinishDelivery, per delivery.
-func BenchmarkDeliveries(b *testing.B) { storetest.BenchDeliveries(b, openStore) }
+// BenchmarkDeliveries: ClaimDeliveries and FinishDelivery, per delivery,
+// by one worker and by 8 (whose FinishDelivery commits are grouped).
+func BenchmarkDeliveries(b *testing.B) {
+	for _, workers := range []int{1, 8} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) { storetest.BenchDeliveries(b, openStore, workers) })
+	}
+}

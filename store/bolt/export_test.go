@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"encoding/binary"
+	"strconv"
 
 	bbolt "go.etcd.io/bbolt"
 )
@@ -43,14 +44,18 @@ func DeleteItemRecord(db *DB, source, id string) error {
 // Downgrade4 makes a schema-5 file the schema-4 file it would have been
 // without full text: the articles and pages buckets go, and the schema
 // says 4 (the only difference between the two layouts).
-func Downgrade4(db *DB) error {
+func Downgrade4(db *DB) error { return downgrade(db, 4, bucketArticles, bucketPages) }
+
+// downgrade deletes buckets, the schema's additions after version, and
+// records version as the file's schema.
+func downgrade(db *DB, version int, buckets ...[]byte) error {
 	return db.update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketArticles, bucketPages} {
+		for _, name := range buckets {
 			if err := tx.DeleteBucket(name); err != nil {
 				return err
 			}
 		}
-		return tx.Bucket(bucketMeta).Put(keySchema, []byte("4"))
+		return tx.Bucket(bucketMeta).Put(keySchema, []byte(strconv.Itoa(version)))
 	})
 }
 
@@ -62,4 +67,19 @@ func HasArticleBuckets(db *DB, source string) (bool, error) {
 		return nil
 	})
 	return has, err
+}
+
+// Downgrade5 makes a schema-6 file the schema-5 file it would have been
+// without WebSub: the websub buckets go, and the schema says 5.
+func Downgrade5(db *DB) error { return downgrade(db, 5, bucketHubSubs, bucketPushSubs) }
+
+// BreakWebSub stores a hub subscription under another key than its own
+// and a push subscription that does not decode, for tests of Verify.
+func BreakWebSub(db *DB) error {
+	return db.update(func(tx *bbolt.Tx) error {
+		if err := tx.Bucket(bucketHubSubs).Put([]byte("wrong key"), []byte(`{"topic":"https://news.example/t.xml","callback":"https://reader.example/cb?token=secret"}`)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketPushSubs).Put([]byte("a"), []byte("{"))
+	})
 }

@@ -142,11 +142,11 @@ func (db *DB) ClaimDeliveries(req store.DeliveryRequest) ([]newsdesk.HubSubscrip
 	c := &db.health.claims
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var due []newsdesk.HubSubscription
+	var claimed []newsdesk.HubSubscription
 	err := db.view(func(tx *bbolt.Tx) error {
 		return eachHubSubscription(tx, func(s newsdesk.HubSubscription) bool {
-			if store.Due(s, req.Versions, now) && !c.heldAt(string(hubKey(s.Topic, s.Callback)), now) {
-				due = append(due, s)
+			if due(s, req.Versions, now) && !c.heldAt(string(hubKey(s.Topic, s.Callback)), now) {
+				claimed = append(claimed, s)
 			}
 			return true
 		})
@@ -154,15 +154,32 @@ func (db *DB) ClaimDeliveries(req store.DeliveryRequest) ([]newsdesk.HubSubscrip
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
-	slices.SortStableFunc(due, func(x, y newsdesk.HubSubscription) int { return x.NextTry.Compare(y.NextTry) })
-	due = due[:min(len(due), limit)]
+	slices.SortStableFunc(claimed, func(x, y newsdesk.HubSubscription) int { return x.NextTry.Compare(y.NextTry) })
+	claimed = claimed[:min(len(claimed), limit)]
 	if c.held == nil {
 		c.held = map[string]claim{}
 	}
-	for _, s := range due {
+	for _, s := range claimed {
 		c.held[string(hubKey(s.Topic, s.Callback))] = claim{holder: req.Holder, until: now.Add(req.Hold)}
 	}
-	return due, nil
+	return claimed, nil
+}
+
+// due reports whether s is due for delivery at now to a caller that serves
+// versions (section id -> ChangedAt), claims aside: not expired, a newer
+// version of its section than it was sent, and NextTry not after now.
+// (PostgreSQL's claimDue says the same in SQL.)
+func due(s newsdesk.HubSubscription, versions map[string]time.Time, now time.Time) bool {
+	v, ok := versions[s.Section]
+	return ok && s.Expires.After(now) && v.After(s.Sent) && !s.NextTry.After(now)
+}
+
+// recordDelivery records r, a delivery's outcome, in s.
+func recordDelivery(s *newsdesk.HubSubscription, r store.DeliveryResult) {
+	s.LastAttempt, s.Failures, s.NextTry, s.LastResult = r.At, r.Failures, r.NextTry, r.Result
+	if !r.Sent.IsZero() {
+		s.Sent = r.Sent
+	}
 }
 
 // heldAt reports whether a claim holds subscription k at now, forgetting
@@ -216,7 +233,7 @@ func (db *DB) FinishDelivery(r store.DeliveryResult) error {
 		if err := json.Unmarshal(v, &s); err != nil {
 			return fmt.Errorf("stored subscription: %w", err)
 		}
-		store.RecordDelivery(&s, r)
+		recordDelivery(&s, r)
 		return putJSON(b, k, s)
 	})
 	if err != nil {

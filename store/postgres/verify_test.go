@@ -22,8 +22,8 @@ func TestVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	items := storetest.CopyBig - 1000 + 5 + 3
-	if len(r.Faults) > 0 || r.Sources != 4 || r.Items != items || r.Tombstones != 1000 || r.Decisions != 4 || r.Schema < 2 {
-		t.Fatalf("Verify() of a sound store = %+v, want no faults, 4 sources, %d items, 1000 tombstones, 4 decisions", r, items)
+	if len(r.Faults) > 0 || r.Sources != 4 || r.Items != items || r.Tombstones != 1000 || r.Decisions != 4 || r.WebSub != 3 || r.Schema < 2 {
+		t.Fatalf("Verify() of a sound store = %+v, want no faults, 4 sources, %d items, 1000 tombstones, 4 decisions, 3 WebSub subscriptions", r, items)
 	}
 	for _, tc := range []struct {
 		sql, fault string
@@ -35,6 +35,8 @@ func TestVerify(t *testing.T) {
 		{`INSERT INTO decisions (section_id, source_id, id_hash, item_id, decision, at_ns) VALUES ('s1', 'nowhere', sha256('x'), 'x', 'pin', 0)`, "1 editorial decisions are about sources with no row"},
 		{`UPDATE tombstones SET item_id = NULL WHERE source_id = 'a'`, "1000 tombstones are from before schema 2"},
 		{`UPDATE articles SET status = 'failed' WHERE source_id = 'b'`, `article of "b-link" of b: its link hash or status`},
+		{`UPDATE push_subscriptions SET data = '{"source": 5}' WHERE source_id = 'a'`, "push subscription of a: json"},
+		{`UPDATE hub_subscriptions SET expires_ns = NULL WHERE section_id = 's2'`, "hub subscription of https://reader.example has no section or no lease end"},
 	} {
 		if _, err := postgres.Exec(db, tc.sql); err != nil {
 			t.Fatalf("%s: %v", tc.sql, err)

@@ -548,39 +548,65 @@ func testFetchStateWebSub(t *testing.T, open Open) {
 	}
 }
 
-// BenchDeliveries measures a delivery's round in the store: each
-// iteration claims up to 100 due subscriptions (of 1,000 stored) and
-// finishes each one as delivered; b.N is deliveries, so ns/op is the store's
-// cost per delivery (the claim shared among 100, plus one FinishDelivery).
-func BenchDeliveries(b *testing.B, open Open) {
+// BenchDeliveries measures a delivery's round in the store: workers
+// goroutines (instances, each a holder of its own) claim up to 25 due
+// subscriptions of 1,000 stored and finish each one as delivered, until
+// b.N deliveries are made; ns/op is the store's cost per delivery (a share
+// of a claim, plus one FinishDelivery). A new version is published each
+// time every subscription has the current one.
+func BenchDeliveries(b *testing.B, open Open, workers int) {
 	db := open(b)
 	const n = 1000
 	for i := range n {
 		saveHub(b, db, HubSub("world", fmt.Sprintf("https://r%04d.example/", i)))
 	}
-	version := T0
-	var due []newsdesk.HubSubscription
+	var mu sync.Mutex // guards version and left
+	version, left := T0, b.N
+	take := func() (time.Time, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		left--
+		return version, left >= 0
+	}
+	var wg sync.WaitGroup
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if len(due) == 0 {
-			req := request(version, "world", version)
-			got, err := db.ClaimDeliveries(req)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if len(got) == 0 { // every subscription has this version: a new one
-				version = version.Add(time.Second)
-				if got, err = db.ClaimDeliveries(request(version, "world", version)); err != nil || len(got) == 0 {
-					b.Fatalf("claim after a new version: %d, %v", len(got), err)
+	for w := range workers {
+		wg.Go(func() {
+			for {
+				v, ok := take()
+				if !ok {
+					return
+				}
+				req := request(v, "world", v)
+				req.Holder, req.Limit = fmt.Sprintf("i%d", w), 25
+				due, err := db.ClaimDeliveries(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if len(due) == 0 { // all sent or held: publish a new version
+					mu.Lock()
+					if version.Equal(v) {
+						version = version.Add(time.Second)
+					}
+					left++
+					mu.Unlock()
+					continue
+				}
+				for i, s := range due {
+					if i > 0 {
+						if _, ok := take(); !ok {
+							break // the claim of the rest runs out unused
+						}
+					}
+					r := store.DeliveryResult{Topic: s.Topic, Callback: s.Callback, Holder: req.Holder, At: v, Sent: v, Result: "200"}
+					if err := db.FinishDelivery(r); err != nil {
+						b.Error(err)
+						return
+					}
 				}
 			}
-			due = got
-		}
-		s := due[0]
-		due = due[1:]
-		r := store.DeliveryResult{Topic: s.Topic, Callback: s.Callback, Holder: "i1", At: version, Sent: version, Result: "200"}
-		if err := db.FinishDelivery(r); err != nil {
-			b.Fatal(err)
-		}
+		})
 	}
+	wg.Wait()
 }
