@@ -30,7 +30,7 @@ type Subscriber struct {
 	Deliveries chan Delivery
 	// Verified receives each verification of intent the subscriber
 	// confirmed or refused.
-	Verified chan Verification
+	Verified chan Confirmation
 
 	srv *httptest.Server
 	mu  sync.Mutex
@@ -59,8 +59,8 @@ type Delivery struct {
 	SignatureOK bool
 }
 
-// Verification is a hub's verification of intent as the subscriber saw it.
-type Verification struct {
+// Confirmation is a hub's verification of intent as the subscriber saw it.
+type Confirmation struct {
 	Callback, Mode, Topic string
 	LeaseSeconds          int
 	Confirmed             bool // the challenge was echoed
@@ -70,7 +70,7 @@ type Verification struct {
 func NewSubscriber(t testing.TB) *Subscriber {
 	s := &Subscriber{
 		Deliveries: make(chan Delivery, 100),
-		Verified:   make(chan Verification, 100),
+		Verified:   make(chan Confirmation, 100),
 		asked:      map[string]intent{},
 		answers:    map[string]int{},
 		holds:      map[string]chan struct{}{},
@@ -184,7 +184,7 @@ func (s *Subscriber) serve(w http.ResponseWriter, r *http.Request) {
 // made (WebSub 5.3), and refuses any other with 404.
 func (s *Subscriber) verify(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	v := Verification{Callback: strings.TrimPrefix(r.URL.Path, "/"), Mode: q.Get("hub.mode"), Topic: q.Get("hub.topic")}
+	v := Confirmation{Callback: strings.TrimPrefix(r.URL.Path, "/"), Mode: q.Get("hub.mode"), Topic: q.Get("hub.topic")}
 	v.LeaseSeconds, _ = strconv.Atoi(q.Get("hub.lease_seconds"))
 	s.mu.Lock()
 	in, ok := s.asked[r.URL.Path+" "+v.Topic]
