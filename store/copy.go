@@ -29,6 +29,10 @@ type Entry struct {
 	Decision  *DecisionRecord
 	Section   *SectionRecord
 	Article   *ArticleRecord
+	// HubSub and PushSub are WebSub subscriptions (a claim is not part of
+	// one: a copy's subscriptions are unclaimed).
+	HubSub  *newsdesk.HubSubscription
+	PushSub *newsdesk.PushSubscription
 }
 
 // ArticleRecord is an item's article record and the page it was extracted
@@ -83,7 +87,8 @@ type SectionRecord struct {
 type Dumper interface {
 	// Dump calls fn with every record of the store, read in one consistent
 	// snapshot: first every Source, then each source's items, tombstones
-	// and articles, then the editorial decisions and the section versions.
+	// and articles, then the editorial decisions, the section versions,
+	// the hub subscriptions and the push subscriptions.
 	// It stops at fn's first error and returns it.
 	Dump(ctx context.Context, fn func(Entry) error) error
 }
@@ -92,8 +97,8 @@ type Dumper interface {
 // migrate` writes it).
 type Loader interface {
 	// Load starts loading records into the store, which must hold no data
-	// yet (no fetch state, items, tombstones, decisions or section
-	// versions): one that does is refused with an error matching
+	// yet (no fetch state, items, tombstones, decisions, section
+	// versions or WebSub subscriptions): one that does is refused with an error matching
 	// ErrNotEmpty that says what it holds.
 	Load(ctx context.Context) (RecordWriter, error)
 }
@@ -174,6 +179,8 @@ type CopyReport struct {
 	Decisions  int `json:"decisions"`
 	Sections   int `json:"sections"`
 	Articles   int `json:"articles,omitempty"`
+	// WebSub counts the WebSub subscriptions, hub and push.
+	WebSub int `json:"websub_subscriptions,omitempty"`
 	// Total is the number of items the original counted: Items once done.
 	Total int `json:"-"`
 	// Skipped counts the records of each kind ("tombstone", ...) the copy
@@ -271,6 +278,8 @@ func (c *copier) count(r Entry) {
 		c.report.Sections++
 	case r.Article != nil:
 		c.report.Articles++
+	case r.HubSub != nil, r.PushSub != nil:
+		c.report.WebSub++
 	}
 }
 
@@ -286,6 +295,10 @@ func (r Entry) kind() string {
 		return "editorial decision"
 	case r.Article != nil:
 		return "article"
+	case r.HubSub != nil:
+		return "hub subscription"
+	case r.PushSub != nil:
+		return "push subscription"
 	}
 	return "section version"
 }

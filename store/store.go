@@ -129,12 +129,16 @@ type Store interface {
 	// marks of sources configured again, and returns the orphans.
 	MarkOrphans(configured []string, now time.Time) ([]Orphan, error)
 	// Purge removes everything stored about a marked orphan (items,
-	// tombstones, count, state, editorial decisions) and returns how many
-	// items it removed. It refuses a source that is not marked.
+	// tombstones, count, state, editorial decisions, push subscription)
+	// and returns how many items it removed. It refuses a source that is
+	// not marked.
 	Purge(sourceID string) (int, error)
 	// PurgeExpired marks the orphans of configured and purges those first
 	// seen missing at least grace before now; a grace of 0 purges nothing.
 	PurgeExpired(configured []string, now time.Time, grace time.Duration) (purged, kept []Orphan, err error)
+
+	// WebSubStore keeps WebSub subscriptions and ingests pushes (websub.go).
+	WebSubStore
 
 	// Ping reports whether the store answers a read.
 	Ping() error
@@ -191,19 +195,21 @@ type Orphan struct {
 // Report is what an engine's verification found in a store. The file
 // fields (Size, PageSize, Pages, Txid) are those of a file engine.
 type Report struct {
-	Path       string   `json:"path"`
-	Size       int64    `json:"size"`
-	PageSize   int      `json:"page_size"`
-	Pages      uint64   `json:"pages"`
-	Txid       uint64   `json:"transaction"`
-	Schema     int      `json:"schema"`
-	Sources    int      `json:"sources"`
-	Items      int      `json:"items"`
-	Tombstones int      `json:"tombstones"`
-	Decisions  int      `json:"decisions"`
-	Notes      []string `json:"notes,omitempty"`
-	Faults     []string `json:"faults,omitempty"`
-	More       int      `json:"more_faults,omitempty"` // faults found beyond those listed
+	Path       string `json:"path"`
+	Size       int64  `json:"size"`
+	PageSize   int    `json:"page_size"`
+	Pages      uint64 `json:"pages"`
+	Txid       uint64 `json:"transaction"`
+	Schema     int    `json:"schema"`
+	Sources    int    `json:"sources"`
+	Items      int    `json:"items"`
+	Tombstones int    `json:"tombstones"`
+	Decisions  int    `json:"decisions"`
+	// WebSub counts the WebSub subscriptions, readers' and newsdesk's.
+	WebSub int      `json:"websub_subscriptions,omitempty"`
+	Notes  []string `json:"notes,omitempty"`
+	Faults []string `json:"faults,omitempty"`
+	More   int      `json:"more_faults,omitempty"` // faults found beyond those listed
 }
 
 // maxFaults is how many faults a Report lists; Fault counts the rest in More.

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/newsdesk/newsdesk"
@@ -107,4 +109,52 @@ type PushResult struct {
 	New, Updated, Skipped int
 	// SkipReason says why the first skipped item was skipped.
 	SkipReason string
+}
+
+// DefaultClaimLimit is how many subscriptions ClaimDeliveries claims when
+// DeliveryRequest.Limit is 0.
+const DefaultClaimLimit = 100
+
+// CheckClaim returns what is wrong with a DeliveryRequest, for engines to
+// refuse it with: a claim needs a holder and a positive hold.
+func CheckClaim(req DeliveryRequest) error {
+	if req.Holder == "" || req.Hold <= 0 {
+		return fmt.Errorf("claim deliveries: the request needs a Holder (got %q) and a positive Hold (got %v)", req.Holder, req.Hold)
+	}
+	return nil
+}
+
+// ClaimLimit is how many subscriptions req may claim.
+func ClaimLimit(req DeliveryRequest) int {
+	if req.Limit <= 0 {
+		return DefaultClaimLimit
+	}
+	return req.Limit
+}
+
+// Due reports whether s is due for delivery at now to a caller that serves
+// versions (section id -> ChangedAt), claims aside: not expired, a newer
+// version of its section than it was sent, and NextTry not after now.
+func Due(s newsdesk.HubSubscription, versions map[string]time.Time, now time.Time) bool {
+	v, ok := versions[s.Section]
+	return ok && s.Expires.After(now) && v.After(s.Sent) && !s.NextTry.After(now)
+}
+
+// RecordDelivery records r, a delivery's outcome, in s.
+func RecordDelivery(s *newsdesk.HubSubscription, r DeliveryResult) {
+	s.LastAttempt, s.Failures, s.NextTry, s.LastResult = r.At, r.Failures, r.NextTry, r.Result
+	if !r.Sent.IsZero() {
+		s.Sent = r.Sent
+	}
+}
+
+// Redact is a URL as messages may show it: its scheme and host only, as
+// a callback's path or query, or a private section's topic's query, may
+// hold a token.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(a URL without a host)"
+	}
+	return u.Scheme + "://" + u.Host
 }

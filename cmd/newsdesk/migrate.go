@@ -153,13 +153,16 @@ func (e *env) copyStore(ctx context.Context, src, dst store.Store, file string) 
 	if _, ok := src.(store.Cluster); ok {
 		from, to = src.Path(), file
 	}
-	articles := "" // only stores with full_text sources have any
+	extra := "" // only stores with full_text sources have articles, only those with WebSub subscriptions
 	if rep.Articles > 0 {
-		articles = ", " + plural(rep.Articles, "article")
+		extra = ", " + plural(rep.Articles, "article")
+	}
+	if rep.WebSub > 0 {
+		extra += ", " + plural(rep.WebSub, "websub subscription")
 	}
 	fmt.Fprintf(e.stdout, "migrated %s to %s: %s, %s, %s, %s, %s%s%s; item counts equal (%s)\n", from, to,
 		plural(rep.Sources, "source"), plural(rep.Items, "item"), plural(rep.Tombstones, "tombstone"),
-		plural(rep.Decisions, "editorial decision"), plural(rep.Sections, "section version"), articles, skipped(rep),
+		plural(rep.Decisions, "editorial decision"), plural(rep.Sections, "section version"), extra, skipped(rep),
 		time.Since(start).Round(time.Millisecond))
 	for _, n := range rep.Notes {
 		fmt.Fprintf(e.stdout, "note: %s\n", n)

@@ -15,7 +15,7 @@ import (
 
 // TestMigrateSchema4: a schema-4 file (no articles or pages buckets) reads
 // as it is when opened read-only, with no articles; opened to write, it
-// is migrated to schema 5 and takes articles.
+// is migrated to the current schema and takes articles.
 func TestMigrateSchema4(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "newsdesk.db")
 	db := openDBAt(t, path)
@@ -57,7 +57,7 @@ func TestMigrateSchema4(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if n := db.Notices(); len(n) != 1 || !strings.Contains(n[0], "from schema 4 to 5") || !strings.Contains(n[0], path+".schema-4.bak") {
+	if n := db.Notices(); len(n) != 1 || !strings.Contains(n[0], "from schema 4 to 6") || !strings.Contains(n[0], path+".schema-4.bak") {
 		t.Errorf("Notices() = %q, want the migration and the copy's path", n)
 	}
 	a := storetest.OKArticle(items[0])
@@ -71,7 +71,7 @@ func TestMigrateSchema4(t *testing.T) {
 	for _, f := range []struct {
 		path   string
 		schema int
-	}{{path + ".schema-4.bak", 4}, {path, 5}} {
+	}{{path + ".schema-4.bak", 4}, {path, 6}} {
 		r, err := bolt.Verify(f.path)
 		if err != nil || len(r.Faults) > 0 || r.Schema != f.schema || r.Items != 3 {
 			t.Errorf("Verify(%s) = %+v, %v; want a sound schema-%d file with 3 items", f.path, r, err, f.schema)

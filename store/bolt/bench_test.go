@@ -14,3 +14,6 @@ func BenchmarkSection(b *testing.B)       { storetest.BenchSection(b, openStore)
 func BenchmarkIngest(b *testing.B)        { storetest.BenchIngest(b, openStore) }
 func BenchmarkIngestBigFeed(b *testing.B) { storetest.BenchIngestBigFeed(b, openStore) }
 func BenchmarkArticlesDue(b *testing.B)   { storetest.BenchArticlesDue(b, openStore) }
+
+// BenchmarkDeliveries: ClaimDeliveries and FinishDelivery, per delivery.
+func BenchmarkDeliveries(b *testing.B) { storetest.BenchDeliveries(b, openStore) }

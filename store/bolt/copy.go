@@ -25,7 +25,8 @@ var (
 // Dump calls fn with every record of the database, in one read
 // transaction: the sources (their states, counts and orphan marks), each
 // source's items, tombstones and articles (with their pages), the
-// editorial decisions, the section versions. The indexes are not records: they are rebuilt from the items.
+// editorial decisions, the section versions, the WebSub subscriptions. The
+// indexes are not records: they are rebuilt from the items.
 func (db *DB) Dump(ctx context.Context, fn func(store.Entry) error) error {
 	err := db.view(func(tx *bbolt.Tx) error {
 		d := &dumper{tx: tx, ctx: ctx, fn: fn}
@@ -47,7 +48,10 @@ func (db *DB) Dump(ctx context.Context, fn func(store.Entry) error) error {
 		if err := d.decisions(); err != nil {
 			return err
 		}
-		return d.sections()
+		if err := d.sections(); err != nil {
+			return err
+		}
+		return d.webSub()
 	})
 	if err != nil {
 		return fmt.Errorf("read %s: %w", db.path, err)
@@ -60,6 +64,7 @@ type dumper struct {
 	tx  *bbolt.Tx
 	ctx context.Context
 	fn  func(store.Entry) error
+	err error // fn's error in a walk that cannot return one
 }
 
 func (d *dumper) emit(r store.Entry) error {
@@ -209,6 +214,31 @@ func (d *dumper) sections() error {
 	})
 }
 
+// webSub emits the hub subscriptions, then the push subscriptions.
+func (d *dumper) webSub() error {
+	err := eachHubSubscription(d.tx, func(s newsdesk.HubSubscription) bool {
+		d.err = d.emit(store.Entry{HubSub: &s})
+		return d.err == nil
+	})
+	if err == nil {
+		err = d.err
+	}
+	if err != nil {
+		return err
+	}
+	b := d.tx.Bucket(bucketPushSubs)
+	if b == nil { // before schema 6
+		return nil
+	}
+	return b.ForEach(func(k, v []byte) error {
+		var p newsdesk.PushSubscription
+		if err := json.Unmarshal(v, &p); err != nil {
+			return fmt.Errorf("push subscription of %s: %w", k, err)
+		}
+		return d.emit(store.Entry{PushSub: &p})
+	})
+}
+
 // Load starts loading records into the database, which must hold no
 // data. Each store.LoadBatch records are one write transaction, written
 // as SaveFetch writes: items with their time, link and title index
@@ -247,6 +277,7 @@ func holdings(tx *bbolt.Tx) []string {
 		{nestedKeys(tx, bucketSeen), "tombstone"},
 		{nestedKeys(tx, bucketEdits), "editorial decision"},
 		{keys(bucketSections), "section version"},
+		{keys(bucketHubSubs) + keys(bucketPushSubs), "WebSub subscription"},
 	} {
 		if h.n > 0 {
 			out = append(out, fmt.Sprintf("%d %s", h.n, plural(h.n, h.what)))
@@ -322,7 +353,7 @@ func keepable(r store.Entry) error {
 // and the load's process holds the file's lock.
 func (l *loader) abort() error {
 	return l.db.update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketState, bucketCounts, bucketItems, bucketByTime, bucketSeen, bucketLinks, bucketTitles, bucketEdits, bucketSections, bucketArticles, bucketPages} {
+		for _, name := range [][]byte{bucketState, bucketCounts, bucketItems, bucketByTime, bucketSeen, bucketLinks, bucketTitles, bucketEdits, bucketSections, bucketArticles, bucketPages, bucketHubSubs, bucketPushSubs} {
 			if tx.Bucket(name) == nil {
 				continue
 			}
@@ -417,6 +448,14 @@ func (w *loadTx) add(r store.Entry, marks map[string]time.Time) error {
 		return putJSON(b, []byte(r.Section.ID), r.Section.Version)
 	case r.Article != nil:
 		return w.addArticle(r.Article)
+	case r.HubSub != nil:
+		s := *r.HubSub
+		s.Created, s.Expires, s.Sent, s.NextTry, s.LastAttempt = s.Created.UTC(), s.Expires.UTC(), s.Sent.UTC(), s.NextTry.UTC(), s.LastAttempt.UTC()
+		return putJSON(w.tx.Bucket(bucketHubSubs), hubKey(s.Topic, s.Callback), s)
+	case r.PushSub != nil:
+		p := *r.PushSub
+		p.RequestedAt, p.LeaseEnd, p.NextTry, p.LastPush = p.RequestedAt.UTC(), p.LeaseEnd.UTC(), p.NextTry.UTC(), p.LastPush.UTC()
+		return putJSON(w.tx.Bucket(bucketPushSubs), []byte(p.SourceID), p)
 	}
 	return nil
 }

@@ -251,6 +251,7 @@ func guarded(path string, fn func() error) (err error) {
 type health struct {
 	file    *os.File  // the file bbolt holds open and locked
 	commits committer // saves waiting to share a transaction (commit.go)
+	claims  claims    // WebSub delivery claims (websub.go)
 	damaged atomic.Pointer[DamagedError]
 	// wedged is set when a panic may have left bbolt's writer lock held:
 	// bbolt's Close would wait for it forever.

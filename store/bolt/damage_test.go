@@ -201,8 +201,8 @@ func TestVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Faults) > 0 || r.Sources != 2 || r.Items != 180 || r.Tombstones != 20 || r.Decisions != 2 || r.Schema != 5 {
-		t.Errorf("Verify(sound) = %+v, want no faults, 2 sources, 180 items, 20 tombstones, 2 decisions, schema 5", r)
+	if len(r.Faults) > 0 || r.Sources != 2 || r.Items != 180 || r.Tombstones != 20 || r.Decisions != 2 || r.Schema != 6 {
+		t.Errorf("Verify(sound) = %+v, want no faults, 2 sources, 180 items, 20 tombstones, 2 decisions, schema 6", r)
 	}
 	fi, _ := os.Stat(path)
 	if err := os.Truncate(path, fi.Size()/2); err != nil {

@@ -47,18 +47,8 @@ func (db *DB) SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep news
 		// From st afresh each time: a group commit may run this twice.
 		saved = st
 		saved.History = slices.Clone(st.History)
-		src, err := openSource(tx, st.SourceID)
+		b, err := ingest(tx, st.SourceID, items, keep, now, true)
 		if err != nil {
-			return err
-		}
-		b, err := src.batch(items, now)
-		if err != nil {
-			return err
-		}
-		if err := src.retain(b, keep); err != nil {
-			return err
-		}
-		if err := src.write(b, now); err != nil {
 			return err
 		}
 		b.Fill(&saved)
@@ -68,6 +58,23 @@ func (db *DB) SaveFetch(st newsdesk.FetchState, items []newsdesk.Item, keep news
 		return st, fmt.Errorf("save fetch of %s: %w", st.SourceID, err)
 	}
 	return saved, nil
+}
+
+// ingest stores items of source id in tx as a fetch (full) or a push
+// does: batch, retention, write. It returns the batch, counted.
+func ingest(tx *bbolt.Tx, id string, items []newsdesk.Item, keep newsdesk.Retention, now time.Time, full bool) (*batch, error) {
+	src, err := openSource(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	b, err := src.batch(items, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := src.retain(b, keep); err != nil {
+		return nil, err
+	}
+	return b, src.write(b, now, full)
 }
 
 // incoming is an item of the fetch that is new or changed: written unless
@@ -245,8 +252,9 @@ func (s *source) retain(b *batch, keep newsdesk.Retention) error {
 // write applies a batch: first every delete, on nodes as they were read,
 // then every put, bucket by bucket in key order, so that bbolt only ever
 // appends to the nodes it grows. Tombstones whose item the feed has not
-// carried for store.TombstoneTTL are forgotten.
-func (s *source) write(b *batch, now time.Time) error {
+// carried for store.TombstoneTTL are forgotten when full is set (a full
+// fetch: what the feed lacks is gone from it); a push leaves them.
+func (s *source) write(b *batch, now time.Time, full bool) error {
 	b.encode()
 	tombs := b.refresh
 	for _, in := range b.fresh {
@@ -281,8 +289,10 @@ func (s *source) write(b *batch, now time.Time) error {
 		}
 		tombs = append(tombs, []byte(it.ID))
 	}
-	if err := s.expireTombstones(now); err != nil {
-		return err
+	if full {
+		if err := s.expireTombstones(now); err != nil {
+			return err
+		}
 	}
 
 	var ids, links, titles []entry

@@ -26,7 +26,7 @@ var (
 
 // schemaVersion is the version of the layout above that this code reads
 // and writes; migrations (migrate.go) bring older files up to it.
-const schemaVersion = 5
+const schemaVersion = 6
 
 // storedItem is an item as every engine stores it; record.go is how this
 // one encodes it.

@@ -56,6 +56,14 @@ var migrations = []migration{
 		}
 		return nil
 	}, ""},
+	{5, "add the websub_hub and websub_push buckets (WebSub subscriptions: readers' to sections, newsdesk's to sources' hubs)", func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketHubSubs, bucketPushSubs} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, ""},
 }
 
 // baseBuckets are the buckets of schema 2, the oldest schema migrations

@@ -88,7 +88,7 @@ func TestMigrateSchema3(t *testing.T) {
 	if strings.Contains(before, "news/1 ") {
 		t.Fatalf("fixture holds alpha's item 1, which it pruned:\n%s", before)
 	}
-	if n := db.Notices(); len(n) != 1 || !strings.Contains(n[0], "from schema 3 to 5") || !strings.Contains(n[0], path+".schema-3.bak") || !strings.Contains(n[0], "newsdesk compact") {
+	if n := db.Notices(); len(n) != 1 || !strings.Contains(n[0], "from schema 3 to 6") || !strings.Contains(n[0], path+".schema-3.bak") || !strings.Contains(n[0], "newsdesk compact") {
 		t.Errorf("Notices() = %q, want the migration, the copy's path and a word on compact", n)
 	}
 	// The tombstone of alpha's item 1 survived.
@@ -101,7 +101,7 @@ func TestMigrateSchema3(t *testing.T) {
 	for _, f := range []struct {
 		path   string
 		schema int
-	}{{path + ".schema-3.bak", 3}, {path, 5}} {
+	}{{path + ".schema-3.bak", 3}, {path, 6}} {
 		r, err := bolt.Verify(f.path)
 		if err != nil || len(r.Faults) > 0 || r.Schema != f.schema || r.Items != 8 || r.Tombstones != 1 || r.Decisions != 3 {
 			t.Errorf("Verify(%s) = %+v, %v; want a sound schema-%d file with 8 items, 1 tombstone, 3 decisions", f.path, r, err, f.schema)

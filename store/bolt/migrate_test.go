@@ -104,7 +104,7 @@ func TestMigrateSchema2(t *testing.T) {
 	if strings.Contains(before, "item a1 ") {
 		t.Fatalf("fixture holds a1, which it pruned:\n%s", before)
 	}
-	if n := db.Notices(); len(n) != 1 || !strings.Contains(n[0], "migrated database "+path+" from schema 2 to 5") || !strings.Contains(n[0], path+".schema-2.bak") {
+	if n := db.Notices(); len(n) != 1 || !strings.Contains(n[0], "migrated database "+path+" from schema 2 to 6") || !strings.Contains(n[0], path+".schema-2.bak") {
 		t.Errorf("Notices() = %q, want the migration and the copy's path", n)
 	}
 	// The tombstone of a1 survived: the feed carrying it again does not bring it back.
@@ -125,8 +125,8 @@ func TestMigrateSchema2(t *testing.T) {
 		t.Errorf("Verify(copy) = %+v, %v; want a sound schema-2 file with 6 items", r, err)
 	}
 	r, err = bolt.Verify(path)
-	if err != nil || len(r.Faults) > 0 || r.Schema != 5 {
-		t.Errorf("Verify(migrated) = %+v, %v; want a sound schema-5 file", r, err)
+	if err != nil || len(r.Faults) > 0 || r.Schema != 6 {
+		t.Errorf("Verify(migrated) = %+v, %v; want a sound schema-6 file", r, err)
 	}
 	// Opened again: nothing more to do.
 	db, err = bolt.Open(path, bolt.Options{})
@@ -173,14 +173,14 @@ func TestMigrateTooBigToCopy(t *testing.T) {
 func TestNewerSchemaRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "newsdesk.db")
 	db := openDBAt(t, path)
-	if err := bolt.SetSchema(db, "6"); err != nil {
+	if err := bolt.SetSchema(db, "7"); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
 	for _, ro := range []bool{false, true} {
 		_, err := bolt.Open(path, bolt.Options{ReadOnly: ro})
-		if !errors.Is(err, store.ErrSchema) || !strings.Contains(err.Error(), "schema version 6, newer than this newsdesk's 5") {
-			t.Errorf("Open(schema 6, read-only %v) error = %v, want a refusal naming both versions", ro, err)
+		if !errors.Is(err, store.ErrSchema) || !strings.Contains(err.Error(), "schema version 7, newer than this newsdesk's 6") {
+			t.Errorf("Open(schema 7, read-only %v) error = %v, want a refusal naming both versions", ro, err)
 		}
 	}
 }

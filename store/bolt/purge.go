@@ -134,6 +134,9 @@ func (db *DB) purgeSome(sourceID string) (n int, done bool, err error) {
 		if err := deleteEdits(tx, sourceID); err != nil {
 			return err
 		}
+		if err := tx.Bucket(bucketPushSubs).Delete(id); err != nil {
+			return err
+		}
 		delete(marks, sourceID)
 		return putRemovedMarks(tx, marks)
 	})

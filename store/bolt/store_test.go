@@ -125,3 +125,15 @@ func TestConformanceCollidingHashes(t *testing.T) {
 	defer bolt.SetTextHash(func(string) uint64 { return 42 })()
 	storetest.Run(t, openStore)
 }
+
+// TestClaimOnceAcrossHandles: goroutines claiming at once through the
+// handles Borrow makes of one open file (a command run inside serve)
+// claim each subscription once: the claims are the file's, not a handle's.
+func TestClaimOnceAcrossHandles(t *testing.T) {
+	db := openDB(t)
+	stores := []store.Store{db}
+	for range 7 {
+		stores = append(stores, db.Borrow())
+	}
+	storetest.ClaimEachOnce(t, stores)
+}

@@ -102,6 +102,7 @@ func invariants(tx *bbolt.Tx, r *store.Report) error {
 	checkIndexes(tx, r)
 	checkEdits(tx, r)
 	checkArticles(tx, r)
+	checkWebSub(tx, r)
 	return nil
 }
 
@@ -169,6 +170,9 @@ func checkSchema(tx *bbolt.Tx, r *store.Report) bool {
 	}
 	if version >= 5 {
 		want = append(want, bucketArticles, bucketPages)
+	}
+	if version >= 6 {
+		want = append(want, bucketHubSubs, bucketPushSubs)
 	}
 	for _, name := range want {
 		if tx.Bucket(name) == nil {
@@ -318,4 +322,36 @@ func (db *DB) Snapshot() (string, error) {
 		return "", fmt.Errorf("copy %s to verify it: %w", db.path, err)
 	}
 	return path, nil
+}
+
+// checkWebSub checks that every WebSub subscription decodes and is stored
+// under its own key, and counts them. Faults name a hub subscription by
+// its callback's host: its topic and callback may hold tokens.
+func checkWebSub(tx *bbolt.Tx, r *store.Report) {
+	if b := tx.Bucket(bucketHubSubs); b != nil {
+		n := 0
+		b.ForEach(func(k, v []byte) error {
+			n++
+			var s newsdesk.HubSubscription
+			if err := json.Unmarshal(v, &s); err != nil {
+				r.Fault("hub subscription %d does not decode: %v", n, err)
+			} else if !bytes.Equal(k, hubKey(s.Topic, s.Callback)) {
+				r.Fault("hub subscription %d (callback at %s) is not stored under its topic and callback", n, store.Redact(s.Callback))
+			}
+			return nil
+		})
+		r.WebSub += n
+	}
+	if b := tx.Bucket(bucketPushSubs); b != nil {
+		b.ForEach(func(k, v []byte) error {
+			r.WebSub++
+			var p newsdesk.PushSubscription
+			if err := json.Unmarshal(v, &p); err != nil {
+				r.Fault("push subscription of %s does not decode: %v", safeKey(k, 0), err)
+			} else if p.SourceID != string(k) {
+				r.Fault("push subscription of %s names source %s", safeKey(k, 0), safeKey([]byte(p.SourceID), 0))
+			}
+			return nil
+		})
+	}
 }

@@ -30,7 +30,8 @@ const abortTimeout = 10 * time.Minute
 // instances go on writing): the sources with something stored, the items,
 // the tombstones (with only their id's hash when they were pruned before
 // schema 2), the articles with their pages (after every item), the
-// editorial decisions and the section versions. What only
+// editorial decisions, the section versions and the WebSub subscriptions
+// (without their claims). What only
 // the instances sharing the store use (leases, due times, instances,
 // change numbers) is not a record.
 func (db *DB) Dump(ctx context.Context, fn func(store.Entry) error) error {
@@ -47,6 +48,8 @@ func (db *DB) Dump(ctx context.Context, fn func(store.Entry) error) error {
 				ORDER BY a.source_id, i.item_id`, scanArticle},
 			{`SELECT section_id, source_id, item_id, decision, at_ns FROM decisions ORDER BY section_id, source_id, item_id`, scanDecision},
 			{`SELECT section_id, hash, changed_at_ns FROM section_versions WHERE hash <> '' ORDER BY section_id`, scanSection},
+			{`SELECT ` + hubColumns + ` FROM hub_subscriptions ORDER BY topic, callback`, scanHubEntry},
+			{`SELECT source_id, data FROM push_subscriptions ORDER BY source_id`, scanPushEntry},
 		} {
 			if err := dumpRows(ctx, tx, part.sql, part.scan, fn); err != nil {
 				return err
@@ -58,6 +61,16 @@ func (db *DB) Dump(ctx context.Context, fn func(store.Entry) error) error {
 		return fmt.Errorf("read %s: %w", db.path, err)
 	}
 	return nil
+}
+
+func scanHubEntry(rows pgx.Rows) (store.Entry, error) {
+	s, err := scanHub(rows)
+	return store.Entry{HubSub: &s}, err
+}
+
+func scanPushEntry(rows pgx.Rows) (store.Entry, error) {
+	p, err := scanPush(rows)
+	return store.Entry{PushSub: &p}, err
 }
 
 // dumpRows streams the rows of one query to fn.
@@ -173,13 +186,14 @@ func scanSection(rows pgx.Rows) (store.Entry, error) {
 // items written, its due time from its state's NextDue; each transaction
 // announces its changes to the instances (Changes, Listen).
 func (db *DB) Load(ctx context.Context) (store.RecordWriter, error) {
-	var states, items, tombstones, decisions, versions int64
+	var states, items, tombstones, decisions, versions, subs int64
 	err := db.pool.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM sources WHERE state IS NOT NULL),
 		greatest((SELECT coalesce(sum(item_count), 0) FROM sources), (SELECT count(*) FROM (SELECT 1 FROM items LIMIT 1) i)),
 		(SELECT count(*) FROM (SELECT 1 FROM tombstones LIMIT 1) t),
 		(SELECT count(*) FROM decisions),
-		(SELECT count(*) FROM section_versions)`).Scan(&states, &items, &tombstones, &decisions, &versions)
+		(SELECT count(*) FROM section_versions),
+		(SELECT count(*) FROM hub_subscriptions) + (SELECT count(*) FROM push_subscriptions)`).Scan(&states, &items, &tombstones, &decisions, &versions, &subs)
 	if err != nil {
 		return nil, fmt.Errorf("load into %s: %w", db.path, err)
 	}
@@ -187,7 +201,7 @@ func (db *DB) Load(ctx context.Context) (store.RecordWriter, error) {
 	for _, h := range []struct {
 		n    int64
 		what string
-	}{{states, "fetch state"}, {items, "item"}, {tombstones, "tombstone"}, {decisions, "editorial decision"}, {versions, "section version"}} {
+	}{{states, "fetch state"}, {items, "item"}, {tombstones, "tombstone"}, {decisions, "editorial decision"}, {versions, "section version"}, {subs, "WebSub subscription"}} {
 		switch {
 		case h.n == 0:
 		case h.what == "tombstone": // counted only up to 1
@@ -201,7 +215,7 @@ func (db *DB) Load(ctx context.Context) (store.RecordWriter, error) {
 	if len(held) > 0 {
 		return nil, fmt.Errorf("%w: %s holds %s", store.ErrNotEmpty, db.path, strings.Join(held, ", "))
 	}
-	l := &loader{db: db, ctx: ctx, sources: map[string]bool{}, sections: map[string]bool{}}
+	l := &loader{db: db, ctx: ctx, sources: map[string]bool{}, sections: map[string]bool{}, pushes: map[string]bool{}}
 	l.Batcher = &store.Batcher{Flush: l.flush, Undo: l.abort}
 	return l, nil
 }
@@ -215,6 +229,9 @@ type loader struct {
 	ctx      context.Context
 	sources  map[string]bool
 	sections map[string]bool
+	// hubTopics, hubCallbacks and pushes are the subscriptions it wrote.
+	hubTopics, hubCallbacks []string
+	pushes                  map[string]bool
 	// heldOf is the source whose loaded items held lists (hashes of their
 	// ids), read when its first article came.
 	heldOf string
@@ -272,6 +289,13 @@ func (l *loader) abort() error {
 	defer cancel()
 	ids, sections := keys(l.sources), keys(l.sections)
 	err := l.db.txCtx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM hub_subscriptions h USING unnest($1::text[], $2::text[]) AS x(t, c)
+			WHERE h.topic = x.t AND h.callback = x.c`, l.hubTopics, l.hubCallbacks); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM push_subscriptions WHERE source_id = ANY($1)`, keys(l.pushes)); err != nil {
+			return err
+		}
 		for _, del := range []struct {
 			sql string
 			ids []string
@@ -325,6 +349,8 @@ type loadBatch struct {
 	counts                   map[string]int64
 	sections                 []*store.SectionRecord
 	editSections             []string
+	hubs                     []newsdesk.HubSubscription
+	pushes                   []newsdesk.PushSubscription
 }
 
 // add sorts one record into the batch, and notes its source or section
@@ -361,6 +387,12 @@ func (b *loadBatch) add(r store.Entry, l *loader) {
 		}
 		b.articles = append(b.articles, row)
 		b.count(r.Article.Article.SourceID, 0) // changed, for Changes
+	case r.HubSub != nil:
+		b.hubs = append(b.hubs, *r.HubSub)
+		l.hubTopics, l.hubCallbacks = append(l.hubTopics, r.HubSub.Topic), append(l.hubCallbacks, r.HubSub.Callback)
+	case r.PushSub != nil:
+		b.pushes = append(b.pushes, *r.PushSub)
+		l.pushes[r.PushSub.SourceID] = true
 	}
 }
 
@@ -413,7 +445,26 @@ func (b *loadBatch) write(ctx context.Context, tx pgx.Tx) error {
 	if err := b.writeCounts(ctx, tx); err != nil {
 		return err
 	}
+	if err := b.writeSubscriptions(ctx, tx); err != nil {
+		return err
+	}
 	return b.writeSections(ctx, tx)
+}
+
+// writeSubscriptions writes the WebSub subscriptions as SaveHubSubscription
+// and SavePushSubscription do.
+func (b *loadBatch) writeSubscriptions(ctx context.Context, tx pgx.Tx) error {
+	for _, s := range b.hubs {
+		if err := saveHub(ctx, tx, s); err != nil {
+			return fmt.Errorf("hub subscription of %s: %w", store.Redact(s.Callback), err)
+		}
+	}
+	for _, p := range b.pushes {
+		if err := savePush(ctx, tx, p); err != nil {
+			return fmt.Errorf("push subscription of %s: %w", p.SourceID, err)
+		}
+	}
+	return nil
 }
 
 // writeSources upserts the sources' rows: state, orphan mark, and the due

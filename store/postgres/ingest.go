@@ -61,15 +61,8 @@ func (db *DB) saveFetch(l *store.Lease, st newsdesk.FetchState, items []newsdesk
 			}
 			now = s.dbNow
 		}
-		b, err := s.batch(items, now)
+		b, err := s.ingest(items, keep, now, true)
 		if err != nil {
-			return err
-		}
-		if err := s.retain(b, keep); err != nil {
-			return err
-		}
-		b.encode()
-		if err := s.write(b, now); err != nil {
 			return err
 		}
 		b.Fill(&st)
@@ -167,6 +160,20 @@ func (s *source) leased(l store.Lease) error {
 		holder = s.owner
 	}
 	return fmt.Errorf("source %s was leased by %s (lease %d) after %s's lease %d: %w", s.id, holder, s.epoch, l.Instance, l.Epoch, store.ErrLeaseLost)
+}
+
+// ingest stores items as a fetch (full) or a push does: batch,
+// retention, write. It returns the batch, counted.
+func (s *source) ingest(items []newsdesk.Item, keep newsdesk.Retention, now time.Time, full bool) (*batch, error) {
+	b, err := s.batch(items, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.retain(b, keep); err != nil {
+		return nil, err
+	}
+	b.encode()
+	return b, s.write(b, now, full)
 }
 
 // key orders items as the bbolt time index does: published, then id bytes.
@@ -369,8 +376,9 @@ func (s *source) retain(b *batch, keep newsdesk.Retention) error {
 }
 
 // write applies a batch: deletes and tombstones, expired tombstones
-// forgotten, then the new and changed items in chunks, and the count.
-func (s *source) write(b *batch, now time.Time) error {
+// forgotten when full is set (a full fetch; a push leaves them), then the
+// new and changed items in chunks, and the count.
+func (s *source) write(b *batch, now time.Time, full bool) error {
 	tombs := append(slices.Clone(b.refresh), b.pruned...)
 	var gone [][]byte
 	for _, t := range b.pruned {
@@ -390,8 +398,10 @@ func (s *source) write(b *batch, now time.Time) error {
 			return err
 		}
 	}
-	if _, err := s.tx.Exec(s.ctx, `DELETE FROM tombstones WHERE source_id = $1 AND seen_ns < $2`, s.id, ns(now.Add(-store.TombstoneTTL))); err != nil {
-		return err
+	if full {
+		if _, err := s.tx.Exec(s.ctx, `DELETE FROM tombstones WHERE source_id = $1 AND seen_ns < $2`, s.id, ns(now.Add(-store.TombstoneTTL))); err != nil {
+			return err
+		}
 	}
 	if len(tombs) > 0 {
 		hashes, ids := make([][]byte, len(tombs)), make([][]byte, len(tombs))

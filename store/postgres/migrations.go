@@ -32,6 +32,7 @@ var migrations = []migration{
 	{minReader: 1, sql: migration2},
 	{minReader: 1, sql: migration3},
 	{minReader: 1, sql: migration4},
+	{minReader: 1, sql: migration5},
 }
 
 const migration1 = `
@@ -140,6 +141,38 @@ CREATE TABLE articles (
 	page        bytea,                   -- the decoded page it came from, up to 2 MiB (store.MaxArticlePage); NULL when not kept
 	PRIMARY KEY (source_id, id_hash),
 	FOREIGN KEY (source_id, id_hash) REFERENCES items (source_id, id_hash) ON DELETE CASCADE
+);
+`
+
+// migration5 adds WebSub (issue 14): readers' subscriptions to sections,
+// with their delivery state and claim (claimed_by, claim_until_ns: the
+// instance delivering and until when), and newsdesk's subscriptions to
+// sources' hubs, removed with the source's row. Expand only: older
+// binaries neither read nor write them, and the cascade keeps their
+// purges correct.
+const migration5 = `
+CREATE TABLE hub_subscriptions (
+	topic           text COLLATE "C" NOT NULL,  -- hub.topic as given (a private section's has its token)
+	callback        text COLLATE "C" NOT NULL,
+	section_id      text COLLATE "C" NOT NULL,
+	format          text NOT NULL,
+	secret          text NOT NULL DEFAULT '',
+	lease_seconds   integer NOT NULL,
+	created_ns      bigint,                     -- times in Unix ns; NULL: zero
+	expires_ns      bigint,
+	sent_ns         bigint,                     -- ChangedAt of the section version last delivered
+	failures        integer NOT NULL DEFAULT 0,
+	next_try_ns     bigint,
+	last_attempt_ns bigint,
+	last_result     text NOT NULL DEFAULT '',
+	claimed_by      text,                       -- instance holding the delivery, NULL when none
+	claim_until_ns  bigint,
+	PRIMARY KEY (topic, callback)
+);
+CREATE INDEX hub_subscriptions_due ON hub_subscriptions (section_id, next_try_ns);
+CREATE TABLE push_subscriptions (
+	source_id text COLLATE "C" PRIMARY KEY REFERENCES sources (source_id) ON DELETE CASCADE,
+	data      json NOT NULL                     -- newsdesk.PushSubscription
 );
 `
 

@@ -18,7 +18,7 @@ import (
 // writes for its data; that each source's item count is its rows; that no
 // item, tombstone or decision lacks its source, or has a wrong hash; that
 // no item is both stored and tombstoned; that every article decodes and
-// its columns are its record's. What it finds wrong is in the
+// its columns are its record's; that every WebSub subscription reads. What it finds wrong is in the
 // report's Faults; an error means it could not check.
 func (db *DB) Verify(ctx context.Context) (*store.Report, error) {
 	r := &store.Report{Path: db.path}
@@ -52,7 +52,13 @@ func (db *DB) Verify(ctx context.Context) (*store.Report, error) {
 		if err := verifyOthers(ctx, tx, r); err != nil {
 			return err
 		}
-		return verifyArticles(ctx, tx, r)
+		if err := verifyArticles(ctx, tx, r); err != nil {
+			return err
+		}
+		if r.Schema < 5 { // before WebSub
+			return nil
+		}
+		return verifyWebSub(ctx, tx, r)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("verify %s: %w", db.path, err)
@@ -191,6 +197,44 @@ func verifyArticles(ctx context.Context, tx pgx.Tx, r *store.Report) error {
 			r.Fault("article of %.80q of %s: its key is not its data's item", a.ItemID, src)
 		case !bytes.Equal(link, orNil(a.Link)) || status != string(a.Status):
 			r.Fault("article of %.80q of %s: its link hash or status is not its data's", a.ItemID, src)
+		}
+	}
+	return rows.Err()
+}
+
+// verifyWebSub checks that every WebSub subscription reads, and counts
+// them. A fault names a hub subscription by its callback's host: its topic
+// and callback may hold tokens.
+func verifyWebSub(ctx context.Context, tx pgx.Tx, r *store.Report) error {
+	rows, err := tx.Query(ctx, `SELECT `+hubColumns+` FROM hub_subscriptions`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		r.WebSub++
+		s, err := scanHub(rows)
+		switch {
+		case err != nil:
+			r.Fault("hub subscription %d does not read: %v", r.WebSub, err)
+		case s.Expires.IsZero() || s.Section == "":
+			r.Fault("hub subscription of %s has no section or no lease end", store.Redact(s.Callback))
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = tx.Query(ctx, `SELECT source_id, data FROM push_subscriptions`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r.WebSub++
+		if p, err := scanPush(rows); err != nil {
+			r.Fault("%v", err)
+		} else if p.SourceID == "" {
+			r.Fault("a push subscription names no source")
 		}
 	}
 	return rows.Err()

@@ -34,7 +34,9 @@ const CopyBig = store.LoadBatch + 1500
 // fetched, the oldest 1,000 pruned into tombstones, with validators), b
 // (copies of a's stories by link and by title, seen later; undated items;
 // an id too long to store as it is), c (a state only: 304s), gone (removed
-// from feeds.yaml, marked), decisions in two sections and their versions.
+// from feeds.yaml, marked), decisions in two sections and their versions,
+// two hub subscriptions (one with failed deliveries) and a's push
+// subscription.
 func Fill(t testing.TB, db store.Store) Fixture {
 	t.Helper()
 	keep := newsdesk.Retention{MaxItems: CopyBig - 1000}
@@ -77,6 +79,12 @@ func Fill(t testing.TB, db store.Store) Fixture {
 		}
 	}
 	if _, err := db.RecordSectionVersions(map[string]string{"s1": "hash-1", "s2": "hash-2"}, T0.Add(4*time.Hour), ""); err != nil {
+		t.Fatal(err)
+	}
+	failing := HubSub("s2", "https://reader.example/cb?token=x")
+	failing.Failures, failing.NextTry, failing.LastAttempt, failing.LastResult = 3, T0.Add(time.Hour), T0, "http 500"
+	saveHub(t, db, HubSub("s1", "https://reader.example/cb"), failing)
+	if err := db.SavePushSubscription(PushSub("a")); err != nil {
 		t.Fatal(err)
 	}
 	return Fixture{
@@ -124,6 +132,8 @@ func SameStore(t *testing.T, want, got store.Store, f Fixture) {
 	same("states", func(db store.Store) (any, error) { return sortedStates(db) })
 	same("orphans", func(db store.Store) (any, error) { return db.Orphans(f.Configured) })
 	same("section versions", func(db store.Store) (any, error) { return db.SectionVersions() })
+	same("hub subscriptions", func(db store.Store) (any, error) { return allHubSubs(db) })
+	same("push subscriptions", func(db store.Store) (any, error) { return db.PushSubscriptions() })
 	for _, src := range f.Sources {
 		same("count of "+src, func(db store.Store) (any, error) { return db.CountItems(src) })
 		same("items of "+src, func(db store.Store) (any, error) { return allItems(db, src) })
@@ -158,6 +168,12 @@ func sortedStates(db store.Store) ([]newsdesk.FetchState, error) {
 	states, err := db.States()
 	slices.SortFunc(states, func(a, b newsdesk.FetchState) int { return strings.Compare(a.SourceID, b.SourceID) })
 	return states, err
+}
+
+func allHubSubs(db store.Store) ([]newsdesk.HubSubscription, error) {
+	var out []newsdesk.HubSubscription
+	err := db.HubSubscriptions(func(s newsdesk.HubSubscription) bool { out = append(out, s); return true })
+	return out, err
 }
 
 func allItems(db store.Store, src string) ([]newsdesk.Item, error) {
@@ -202,7 +218,7 @@ func testCopy(t *testing.T, open Open) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := store.CopyReport{Sources: 4, Items: CopyBig - 1000 + 5 + 3, Tombstones: 1000, Decisions: 4, Sections: 2, Total: CopyBig - 1000 + 5 + 3}
+	want := store.CopyReport{Sources: 4, Items: CopyBig - 1000 + 5 + 3, Tombstones: 1000, Decisions: 4, Sections: 2, WebSub: 3, Total: CopyBig - 1000 + 5 + 3}
 	if asJSON(t, rep) != asJSON(t, want) || rep.Total != want.Total {
 		t.Errorf("Copy() = %+v, want %+v", rep, want)
 	}

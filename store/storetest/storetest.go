@@ -13,6 +13,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ var tests = []struct {
 // Run runs the conformance suite against the engine that open opens, each
 // case as a subtest of t with a store of its own.
 func Run(t *testing.T, open Open) {
-	for _, tt := range append(tests[:len(tests):len(tests)], articleTests...) {
+	for _, tt := range slices.Concat(tests, articleTests, websubTests) {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
 	}
 }
