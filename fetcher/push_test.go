@@ -72,9 +72,6 @@ func TestIngestLikeAFetch(t *testing.T) {
 	src := newsdesk.Source{ID: "a", URL: origin.URL, Interval: 10 * time.Minute, MaxItemsPerFetch: 2}
 	clock := t0
 	s, db := newScheduler(t, &clock, src)
-	if _, ok := any(db).(store.WebSubStore); !ok {
-		t.Skip("the bbolt store does not keep WebSub data yet")
-	}
 	var pushed []store.PushResult
 	s.OnPush = func(id string, res store.PushResult) { pushed = append(pushed, res) }
 	if _, err := s.Ingest(context.Background(), "a", []byte(fmt.Sprintf(feedXML, "x")), "application/rss+xml"); !errors.Is(err, newsdesk.ErrNotFound) {

@@ -60,7 +60,6 @@ type rig struct {
 	t      *testing.T
 	clock  *clock
 	db     *bolt.DB
-	ws     store.WebSubStore
 	hub    *websubtest.Hub
 	sched  *fetcher.Scheduler
 	sub    *websub.Subscriber
@@ -88,17 +87,12 @@ func newRig(t *testing.T, lease int) *rig {
 	}
 	t.Cleanup(func() { db.Close() })
 	r.db = db
-	ws, ok := any(db).(store.WebSubStore)
-	if !ok {
-		t.Skip("the bbolt store does not keep WebSub subscriptions yet")
-	}
-	r.ws = ws
 	log := slog.New(slog.DiscardHandler)
 	r.sched = fetcher.NewScheduler(fetcher.NewClient("newsdesk-test"), db, []newsdesk.Source{r.src}, log)
 	r.sched.Now = r.clock.Now
 	r.sched.Client.Now = r.clock.Now
 	r.sub = &websub.Subscriber{
-		Store: ws, Client: &http.Client{Timeout: 10 * time.Second}, Now: r.clock.Now, Log: log, LeaseSeconds: lease,
+		Store: db, Client: &http.Client{Timeout: 10 * time.Second}, Now: r.clock.Now, Log: log, LeaseSeconds: lease,
 		Ingest: func(ctx context.Context, id string, body []byte, ct string) error {
 			_, err := r.sched.Ingest(ctx, id, body, ct)
 			return err
@@ -142,7 +136,7 @@ func (r *rig) fetch() newsdesk.FetchState {
 // subscription is the stored subscription of the source.
 func (r *rig) subscription() newsdesk.PushSubscription {
 	r.t.Helper()
-	p, err := r.ws.PushSubscription("a")
+	p, err := r.db.PushSubscription("a")
 	if err != nil {
 		r.t.Fatalf("PushSubscription(a): %v", err)
 	}
@@ -281,7 +275,7 @@ func TestSubscriber205_Unsubscribes(t *testing.T) {
 	if v := r.hub.WaitVerified(2); !v.OK {
 		t.Fatalf("unsubscribe verification = %+v, want OK", v)
 	}
-	if _, err := r.ws.PushSubscription("a"); !errors.Is(err, newsdesk.ErrNotFound) {
+	if _, err := r.db.PushSubscription("a"); !errors.Is(err, newsdesk.ErrNotFound) {
 		t.Errorf("PushSubscription(a) after the unsubscription = %v, want ErrNotFound", err)
 	}
 	if r.sub.PushActive("a") {
