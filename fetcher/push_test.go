@@ -114,3 +114,30 @@ func TestIngestLikeAFetch(t *testing.T) {
 		t.Error("Ingest of a page that is no feed: nil error")
 	}
 }
+
+// TestIngestFetchesArticles: a pushed item of a full_text source gets its
+// article before OnPush, as a fetched one does before OnCommit.
+func TestIngestFetchesArticles(t *testing.T) {
+	s := newArticleSite(t, newsdesk.FullText{})
+	s.page(t, "/news/1", "moscowtimes.html")
+	s.page(t, "/news/5", "moscowtimes.html")
+	s.link("/news/1")
+	s.pass(t)
+	var withArticle bool
+	s.sched.OnPush = func(string, store.PushResult) {
+		it, _ := s.article(t, "/news/5")
+		withArticle = it.Article != ""
+	}
+	s.clock = s.clock.Add(time.Minute)
+	body := `<?xml version="1.0"?><rss version="2.0"><channel><title>The Moscow Times</title>` +
+		fmt.Sprintf(mtItem, 5, s.o.url("/news/5"), 5) + `</channel></rss>`
+	if res, err := s.sched.Ingest(context.Background(), "mt", []byte(body), "application/rss+xml"); err != nil || res.New != 1 {
+		t.Fatalf("Ingest() = %+v, %v; want 1 new", res, err)
+	}
+	if _, a := s.article(t, "/news/5"); a.Status != newsdesk.ArticleOK || !withArticle {
+		t.Errorf("pushed item's article: %s, seen by OnPush %v; want ok, true", a.Status, withArticle)
+	}
+	if n := s.requests("/news/5"); n != 1 {
+		t.Errorf("%d requests to the pushed item's page, want 1", n)
+	}
+}
