@@ -412,6 +412,9 @@ func TestSubscriberFailedRequestBacksOff(t *testing.T) {
 	if p := r.subscription(); len(r.hub.Requests()) != 2 || p.Failures != 2 || !p.NextTry.Equal(r.clock.Now().Add(30*time.Minute)) {
 		t.Fatalf("second try: %d requests, %d failures, next try in %v; want 2, 2, 30m", len(r.hub.Requests()), p.Failures, p.NextTry.Sub(r.clock.Now()))
 	}
+	if reqs := r.hub.Requests(); reqs[1].Callback != reqs[0].Callback || reqs[1].Secret != reqs[0].Secret {
+		t.Error("the retry changed the callback or secret, want the same")
+	}
 	r.clock.Add(30 * time.Minute)
 	r.sub.RenewDue(context.Background())
 	if v := r.hub.WaitVerified(1); !v.OK {

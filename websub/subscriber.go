@@ -254,7 +254,7 @@ func (s *Subscriber) subscribe(ctx context.Context, id string, st Step, prev new
 	p := newsdesk.PushSubscription{SourceID: id, Hub: st.Hub, Topic: st.Topic, State: newsdesk.PushRequested, RequestedAt: now}
 	if st.Renew {
 		p.Token, p.Secret, p.LastPush = prev.Token, prev.Secret, prev.LastPush
-		if prev.State == newsdesk.PushActive && now.Before(prev.LeaseEnd) {
+		if (prev.State == newsdesk.PushActive || prev.State == newsdesk.PushFailed) && now.Before(prev.LeaseEnd) {
 			p.State, p.LeaseEnd = newsdesk.PushActive, prev.LeaseEnd // pushes go on while the hub verifies
 		}
 	} else {
