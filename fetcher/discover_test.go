@@ -3,6 +3,7 @@ package fetcher
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"reflect"
 	"testing"
 	"time"
@@ -121,4 +122,21 @@ func TestDiscoveryKeptBy304AndFailure(t *testing.T) {
 	if st := pass("200 without", serve([]byte(feedXML), nil)); !st.WebSub.IsZero() {
 		t.Errorf("after a 200 without links: WebSub = %+v, want none", st.WebSub)
 	}
+}
+
+// FuzzBodyLinks checks that no body makes the discovery scan panic, and
+// that what it finds are absolute http(s) URLs.
+func FuzzBodyLinks(f *testing.F) {
+	f.Add([]byte(atomWithHub))
+	f.Add([]byte(rssWithHub))
+	f.Add([]byte(jsonWithHub))
+	base, _ := url.Parse("https://example.org/feed")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		l := bodyLinks(body, base)
+		for _, u := range append(l.Hubs, l.Self) {
+			if u != "" && !newsdesk.IsHTTPURL(u) {
+				t.Errorf("bodyLinks(%q) gave %q, not an http(s) URL", body, u)
+			}
+		}
+	})
 }

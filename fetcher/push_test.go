@@ -2,14 +2,17 @@ package fetcher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/store"
 )
 
 // TestSafetyNetWhilePushActive: while the hub pushes, a successful fetch
@@ -54,5 +57,87 @@ func TestSafetyNetWhilePushActive(t *testing.T) {
 	status.Store(503)
 	if st := pass(); st.Result != newsdesk.ResultError || st.NextDue.Before(clock.Add(24*time.Hour)) {
 		t.Errorf("push active, 503 with Retry-After a day: result %q, next due %v after, want error and a day", st.Result, st.NextDue.Sub(clock))
+	}
+}
+
+// TestIngestLikeAFetch: a pushed body goes through the fetch's parsing,
+// sanitizing and max_items_per_fetch, is stored without touching the
+// source's fetch state, and OnPush is told.
+func TestIngestLikeAFetch(t *testing.T) {
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		fmt.Fprintf(w, feedXML, "Origin")
+	}))
+	defer origin.Close()
+	src := newsdesk.Source{ID: "a", URL: origin.URL, Interval: 10 * time.Minute, MaxItemsPerFetch: 2}
+	clock := t0
+	s, db := newScheduler(t, &clock, src)
+	var pushed []store.PushResult
+	s.OnPush = func(id string, res store.PushResult) { pushed = append(pushed, res) }
+	if _, err := s.Ingest(context.Background(), "a", []byte(fmt.Sprintf(feedXML, "x")), "application/rss+xml"); !errors.Is(err, newsdesk.ErrNotFound) {
+		t.Errorf("Ingest before any fetch: %v, want ErrNotFound", err)
+	}
+	if _, err := s.RunOnce(context.Background(), []newsdesk.Source{src}, true, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := db.State("a")
+	clock = clock.Add(time.Minute)
+	body := `<rss version="2.0"><channel><title>T</title>
+<item><title>Three</title><link>https://example.com/3</link><guid>https://example.com/3</guid><pubDate>Thu, 26 Nov 2026 12:00:00 +0000</pubDate><description>&lt;p&gt;ok&lt;/p&gt;&lt;script&gt;bad()&lt;/script&gt;</description></item>
+<item><title>Four</title><link>https://example.com/4</link><guid>https://example.com/4</guid><pubDate>Thu, 26 Nov 2026 12:30:00 +0000</pubDate></item>
+<item><title>Old</title><link>https://example.com/0</link><guid>https://example.com/0</guid><pubDate>Thu, 26 Nov 2026 01:00:00 +0000</pubDate></item>
+</channel></rss>`
+	res, err := s.Ingest(context.Background(), "a", []byte(body), "application/rss+xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.New != 2 || len(pushed) != 1 || pushed[0] != res {
+		t.Errorf("Ingest() = %+v, OnPush got %+v; want 2 new (the third beyond max_items_per_fetch) and OnPush told", res, pushed)
+	}
+	if n, _ := db.CountItems("a"); n != 4 {
+		t.Errorf("%d items stored, want 4: the 2 fetched are not gone", n)
+	}
+	db.Items("a", func(it newsdesk.Item) bool {
+		if strings.Contains(it.Summary+it.Content, "script") {
+			t.Errorf("item %s kept a script: %q", it.ID, it.Summary+it.Content)
+		}
+		return true
+	})
+	after, _ := db.State("a")
+	if after.ETag != before.ETag || !after.NextDue.Equal(before.NextDue) || !after.LastFetch.Equal(before.LastFetch) || after.New != before.New {
+		t.Errorf("state after Ingest = ETag %q next due %v, want unchanged (%q, %v)", after.ETag, after.NextDue, before.ETag, before.NextDue)
+	}
+	if _, err := s.Ingest(context.Background(), "nope", []byte(body), ""); err == nil || !strings.Contains(err.Error(), "feeds.yaml") {
+		t.Errorf("Ingest for an unknown source: %v, want an error naming feeds.yaml", err)
+	}
+	if _, err := s.Ingest(context.Background(), "a", []byte("<html>no</html>"), "text/html"); err == nil {
+		t.Error("Ingest of a page that is no feed: nil error")
+	}
+}
+
+// TestIngestFetchesArticles: a pushed item of a full_text source gets its
+// article before OnPush, as a fetched one does before OnCommit.
+func TestIngestFetchesArticles(t *testing.T) {
+	s := newArticleSite(t, newsdesk.FullText{})
+	s.page(t, "/news/1", "moscowtimes.html")
+	s.page(t, "/news/5", "moscowtimes.html")
+	s.link("/news/1")
+	s.pass(t)
+	var withArticle bool
+	s.sched.OnPush = func(string, store.PushResult) {
+		it, _ := s.article(t, "/news/5")
+		withArticle = it.Article != ""
+	}
+	s.clock = s.clock.Add(time.Minute)
+	body := `<?xml version="1.0"?><rss version="2.0"><channel><title>The Moscow Times</title>` +
+		fmt.Sprintf(mtItem, 5, s.o.url("/news/5"), 5) + `</channel></rss>`
+	if res, err := s.sched.Ingest(context.Background(), "mt", []byte(body), "application/rss+xml"); err != nil || res.New != 1 {
+		t.Fatalf("Ingest() = %+v, %v; want 1 new", res, err)
+	}
+	if _, a := s.article(t, "/news/5"); a.Status != newsdesk.ArticleOK || !withArticle {
+		t.Errorf("pushed item's article: %s, seen by OnPush %v; want ok, true", a.Status, withArticle)
+	}
+	if n := s.requests("/news/5"); n != 1 {
+		t.Errorf("%d requests to the pushed item's page, want 1", n)
 	}
 }

@@ -15,8 +15,8 @@ type Step struct {
 	// ended it).
 	Unsubscribe, Delete bool
 	// Subscribe asks Hub to push Topic. Renew keeps the stored
-	// subscription's callback token and secret (a renewal of the same hub
-	// and topic); otherwise new ones are made.
+	// subscription's callback token and secret (a renewal or retry at the
+	// same hub and topic); otherwise new ones are made.
 	Subscribe, Renew bool
 	Hub, Topic       string
 	// Why says why, for the log: "new", "hub or topic changed",
@@ -89,7 +89,9 @@ func Plan(src newsdesk.Source, baseURL string, links newsdesk.WebSubLinks, sub n
 		return Step{}
 	}
 	subscribe.Why = why
-	subscribe.Renew = sub.State == newsdesk.PushActive || sub.State == newsdesk.PushRequested
+	// The same hub and topic: the callback and secret stay, so that
+	// deliveries under a lease that still runs stay valid.
+	subscribe.Renew = sub.Token != ""
 	return subscribe
 }
 

@@ -14,7 +14,7 @@ func TestPlan(t *testing.T) {
 	links := newsdesk.WebSubLinks{Hubs: []string{"https://hub.example/", "https://hub2.example/"}, Self: "https://example.org/feed"}
 	base := "https://newsdesk.example"
 	sub := func(state newsdesk.PushState, hub string, mod func(*newsdesk.PushSubscription)) newsdesk.PushSubscription {
-		p := newsdesk.PushSubscription{SourceID: "a", Hub: hub, Topic: links.Self, State: state,
+		p := newsdesk.PushSubscription{SourceID: "a", Hub: hub, Topic: links.Self, State: state, Token: "tok",
 			RequestedAt: now.Add(-time.Hour), LeaseEnd: now.Add(time.Hour)}
 		if mod != nil {
 			mod(&p)
@@ -48,7 +48,7 @@ func TestPlan(t *testing.T) {
 			Step{Subscribe: true, Hub: "https://hub.example/", Topic: links.Self, Why: "hub or topic changed"}},
 		{"failed, not yet", on, base, links, sub(newsdesk.PushFailed, "https://hub.example/", func(p *newsdesk.PushSubscription) { p.NextTry = now.Add(time.Minute) }), true, Step{}},
 		{"failed, retry due", on, base, links, sub(newsdesk.PushFailed, "https://hub.example/", func(p *newsdesk.PushSubscription) { p.NextTry = now }), true,
-			Step{Subscribe: true, Hub: "https://hub.example/", Topic: links.Self, Why: "retry"}},
+			Step{Subscribe: true, Renew: true, Hub: "https://hub.example/", Topic: links.Self, Why: "retry"}},
 		{"requested, waiting", on, base, links, sub(newsdesk.PushRequested, "https://hub.example/", func(p *newsdesk.PushSubscription) { p.RequestedAt = now.Add(-time.Minute) }), true, Step{}},
 		{"requested, never verified", on, base, links, sub(newsdesk.PushRequested, "https://hub.example/", nil), true,
 			Step{Subscribe: true, Renew: true, Hub: "https://hub.example/", Topic: links.Self, Why: "not verified"}},

@@ -52,11 +52,12 @@ type Subscriber struct {
 	OnRequest  func(mode, result string)
 	OnDelivery func(result string)
 
-	mu     sync.Mutex // serializes the read-modify-write of subscriptions
-	cache  map[string]newsdesk.PushSubscription
-	busy   map[string]bool // sources whose step is being taken
-	wake   chan struct{}
-	wakeMu sync.Mutex
+	mu      sync.Mutex // serializes the read-modify-write of subscriptions
+	cache   map[string]newsdesk.PushSubscription
+	cacheAt time.Time
+	busy    map[string]bool // sources whose step is being taken
+	wake    chan struct{}
+	wakeMu  sync.Mutex
 }
 
 // CallbackPath is the path the hubs call, followed by SOURCE/TOKEN.
@@ -113,12 +114,17 @@ func (s *Subscriber) cached(fn func(map[string]newsdesk.PushSubscription)) {
 	s.cachedLocked(fn)
 }
 
+// cachedLocked is cached with s.mu held. The cache is read again from the
+// store once it is cacheFor old, for the changes another instance sharing
+// the store made (its callbacks may take the hub's verifications).
 func (s *Subscriber) cachedLocked(fn func(map[string]newsdesk.PushSubscription)) {
-	if s.cache == nil {
-		s.cache = map[string]newsdesk.PushSubscription{}
+	if now := s.now(); s.cache == nil || now.Sub(s.cacheAt) >= cacheFor || now.Before(s.cacheAt) {
 		subs, err := s.Store.PushSubscriptions()
 		if err != nil {
 			s.log().Error("could not read the websub subscriptions", "error", err)
+		}
+		if err == nil || s.cache == nil {
+			s.cache, s.cacheAt = map[string]newsdesk.PushSubscription{}, now
 		}
 		for _, p := range subs {
 			s.cache[p.SourceID] = p
@@ -126,6 +132,9 @@ func (s *Subscriber) cachedLocked(fn func(map[string]newsdesk.PushSubscription))
 	}
 	fn(s.cache)
 }
+
+// cacheFor is how long PushActive trusts its copy of the subscriptions.
+const cacheFor = time.Minute
 
 // PushActive reports whether the hub of a source pushes its items now:
 // the scheduler's hook (fetcher.Scheduler.PushActive). It reads memory
@@ -245,7 +254,7 @@ func (s *Subscriber) subscribe(ctx context.Context, id string, st Step, prev new
 	p := newsdesk.PushSubscription{SourceID: id, Hub: st.Hub, Topic: st.Topic, State: newsdesk.PushRequested, RequestedAt: now}
 	if st.Renew {
 		p.Token, p.Secret, p.LastPush = prev.Token, prev.Secret, prev.LastPush
-		if prev.State == newsdesk.PushActive && now.Before(prev.LeaseEnd) {
+		if (prev.State == newsdesk.PushActive || prev.State == newsdesk.PushFailed) && now.Before(prev.LeaseEnd) {
 			p.State, p.LeaseEnd = newsdesk.PushActive, prev.LeaseEnd // pushes go on while the hub verifies
 		}
 	} else {
