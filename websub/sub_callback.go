@@ -41,7 +41,7 @@ func (s *Subscriber) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !found || !tokenEqual(sub.Token, token) {
 		if r.Method == http.MethodPost {
-			s.count("unknown")
+			s.count(id, "unknown")
 			drainBody(r)
 		}
 		http.NotFound(w, r)
@@ -108,7 +108,7 @@ func (s *Subscriber) verify(w http.ResponseWriter, r *http.Request, sub newsdesk
 func (s *Subscriber) deliver(w http.ResponseWriter, r *http.Request, sub newsdesk.PushSubscription) {
 	log := s.log().With("source", sub.SourceID, "hub", sub.Hub)
 	if sub.State == newsdesk.PushDenied || sub.State == newsdesk.PushUnsubscribing {
-		s.count("unknown")
+		s.count(sub.SourceID, "unknown")
 		drainBody(r)
 		http.NotFound(w, r)
 		return
@@ -123,7 +123,7 @@ func (s *Subscriber) deliver(w http.ResponseWriter, r *http.Request, sub newsdes
 		return
 	}
 	if int64(len(body)) > limit {
-		s.count("too_large")
+		s.count(sub.SourceID, "too_large")
 		log.Warn("websub delivery larger than the source's max_body: dropped", "max_body", limit)
 		http.Error(w, "body larger than "+strconv.FormatInt(limit, 10)+" bytes", http.StatusRequestEntityTooLarge)
 		return
@@ -133,7 +133,7 @@ func (s *Subscriber) deliver(w http.ResponseWriter, r *http.Request, sub newsdes
 		if errors.Is(err, ErrUnsigned) {
 			result = "unsigned"
 		}
-		s.count(result)
+		s.count(sub.SourceID, result)
 		log.Warn("websub delivery dropped", "reason", err)
 		w.WriteHeader(http.StatusAccepted)
 		return
@@ -143,12 +143,12 @@ func (s *Subscriber) deliver(w http.ResponseWriter, r *http.Request, sub newsdes
 		return
 	}
 	if err := s.Ingest(r.Context(), sub.SourceID, body, r.Header.Get("Content-Type")); err != nil {
-		s.count("ingest_error")
+		s.count(sub.SourceID, "ingest_error")
 		log.Error("websub delivery could not be ingested", "error", err)
 		http.Error(w, "could not ingest the delivery", http.StatusInternalServerError)
 		return
 	}
-	s.count("ok")
+	s.count(sub.SourceID, "ok")
 	at := s.now()
 	s.mu.Lock()
 	if cur, found, err := s.subscription(sub.SourceID); err == nil && found && cur.Token == sub.Token {
@@ -161,10 +161,10 @@ func (s *Subscriber) deliver(w http.ResponseWriter, r *http.Request, sub newsdes
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// count counts a delivery's result (OnDelivery).
-func (s *Subscriber) count(result string) {
+// count counts a delivery's result for a source (OnDelivery).
+func (s *Subscriber) count(sourceID, result string) {
 	if s.OnDelivery != nil {
-		s.OnDelivery(result)
+		s.OnDelivery(sourceID, result)
 	}
 }
 

@@ -27,24 +27,6 @@ import (
 // the real fetcher and bbolt store, real HTTP, and an injected clock for
 // leases and retries.
 
-// clock is a settable clock shared with the servers' goroutines.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 const atomFeed = `<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>Pushed</title><id>urn:pushed</id><updated>2026-12-01T10:00:00Z</updated>
 <link rel="hub" href="%s"/><link rel="self" href="%s"/>
@@ -98,7 +80,7 @@ func newRig(t *testing.T, lease int) *rig {
 			return err
 		},
 		Sources:    func() []newsdesk.Source { return []newsdesk.Source{r.source()} },
-		OnDelivery: func(result string) { r.mu.Lock(); r.counts[result]++; r.mu.Unlock() },
+		OnDelivery: func(_, result string) { r.mu.Lock(); r.counts[result]++; r.mu.Unlock() },
 	}
 	mux := http.NewServeMux()
 	mux.Handle(websub.CallbackPath, r.sub)
@@ -230,12 +212,12 @@ func TestSubscriber204_Resubscribes(t *testing.T) {
 	r := newRig(t, 3600)
 	r.subscribed()
 	first := r.hub.Requests()[0]
-	r.clock.Add(29 * time.Minute)
+	r.clock.Advance(29 * time.Minute)
 	r.sub.RenewDue(context.Background())
 	if n := r.hub.Renewals(first.Topic, first.Callback); n != 0 {
 		t.Fatalf("%d renewals before half the lease, want 0", n)
 	}
-	r.clock.Add(2 * time.Minute)
+	r.clock.Advance(2 * time.Minute)
 	next := r.sub.RenewDue(context.Background())
 	if n := r.hub.Renewals(first.Topic, first.Callback); n != 1 {
 		t.Fatalf("%d renewals after half the lease, want 1", n)
@@ -380,7 +362,7 @@ func TestSubscriberDenied(t *testing.T) {
 	if p.State != newsdesk.PushDenied || !strings.Contains(p.Reason, "not on this hub") {
 		t.Errorf("after denial: %q %q, want denied with the hub's reason", p.State, p.Reason)
 	}
-	r.clock.Add(48 * time.Hour)
+	r.clock.Advance(48 * time.Hour)
 	r.fetch()
 	r.sub.RenewDue(context.Background())
 	if n := len(r.hub.Requests()); n != 1 {
@@ -402,12 +384,12 @@ func TestSubscriberFailedRequestBacksOff(t *testing.T) {
 	if want := r.clock.Now().Add(5 * time.Minute); !p.NextTry.Equal(want) {
 		t.Errorf("NextTry = %v, want %v", p.NextTry, want)
 	}
-	r.clock.Add(4 * time.Minute)
+	r.clock.Advance(4 * time.Minute)
 	r.sub.RenewDue(context.Background())
 	if n := len(r.hub.Requests()); n != 1 {
 		t.Fatalf("%d requests before NextTry, want 1", n)
 	}
-	r.clock.Add(time.Minute)
+	r.clock.Advance(time.Minute)
 	r.sub.RenewDue(context.Background())
 	if p := r.subscription(); len(r.hub.Requests()) != 2 || p.Failures != 2 || !p.NextTry.Equal(r.clock.Now().Add(30*time.Minute)) {
 		t.Fatalf("second try: %d requests, %d failures, next try in %v; want 2, 2, 30m", len(r.hub.Requests()), p.Failures, p.NextTry.Sub(r.clock.Now()))
@@ -415,7 +397,7 @@ func TestSubscriberFailedRequestBacksOff(t *testing.T) {
 	if reqs := r.hub.Requests(); reqs[1].Callback != reqs[0].Callback || reqs[1].Secret != reqs[0].Secret {
 		t.Error("the retry changed the callback or secret, want the same")
 	}
-	r.clock.Add(30 * time.Minute)
+	r.clock.Advance(30 * time.Minute)
 	r.sub.RenewDue(context.Background())
 	if v := r.hub.WaitVerified(1); !v.OK {
 		t.Fatalf("third try verification = %+v", v)

@@ -46,11 +46,12 @@ type Subscriber struct {
 
 	// Metric hooks, each optional. OnRequest counts a request to a hub by
 	// mode ("subscribe", "unsubscribe") and result ("ok", "failed").
-	// OnDelivery counts a delivery by result: "ok", "unsigned",
+	// OnDelivery counts a delivery to a source's callback (the id from
+	// its path, which may not be a configured source) by result: "ok", "unsigned",
 	// "bad_signature", "too_large", "unknown" (no such subscription),
 	// "ingest_error".
 	OnRequest  func(mode, result string)
-	OnDelivery func(result string)
+	OnDelivery func(sourceID, result string)
 
 	mu      sync.Mutex // serializes the read-modify-write of subscriptions
 	cache   map[string]newsdesk.PushSubscription
