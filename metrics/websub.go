@@ -124,3 +124,10 @@ func (m *Metrics) SetPushActive(source string, active bool) {
 func (m *Metrics) ObservePing(result string) {
 	m.websub.pings.WithLabelValues(result).Inc()
 }
+
+// ObservePushedItems counts the items a push from a source's hub stored
+// new and changed, in the same series as a fetch's.
+func (m *Metrics) ObservePushedItems(source string, added, updated int) {
+	m.itemsNew.WithLabelValues(source).Add(float64(added))
+	m.itemsUpd.WithLabelValues(source).Add(float64(updated))
+}

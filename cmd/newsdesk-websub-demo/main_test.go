@@ -29,7 +29,7 @@ func TestWebSubWalkThrough(t *testing.T) {
 	var out syncBuffer
 	const stories = 3
 	s, err := setup(t.TempDir(), options{Publisher: "127.0.0.1:0", Reader: "127.0.0.1:0", Newsdesk: freeAddr(t),
-		Every: 300 * time.Millisecond, Stories: stories, Wait: time.Minute}, &out)
+		Every: 1500 * time.Millisecond, Stories: stories, Wait: time.Minute}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}

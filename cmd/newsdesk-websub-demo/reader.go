@@ -33,6 +33,9 @@ type reader struct {
 	topic string
 	seen  map[string]bool
 	got   int
+	// since is when the reader subscribed: stories published before it
+	// are not news to it.
+	since time.Time
 	// latencies are how long after publication each story arrived.
 	latencies []time.Duration
 	verified  chan struct{} // closed when newsdesk's hub verified the subscription
@@ -64,7 +67,7 @@ func (rd *reader) subscribe(ctx context.Context) error {
 		return err
 	}
 	rd.mu.Lock()
-	rd.topic = self
+	rd.topic, rd.since = self, time.Now()
 	rd.mu.Unlock()
 	form := url.Values{"hub.mode": {"subscribe"}, "hub.topic": {self}, "hub.callback": {rd.base + "/callback"},
 		"hub.secret": {rd.secret}, "hub.lease_seconds": {"3600"}}
@@ -160,11 +163,12 @@ func (rd *reader) news(body []byte, initial bool) {
 			continue
 		}
 		rd.seen[it.Link] = true
-		if initial {
-			continue
+		at, ours := rd.pub.publishedAt(it.Link)
+		if initial || (ours && at.Before(rd.since)) {
+			continue // old news
 		}
 		rd.got++
-		if at, ok := rd.pub.publishedAt(it.Link); ok {
+		if ours {
 			late := time.Since(at)
 			rd.latencies = append(rd.latencies, late)
 			rd.log.printf("reader: new item %q, %.2f s after it was published", it.Title, late.Seconds())

@@ -96,8 +96,15 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("interrupted: the sources that finished are stored, the rest will be fetched next run")
 	}
 	if cfg.PublishDir != "" {
+		before, err := db.SectionVersions()
+		if err != nil {
+			return err
+		}
 		if err := publish(cfg, db, e.logger(level)); err != nil {
 			return err
+		}
+		if e.daemon == nil { // serve pings after its own renders
+			pingAfterExport(ctx, cfg, db, before, e.logger(level))
 		}
 	}
 	summary := fetcher.Summary(outcomes, len(sources), *force, time.Since(start))

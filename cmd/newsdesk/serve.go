@@ -23,6 +23,7 @@ import (
 	"github.com/newsdesk/newsdesk/publisher"
 	"github.com/newsdesk/newsdesk/store"
 	"github.com/newsdesk/newsdesk/store/bolt"
+	"github.com/newsdesk/newsdesk/websub"
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
@@ -121,6 +122,7 @@ func newDaemon(configPath string, cfg *config.Config, db store.Store, log *slog.
 	d.metrics.ConfigLoaded("start", 0, time.Now())
 	d.sched = newScheduler(cfg, db, d.log, m)
 	d.sched.OnCommit = d.committed
+	d.startWebSub(cfg)
 	if err := d.observeSources(); err != nil {
 		d.log.Error("could not read the sources' state", "error", err)
 	}
@@ -137,6 +139,7 @@ func (d *daemon) run(ctx context.Context, ln, ctrl net.Listener, watcher *filewa
 	srv := newHTTPServer(d.handler(), d.log, serveTimeouts)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	d.websubCtx = ctx
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)
 	wg.Go(func() {
@@ -161,6 +164,7 @@ func (d *daemon) run(ctx context.Context, ln, ctrl net.Listener, watcher *filewa
 	wg.Go(func() { d.member.follow(ctx, d.othersCommitted, d.renderAgain) })
 	wg.Go(func() { d.ageSections(ctx) })
 	wg.Go(func() { d.purgeLoop(ctx) })
+	wg.Go(func() { d.runWebSub(ctx) })
 	// Every listener is bound: ready, and the log says so.
 	started()
 	d.ready.Store(true)
@@ -185,6 +189,7 @@ func (d *daemon) run(ctx context.Context, ln, ctrl net.Listener, watcher *filewa
 		srv.Close()
 	}
 	wg.Wait() // the scheduler has committed what finished; db.Close runs after
+	d.websubWork.Wait()
 	d.log.Info("stopped")
 	return runErr
 }
@@ -209,6 +214,13 @@ type daemon struct {
 	renders    renderQueue   // the re-renders commits ask for
 	ownCommits sync.Map      // source id -> LastFetch of the state this instance last committed (shared store)
 	purge      chan struct{} // pokes purgeLoop after a reload
+	hub        *websub.Hub        // the sections' WebSub hub
+	sub        *websub.Subscriber // the sources' WebSub subscriptions
+	// websubWork are the subscriber's steps after fetches and the pings
+	// of external hubs, run off the goroutines that ask for them, with
+	// websubCtx, which ends when serve stops.
+	websubWork sync.WaitGroup
+	websubCtx  context.Context
 
 	mu        sync.Mutex
 	rejected  []string // problems of the last reload attempt; empty when it applied
@@ -260,6 +272,7 @@ func (d *daemon) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.storeProblem() // the store's health, as of this scrape
+		d.observeWebSub()
 		d.metrics.Handler().ServeHTTP(w, r)
 	}))
 	// Without a method in the pattern: the site's "/" would take a POST
@@ -268,6 +281,8 @@ func (d *daemon) handler() http.Handler {
 	mux.HandleFunc("/readyz", getOnly(d.readyz))
 	mux.HandleFunc("GET /status", d.serveStatus)
 	mux.HandleFunc("GET /status.json", d.serveStatus)
+	mux.Handle(hubPath, d.hub)
+	mux.Handle(websub.CallbackPath, d.sub)
 	mux.Handle("/", d.site)
 	return d.metrics.Instrument(route, mux)
 }
@@ -289,6 +304,8 @@ func getOnly(h http.HandlerFunc) http.HandlerFunc {
 func serverConfig(cfg *config.Config) publisher.Config {
 	pc := publisherConfig(cfg)
 	pc.StatusPath = "status"
+	// serve is the hub of its sections, first of those it advertises.
+	pc.Hubs = append([]string{ownHub(cfg)}, cfg.WebSubHubs...)
 	return pc
 }
 
@@ -399,6 +416,12 @@ func (d *daemon) storeHealth(full bool) string {
 // and records whether the store could be read for it.
 func (d *daemon) render(ids ...string) error {
 	var err error
+	before := d.site.SectionVersions()
+	defer func() {
+		if err == nil {
+			d.renderedVersions(before, d.site.SectionVersions())
+		}
+	}()
 	if len(ids) == 0 {
 		err = d.site.Rebuild()
 	} else {
@@ -429,6 +452,7 @@ func adminAuthorized(r *http.Request, token string) bool {
 // authors, or the error an empty section names).
 func (d *daemon) committed(o fetcher.Outcome) {
 	st := o.State
+	d.subscribeAfter(o)
 	d.metrics.ObserveFetch(metrics.Fetch{Source: o.Source.ID, Result: o.Kind, Bytes: o.Bytes, New: st.New, Updated: st.Updated,
 		Failures: st.Failures, LastSuccess: st.LastSuccess, NextDue: st.NextDue})
 	if d.member != nil { // its notification comes back: othersCommitted skips it
@@ -479,8 +503,11 @@ func (d *daemon) othersCommitted(sources, secs []string) {
 		}
 		d.metrics.SetSource(id, st.Failures, st.LastSuccess, st.NextDue)
 		// The notification of this instance's own commit, already rendered
-		// by committed: the state is the one it stored.
-		if own, ok := d.ownCommits.Load(id); !ok || !own.(time.Time).Equal(st.LastFetch) {
+		// by committed: the state is the one it stored. A push stored by
+		// another instance leaves the state as it was: a source whose hub
+		// pushes is rendered again on every notification.
+		src, _ := cfg.Source(id)
+		if own, ok := d.ownCommits.Load(id); !ok || !own.(time.Time).Equal(st.LastFetch) || src.WebSub {
 			changed = append(changed, id)
 		}
 	}
@@ -626,6 +653,9 @@ func (d *daemon) reload(ctx context.Context, trigger string) {
 	if cfg.Concurrency != old.Concurrency || cfg.PerHost != old.PerHost || cfg.UserAgentURL != old.UserAgentURL || cfg.Lease != old.Lease {
 		d.log.Warn("fetch.concurrency, fetch.per_host, fetch.user_agent_url and storage.lease apply after a restart of newsdesk serve", "config", d.path)
 	}
+	if cfg.BaseURL != old.BaseURL || cfg.WebSubAllowPrivate != old.WebSubAllowPrivate {
+		d.log.Warn("server.base_url and server.websub_allow_private apply to WebSub (the hub's Link headers, the callbacks sources' hubs call) after a restart of newsdesk serve; the feeds show the new base_url now", "config", d.path)
+	}
 	d.cfg.Store(cfg)
 	d.member.configured(cfg)
 	d.setRejected(nil, nil)
@@ -651,6 +681,13 @@ func (d *daemon) reload(ctx context.Context, trigger string) {
 	}
 	d.observeSections(cfg.Sections...)
 	d.removedSources(cfg)
+	// Sources removed or with websub turned off are unsubscribed at their
+	// hubs.
+	d.websubWork.Go(func() {
+		if err := d.sub.Tidy(d.websubCtx, cfg.Sources); err != nil && d.websubCtx.Err() == nil {
+			d.log.Error("websub: could not end the subscriptions of sources removed or with websub off", "error", err)
+		}
+	})
 	d.metrics.ConfigLoaded(trigger, 0, time.Now())
 	d.log.Info("configuration reloaded", "config", d.path, "sources", len(cfg.Sources), "sections", len(cfg.Sections))
 }
