@@ -208,12 +208,12 @@ type daemon struct {
 	cfg        atomic.Pointer[config.Config]
 	ready      atomic.Bool // every listener is up, and not stopping
 	stopping   atomic.Bool
-	rendered   atomic.Bool   // the site has been rendered at least once
-	cronRun    bool          // a `newsdesk run` answering read-only commands, not serve
-	member     *member       // this instance in a shared store; nil with a file of its own
-	renders    renderQueue   // the re-renders commits ask for
-	ownCommits sync.Map      // source id -> LastFetch of the state this instance last committed (shared store)
-	purge      chan struct{} // pokes purgeLoop after a reload
+	rendered   atomic.Bool        // the site has been rendered at least once
+	cronRun    bool               // a `newsdesk run` answering read-only commands, not serve
+	member     *member            // this instance in a shared store; nil with a file of its own
+	renders    renderQueue        // the re-renders commits ask for
+	ownCommits sync.Map           // source id -> LastFetch of the state this instance last committed (shared store)
+	purge      chan struct{}      // pokes purgeLoop after a reload
 	hub        *websub.Hub        // the sections' WebSub hub
 	sub        *websub.Subscriber // the sources' WebSub subscriptions
 	// websubWork are the subscriber's steps after fetches and the pings
