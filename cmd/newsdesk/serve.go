@@ -122,6 +122,7 @@ func newDaemon(configPath string, cfg *config.Config, db store.Store, log *slog.
 	d.metrics.ConfigLoaded("start", 0, time.Now())
 	d.sched = newScheduler(cfg, db, d.log, m)
 	d.sched.OnCommit = d.committed
+	d.websubCtx, d.stopWebSub = context.WithCancel(context.Background())
 	d.startWebSub(cfg)
 	if err := d.observeSources(); err != nil {
 		d.log.Error("could not read the sources' state", "error", err)
@@ -139,7 +140,6 @@ func (d *daemon) run(ctx context.Context, ln, ctrl net.Listener, watcher *filewa
 	srv := newHTTPServer(d.handler(), d.log, serveTimeouts)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	d.websubCtx = ctx
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)
 	wg.Go(func() {
@@ -189,6 +189,7 @@ func (d *daemon) run(ctx context.Context, ln, ctrl net.Listener, watcher *filewa
 		srv.Close()
 	}
 	wg.Wait() // the scheduler has committed what finished; db.Close runs after
+	d.stopWebSub()
 	d.websubWork.Wait()
 	d.log.Info("stopped")
 	return runErr
@@ -218,9 +219,10 @@ type daemon struct {
 	sub        *websub.Subscriber // the sources' WebSub subscriptions
 	// websubWork are the subscriber's steps after fetches and the pings
 	// of external hubs, run off the goroutines that ask for them, with
-	// websubCtx, which ends when serve stops.
+	// websubCtx, which stopWebSub ends when serve stops.
 	websubWork sync.WaitGroup
 	websubCtx  context.Context
+	stopWebSub context.CancelFunc
 
 	mu        sync.Mutex
 	rejected  []string // problems of the last reload attempt; empty when it applied
@@ -281,8 +283,10 @@ func (d *daemon) handler() http.Handler {
 	mux.HandleFunc("/readyz", getOnly(d.readyz))
 	mux.HandleFunc("GET /status", d.serveStatus)
 	mux.HandleFunc("GET /status.json", d.serveStatus)
-	mux.Handle(hubPath, d.hub)
-	mux.Handle(websub.CallbackPath, d.sub)
+	if d.hub != nil {
+		mux.Handle(hubPath, d.hub)
+		mux.Handle(websub.CallbackPath, d.sub)
+	}
 	mux.Handle("/", d.site)
 	return d.metrics.Instrument(route, mux)
 }
@@ -683,11 +687,7 @@ func (d *daemon) reload(ctx context.Context, trigger string) {
 	d.removedSources(cfg)
 	// Sources removed or with websub turned off are unsubscribed at their
 	// hubs.
-	d.websubWork.Go(func() {
-		if err := d.sub.Tidy(d.websubCtx, cfg.Sources); err != nil && d.websubCtx.Err() == nil {
-			d.log.Error("websub: could not end the subscriptions of sources removed or with websub off", "error", err)
-		}
-	})
+	d.tidyWebSub(cfg)
 	d.metrics.ConfigLoaded(trigger, 0, time.Now())
 	d.log.Info("configuration reloaded", "config", d.path, "sources", len(cfg.Sources), "sections", len(cfg.Sections))
 }

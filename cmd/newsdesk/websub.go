@@ -157,6 +157,19 @@ func (d *daemon) subscribeAfter(o fetcher.Outcome) {
 	d.websubWork.Go(func() { d.sub.After(d.websubCtx, o.State) })
 }
 
+// tidyWebSub ends, at their hubs, the subscriptions of sources that a
+// reload removed or turned websub off for.
+func (d *daemon) tidyWebSub(cfg *config.Config) {
+	if d.sub == nil {
+		return
+	}
+	d.websubWork.Go(func() {
+		if err := d.sub.Tidy(d.websubCtx, cfg.Sources); err != nil && d.websubCtx.Err() == nil {
+			d.log.Error("websub: could not end the subscriptions of sources removed or with websub off", "error", err)
+		}
+	})
+}
+
 // renderedVersions tells the hub that sections were rendered (a changed version
 // is delivered to their subscribers) and pings publish.websub_hubs for
 // the public sections whose version changed.
