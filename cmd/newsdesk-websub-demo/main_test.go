@@ -68,6 +68,22 @@ func TestWebSubWalkThrough(t *testing.T) {
 		t.Errorf("newsdesk fetched the publisher's feed %d times, want once: the stories must come by push", n)
 	}
 	t.Logf("publication to reader: %v", late)
+
+	// The operator sees both subscriptions: the source's at its hub, and
+	// the reader's at newsdesk's hub, by callback host only.
+	st, err := exec.Command(bin, "status", "-config", s.config).CombinedOutput()
+	if err != nil {
+		t.Fatalf("newsdesk status: %v\n%s", err, st)
+	}
+	for _, want := range []string{"PUSH", "active until", "127.0.0.1"} {
+		if !strings.Contains(string(st), want) {
+			t.Errorf("newsdesk status does not show %q:\n%s", want, st)
+		}
+	}
+	t.Logf("newsdesk status:\n%s", st)
+	if strings.Contains(string(st), s.rd.secret) || strings.Contains(string(st), "/callback") {
+		t.Errorf("newsdesk status shows a secret or a callback URL:\n%s", st)
+	}
 	if !strings.Contains(out.String(), "reader: new item \"Story 1") {
 		t.Errorf("the demo's output does not show the first story arriving:\n%s", out.String())
 	}
