@@ -73,6 +73,14 @@ type Source struct {
 	// and server.base_url is reachable from the hub, so that the hub pushes
 	// new items instead of being polled (see WebSubLinks).
 	WebSub bool
+	// Auth, Headers and UserAgent are what fetches of the source send
+	// besides the defaults (credentials.go): HTTP Basic credentials, extra
+	// headers, and a User-Agent instead of newsdesk's. Auth and Headers
+	// go to the source's own host only, never across a redirect to
+	// another.
+	Auth      *BasicAuth
+	Headers   []Header
+	UserAgent string
 }
 
 // Schedule is a polling schedule. config builds it, with the cron library,

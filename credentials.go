@@ -1,0 +1,83 @@
+package newsdesk
+
+import (
+	"net/url"
+	"strings"
+)
+
+// Credentials (issue 15): a source may need HTTP Basic auth, extra request
+// headers (an API key) or its own User-Agent. config reads them from
+// feeds.yaml, resolving the environment variables they name at load and
+// reload; the fetcher sends them to the source's own host only; every
+// output that can show a source (logs, status, /status, metrics, errors,
+// the export, the control socket's replies) shows its URL redacted
+// (RedactURL) and never a secret value (Source.Secrets).
+
+// BasicAuth is a source's HTTP Basic credentials, resolved (the password
+// read from the environment when feeds.yaml names a variable).
+type BasicAuth struct {
+	Username string
+	Password string
+}
+
+// Header is a request header a source sends with every fetch, its value
+// resolved.
+type Header struct {
+	Name  string
+	Value string
+}
+
+// Secrets returns the secret values of the source's configuration: its
+// Basic password, its headers' values, and the password of userinfo in
+// its URL; what no output may show. Empty values are left out.
+func (s Source) Secrets() []string {
+	var out []string
+	add := func(v string) {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	if s.Auth != nil {
+		add(s.Auth.Password)
+	}
+	for _, h := range s.Headers {
+		add(h.Value)
+	}
+	if u, err := url.Parse(s.URL); err == nil && u.User != nil {
+		p, _ := u.User.Password()
+		add(p)
+	}
+	return out
+}
+
+// HasCredentials reports whether fetches of the source carry anything
+// secret: Basic auth, headers, or userinfo in its URL.
+func (s Source) HasCredentials() bool {
+	return s.Auth != nil || len(s.Headers) > 0 || strings.Contains(RedactURL(s.URL), "@")
+}
+
+// RedactURL returns raw with the password of its userinfo replaced by
+// "xxxxx" (net/url's Redacted), for every output that shows a URL; a URL
+// without userinfo is returned as it is. A string that does not parse as
+// a URL but holds "@" before its path is shown without what precedes the
+// "@".
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err == nil {
+		if u.User == nil {
+			return raw // unchanged, as written
+		}
+		return u.Redacted()
+	}
+	if scheme, rest, ok := strings.Cut(raw, "://"); ok {
+		host, path, _ := strings.Cut(rest, "/")
+		if i := strings.LastIndex(host, "@"); i >= 0 {
+			host = "xxxxx@" + host[i+1:]
+		}
+		if path != "" || strings.Contains(rest, "/") {
+			return scheme + "://" + host + "/" + path
+		}
+		return scheme + "://" + host
+	}
+	return raw
+}
