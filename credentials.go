@@ -57,7 +57,8 @@ func (s Source) HasCredentials() bool {
 }
 
 // RedactURL returns raw with the password of its userinfo replaced by
-// "xxxxx" (net/url's Redacted), for every output that shows a URL; a URL
+// "xxxxx" (net/url's Redacted), or its user when it has no password (a
+// user alone is often a token), for every output that shows a URL; a URL
 // without userinfo is returned as it is. A string that does not parse as
 // a URL but holds "@" before its path is shown without what precedes the
 // "@".
@@ -66,6 +67,11 @@ func RedactURL(raw string) string {
 	if err == nil {
 		if u.User == nil {
 			return raw // unchanged, as written
+		}
+		if _, ok := u.User.Password(); !ok {
+			// A user alone is often a token (https://TOKEN@host/).
+			u.User = url.User("xxxxx")
+			return u.String()
 		}
 		return u.Redacted()
 	}

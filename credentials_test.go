@@ -9,7 +9,7 @@ func TestRedactURL(t *testing.T) {
 	for raw, want := range map[string]string{
 		"https://wire.example/feed.xml":                  "https://wire.example/feed.xml",
 		"https://user:hunter2@wire.example/feed.xml?a=b": "https://user:xxxxx@wire.example/feed.xml?a=b",
-		"https://user@wire.example/":                     "https://user@wire.example/",
+		"https://TOKEN@wire.example/":                    "https://xxxxx@wire.example/",
 		"https://us er:hunter2@wire.example/%zz":         "https://xxxxx@wire.example/%zz",
 		"not a url":                                      "not a url",
 	} {
