@@ -168,7 +168,7 @@ func LoadContext(ctx context.Context, path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	cfg, err := parse(ctx, path, filepath.Dir(abs), data)
+	cfg, err := parse(ctx, path, filepath.Dir(abs), data, osLookup)
 	if err != nil {
 		return nil, err
 	}
@@ -177,14 +177,21 @@ func LoadContext(ctx context.Context, path string) (*Config, error) {
 }
 
 // Parse checks the YAML in data; name is the path shown in problems and
-// dir the folder relative paths are resolved against.
+// dir the folder relative paths are resolved against. The environment
+// variables the file names (token_env, password_env, ${VAR}) are read
+// from the process's environment.
 func Parse(name, dir string, data []byte) (*Config, error) {
-	return parse(context.Background(), name, dir, data)
+	return parse(context.Background(), name, dir, data, osLookup)
+}
+
+// ParseEnv is Parse that reads environment variables with lookup.
+func ParseEnv(name, dir string, data []byte, lookup LookupEnv) (*Config, error) {
+	return parse(context.Background(), name, dir, data, lookup)
 }
 
 // parse is Parse that stops once ctx is done.
-func parse(ctx context.Context, name, dir string, data []byte) (*Config, error) {
-	p := &parser{name: name}
+func parse(ctx context.Context, name, dir string, data []byte, lookup LookupEnv) (*Config, error) {
+	p := &parser{name: name, lookup: lookup}
 	var doc yaml.Node
 	if err := decodeYAML(ctx, data, &doc, nil); err != nil {
 		if ctx.Err() != nil {
