@@ -7,6 +7,7 @@ package config
 // variables' names, which are not secret, are shown instead.
 
 import (
+	"errors"
 	"net/textproto"
 	"net/url"
 	"os"
@@ -78,14 +79,48 @@ func (p *parser) credentials(src *newsdesk.Source, at credentialNodes, urlNode *
 	_, hasPassword := u.User.Password()
 	switch {
 	case at.auth != nil:
-		p.at(urlNode, "%s: url %s has a username and auth: is set too: give the credentials once, in auth:, and remove them from the url", what, newsdesk.RedactURL(urlNode.Value))
+		p.at(urlNode, "%s: url %s has a username and auth: is set too: give the credentials once, in auth:, and remove them from the url", what, shownURL(urlNode.Value))
 	case hasHeader(src.Headers, "Authorization"):
-		p.at(urlNode, "%s: url %s has a username and headers.Authorization is set too: give the credentials once, and remove them from the url", what, newsdesk.RedactURL(urlNode.Value))
+		p.at(urlNode, "%s: url %s has a username and headers.Authorization is set too: give the credentials once, and remove them from the url", what, shownURL(urlNode.Value))
 	case hasPassword:
-		p.warn(urlNode, "%s: url %s carries a username and password: move them to auth: {username: %s, password_env: %s} and keep the password in the environment, out of feeds.yaml", what, newsdesk.RedactURL(urlNode.Value), u.User.Username(), suggestEnv(src.ID))
+		p.warn(urlNode, "%s: url %s carries a username and password: move them to auth: {username: %s, password_env: %s} and keep the password in the environment, out of feeds.yaml", what, shownURL(urlNode.Value), u.User.Username(), suggestEnv(src.ID))
 	default:
-		p.warn(urlNode, "%s: url %s carries a username: write it as auth: {username: %s, password_env: %s} instead", what, newsdesk.RedactURL(urlNode.Value), u.User.Username(), suggestEnv(src.ID))
+		p.warn(urlNode, "%s: url %s carries a username: write it as auth: {username: %s, password_env: %s} instead", what, shownURL(urlNode.Value), u.User.Username(), suggestEnv(src.ID))
 	}
+}
+
+// checkURL is newsdesk.CheckHTTPURL for a URL that may carry a password:
+// a wrong URL with an @ that is not plainly userinfo is refused without
+// the parser's words, which may quote a part of the password (`invalid
+// port ":pass"`).
+func checkURL(raw string) error {
+	err := newsdesk.CheckHTTPURL(raw)
+	if err != nil && strings.Contains(raw, "@") && !plainUserinfo(raw) {
+		return errors.New("is not a URL with a host name (what precedes the @ is not shown: it may hold a password; write a / # ? or : in a password as %2F %23 %3F or %3A)")
+	}
+	return err
+}
+
+// plainUserinfo reports whether raw parses with a user in it.
+func plainUserinfo(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.User != nil
+}
+
+// shownURL is a URL as config's messages show it: newsdesk.RedactURL,
+// and one with an @ that does not parse as userinfo without what
+// precedes its last @.
+func shownURL(raw string) string {
+	if plainUserinfo(raw) || !strings.Contains(raw, "@") {
+		return newsdesk.RedactURL(raw)
+	}
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		scheme, rest = "", raw
+	} else {
+		scheme += "://"
+	}
+	return scheme + "xxxxx@" + rest[strings.LastIndex(rest, "@")+1:]
 }
 
 // suggestEnv is the variable name messages suggest for a source's password.
@@ -110,17 +145,16 @@ func hasHeader(hs []newsdesk.Header, name string) bool {
 // suggest is the variable name messages offer for the password.
 func (p *parser) auth(n *yaml.Node, what, suggest string) *newsdesk.BasicAuth {
 	var user, pass, passEnv *yaml.Node
+	if n.Kind != yaml.MappingNode {
+		// Not describe(n): a scalar here may be "user:password".
+		p.at(n, "%s should be a mapping, e.g. {username: newsdesk, password_env: WIRE_PASSWORD}", what)
+		return nil
+	}
 	p.mapping(n, what, []field{
 		{"username", func(v *yaml.Node) { user = v }},
 		{"password", func(v *yaml.Node) { pass = v }},
 		{"password_env", func(v *yaml.Node) { passEnv = v }},
 	})
-	if n.Kind != yaml.MappingNode {
-		if n.Tag == "!!null" {
-			p.at(n, "%s is empty: give {username: NAME, password_env: VARIABLE}", what)
-		}
-		return nil
-	}
 	a := &newsdesk.BasicAuth{}
 	ok := true
 	switch {
@@ -212,7 +246,8 @@ func (p *parser) env(n *yaml.Node, what, name string) (string, bool) {
 func (p *parser) headers(n *yaml.Node, what string) []newsdesk.Header {
 	if n.Kind != yaml.MappingNode {
 		if n.Tag != "!!null" {
-			p.at(n, "%s should be a mapping of header names to values, e.g. {X-Api-Key: \"${WIRE_KEY}\"}, not %s", what, describe(n))
+			// Not describe(n): a scalar here may hold a key.
+			p.at(n, "%s should be a mapping of header names to values, e.g. {X-Api-Key: \"${WIRE_KEY}\"}", what)
 		}
 		return nil
 	}

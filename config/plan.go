@@ -63,13 +63,13 @@ func (l *SourcesList) Plan(feeds []Candidate) Plan {
 			p.Notes = append(p.Notes, fmt.Sprintf("%d: skip %s: type %q is a web page scraped by FreshRSS, not a feed", f.Line, f, f.Type))
 			continue
 		}
-		if err := newsdesk.CheckHTTPURL(f.URL); err != nil {
+		if err := checkURL(f.URL); err != nil {
 			p.notHTTP++
 			title := ""
 			if f.Title != "" {
 				title = strconv.Quote(f.Title) + ": "
 			}
-			p.Notes = append(p.Notes, fmt.Sprintf("%d: skip %sxmlUrl %q %v", f.Line, title, f.URL, err))
+			p.Notes = append(p.Notes, fmt.Sprintf("%d: skip %sxmlUrl %q %v", f.Line, title, shownURL(f.URL), err))
 			continue
 		}
 		norm := newsdesk.URLKey(f.URL)

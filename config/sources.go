@@ -96,8 +96,8 @@ func (p *parser) checkSource(n *yaml.Node, src *newsdesk.Source, at sourceNodes)
 		p.at(n, "%s has no url: add the feed's address, e.g. url: https://example.com/rss", what)
 		return
 	}
-	if err := newsdesk.CheckHTTPURL(at.url.Value); err != nil {
-		p.at(at.url, "%s: url %q %v", what, newsdesk.RedactURL(at.url.Value), err)
+	if err := checkURL(at.url.Value); err != nil {
+		p.at(at.url, "%s: url %q %v", what, shownURL(at.url.Value), err)
 	}
 }
 
