@@ -184,8 +184,12 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 	return parse(context.Background(), name, dir, data, osLookup)
 }
 
-// ParseEnv is Parse that reads environment variables with lookup.
+// ParseEnv is Parse that reads environment variables with lookup (nil:
+// the process's environment).
 func ParseEnv(name, dir string, data []byte, lookup LookupEnv) (*Config, error) {
+	if lookup == nil {
+		lookup = osLookup
+	}
 	return parse(context.Background(), name, dir, data, lookup)
 }
 
