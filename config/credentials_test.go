@@ -284,6 +284,11 @@ func TestCredentialsReload(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "environment variable NEWSDESK_TEST_WIRE_PASSWORD is not set") {
 		t.Errorf("LoadContext without the variable: error = %v, want it not set", err)
 	}
+	// A command that never fetches may read the file without its secrets.
+	cfg, err := LoadEnv(context.Background(), path, AnyEnv)
+	if err != nil || cfg.Sources[0].Auth == nil {
+		t.Errorf("LoadEnv(AnyEnv) = %v, %v; want the source with a placeholder auth", cfg, err)
+	}
 }
 
 // FuzzCredentials: whatever the secrets and the file around them, no
