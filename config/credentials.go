@@ -85,7 +85,8 @@ func (p *parser) credentials(src *newsdesk.Source, at credentialNodes, urlNode *
 	case hasPassword:
 		p.warn(urlNode, "%s: url %s carries a username and password: move them to auth: {username: %s, password_env: %s} and keep the password in the environment, out of feeds.yaml", what, shownURL(urlNode.Value), u.User.Username(), suggestEnv(src.ID))
 	default:
-		p.warn(urlNode, "%s: url %s carries a username: write it as auth: {username: %s, password_env: %s} instead", what, shownURL(urlNode.Value), u.User.Username(), suggestEnv(src.ID))
+		// Not the username: a URL with a user alone often carries a token.
+		p.warn(urlNode, "%s: url %s carries a username without a password, which is sent as HTTP Basic credentials: write them as auth: {username: ..., password_env: %s} instead, or remove the username; if it is a token, keep it in the environment", what, shownURL(urlNode.Value), suggestEnv(src.ID))
 	}
 }
 
@@ -107,12 +108,16 @@ func plainUserinfo(raw string) bool {
 	return err == nil && u.User != nil
 }
 
-// shownURL is a URL as config's messages show it: newsdesk.RedactURL,
-// and one with an @ that does not parse as userinfo without what
-// precedes its last @.
+// shownURL is a URL as config's messages show it: newsdesk.RedactURL
+// when it has a password; without what precedes its last @ when it has a
+// user alone (often a token) or an @ that does not parse as userinfo.
 func shownURL(raw string) string {
-	if plainUserinfo(raw) || !strings.Contains(raw, "@") {
-		return newsdesk.RedactURL(raw)
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			return newsdesk.RedactURL(raw)
+		}
+	} else if !strings.Contains(raw, "@") {
+		return raw
 	}
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {

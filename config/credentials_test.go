@@ -200,7 +200,7 @@ func TestCredentialProblems(t *testing.T) {
 			warnings: []string{
 				`feeds.yaml:8:42: warning: source "partner-wire": auth.password is written in feeds.yaml: move it to the environment, e.g. password_env: PARTNER_WIRE_PASSWORD, and set PARTNER_WIRE_PASSWORD in the environment of newsdesk (for systemd: EnvironmentFile=, see deploy/newsdesk.service)`,
 				`feeds.yaml:10:10: warning: source "b": url https://u:xxxxx@b.example/rss carries a username and password: move them to auth: {username: u, password_env: B_PASSWORD} and keep the password in the environment, out of feeds.yaml`,
-				`feeds.yaml:13:10: warning: source "c": url https://justuser@c.example/rss carries a username: write it as auth: {username: justuser, password_env: C_PASSWORD} instead`,
+				`feeds.yaml:13:10: warning: source "c": url https://xxxxx@c.example/rss carries a username without a password, which is sent as HTTP Basic credentials: write them as auth: {username: ..., password_env: C_PASSWORD} instead, or remove the username; if it is a token, keep it in the environment`,
 			},
 		},
 	}
@@ -239,7 +239,7 @@ func TestCredentialProblems(t *testing.T) {
 // variable's value or a password or key written in the file.
 func assertNoSecret(t *testing.T, msgs []string) {
 	t.Helper()
-	values := []string{"hunter2", "apikey", "line2-secret"}
+	values := []string{"hunter2", "apikey", "line2-secret", "justuser"}
 	for _, v := range secrets {
 		if v != "" {
 			values = append(values, v)

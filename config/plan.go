@@ -104,8 +104,11 @@ func (l *SourcesList) Plan(feeds []Candidate) Plan {
 		seen[norm], firstLine[norm] = len(p.Add), f.Line
 		p.Add = append(p.Add, newsdesk.Source{ID: id, Title: f.Title, URL: feedURL, Tags: tags})
 		if user != nil {
-			env := suggestEnv(id)
-			p.Notes = append(p.Notes, fmt.Sprintf("%d: %s: the credentials in its URL are not copied into feeds.yaml: source %q is added without them (and fails until it has them): add auth: {username: %s, password_env: %s} to it and set %s %s", f.Line, f, id, user.Username(), env, env, envFix))
+			env, name := suggestEnv(id), "..." // a user alone is often a token: not shown
+			if _, ok := user.Password(); ok {
+				name = user.Username()
+			}
+			p.Notes = append(p.Notes, fmt.Sprintf("%d: %s: the credentials in its URL are not copied into feeds.yaml: source %q is added without them (and fails until it has them): add auth: {username: %s, password_env: %s} to it and set %s %s", f.Line, f, id, name, env, env, envFix))
 		}
 	}
 	return p
