@@ -274,6 +274,10 @@ func (p *parser) headers(n *yaml.Node, what string) []newsdesk.Header {
 		}
 		seen[name] = true
 		value, ok := p.expand(v, what+"."+name)
+		if ok && value == "" {
+			p.at(v, "%s.%s is empty: give its value, or remove the header", what, name)
+			ok = false
+		}
 		if ok {
 			out = append(out, newsdesk.Header{Name: name, Value: value})
 		}

@@ -136,6 +136,7 @@ func TestCredentialProblems(t *testing.T) {
       X-Open: "${WIRE_KEY"
       X-KEY: again
       X-List: [a, b]
+      X-Nothing: ""
   - id: g
     url: https://g.example/rss
     tags: [t]
@@ -150,7 +151,8 @@ func TestCredentialProblems(t *testing.T) {
 				`feeds.yaml:14:15: source "h": headers.X-Open: a ${ without a variable's name and } after it: write ${NAME} (letters, digits and _), or $$ for a $`,
 				`feeds.yaml:15:7: source "h": headers: X-Key appears twice (header names ignore case): keep one`,
 				`feeds.yaml:16:15: source "h": headers.X-List should be a single value (quote it), not a list`,
-				`feeds.yaml:20:14: source "g": headers should be a mapping of header names to values, e.g. {X-Api-Key: "${WIRE_KEY}"}`,
+				`feeds.yaml:17:18: source "h": headers.X-Nothing is empty: give its value, or remove the header`,
+				`feeds.yaml:21:14: source "g": headers should be a mapping of header names to values, e.g. {X-Api-Key: "${WIRE_KEY}"}`,
 			},
 		},
 		{
