@@ -158,8 +158,20 @@ func Load(path string) (*Config, error) {
 }
 
 // LoadContext is Load that stops reading the YAML, and returns ctx's error,
-// once ctx is done (Ctrl-C on check, shutdown of serve).
+// once ctx is done (Ctrl-C on check, shutdown of serve). It reads the
+// environment variables the file names each time: serve's reload calls it
+// again, so a reload sees the environment as it is then.
 func LoadContext(ctx context.Context, path string) (*Config, error) {
+	return LoadEnv(ctx, path, osLookup)
+}
+
+// LoadEnv is LoadContext that reads environment variables with lookup
+// (nil: the process's environment); AnyEnv reads a file without its
+// secrets, for a command that never fetches.
+func LoadEnv(ctx context.Context, path string, lookup LookupEnv) (*Config, error) {
+	if lookup == nil {
+		lookup = osLookup
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w (give another file with -config PATH)", err)
@@ -168,7 +180,7 @@ func LoadContext(ctx context.Context, path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	cfg, err := parse(ctx, path, filepath.Dir(abs), data)
+	cfg, err := parse(ctx, path, filepath.Dir(abs), data, lookup)
 	if err != nil {
 		return nil, err
 	}
@@ -177,14 +189,25 @@ func LoadContext(ctx context.Context, path string) (*Config, error) {
 }
 
 // Parse checks the YAML in data; name is the path shown in problems and
-// dir the folder relative paths are resolved against.
+// dir the folder relative paths are resolved against. The environment
+// variables the file names (token_env, password_env, ${VAR}) are read
+// from the process's environment.
 func Parse(name, dir string, data []byte) (*Config, error) {
-	return parse(context.Background(), name, dir, data)
+	return parse(context.Background(), name, dir, data, osLookup)
+}
+
+// ParseEnv is Parse that reads environment variables with lookup (nil:
+// the process's environment).
+func ParseEnv(name, dir string, data []byte, lookup LookupEnv) (*Config, error) {
+	if lookup == nil {
+		lookup = osLookup
+	}
+	return parse(context.Background(), name, dir, data, lookup)
 }
 
 // parse is Parse that stops once ctx is done.
-func parse(ctx context.Context, name, dir string, data []byte) (*Config, error) {
-	p := &parser{name: name}
+func parse(ctx context.Context, name, dir string, data []byte, lookup LookupEnv) (*Config, error) {
+	p := &parser{name: name, lookup: lookup}
 	var doc yaml.Node
 	if err := decodeYAML(ctx, data, &doc, nil); err != nil {
 		if ctx.Err() != nil {

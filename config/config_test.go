@@ -72,7 +72,7 @@ sections:
 		{
 			name: "did you mean a key",
 			yaml: "sources:\n  - id: a\n    url: https://a.example/\n    intervall: 5m\nsections:\n  - id: s\n    sources: [a]\n",
-			want: []string{`feeds.yaml:4:5: a source: unknown key "intervall" (did you mean "interval"?) (known keys: id, title, url, interval, schedule, timeout, honor_cache_headers, max_body, max_items_per_fetch, retention, full_text, tags, websub)`},
+			want: []string{`feeds.yaml:4:5: a source: unknown key "intervall" (did you mean "interval"?) (known keys: id, title, url, interval, schedule, timeout, honor_cache_headers, max_body, max_items_per_fetch, retention, full_text, tags, websub, auth, headers, user_agent)`},
 		},
 		{
 			name: "syntax error",

@@ -23,6 +23,8 @@ func FuzzConfig(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Setenv("NEWSROOM_TOKEN", "0123456789abcdef0123")
+	f.Setenv("WIRE_PASSWORD", "readme-password")
+	f.Setenv("WIRE_KEY", "readme-key")
 	f.Add([]byte(example))
 	broken, _ := brokenConfig(20)
 	for _, seed := range []string{

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,9 +25,9 @@ type Candidate struct {
 // String names the candidate in messages: its title and URL.
 func (c Candidate) String() string {
 	if c.Title == "" {
-		return strconv.Quote(c.URL)
+		return strconv.Quote(shownURL(c.URL))
 	}
-	return fmt.Sprintf("%q (%s)", c.Title, c.URL)
+	return fmt.Sprintf("%q (%s)", c.Title, shownURL(c.URL))
 }
 
 // Plan is what an import does with each candidate.
@@ -63,16 +64,19 @@ func (l *SourcesList) Plan(feeds []Candidate) Plan {
 			p.Notes = append(p.Notes, fmt.Sprintf("%d: skip %s: type %q is a web page scraped by FreshRSS, not a feed", f.Line, f, f.Type))
 			continue
 		}
-		if err := newsdesk.CheckHTTPURL(f.URL); err != nil {
+		if err := checkURL(f.URL); err != nil {
 			p.notHTTP++
 			title := ""
 			if f.Title != "" {
 				title = strconv.Quote(f.Title) + ": "
 			}
-			p.Notes = append(p.Notes, fmt.Sprintf("%d: skip %sxmlUrl %q %v", f.Line, title, f.URL, err))
+			p.Notes = append(p.Notes, fmt.Sprintf("%d: skip %sxmlUrl %q %v", f.Line, title, shownURL(f.URL), err))
 			continue
 		}
-		norm := newsdesk.URLKey(f.URL)
+		// A feed's credentials are never copied into feeds.yaml: the source
+		// is added without them, and a note says how to give them.
+		feedURL, user := withoutUserinfo(f.URL)
+		norm := newsdesk.URLKey(feedURL)
 		if id, ok := have[norm]; ok {
 			if !present[norm] { // a feed listed in two folders counts once
 				p.present++
@@ -95,10 +99,17 @@ func (l *SourcesList) Plan(feeds []Candidate) Plan {
 			p.Notes = append(p.Notes, fmt.Sprintf("%d: %s is also at line %d: one source with the tags of both folders", f.Line, f, firstLine[norm]))
 			continue
 		}
-		id := MakeID(f.Title, f.URL, taken)
+		id := MakeID(f.Title, feedURL, taken)
 		taken[id] = true
 		seen[norm], firstLine[norm] = len(p.Add), f.Line
-		p.Add = append(p.Add, newsdesk.Source{ID: id, Title: f.Title, URL: f.URL, Tags: tags})
+		p.Add = append(p.Add, newsdesk.Source{ID: id, Title: f.Title, URL: feedURL, Tags: tags})
+		if user != nil {
+			env, name := suggestEnv(id), "..." // a user alone is often a token: not shown
+			if _, ok := user.Password(); ok {
+				name = user.Username()
+			}
+			p.Notes = append(p.Notes, fmt.Sprintf("%d: %s: the credentials in its URL are not copied into feeds.yaml: source %q is added without them (and fails until it has them): add auth: {username: %s, password_env: %s} to it and set %s %s", f.Line, f, id, name, env, env, envFix))
+		}
 	}
 	return p
 }
@@ -173,4 +184,16 @@ func sources(n int) string {
 		return "1 source"
 	}
 	return fmt.Sprintf("%d sources", n)
+}
+
+// withoutUserinfo is raw without the username and password it may carry,
+// and them (nil when it has none).
+func withoutUserinfo(raw string) (string, *url.Userinfo) {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw, nil
+	}
+	user := u.User
+	u.User = nil
+	return u.String(), user
 }

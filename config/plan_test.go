@@ -21,6 +21,9 @@ func TestPlan(t *testing.T) {
 		{Title: "Birdsite", URL: "|~/bin/fetch", Line: 8},
 		{Title: "Jobs", URL: "https://news.ycombinator.com/jobs", Type: "HTML+XPath", Line: 9},
 		{Title: "null", URL: "https://null.example/", Folders: []string{"2024", "📰"}, Line: 10},
+		{Title: "Wire", URL: "https://newsdesk:hunter2@wire.example/rss", Line: 11},
+		{Title: "Wire", URL: "https://other:hunter3@wire.example/rss", Line: 12},
+		{Title: "Token", URL: "https://hunter4token@token.example/rss", Line: 13},
 	}
 	l, err := FindSources([]byte(yml))
 	if err != nil {
@@ -33,6 +36,8 @@ func TestPlan(t *testing.T) {
 		"  - id: hacker-news-2\n    title: Hacker News\n    url: https://news.ycombinator.com/rss\n    tags: [tech, must-read]\n" +
 		"  - id: hacker-news-3\n    title: Hacker News\n    url: https://hn.example/mirror\n    tags: [tech]\n" +
 		"  - id: \"null\"\n    title: \"null\"\n    url: https://null.example/\n    tags: [\"2024\"]\n" +
+		"  - id: wire\n    title: Wire\n    url: https://wire.example/rss\n" +
+		"  - id: token\n    title: Token\n    url: https://token.example/rss\n" +
 		yml[strings.Index(yml, "sections:"):]
 	if got != want {
 		t.Errorf("import got\n%s\nwant\n%s", got, want)
@@ -40,7 +45,7 @@ func TestPlan(t *testing.T) {
 	if _, err := Parse("feeds.yaml", t.TempDir(), []byte(got)); err != nil {
 		t.Errorf("the result is not a valid config: %v", err)
 	}
-	if s, want := plan.Summary("feeds.yaml"), "3 sources (3 skipped: already present 1, not http(s) 1, not a feed 1) into feeds.yaml"; s != want {
+	if s, want := plan.Summary("feeds.yaml"), "5 sources (3 skipped: already present 1, not http(s) 1, not a feed 1) into feeds.yaml"; s != want {
 		// The Moscow Times is listed twice but counts once.
 		t.Errorf("Summary() = %q, want %q", s, want)
 	}
@@ -50,6 +55,12 @@ func TestPlan(t *testing.T) {
 		`6: "Hacker News" (https://news.ycombinator.com/rss/) is also at line 5: one source with the tags of both folders`,
 		`8: skip "Birdsite": xmlUrl "|~/bin/fetch" must start with http:// or https://`,
 		`9: skip "Jobs" (https://news.ycombinator.com/jobs): type "HTML+XPath" is a web page scraped by FreshRSS, not a feed`,
+		`11: "Wire" (https://newsdesk:xxxxx@wire.example/rss): the credentials in its URL are not copied into feeds.yaml: source "wire" is added without them (and fails until it has them): add auth: {username: newsdesk, password_env: WIRE_PASSWORD} to it and set WIRE_PASSWORD in the environment of newsdesk (for systemd: EnvironmentFile=, see deploy/newsdesk.service)`,
+		`12: "Wire" (https://other:xxxxx@wire.example/rss) is also at line 11: one source with the tags of both folders`,
+		`13: "Token" (https://xxxxx@token.example/rss): the credentials in its URL are not copied into feeds.yaml: source "token" is added without them (and fails until it has them): add auth: {username: ..., password_env: TOKEN_PASSWORD} to it and set TOKEN_PASSWORD in the environment of newsdesk (for systemd: EnvironmentFile=, see deploy/newsdesk.service)`,
+	}
+	if out := got + strings.Join(plan.Notes, "\n"); strings.Contains(out, "hunter") {
+		t.Errorf("the import shows a URL's password:\n%s", out)
 	}
 	if !slices.Equal(plan.Notes, wantNotes) {
 		t.Errorf("notes =\n%s\nwant\n%s", strings.Join(plan.Notes, "\n"), strings.Join(wantNotes, "\n"))

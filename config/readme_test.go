@@ -33,6 +33,8 @@ func TestREADMEConfigIsValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("NEWSROOM_TOKEN", "0123456789abcdef0123")
+	t.Setenv("WIRE_PASSWORD", "readme-password")
+	t.Setenv("WIRE_KEY", "readme-key")
 	cfg, err := Parse("README.md", t.TempDir(), []byte(example))
 	if err != nil {
 		t.Fatalf("the README's feeds.yaml example is invalid:\n%v", err)

@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 
 	"github.com/newsdesk/newsdesk"
@@ -124,7 +123,7 @@ func (p *parser) sectionToken(sec *newsdesk.Section, at sectionNodes, what strin
 		p.at(at.token, "%s: token is too short to keep the section private: use at least 16 random characters (e.g. from `openssl rand -hex 16`)", what)
 	case at.tokenEnv != nil:
 		name := p.str(at.tokenEnv)
-		sec.Token = os.Getenv(name)
+		sec.Token, _ = p.lookup(name)
 		if sec.Token == "" {
 			p.at(at.tokenEnv, "%s: token_env %s is not set in the environment: set it to the section's secret, or the section would be public", what, name)
 		} else if len(sec.Token) < 16 {

@@ -13,6 +13,7 @@ type sourceNodes struct {
 	id, url, interval, schedule *yaml.Node
 	fullText                    *yaml.Node // read once the id is known, to name it
 	websub                      *yaml.Node
+	credentialNodes
 }
 
 func (p *parser) sources(seq, parent *yaml.Node, cfg *Config, t *topLevel) []newsdesk.Source {
@@ -68,6 +69,9 @@ func (p *parser) sourceFields(src *newsdesk.Source, at *sourceNodes) []field {
 			}
 		}},
 		{"websub", func(v *yaml.Node) { src.WebSub, at.websub = p.bool(v), v }},
+		{"auth", func(v *yaml.Node) { at.auth = v }},
+		{"headers", func(v *yaml.Node) { at.headers = v }},
+		{"user_agent", func(v *yaml.Node) { at.userAgent = v }},
 	}
 }
 
@@ -79,6 +83,7 @@ func (p *parser) checkSource(n *yaml.Node, src *newsdesk.Source, at sourceNodes)
 	if at.fullText != nil {
 		src.FullText = p.fullText(at.fullText, what+": full_text", src.FullText)
 	}
+	p.credentials(src, at.credentialNodes, at.url, what)
 	switch {
 	case at.interval != nil && at.schedule != nil:
 		p.at(at.schedule, "%s: set interval or schedule, not both", what)
@@ -91,8 +96,8 @@ func (p *parser) checkSource(n *yaml.Node, src *newsdesk.Source, at sourceNodes)
 		p.at(n, "%s has no url: add the feed's address, e.g. url: https://example.com/rss", what)
 		return
 	}
-	if err := newsdesk.CheckHTTPURL(at.url.Value); err != nil {
-		p.at(at.url, "%s: url %q %v", what, at.url.Value, err)
+	if err := checkURL(at.url.Value); err != nil {
+		p.at(at.url, "%s: url %q %v", what, shownURL(at.url.Value), err)
 	}
 }
 

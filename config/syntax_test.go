@@ -68,7 +68,7 @@ func TestLoadConfigCancelled(t *testing.T) {
 	for _, at := range []int64{0, 100, 15000} { // before, in the first pass, in the search for the line
 		ctx := &countdownContext{Context: context.Background()}
 		ctx.left.Store(at)
-		_, err := parse(ctx, "feeds.yaml", t.TempDir(), data)
+		_, err := parse(ctx, "feeds.yaml", t.TempDir(), data, osLookup)
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("parse(cancelled after %d checks) = %v, want context.Canceled", at, err)
 		}

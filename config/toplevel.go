@@ -131,6 +131,9 @@ func (p *parser) defaults(n *yaml.Node, d *sourceDefaults) {
 		{"retention", func(v *yaml.Node) { s.Retention = p.retention(v, s.Retention) }},
 		{"full_text", func(v *yaml.Node) { s.FullText = p.fullText(v, "defaults.full_text", s.FullText) }},
 		{"websub", func(v *yaml.Node) { s.WebSub, d.websubNode = p.bool(v), v }},
+		{"user_agent", func(v *yaml.Node) { s.UserAgent = p.userAgent(v, "defaults.user_agent") }},
+		{"auth", func(v *yaml.Node) { p.noDefaultCredentials(v, "auth") }},
+		{"headers", func(v *yaml.Node) { p.noDefaultCredentials(v, "headers") }},
 	})
 	if intervalNode != nil && d.scheduleNode != nil {
 		p.at(d.scheduleNode, "defaults: set interval or schedule, not both")

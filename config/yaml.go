@@ -14,6 +14,7 @@ type parser struct {
 	problems  Problems
 	warnings  Problems
 	schedules map[string]parsedSchedule // schedules read so far, by their text
+	lookup    LookupEnv                 // reads the environment variables the file names
 }
 
 // field is a key of a mapping and what reading its value does.

@@ -18,7 +18,9 @@ import (
 // feeds.yaml is edited as text, not re-encoded: the new sources are
 // inserted after the last item of the top-level sources list, so every
 // comment and blank line the operator wrote stays as it was. The YAML tree
-// is only used to find where that list ends and how it is indented.
+// is only used to find where that list ends and how it is indented. The
+// file is checked without its secrets (config.AnyEnv): an import needs
+// none, and `check` names the variables that are not set.
 func cmdImport(ctx context.Context, e *env, args []string) error {
 	fs, configPath := e.flags("import")
 	dryRun := fs.Bool("dry-run", false, "print the YAML that would be added and what would be skipped, without changing feeds.yaml")
@@ -54,11 +56,11 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	out := list.Insert(data, insert)
 	var cfg *config.Config
 	if len(plan.Add) > 0 {
-		cfg, err = config.Parse(path, dir, out)
+		cfg, err = config.ParseEnv(path, dir, out, config.AnyEnv)
 		if err != nil {
 			// Problems the file already had are the operator's to fix, at
 			// lines that are right in the file as it is.
-			if _, perr := config.Parse(path, dir, data); perr != nil {
+			if _, perr := config.ParseEnv(path, dir, data, config.AnyEnv); perr != nil {
 				return e.refuse(path, perr)
 			}
 			var ps config.Problems
@@ -114,7 +116,7 @@ func (e *env) readSources(path string) (data []byte, dir string, list *config.So
 	dir = filepath.Dir(abs)
 	list, err = config.FindSources(data)
 	if err != nil {
-		if _, perr := config.Parse(path, dir, data); perr != nil {
+		if _, perr := config.ParseEnv(path, dir, data, config.AnyEnv); perr != nil {
 			return nil, "", nil, e.refuse(path, perr)
 		}
 		return nil, "", nil, fmt.Errorf("%s: %w", path, err)
