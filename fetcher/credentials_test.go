@@ -389,3 +389,25 @@ func TestSchedulerLogsNoSecret(t *testing.T) {
 	}
 	noSecret(t, "the logs", logs.String())
 }
+
+// TestErrorsShowNoPassword: a transport error (net/http's url.Error
+// redacts the password, and describe drops the URL) and a URL that does
+// not parse (url.Parse's error repeats it whole) never show the password.
+func TestErrorsShowNoPassword(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close() // nothing listens there now: connection refused
+	for _, raw := range []string{
+		"http://newsdesk:" + testPassword + "@" + closed + "/feed",
+		"http://newsdesk:" + testPassword + "@example.com/%zz",
+	} {
+		_, err := newTestClient().Fetch(context.Background(), newsdesk.Source{ID: "wire", URL: raw}, newsdesk.FetchState{})
+		if err == nil {
+			t.Fatalf("Fetch(%s) succeeded, want an error", newsdesk.RedactURL(raw))
+		}
+		noSecret(t, "the error", err.Error())
+	}
+}
