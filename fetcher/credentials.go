@@ -108,3 +108,14 @@ func (c *Client) userAgent(src newsdesk.Source) string {
 	}
 	return c.UserAgent
 }
+
+// feedBase is rawURL as the base of a feed's relative links: without its
+// userinfo, so that no item link carries the source's password.
+func feedBase(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.User == nil {
+		return rawURL
+	}
+	u.User = nil
+	return u.String()
+}

@@ -411,3 +411,36 @@ func TestErrorsShowNoPassword(t *testing.T) {
 		noSecret(t, "the error", err.Error())
 	}
 }
+
+// TestRelativeLinksCarryNoPassword: the relative links of a fetched and
+// of a pushed feed of a source whose URL holds userinfo resolve against
+// its URL without it.
+func TestRelativeLinksCarryNoPassword(t *testing.T) {
+	const relative = `<rss version="2.0"><channel><title>T</title><link>/</link>
+<item><title>%s</title><link>/%s</link><guid isPermaLink="false">%s</guid><pubDate>Thu, 26 Nov 2026 12:00:00 +0000</pubDate></item>
+</channel></rss>`
+	o := newAuthOrigin(t, "127.0.0.1")
+	o.own.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, relative, "Fetched", "fetched", "f")
+	})
+	src := newsdesk.Source{ID: "a", URL: withUserinfo(o.own.URL+"/feed", testPassword), Interval: 10 * time.Minute}
+	clock := t0
+	s, db := newScheduler(t, &clock, src)
+	if _, err := s.RunOnce(context.Background(), []newsdesk.Source{src}, true, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Ingest(context.Background(), "a", fmt.Appendf(nil, relative, "Pushed", "pushed", "p"), "application/rss+xml"); err != nil {
+		t.Fatal(err)
+	}
+	var links []string
+	db.Items("a", func(it newsdesk.Item) bool {
+		links = append(links, it.Link)
+		noSecret(t, "item link", it.Link)
+		return true
+	})
+	st, _ := db.State("a")
+	noSecret(t, "feed link", st.FeedLink)
+	if len(links) != 2 {
+		t.Errorf("item links = %q, want the fetched and the pushed", links)
+	}
+}
