@@ -444,3 +444,24 @@ func TestRelativeLinksCarryNoPassword(t *testing.T) {
 		t.Errorf("item links = %q, want the fetched and the pushed", links)
 	}
 }
+
+// TestArticlePagesCarryNoCredentials: an article page on the source's own
+// host is fetched as newsdesk (FetchPage): without the source's
+// Authorization, headers or User-Agent; and a 401 there is an ordinary
+// http_4xx, not the source's credentials.
+func TestArticlePagesCarryNoCredentials(t *testing.T) {
+	o := newAuthOrigin(t, "127.0.0.1")
+	src := wireSource(o, "/basic")
+	src.UserAgent = "Mozilla/5.0 (compatible; newsdesk-test)"
+	_, err := newTestClient().FetchPage(context.Background(), src, newsdesk.FetchState{SourceID: src.ID, URL: src.URL}, o.own.URL+"/basic")
+	if got := ErrorKind(err); got != "http_4xx" {
+		t.Errorf("FetchPage() of a page that needs auth: %v (kind %q), want kind http_4xx", err, got)
+	}
+	got := o.received("own")
+	if len(got) != 1 {
+		t.Fatalf("%d requests, want 1", len(got))
+	}
+	if a, k, ua := got[0].Get("Authorization"), got[0].Get("X-Api-Key"), got[0].Get("User-Agent"); a != "" || k != "" || ua != testUA {
+		t.Errorf("the page request carried Authorization %q, X-Api-Key %q, User-Agent %q; want none, none, newsdesk's", a, k, ua)
+	}
+}
