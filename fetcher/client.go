@@ -183,7 +183,9 @@ const (
 // ErrorKind classifies an error from Fetch (wrapped or not) into a short
 // stable label for metrics and status: "timeout", "dns", "tls",
 // "connection", "redirects", "too_large", "not_a_feed", "parse", "auth"
-// (a source's 401 or 403: its credentials refused or missing), "http_404", "http_410", "http_429", "http_503", "http_4xx" (other 4xx),
+// (a source's 401 or 403: its credentials refused or missing; an article
+// page's stays http_4xx), "http_404", "http_410", "http_429", "http_503",
+// "http_4xx" (other 4xx),
 // "http_5xx" (other 5xx), "canceled", "private_address" (an article
 // request refused by the guard, guard.go) or "other"; for article pages
 // also "not_html" and "bad_url" (page.go) and extract's "selector",
@@ -232,9 +234,14 @@ func ErrorKind(err error) string {
 // The request carries src.UserAgent when set (else the client's), and
 // src's credentials (credentials.go) on every hop to the source's own
 // origin only: that of src.URL, or of the configured URL the context
-// carries when src.URL is where the source moved (the scheduler's). Errors name the kind of failure ("timed out after
-// 30s", "dns: no such host example.org", "too many redirects (5)") but not
-// the source; the caller adds that. ErrorKind labels them for metrics.
+// carries when src.URL is where the source moved (the scheduler's). Its
+// userinfo is never sent as such: it is the Basic auth when src.Auth is
+// unset, under the same rule.
+//
+// Errors name the kind of failure ("timed out after 30s", "dns: no such
+// host example.org", "too many redirects (5)") but not the source, and
+// never a password; the caller adds the source. ErrorKind labels them for
+// metrics.
 func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.FetchState) (*Response, error) {
 	timeout := fetchTimeout(ctx, src)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
