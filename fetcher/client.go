@@ -115,15 +115,38 @@ type Response struct {
 // RetryAfter is the Retry-After header as received (seconds or an
 // HTTP-date); RetryAt is when it says to come back, zero when it is
 // absent, unparseable or past, and at most a week after the fetch.
+//
+// Credentials is set on a 401 or 403 to a source's feed request (never on
+// an article page's): CredentialsRefused when the request carried the
+// source's credentials, CredentialsRequired when it carried none (the
+// source has none, or the request was redirected to another host, where
+// none are sent: OtherHost names it). ErrorKind labels both "auth".
 type StatusError struct {
-	Code       int
-	RetryAfter string
-	RetryAt    time.Time
+	Code        int
+	RetryAfter  string
+	RetryAt     time.Time
+	Credentials string
+	OtherHost   string
 }
 
+// The values of StatusError.Credentials.
+const (
+	CredentialsRefused  = "refused"
+	CredentialsRequired = "required"
+)
+
 func (e *StatusError) Error() string {
+	text := http.StatusText(e.Code)
+	switch {
+	case e.Credentials == CredentialsRefused:
+		return fmt.Sprintf("credentials refused: HTTP %d %s (check auth/headers, or the environment variables they name)", e.Code, text)
+	case e.Credentials == CredentialsRequired && e.OtherHost != "":
+		return fmt.Sprintf("credentials required: HTTP %d %s from %s, where a redirect led (credentials go only to the source's own host; if the feed lives there, make it the source's url)", e.Code, text, e.OtherHost)
+	case e.Credentials == CredentialsRequired:
+		return fmt.Sprintf("credentials required: HTTP %d %s (give the source auth:, headers: or user_agent: in feeds.yaml)", e.Code, text)
+	}
 	msg := fmt.Sprintf("http status %d", e.Code)
-	if text := http.StatusText(e.Code); text != "" {
+	if text != "" {
 		msg += " " + text
 	}
 	if e.Code == http.StatusGone {
@@ -153,13 +176,16 @@ const (
 	kindNotAFeed  = "not_a_feed"
 	kindParse     = "parse"
 	kindCanceled  = "canceled"
+	kindAuth      = "auth"
 	kindOther     = "other"
 )
 
 // ErrorKind classifies an error from Fetch (wrapped or not) into a short
 // stable label for metrics and status: "timeout", "dns", "tls",
-// "connection", "redirects", "too_large", "not_a_feed", "parse",
-// "http_404", "http_410", "http_429", "http_503", "http_4xx" (other 4xx),
+// "connection", "redirects", "too_large", "not_a_feed", "parse", "auth"
+// (a source's 401 or 403: its credentials refused or missing; an article
+// page's stays http_4xx), "http_404", "http_410", "http_429", "http_503",
+// "http_4xx" (other 4xx),
 // "http_5xx" (other 5xx), "canceled", "private_address" (an article
 // request refused by the guard, guard.go) or "other"; for article pages
 // also "not_html" and "bad_url" (page.go) and extract's "selector",
@@ -176,6 +202,8 @@ func ErrorKind(err error) string {
 		return ""
 	case errors.As(err, &se):
 		switch c := se.Code; {
+		case se.Credentials != "":
+			return kindAuth
 		case c == 404, c == 410, c == 429, c == 503:
 			return fmt.Sprintf("http_%d", c)
 		case c >= 400 && c <= 499:
@@ -200,21 +228,33 @@ func ErrorKind(err error) string {
 // prev.LastModified) are sent byte for byte, and only when prev.URL ==
 // src.URL: validators belong to the URL they came from. The fetch is bounded
 // by src.Timeout (30s when unset) on top of ctx. A status other than 2xx and
-// 304 is a *StatusError. Errors name the kind of failure ("timed out after
-// 30s", "dns: no such host example.org", "too many redirects (5)") but not
-// the source; the caller adds that. ErrorKind labels them for metrics.
+// 304 is a *StatusError; a 401 or 403 says whether the source's
+// credentials were refused or none were sent (StatusError.Credentials).
+//
+// The request carries src.UserAgent when set (else the client's), and
+// src's credentials (credentials.go) on every hop to the source's own
+// origin only: that of src.URL, or of the configured URL the context
+// carries when src.URL is where the source moved (the scheduler's). Its
+// userinfo is never sent as such: it is the Basic auth when src.Auth is
+// unset, under the same rule.
+//
+// Errors name the kind of failure ("timed out after 30s", "dns: no such
+// host example.org", "too many redirects (5)") but not the source, and
+// never a password; the caller adds the source. ErrorKind labels them for
+// metrics.
 func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.FetchState) (*Response, error) {
 	timeout := fetchTimeout(ctx, src)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	rs := &redirects{}
+	rs := &redirects{creds: credentialsOf(ctx, src)}
 	ctx = context.WithValue(ctx, redirectsKey{}, rs)
 
 	conditional := prev.URL == src.URL
-	req, err := c.newRequest(ctx, src.URL, prev, conditional)
+	req, err := c.newRequest(ctx, src, prev, conditional)
 	if err != nil {
 		return nil, err
 	}
+	rs.sent = rs.creds.apply(req)
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		return nil, describe(ctx, err, timeout, req.URL.Host)
@@ -243,7 +283,9 @@ func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.F
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		drain(resp.Body)
 		ra := resp.Header.Get("Retry-After")
-		return nil, &StatusError{Code: resp.StatusCode, RetryAfter: ra, RetryAt: retryAt(ra, now)}
+		se := &StatusError{Code: resp.StatusCode, RetryAfter: ra, RetryAt: retryAt(ra, now)}
+		rs.explain(se, resp.Request.URL)
+		return nil, se
 	}
 
 	body, err := c.readResponse(ctx, resp, src, timeout)
@@ -269,13 +311,19 @@ func (c *Client) Fetch(ctx context.Context, src newsdesk.Source, prev newsdesk.F
 	return out, nil
 }
 
-// newRequest is the GET of rawURL, with prev's validators when conditional.
-func (c *Client) newRequest(ctx context.Context, rawURL string, prev newsdesk.FetchState, conditional bool) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+// newRequest is the GET of src.URL as src's User-Agent, with prev's
+// validators when conditional.
+func (c *Client) newRequest(ctx context.Context, src newsdesk.Source, prev newsdesk.FetchState, conditional bool) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src.URL, nil)
 	if err != nil {
-		return nil, fmt.Errorf("bad url %q: %w", rawURL, err)
+		// url.Parse's error repeats the URL, userinfo and all.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("bad url %q: %w", newsdesk.RedactURL(src.URL), err)
 	}
-	req.Header.Set("User-Agent", c.UserAgent)
+	req.Header.Set("User-Agent", c.userAgent(src))
 	req.Header.Set("Accept", accept)
 	// Go's transport asks for gzip and decompresses by itself as long as
 	// Accept-Encoding is left alone.
@@ -384,10 +432,28 @@ func drain(r io.Reader) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(r, 64<<10))
 }
 
-// redirects records, for one fetch, where its permanent redirects led.
+// redirects records, for one fetch, where its permanent redirects led,
+// and sends the source's credentials on each hop to its own origin only.
 type redirects struct {
 	movedTo   string // the URL after the leading run of 301/308
 	temporary bool   // a 302/303/307 came first: the configured URL stays
+	creds     credentials
+	sent      bool // the latest request carried the credentials
+}
+
+// explain marks se, the answer to the fetch's last request (to final),
+// as about credentials when it is a 401 or 403.
+func (rs *redirects) explain(se *StatusError, final *url.URL) {
+	if se.Code != http.StatusUnauthorized && se.Code != http.StatusForbidden {
+		return
+	}
+	se.Credentials = CredentialsRequired
+	switch {
+	case rs.sent:
+		se.Credentials = CredentialsRefused
+	case rs.creds.any():
+		se.OtherHost = final.Host
+	}
 }
 
 type redirectsKey struct{}
@@ -396,7 +462,8 @@ type redirectsKey struct{}
 var errTooManyRedirects = &fetchError{kind: kindRedirects, msg: fmt.Sprintf("too many redirects (%d)", maxRedirects)}
 
 // checkRedirect is the CheckRedirect of Client.HTTP. It caps redirects,
-// removes the Referer that net/http adds, and notes permanent redirects in
+// removes the Referer that net/http adds, sends the source's credentials
+// to its own origin only (credentials.go), and notes permanent redirects in
 // the fetch's context. Only a run of 301/308 from the configured URL moves
 // the source: after a 302 the configured URL stays right.
 func checkRedirect(req *http.Request, via []*http.Request) error {
@@ -405,7 +472,11 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	}
 	req.Header.Del("Referer")
 	rs, ok := req.Context().Value(redirectsKey{}).(*redirects)
-	if !ok || req.Response == nil {
+	if !ok {
+		return nil
+	}
+	rs.sent = rs.creds.apply(req)
+	if req.Response == nil {
 		return nil
 	}
 	switch code := req.Response.StatusCode; {

@@ -349,7 +349,9 @@ func TestFetchStatusError(t *testing.T) {
 		wantKind   string
 	}{
 		{404, "", time.Time{}, "http status 404 Not Found", "http_404"},
-		{403, "", time.Time{}, "http status 403 Forbidden", "http_4xx"},
+		{403, "", time.Time{}, "credentials required: HTTP 403 Forbidden (give the source auth:, headers: or user_agent: in feeds.yaml)", "auth"},
+		{401, "", time.Time{}, "credentials required: HTTP 401 Unauthorized (give the source auth:, headers: or user_agent: in feeds.yaml)", "auth"},
+		{400, "", time.Time{}, "http status 400 Bad Request", "http_4xx"},
 		{410, "", time.Time{}, "http status 410 Gone: the publisher removed this feed; change its url in feeds.yaml", "http_410"},
 		{429, "", time.Time{}, "http status 429 Too Many Requests", "http_429"},
 		{429, "3600", fetchNow.Add(time.Hour), "http status 429 Too Many Requests (retry after 2026-11-26T13:00:00Z)", "http_429"},

@@ -37,7 +37,7 @@ func (s *Scheduler) Ingest(ctx context.Context, sourceID string, body []byte, co
 		return store.PushResult{}, fmt.Errorf("push for source %q: %w", sourceID, err)
 	}
 	now := s.now()
-	resp, err := parse(body, contentType, fetchURL(src, forURL(src, st)), src, now)
+	resp, err := parse(body, contentType, feedBase(fetchURL(src, forURL(src, st))), src, now)
 	if err != nil {
 		return store.PushResult{}, fmt.Errorf("push for source %q: %w", sourceID, err)
 	}

@@ -603,7 +603,7 @@ func (s *Scheduler) do(ctx context.Context, j job) (out Outcome, committed bool)
 	validators := st
 	validators.URL = target.URL // the validators came from the URL fetched
 	late := j.late(st, j.now())
-	resp, err := s.fetchSafely(fctx, target, validators)
+	resp, err := s.fetchSafely(withOwnURL(fctx, src.URL), target, validators) // the credentials belong to src.URL's origin
 	g.releaseHost()
 	if err != nil && ctx.Err() != nil {
 		out.Err = ctx.Err()
@@ -620,7 +620,7 @@ func (s *Scheduler) do(ctx context.Context, j job) (out Outcome, committed bool)
 	if err == nil {
 		out.Bytes = resp.Bytes
 		if st.MovedTo != before.MovedTo {
-			j.log.Warn("source moved permanently: update its url in feeds.yaml", "url", src.URL, "moved_to", st.MovedTo)
+			j.log.Warn("source moved permanently: update its url in feeds.yaml", "url", newsdesk.RedactURL(src.URL), "moved_to", newsdesk.RedactURL(st.MovedTo))
 		}
 	}
 	stored := s.commit(&out, j, before, st, items)
@@ -742,7 +742,7 @@ func logFetch(log *slog.Logger, src newsdesk.Source, st newsdesk.FetchState, err
 	}
 	switch {
 	case st.Gone:
-		log.Error("source is gone (HTTP 410): it will not be fetched again until its url in feeds.yaml changes", "url", fetchedURL)
+		log.Error("source is gone (HTTP 410): it will not be fetched again until its url in feeds.yaml changes", "url", newsdesk.RedactURL(fetchedURL))
 	case st.Result == newsdesk.ResultError:
 		log.Warn("fetch failed", "error", st.Error, "kind", ErrorKind(err), "failures", st.Failures, "next_due", st.NextDue.Format(time.RFC3339))
 	default:

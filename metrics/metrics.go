@@ -52,7 +52,7 @@ func New() *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	source := []string{"source"}
 	m.fetches = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsdesk_source_fetches_total",
-		Help: "Fetches of each source by result: ok, not_modified, or the error kind (timeout, dns, tls, connection, http_404, http_429, http_5xx, not_a_feed, parse, ...)."}, []string{"source", "result"})
+		Help: "Fetches of each source by result: ok, not_modified, or the error kind (timeout, dns, tls, connection, auth, http_404, http_429, http_5xx, not_a_feed, parse, ...)."}, []string{"source", "result"})
 	m.bytes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsdesk_source_received_bytes_total",
 		Help: "Feed bytes received from each source, after decompression."}, source)
 	m.itemsNew = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "newsdesk_source_items_new_total",

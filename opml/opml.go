@@ -33,12 +33,14 @@ type Feed struct {
 	Line    int      // the outline's line in the OPML file
 }
 
-// String names the feed in messages: its title and URL.
+// String names the feed in messages: its title and URL, the URL's
+// password redacted.
 func (f Feed) String() string {
+	u := newsdesk.RedactURL(f.URL)
 	if f.Title == "" {
-		return strconv.Quote(f.URL)
+		return strconv.Quote(u)
 	}
-	return fmt.Sprintf("%q (%s)", f.Title, f.URL)
+	return fmt.Sprintf("%q (%s)", f.Title, u)
 }
 
 // Parse returns the feeds in an OPML file, in document order. Readers

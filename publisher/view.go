@@ -59,7 +59,7 @@ func newSource(s newsdesk.Source, st newsdesk.FetchState, fetched bool) source {
 	src := source{
 		ID:       s.ID,
 		Title:    clean(oneLine(s.Title)),
-		FeedURL:  newsdesk.HTTPURL(clean(s.URL)),
+		FeedURL:  newsdesk.HTTPURL(clean(newsdesk.RedactURL(s.URL))), // never a password: the export is public
 		HomeURL:  newsdesk.HTTPURL(clean(st.FeedLink)),
 		FeedID:   clean(strings.TrimSpace(st.FeedID)),
 		Updated:  st.FeedUpdated.UTC(),

@@ -149,7 +149,7 @@ func sourceRow(cfg Config, db Store, src newsdesk.Source, subs map[string]newsde
 	if err != nil {
 		return Row{}, err
 	}
-	s := Row{ID: src.ID, Title: src.Title, URL: src.URL, Result: resultValue(st, found), Summary: st.Summary(), Items: n}
+	s := Row{ID: src.ID, Title: src.Title, URL: newsdesk.RedactURL(src.URL), Result: resultValue(st, found), Summary: st.Summary(), Items: n}
 	if s.Title == "" {
 		s.Title = st.FeedTitle
 	}
@@ -158,7 +158,7 @@ func sourceRow(cfg Config, db Store, src newsdesk.Source, subs map[string]newsde
 		s.LastSuccess = timePtr(st.LastSuccess)
 		s.Failures, s.Error = st.Failures, st.Error
 		if st.URL == src.URL {
-			s.Gone, s.MovedTo, s.History = st.Gone, st.MovedTo, st.History
+			s.Gone, s.MovedTo, s.History = st.Gone, newsdesk.RedactURL(st.MovedTo), st.History
 			s.Capped, s.Skipped, s.SkipReason = st.Capped, st.Skipped, st.SkipReason
 			s.Stale = st.Stale(cfg.Interval(src, st.Hints), now)
 		}
@@ -187,7 +187,7 @@ func sourceRow(cfg Config, db Store, src newsdesk.Source, subs map[string]newsde
 
 // orphanRow is the row of a source removed from feeds.yaml.
 func orphanRow(cfg Config, o Orphan, st newsdesk.FetchState, found bool) Row {
-	s := Row{ID: o.SourceID, Title: st.FeedTitle, URL: st.URL, Result: resultValue(st, found), Summary: "orphaned: not in feeds.yaml",
+	s := Row{ID: o.SourceID, Title: st.FeedTitle, URL: newsdesk.RedactURL(st.URL), Result: resultValue(st, found), Summary: "orphaned: not in feeds.yaml",
 		Items: o.Items, Orphaned: true, LastFetch: timePtr(st.LastFetch), LastSuccess: timePtr(st.LastSuccess)}
 	note := "removed from feeds.yaml"
 	switch {
@@ -234,7 +234,7 @@ func notes(src newsdesk.Source, st newsdesk.FetchState, found bool, now time.Tim
 		out = append(out, "GONE (HTTP 410): not fetched again until its url in feeds.yaml changes")
 	}
 	if st.MovedTo != "" {
-		out = append(out, "moved permanently to "+st.MovedTo+": update its url in feeds.yaml")
+		out = append(out, "moved permanently to "+newsdesk.RedactURL(st.MovedTo)+": update its url in feeds.yaml")
 	}
 	if st.Capped > 0 {
 		out = append(out, fmt.Sprintf("%d items over max_items_per_fetch (%d) not stored", st.Capped, src.MaxItemsPerFetch))

@@ -61,7 +61,7 @@ func sourceWarnings(cfg *config.Config) ([]config.Problem, error) {
 			out = append(out, cfg.SourceProblem(src.ID, "warning: source %q is gone: its url answered 410 Gone on %s; remove the source or change its url", src.ID, st.LastFetch.Format("2006-01-02")))
 		}
 		if st.MovedTo != "" {
-			out = append(out, cfg.SourceProblem(src.ID, "warning: source %q moved permanently to %s: change its url to that", src.ID, st.MovedTo))
+			out = append(out, cfg.SourceProblem(src.ID, "warning: source %q moved permanently to %s: change its url to that", src.ID, newsdesk.RedactURL(st.MovedTo)))
 		}
 	}
 	return out, nil

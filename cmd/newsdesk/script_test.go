@@ -39,9 +39,14 @@ func TestMain(m *testing.M) {
 // TestScripts runs the command-line scenarios in testdata/script. Each
 // script gets a fake origin server (an httptest server serving the files
 // under $WORK/origin, with ETag/Last-Modified and 304s, or the answer
-// scripted in PATH.status, logging every request to $WORK/origin.log) and a free port. The placeholders ${ORIGIN} and
+// scripted in PATH.status, logging every request to $WORK/origin.log; a
+// PATH.auth or PATH.key file makes PATH need Basic auth or a header, see
+// authorized) and a free port. The placeholders ${ORIGIN} and
 // ${PORT} in the script's files are replaced before it runs, and
-// ${LOCALORIGIN} by the origin's URL with the host localhost; files ending
+// ${LOCALORIGIN} by the origin's URL with the host localhost,
+// ${ORIGINHOST} by its host:port, and ${OTHER} by the URL of the same
+// files served on another host, 127.0.0.2 (logging to $WORK/other.log;
+// empty unless [otherhost]); files ending
 // in .html are served as text/html, and $ARTICLES is the folder of the
 // fetcher's article page fixtures. Unless the
 // script brings its own, $WORK/origin/rss/news is testdata/moscowtimes.xml.
@@ -66,6 +71,17 @@ func TestScripts(t *testing.T) {
 			}
 			origin := newOrigin(filepath.Join(env.WorkDir, "origin"), filepath.Join(env.WorkDir, "origin.log"))
 			env.Defer(origin.Close)
+			// The other host: the same files on 127.0.0.2 (another host,
+			// for the credentials' redirect rule), logging to other.log.
+			other := ""
+			if ln, err := otherHostListener(); err == nil {
+				srv := httptest.NewUnstartedServer(originHandler(filepath.Join(env.WorkDir, "origin"), filepath.Join(env.WorkDir, "other.log")))
+				srv.Listener.Close()
+				srv.Listener = ln
+				srv.Start()
+				env.Defer(srv.Close)
+				other = srv.URL
+			}
 			env.Defer(func() { // a script that failed leaves no request held
 				if h, ok := holds.LoadAndDelete(origin.URL); ok {
 					h.(*originHold).releaseAll()
@@ -83,15 +99,30 @@ func TestScripts(t *testing.T) {
 			// feed's, on a loopback address, for the private-address guard.
 			local := strings.Replace(origin.URL, "127.0.0.1", "localhost", 1)
 			env.Setenv("ORIGIN", origin.URL)
+			env.Setenv("OTHER", other)
 			env.Setenv("PORT", port)
 			env.Setenv("ARTICLES", articles)
-			return substitute(env.WorkDir, map[string]string{"${ORIGIN}": origin.URL, "${PORT}": port, "${LOCALORIGIN}": local})
+			return substitute(env.WorkDir, map[string]string{"${ORIGIN}": origin.URL, "${ORIGINHOST}": strings.TrimPrefix(origin.URL, "http://"), "${OTHER}": other, "${PORT}": port, "${LOCALORIGIN}": local})
 		},
 		// [pty]: pseudo-terminals can be opened here (for ttyexec).
 		// [fsizelimit]: diskfull can simulate a full disk here.
 		// [postgres]: a PostgreSQL cluster to test against is given
 		// (NEWSDESK_TEST_DATABASE_URL); CI always gives one.
+		// [credentials]: feeds.yaml's auth, headers and user_agent keys
+		// are read (issue 15's config side).
+		// [otherhost]: ${OTHER} is served on 127.0.0.2 (Linux routes all
+		// of 127.0.0.0/8 to loopback; some systems only 127.0.0.1).
 		Condition: func(cond string) (bool, error) {
+			if cond == "credentials" {
+				return configReadsCredentials(), nil
+			}
+			if cond == "otherhost" {
+				ln, err := otherHostListener()
+				if err == nil {
+					ln.Close()
+				}
+				return err == nil, nil
+			}
 			if cond == "fsizelimit" {
 				return canLimitFileSize(), nil
 			}
@@ -127,22 +158,40 @@ func TestScripts(t *testing.T) {
 			"eachcmd":  cmdEachCmd,
 			"pgstore":  cmdPGStore,
 			"pgjoin":   cmdPGJoin,
+			"nosecret": cmdNoSecret,
 		},
 	})
 }
 
 // newOrigin starts a stand-in for a publisher's web server.
 func newOrigin(root, logPath string) *httptest.Server {
+	return httptest.NewServer(originHandler(root, logPath))
+}
+
+// otherHostListener listens on a free port of 127.0.0.2, the scripts'
+// other host.
+func otherHostListener() (net.Listener, error) { return net.Listen("tcp", "127.0.0.2:0") }
+
+// originHandler serves the files under root as a publisher would, logging
+// each request to logPath: its method, path, validators and User-Agent,
+// then the scheme of its Authorization ("Basic", never the credentials)
+// and whether it had an X-Api-Key header ("X-Api-Key=set").
+func originHandler(root, logPath string) http.Handler {
 	var mu sync.Mutex
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
 		if f, err := os.OpenFile(logPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
-			fmt.Fprintf(f, "%s %s If-None-Match=%s If-Modified-Since=%s User-Agent=%s\n", r.Method, r.URL.Path,
-				r.Header.Get("If-None-Match"), r.Header.Get("If-Modified-Since"), r.Header.Get("User-Agent"))
+			scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+			key := map[bool]string{true: "set"}[r.Header.Get("X-Api-Key") != ""]
+			fmt.Fprintf(f, "%s %s If-None-Match=%s If-Modified-Since=%s User-Agent=%s Authorization=%s X-Api-Key=%s\n", r.Method, r.URL.Path,
+				r.Header.Get("If-None-Match"), r.Header.Get("If-Modified-Since"), r.Header.Get("User-Agent"), scheme, key)
 			f.Close()
 		}
 		file := filepath.Join(root, filepath.FromSlash(r.URL.Path))
+		if !authorized(w, r, file) {
+			return
+		}
 		// PATH.hold: answer once GET /release/PATH has come (waitheld
 		// waits for a request to be held there).
 		if p, ok := strings.CutPrefix(r.URL.Path, "/release"); ok {
@@ -193,7 +242,29 @@ func newOrigin(root, logPath string) *httptest.Server {
 		}
 		w.Header().Set("Content-Type", ctype)
 		w.Write(body)
-	}))
+	})
+}
+
+// authorized reports whether r may have file, answering 401 or 403 when
+// not: PATH.auth holds "user:password" for HTTP Basic auth, PATH.key a
+// "Name: value" header the request must carry.
+func authorized(w http.ResponseWriter, r *http.Request, file string) bool {
+	if want, err := os.ReadFile(file + ".auth"); err == nil {
+		user, pass, _ := strings.Cut(strings.TrimSpace(string(want)), ":")
+		if u, p, ok := r.BasicAuth(); !ok || u != user || p != pass {
+			w.Header().Set("WWW-Authenticate", `Basic realm="origin"`)
+			http.Error(w, "credentials required", http.StatusUnauthorized)
+			return false
+		}
+	}
+	if want, err := os.ReadFile(file + ".key"); err == nil {
+		name, value, _ := strings.Cut(strings.TrimSpace(string(want)), ":")
+		if r.Header.Get(strings.TrimSpace(name)) != strings.TrimSpace(value) {
+			http.Error(w, "api key required", http.StatusForbidden)
+			return false
+		}
+	}
+	return true
 }
 
 // holds are the origins' held paths, by the origin's host:port.
