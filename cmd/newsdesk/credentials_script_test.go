@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/newsdesk/newsdesk/config"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -67,26 +66,4 @@ func cmdNoSecret(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("nosecret: no files under %q", args[1:])
 	}
 	ts.Logf("nosecret: %d files, none shows a secret", files)
-}
-
-// configReadsCredentials reports whether config reads a source's auth,
-// headers and user_agent into newsdesk.Source (issue 15's config side,
-// built on another branch): credentials.txtar runs once it does.
-func configReadsCredentials() bool {
-	const probe = `sources:
-  - id: a
-    url: https://a.example/feed
-    auth: {username: u, password_env: PATH}
-    headers: {X-Api-Key: "${PATH}"}
-    user_agent: probe
-sections:
-  - id: s
-    sources: [a]
-`
-	cfg, err := config.Parse("probe.yaml", os.TempDir(), []byte(probe))
-	if err != nil || len(cfg.Sources) != 1 {
-		return false
-	}
-	src := cfg.Sources[0]
-	return src.Auth != nil && len(src.Headers) == 1 && src.UserAgent == "probe"
 }

@@ -108,14 +108,9 @@ func TestScripts(t *testing.T) {
 		// [fsizelimit]: diskfull can simulate a full disk here.
 		// [postgres]: a PostgreSQL cluster to test against is given
 		// (NEWSDESK_TEST_DATABASE_URL); CI always gives one.
-		// [credentials]: feeds.yaml's auth, headers and user_agent keys
-		// are read (issue 15's config side).
 		// [otherhost]: ${OTHER} is served on 127.0.0.2 (Linux routes all
 		// of 127.0.0.0/8 to loopback; some systems only 127.0.0.1).
 		Condition: func(cond string) (bool, error) {
-			if cond == "credentials" {
-				return configReadsCredentials(), nil
-			}
 			if cond == "otherhost" {
 				ln, err := otherHostListener()
 				if err == nil {
