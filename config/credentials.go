@@ -377,4 +377,20 @@ var osLookup LookupEnv = os.LookupEnv
 // secrets (`newsdesk import` on a machine that has none): every variable
 // is set, to a placeholder that passes every check. A Config read with it
 // must not be used to fetch or serve.
-func AnyEnv(string) (string, bool) { return "placeholder-0123456789abcdef", true }
+func AnyEnv(string) (string, bool) { return envPlaceholder, true }
+
+// envPlaceholder is what AnyEnv and SetEnv give a variable they stand in
+// for.
+const envPlaceholder = "placeholder-0123456789abcdef"
+
+// SetEnv is a LookupEnv that reads the process's environment and stands in
+// for a variable that is not set with a placeholder, for commands that
+// read what is stored without fetching (status, export, preview...): an
+// operator's shell need not hold the service's secrets to run them. A
+// Config read with it must not be used to fetch or serve.
+func SetEnv(name string) (string, bool) {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v, true
+	}
+	return envPlaceholder, true
+}

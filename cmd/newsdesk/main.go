@@ -100,6 +100,19 @@ type env struct {
 	command string // the command being run, set by dispatch
 }
 
+// usesSecrets reports whether a command needs the secrets feeds.yaml names
+// in the environment (password_env, ${VAR}, token_env): those that fetch
+// sources, serve sections, or check the file. The others read what is
+// stored, and run where the service's environment is not (an operator's
+// shell): a variable that is not set there does not stop them.
+func usesSecrets(command string) bool {
+	switch command {
+	case "check", "run", "serve":
+		return true
+	}
+	return false
+}
+
 // usageError is a mistake on the command line: exit code 2.
 type usageError struct{ msg string }
 
@@ -255,7 +268,11 @@ func (e *env) loadConfigContext(ctx context.Context, path string) (*config.Confi
 	if e.dir != "" && !filepath.IsAbs(path) {
 		path = filepath.Join(e.dir, path)
 	}
-	cfg, err := config.LoadContext(ctx, path)
+	lookup := os.LookupEnv
+	if !usesSecrets(e.command) {
+		lookup = config.SetEnv
+	}
+	cfg, err := config.LoadEnv(ctx, path, lookup)
 	var ps config.Problems
 	if errors.As(err, &ps) {
 		for _, p := range ps {
