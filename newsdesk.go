@@ -169,6 +169,11 @@ type FetchState struct {
 	// WebSub are the hub and self links the feed advertised at the last
 	// full fetch (a 200); a 304 or a failure keeps them.
 	WebSub WebSubLinks `json:",omitzero"`
+	// SafetyNet is set when the last fetch put NextDue a
+	// SafetyNetInterval away because the source's hub pushed its items:
+	// once it no longer does, the source is due at its own interval (or
+	// schedule) after LastFetch instead (fetcher's scheduler).
+	SafetyNet bool `json:",omitempty"`
 	// Skipped is how many items of the feed, as last received, could not
 	// be stored at all (their siblings were); SkipReason says why for the
 	// first of them.

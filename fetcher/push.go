@@ -3,6 +3,7 @@ package fetcher
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/store"
@@ -61,10 +62,35 @@ func (s *Scheduler) Ingest(ctx context.Context, sourceID string, body []byte, co
 // newsdesk.SafetyNetInterval, or at its own interval when that is longer,
 // instead of its interval or schedule.
 func (s *Scheduler) afterPush(src newsdesk.Source) newsdesk.Source {
-	if s.PushActive == nil || !s.PushActive(src.ID) {
+	if !s.pushing(src.ID) {
 		return src
 	}
 	src.Interval = max(src.Interval, newsdesk.SafetyNetInterval)
 	src.Schedule, src.IntervalSet = nil, true
 	return src
+}
+
+// pushing reports whether the source's hub pushes its items now.
+func (s *Scheduler) pushing(id string) bool {
+	return s.PushActive != nil && s.PushActive(id)
+}
+
+// pushEnded is the source's next due time from its state st: NextDue, or,
+// when the last fetch stretched it to the safety net (st.SafetyNet) and
+// the hub no longer pushes (the subscription lapsed, was denied or turned
+// off), when its own interval or schedule after that fetch would have
+// made it due, if that is sooner. Without it a source whose push stopped
+// would wait up to SafetyNetInterval for its next poll.
+func (s *Scheduler) pushEnded(src newsdesk.Source, st newsdesk.FetchState) time.Time {
+	if !st.SafetyNet || s.pushing(src.ID) {
+		return st.NextDue
+	}
+	own := st.LastFetch.Add(Interval(src, st.Hints))
+	if src.Schedule != nil {
+		own = src.Schedule.Next(st.LastFetch)
+	}
+	if own.IsZero() || !own.Before(st.NextDue) {
+		return st.NextDue
+	}
+	return own
 }

@@ -60,6 +60,49 @@ func TestSafetyNetWhilePushActive(t *testing.T) {
 	}
 }
 
+// TestSafetyNetEndsWithPush: a source polled at the safety net is due at
+// its own interval after its last fetch as soon as its hub no longer
+// pushes, not when the safety net would have made it due.
+func TestSafetyNetEndsWithPush(t *testing.T) {
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, feedXML, "Origin") }))
+	defer origin.Close()
+	src := newsdesk.Source{ID: "a", URL: origin.URL, Interval: 10 * time.Minute, IntervalSet: true}
+	clock := t0
+	s, db := newScheduler(t, &clock, src)
+	var active atomic.Bool
+	active.Store(true)
+	s.PushActive = func(id string) bool { return active.Load() }
+	if _, err := s.RunOnce(context.Background(), []newsdesk.Source{src}, true, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := db.State("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.SafetyNet || st.NextDue.Before(st.LastFetch.Add(newsdesk.SafetyNetInterval)) {
+		t.Fatalf("push active: safety net %v, next due %v after the fetch; want the safety net", st.SafetyNet, st.NextDue.Sub(st.LastFetch))
+	}
+	dueAt := func(now time.Time) bool {
+		t.Helper()
+		due, _, err := s.dueSources(now, map[string]bool{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(due) == 1
+	}
+	later := st.LastFetch.Add(11 * time.Minute)
+	if dueAt(later) {
+		t.Error("push active: due 11 minutes after the fetch, want the safety net")
+	}
+	active.Store(false)
+	if !dueAt(later) {
+		t.Error("push ended: not due 11 minutes after the fetch, want due at the 10m interval")
+	}
+	if dueAt(st.LastFetch.Add(5 * time.Minute)) {
+		t.Error("push ended: due 5 minutes after the fetch, want not before the 10m interval")
+	}
+}
+
 // TestIngestLikeAFetch: a pushed body goes through the fetch's parsing,
 // sanitizing and max_items_per_fetch, is stored without touching the
 // source's fetch state, and OnPush is told.

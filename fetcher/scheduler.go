@@ -343,6 +343,9 @@ func (s *Scheduler) dueSources(now time.Time, inflight map[string]bool) (due []w
 // w is src with the host it is fetched from.
 func (s *Scheduler) dueKnown(src newsdesk.Source, now time.Time) (w waiting, yes bool, at time.Time) {
 	st, ok := s.known.m[src.ID]
+	if ok {
+		st.NextDue = s.pushEnded(src, st)
+	}
 	yes, at = Due(src, st, ok, now, false)
 	if held := s.heldUntil(src.ID); yes && now.Before(held) {
 		yes, at = false, held
@@ -615,6 +618,7 @@ func (s *Scheduler) do(ctx context.Context, j job) (out Outcome, committed bool)
 		applied = s.afterPush(src) // a failure backs off from the source's own interval
 	}
 	st, items, kind := applyResult(applied, before, late, resp, err)
+	st.SafetyNet = err == nil && s.pushing(src.ID)
 	g.park() // the next fetch may start while this one waits for the store
 	out.Kind, out.Err = kind, err
 	if err == nil {

@@ -55,8 +55,9 @@ func saveTime(t *testing.T, open Open, items []newsdesk.Item, keep newsdesk.Rete
 // item costing at most twice as much in the big fetch), is far below the
 // quadratic 100x and leaves room for a loaded machine, where the garbage
 // collector's share and cache misses grow (15.7x was seen under -race with
-// four other test processes). CPU time, not the wall clock, so that other
-// work on the machine does not decide the ratio.
+// four other test processes; 20.6x once beside three, so the race
+// detector's runs get 30x, still far below quadratic). CPU time, not the
+// wall clock, so that other work on the machine does not decide the ratio.
 func testSaveFetchIsLinear(t *testing.T, open Open) {
 	if testing.Short() {
 		t.Skip("stores 100,000 items")
@@ -74,8 +75,12 @@ func testSaveFetchIsLinear(t *testing.T, open Open) {
 			big, bigWall := saveTime(t, open, bigFeed(100_000, tt.dated), tt.keep, 2)
 			ratio := float64(big) / float64(small)
 			t.Logf("10,000 items: %v CPU (%v wall); 100,000 items: %v CPU (%v wall): %.1fx", small, smallWall, big, bigWall, ratio)
-			if ratio > 20 {
-				t.Errorf("storing 100,000 items took %.1fx the CPU time of 10,000 (%v vs %v), want at most 20x (quadratic is 100x)", ratio, big, small)
+			bound := 20.0
+			if raceDetector {
+				bound = 30 // 20.6x seen under -race beside three other test processes
+			}
+			if ratio > bound {
+				t.Errorf("storing 100,000 items took %.1fx the CPU time of 10,000 (%v vs %v), want at most %.0fx (quadratic is 100x)", ratio, big, small, bound)
 			}
 		})
 	}
