@@ -360,7 +360,7 @@ func (c *clusterTest) converge(ins []*clusterInstance, path string, want ...stri
 			case body == nil:
 				etag, body = e, b
 			case e != etag || !bytes.Equal(b, body):
-				return fmt.Sprintf("%s: ETag %s, %s: ETag %s (bodies equal: %v)", ins[0].name, etag, in.name, e, bytes.Equal(b, body))
+				return fmt.Sprintf("%s: ETag %s, %s: ETag %s (bodies equal: %v%s)", ins[0].name, etag, in.name, e, bytes.Equal(b, body), firstDifference(body, b))
 			}
 			for _, w := range want {
 				if !bytes.Contains(b, []byte(w)) {
@@ -371,4 +371,25 @@ func (c *clusterTest) converge(ins []*clusterInstance, path string, want ...stri
 		return ""
 	})
 	return etag, body
+}
+
+// firstDifference describes the first line where two bodies differ, for a
+// failure message: whether an instance is behind (an item missing) or
+// dates the same content otherwise (a version of its own).
+func firstDifference(a, b []byte) string {
+	la, lb := bytes.Split(a, []byte("\n")), bytes.Split(b, []byte("\n"))
+	for i := 0; i < max(len(la), len(lb)); i++ {
+		var x, y []byte
+		if i < len(la) {
+			x = la[i]
+		}
+		if i < len(lb) {
+			y = lb[i]
+		}
+		if !bytes.Equal(x, y) {
+			cut := func(l []byte) []byte { return bytes.TrimSpace(l[:min(len(l), 200)]) }
+			return fmt.Sprintf("; first difference at line %d: %q vs %q", i+1, cut(x), cut(y))
+		}
+	}
+	return ""
 }
