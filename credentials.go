@@ -60,8 +60,7 @@ func (s Source) HasCredentials() bool {
 // "xxxxx" (net/url's Redacted), or its user when it has no password (a
 // user alone is often a token), for every output that shows a URL; a URL
 // without userinfo is returned as it is. A string that does not parse as
-// a URL but holds "@" before its path is shown without what precedes the
-// "@".
+// a URL but holds an "@" is shown as RedactBeforeAt shows it.
 func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err == nil {
@@ -75,15 +74,21 @@ func RedactURL(raw string) string {
 		}
 		return u.Redacted()
 	}
-	if scheme, rest, ok := strings.Cut(raw, "://"); ok {
-		host, path, _ := strings.Cut(rest, "/")
-		if i := strings.LastIndex(host, "@"); i >= 0 {
-			host = "xxxxx@" + host[i+1:]
-		}
-		if path != "" || strings.Contains(rest, "/") {
-			return scheme + "://" + host + "/" + path
-		}
-		return scheme + "://" + host
+	return RedactBeforeAt(raw)
+}
+
+// RedactBeforeAt returns raw without what lies between its scheme and its
+// last "@" (scheme://xxxxx@rest), or raw when it has no "@": for a URL
+// whose "@" the parser did not take as the end of userinfo, because a
+// password holding "/", "?", "#" or ":" ended the authority early
+// (https://user:pa/ss@host/): what precedes the "@" may be a password.
+func RedactBeforeAt(raw string) string {
+	i := strings.LastIndex(raw, "@")
+	if i < 0 {
+		return raw
 	}
-	return raw
+	if scheme, _, ok := strings.Cut(raw[:i], "://"); ok {
+		return scheme + "://xxxxx@" + raw[i+1:]
+	}
+	return "xxxxx@" + raw[i+1:]
 }

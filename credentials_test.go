@@ -12,6 +12,7 @@ func TestRedactURL(t *testing.T) {
 		"https://TOKEN@wire.example/":                    "https://xxxxx@wire.example/",
 		"https://us er:hunter2@wire.example/%zz":         "https://xxxxx@wire.example/%zz",
 		"not a url":                                      "not a url",
+		"https://us er:pa/ss@wire.example/feed":          "https://xxxxx@wire.example/feed",
 	} {
 		if got := RedactURL(raw); got != want {
 			t.Errorf("RedactURL(%q) = %q, want %q", raw, got, want)

@@ -108,24 +108,16 @@ func plainUserinfo(raw string) bool {
 	return err == nil && u.User != nil
 }
 
-// shownURL is a URL as config's messages show it: newsdesk.RedactURL
-// when it has a password; without what precedes its last @ when it has a
-// user alone (often a token) or an @ that does not parse as userinfo.
+// shownURL is a URL as config's messages show it: newsdesk.RedactURL,
+// and, for a URL that parses without userinfo but holds an @ (which the
+// file may mean as userinfo: https://user:12/pass@host/ parses as host
+// "user", port 12), without what precedes that @: a feeds.yaml mistake is
+// shown with no risk of quoting a password.
 func shownURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			return newsdesk.RedactURL(raw)
-		}
-	} else if !strings.Contains(raw, "@") {
-		return raw
+	if u, err := url.Parse(raw); err == nil && u.User == nil {
+		return newsdesk.RedactBeforeAt(raw)
 	}
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		scheme, rest = "", raw
-	} else {
-		scheme += "://"
-	}
-	return scheme + "xxxxx@" + rest[strings.LastIndex(rest, "@")+1:]
+	return newsdesk.RedactURL(raw)
 }
 
 // suggestEnv is the variable name messages suggest for a source's password.
