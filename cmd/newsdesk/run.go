@@ -96,14 +96,19 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("interrupted: the sources that finished are stored, the rest will be fetched next run")
 	}
 	if cfg.PublishDir != "" {
-		before, err := db.SectionVersions()
-		if err != nil {
-			return err
+		// serve pings after its own renders; a run pings the external hubs
+		// about the sections its export changed.
+		ping := e.daemon == nil && len(cfg.WebSubHubs) > 0
+		var before map[string]newsdesk.SectionVersion
+		if ping {
+			if before, err = db.SectionVersions(); err != nil {
+				return err
+			}
 		}
 		if err := publish(cfg, db, e.logger(level)); err != nil {
 			return err
 		}
-		if e.daemon == nil { // serve pings after its own renders
+		if ping {
 			pingAfterExport(ctx, cfg, db, before, e.logger(level))
 		}
 	}

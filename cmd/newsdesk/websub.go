@@ -218,9 +218,6 @@ func changedTopics(cfg *config.Config, before, after map[string]time.Time) []str
 // pingAfterExport pings publish.websub_hubs after `run` wrote the static
 // export, for the public sections whose stored version it changed.
 func pingAfterExport(ctx context.Context, cfg *config.Config, db store.Store, before map[string]newsdesk.SectionVersion, log *slog.Logger) {
-	if len(cfg.WebSubHubs) == 0 {
-		return
-	}
 	after, err := db.SectionVersions()
 	if err != nil {
 		log.Warn("websub: could not read the section versions to ping hubs", "error", err)
